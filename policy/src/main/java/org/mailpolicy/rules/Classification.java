@@ -1,0 +1,93 @@
+package org.mailpolicy.rules;
+
+import com.google.common.base.Preconditions;
+import java.time.Duration;
+import java.util.Optional;
+import org.mailpolicy.reply.EnhancedStatus;
+import org.mailpolicy.reply.SmtpReply;
+
+/** The engine's reading of one reply: what to do, why, and what a person should know. */
+public final class Classification {
+    private final SmtpReply reply;
+    private final Action action;
+    private final String reason;
+    private final Scope scope;
+    private final String ruleId;
+    private final String explanation;
+    private final String remedy;
+    private final String source;
+    private final Duration holdHint;
+    private final Duration retryHint;
+
+    public Classification(SmtpReply reply, Action action, String reason, Scope scope, String ruleId,
+                          String explanation, String remedy, String source, Duration holdHint, Duration retryHint) {
+        this.reply = Preconditions.checkNotNull(reply, "reply");
+        this.action = Preconditions.checkNotNull(action, "action");
+        this.reason = Preconditions.checkNotNull(reason, "reason");
+        this.scope = Preconditions.checkNotNull(scope, "scope");
+        this.ruleId = Preconditions.checkNotNull(ruleId, "ruleId");
+        this.explanation = Preconditions.checkNotNull(explanation, "explanation");
+        this.remedy = Preconditions.checkNotNull(remedy, "remedy");
+        this.source = Preconditions.checkNotNull(source, "source");
+        this.holdHint = holdHint;
+        this.retryHint = retryHint;
+    }
+
+    public SmtpReply reply() {
+        return reply;
+    }
+
+    public Action action() {
+        return action;
+    }
+
+    /** Sisimai's reason vocabulary in lower case: userunknown, mailboxfull, blocked, speeding, ... */
+    public String reason() {
+        return reason;
+    }
+
+    public Scope scope() {
+        return scope;
+    }
+
+    /** The id of the rule that matched, e.g. {@code aol.dyn-t1}. */
+    public String ruleId() {
+        return ruleId;
+    }
+
+    public String explanation() {
+        return explanation;
+    }
+
+    public String remedy() {
+        return remedy;
+    }
+
+    /** Where the knowledge comes from: a document, an RFC, a field report. */
+    public String source() {
+        return source;
+    }
+
+    /** For throttles: how long the rule suggests holding the destination at least. */
+    public Optional<Duration> holdHint() {
+        return Optional.ofNullable(holdHint);
+    }
+
+    /** For retries: how long the rule suggests waiting at least (AOL says 24 h for RTR:GE). */
+    public Optional<Duration> retryHint() {
+        return Optional.ofNullable(retryHint);
+    }
+
+    /**
+     * The RFC 3463 status to report in a DSN: the reply's own enhanced code when it has one, else
+     * one derived from the reason and whether the action is final.
+     */
+    public EnhancedStatus dsnStatus() {
+        return DsnStatus.of(this);
+    }
+
+    @Override
+    public String toString() {
+        return action.id() + "/" + reason + " (" + ruleId + "): " + reply.raw();
+    }
+}
