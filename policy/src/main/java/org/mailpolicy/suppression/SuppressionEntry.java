@@ -1,0 +1,168 @@
+package org.mailpolicy.suppression;
+
+import com.google.common.base.CharMatcher;
+import com.google.common.base.Preconditions;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One address the engine will not send to again, with when and why: enough to tell the next sender
+ * what happened, and for an operator to judge whether to remove it.
+ */
+public final class SuppressionEntry {
+    /** How the address came to be suppressed. */
+    public enum Source {
+        /** A remote server said the recipient does not exist, during delivery. */
+        LIVE_REPLY,
+        /** An asynchronous bounce (a DSN received later) said so. */
+        BOUNCE,
+        /** An operator added it. */
+        MANUAL
+    }
+
+    /** Longest address SMTP allows (RFC 5321 4.5.3.1: 64 + 1 + 255, bounded in practice by 254 in paths). */
+    public static final int MAX_ADDRESS_LENGTH = 320;
+    /** Untrusted text is kept, but bounded: enough for any real reply. */
+    public static final int MAX_TEXT_LENGTH = 1000;
+
+    private static final CharMatcher FORBIDDEN_IN_ADDRESS =
+            CharMatcher.javaIsoControl().or(CharMatcher.whitespace()).or(CharMatcher.anyOf("<>,;\"\\()[]"));
+
+    private final String address;
+    private final Instant since;
+    private final String reason;
+    private final String reply;
+    private final String ruleId;
+    private final Source source;
+    private final String messageId;
+
+    private SuppressionEntry(String address, Instant since, String reason, String reply, String ruleId,
+                             Source source, String messageId) {
+        this.address = address;
+        this.since = since;
+        this.reason = reason;
+        this.reply = reply;
+        this.ruleId = ruleId;
+        this.source = source;
+        this.messageId = messageId;
+    }
+
+    /**
+     * @param address   the recipient, any case; stored in lower case
+     * @param reason    the classification's reason, such as {@code userunknown}
+     * @param reply     the remote reply as received (untrusted: control characters are replaced, length bounded)
+     * @param ruleId    the rule that decided, such as {@code aol.mailbox-not-found}
+     * @param messageId the message whose delivery taught us, if known
+     * @throws IllegalArgumentException if the address is not a plausible mail address
+     */
+    public static SuppressionEntry of(String address, Instant since, String reason, String reply, String ruleId,
+                                      Source source, Optional<String> messageId) {
+        Preconditions.checkNotNull(since, "since");
+        Preconditions.checkNotNull(source, "source");
+        Preconditions.checkNotNull(messageId, "messageId");
+        return new SuppressionEntry(normaliseAddress(address), since, clean(reason, "reason"), clean(reply, "reply"),
+                clean(ruleId, "ruleId"), source, messageId.map(m -> clean(m, "messageId")).orElse(null));
+    }
+
+    /**
+     * The canonical form of an address: trimmed, without angle brackets, lower case.
+     *
+     * @throws IllegalArgumentException saying why the address is not acceptable
+     */
+    public static String normaliseAddress(String address) {
+        if (address == null) {
+            throw new IllegalArgumentException("address must not be null");
+        }
+        String a = address.trim();
+        if (a.startsWith("<") && a.endsWith(">")) {
+            a = a.substring(1, a.length() - 1).trim();
+        }
+        String shown = clean(address, "address");
+        if (a.isEmpty()) {
+            throw new IllegalArgumentException("address must not be empty");
+        }
+        if (a.length() > MAX_ADDRESS_LENGTH) {
+            throw new IllegalArgumentException("address longer than " + MAX_ADDRESS_LENGTH + " characters: '"
+                    + shown.substring(0, 40) + "...'");
+        }
+        int at = a.lastIndexOf('@');
+        if (at <= 0 || at == a.length() - 1 || a.indexOf('@') != at) {
+            throw new IllegalArgumentException("not a mail address (expected local@domain): '" + shown + "'");
+        }
+        if (FORBIDDEN_IN_ADDRESS.matchesAnyOf(a)) {
+            throw new IllegalArgumentException("mail address holds a space, control or special character: '" + shown + "'");
+        }
+        String domain = a.substring(at + 1);
+        if (domain.startsWith(".") || domain.endsWith(".") || domain.contains("..")) {
+            throw new IllegalArgumentException("mail address has a malformed domain: '" + shown + "'");
+        }
+        return a.toLowerCase(Locale.ROOT);
+    }
+
+    /** The domain part of a normalised address. */
+    public static String domainOf(String normalisedAddress) {
+        return normalisedAddress.substring(normalisedAddress.lastIndexOf('@') + 1);
+    }
+
+    private static String clean(String text, String field) {
+        Preconditions.checkNotNull(text, field);
+        String t = CharMatcher.javaIsoControl().replaceFrom(text, ' ');
+        return t.length() > MAX_TEXT_LENGTH ? t.substring(0, MAX_TEXT_LENGTH) : t;
+    }
+
+    /** Lower case. */
+    public String address() {
+        return address;
+    }
+
+    public String domain() {
+        return domainOf(address);
+    }
+
+    public Instant since() {
+        return since;
+    }
+
+    public String reason() {
+        return reason;
+    }
+
+    public String reply() {
+        return reply;
+    }
+
+    public String ruleId() {
+        return ruleId;
+    }
+
+    public Source source() {
+        return source;
+    }
+
+    public Optional<String> messageId() {
+        return Optional.ofNullable(messageId);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof SuppressionEntry)) {
+            return false;
+        }
+        SuppressionEntry that = (SuppressionEntry) o;
+        return address.equals(that.address) && since.equals(that.since) && reason.equals(that.reason)
+                && reply.equals(that.reply) && ruleId.equals(that.ruleId) && source == that.source
+                && Objects.equals(messageId, that.messageId);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(address, since, reason, reply, ruleId, source, messageId);
+    }
+
+    @Override
+    public String toString() {
+        return address + " since " + since + " (" + reason + ", " + ruleId + ", " + source + "): " + reply;
+    }
+}
