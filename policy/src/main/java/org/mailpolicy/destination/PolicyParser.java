@@ -49,6 +49,7 @@ final class PolicyParser {
     private final String fileName;
     private final Path baseDirectory;
     private final List<String> errors = new ArrayList<>();
+    private final List<Integer> errorLines = new ArrayList<>();
 
     private PolicyParser(String fileName) {
         this.fileName = fileName;
@@ -65,14 +66,14 @@ final class PolicyParser {
         PolicyParser parser = new PolicyParser(fileName == null ? "<policy>" : fileName);
         DeliveryPolicy policy = parser.parseDocument(yaml == null ? "" : yaml);
         if (!parser.errors.isEmpty()) {
-            throw new PolicyException(parser.errors);
+            throw new PolicyException(parser.errorsInFileOrder());
         }
         return policy;
     }
 
     private DeliveryPolicy parseDocument(String yaml) {
         if (yaml.length() > MAX_FILE_CHARS) {
-            errors.add(fileName + ":1: file: larger than " + MAX_FILE_CHARS + " characters");
+            addError(1, "file: larger than " + MAX_FILE_CHARS + " characters");
             return null;
         }
         Node root;
@@ -85,14 +86,14 @@ final class PolicyParser {
         } catch (MarkedYAMLException e) {
             Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
             int line = mark == null ? 1 : mark.getLine() + 1;
-            errors.add(fileName + ":" + line + ": yaml: " + firstLine(e.getProblem() == null ? e.getMessage() : e.getProblem()));
+            addError(line, "yaml: " + firstLine(e.getProblem() == null ? e.getMessage() : e.getProblem()));
             return null;
         } catch (YAMLException e) {
-            errors.add(fileName + ":1: yaml: " + firstLine(e.getMessage()));
+            addError(1, "yaml: " + firstLine(e.getMessage()));
             return null;
         }
         if (root == null) {
-            errors.add(fileName + ":1: file: empty; expected at least 'version: " + SUPPORTED_VERSION + "'");
+            addError(1, "file: empty; expected at least 'version: " + SUPPORTED_VERSION + "'");
             return null;
         }
         Map<String, NodeTuple> top = mapping(root, "", ROOT_KEYS);
@@ -140,7 +141,7 @@ final class PolicyParser {
             return DeliveryPolicy.of(suppression, ruleFiles, destinations, defaults);
         } catch (IllegalArgumentException e) {
             // Cross-destination checks are made below with lines; this is the safety net.
-            errors.add(fileName + ":1: destinations: " + e.getMessage());
+            addError(1, "destinations: " + e.getMessage());
             return null;
         }
     }
@@ -219,12 +220,13 @@ final class PolicyParser {
         Map<String, String> mxOwner = new HashMap<>();
         for (int i = 0; i < items.size(); i++) {
             Node item = items.get(i);
-            Map<String, NodeTuple> m = mapping(item, "destinations[" + i + "]", DESTINATION_KEYS);
-            if (m == null) {
+            if (!(item instanceof MappingNode)) {
+                error(item, "destinations[" + i + "]", "expected a mapping (key: value), got " + describe(item));
                 continue;
             }
+            // Keys are checked (unknown, duplicate) once, in destination(); here only look up.
             String name = null;
-            NodeTuple nameTuple = m.get("name");
+            NodeTuple nameTuple = firstTuple(item, "name");
             if (nameTuple == null) {
                 error(item, "destinations[" + i + "].name", "missing");
             } else {
@@ -251,8 +253,8 @@ final class PolicyParser {
                 continue;
             }
             boolean ok = name != null;
-            ok &= claim(m.get("domains"), d.name(), label + ".domains", d.domainPatterns(), domainOwner, "domain");
-            ok &= claim(m.get("mx"), d.name(), label + ".mx", d.mxPatterns(), mxOwner, "mx pattern");
+            ok &= claim(firstTuple(item, "domains"), d.name(), label + ".domains", d.domainPatterns(), domainOwner, "domain");
+            ok &= claim(firstTuple(item, "mx"), d.name(), label + ".mx", d.mxPatterns(), mxOwner, "mx pattern");
             if (d.domainPatterns().isEmpty() && d.mxPatterns().isEmpty()) {
                 error(item, label, "matches nothing: give 'domains', 'mx' or both");
                 ok = false;
@@ -523,6 +525,15 @@ final class PolicyParser {
         return out;
     }
 
+    private static NodeTuple firstTuple(Node mapping, String key) {
+        for (NodeTuple t : ((MappingNode) mapping).getValue()) {
+            if (t.getKeyNode() instanceof ScalarNode && key.equals(((ScalarNode) t.getKeyNode()).getValue())) {
+                return t;
+            }
+        }
+        return null;
+    }
+
     private List<Node> sequence(Node node, String field) {
         if (!(node instanceof SequenceNode)) {
             error(node, field, "expected a list, got " + describe(node));
@@ -582,8 +593,32 @@ final class PolicyParser {
         }
     }
 
+    private void addError(int line, String fieldAndMessage) {
+        errors.add(fileName + ":" + line + ": " + fieldAndMessage);
+        errorLines.add(line);
+    }
+
     private void error(Node node, String field, String message) {
         errors.add(fileName + ":" + line(node) + ": " + field + ": " + message);
+        errorLines.add(line(node));
+    }
+
+    /** Sorted by line (stable): checks run by structure, operators read top to bottom. */
+    private List<String> errorsInFileOrder() {
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < errors.size(); i++) {
+            order.add(i);
+        }
+        order.sort((a, b) -> Integer.compare(lineOf(a), lineOf(b)));
+        List<String> out = new ArrayList<>();
+        for (int i : order) {
+            out.add(errors.get(i));
+        }
+        return out;
+    }
+
+    private int lineOf(int errorIndex) {
+        return errorIndex < errorLines.size() ? errorLines.get(errorIndex) : 1;
     }
 
     private static int line(Node node) {

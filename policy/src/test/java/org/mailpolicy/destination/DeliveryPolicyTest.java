@@ -1,0 +1,174 @@
+package org.mailpolicy.destination;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collections;
+import org.junit.jupiter.api.Test;
+
+class DeliveryPolicyTest {
+    private static final String POLICY = String.join("\n",
+            "version: 1",
+            "suppression: { store: h2, path: /var/lib/sup }",
+            "rules: [extra-rules.yaml, /etc/james/more.yaml]",
+            "default:",
+            "  retry: { schedule: [10m, 20m] }",
+            "  maxAge: 4d",
+            "  delayWarning: 3h",
+            "  concurrency: 7",
+            "destinations:",
+            "  - name: aol",
+            "    domains: [AOL.com, aim.com, verizon.net, '*.aol.com']",
+            "    mx: ['*.mx.aol.com']",
+            "    retry: { schedule: [1m, 5m, 15m, 30m, 1h, 2h, 4h] }",
+            "    maxAge: 5d",
+            "    delayWarning: 4h",
+            "    throttle: { initial: 15m, growth: 2.0, max: 4h }",
+            "    route: mx-fallback.example.net:2525",
+            "    concurrency: 5",
+            "    rate: 300/m",
+            "  - name: aol-uk",
+            "    domains: ['*.uk.aol.com']",
+            "  - name: gmail",
+            "    domains: [gmail.com]",
+            "    mx: ['*.l.google.com', 'aspmx.l.google.com']",
+            "    retry: { exponential: { initial: 5m, factor: 3, max: 2h, jitter: 0.25 } }",
+            "  - name: google-alt",
+            "    mx: ['*.google.com']",
+            "");
+
+    private final DeliveryPolicy policy = parse(POLICY);
+
+    private static DeliveryPolicy parse(String yaml) {
+        try {
+            return DeliveryPolicy.parse(yaml, "/etc/james/delivery-policy.yaml");
+        } catch (PolicyException e) {
+            throw new AssertionError(e.getMessage(), e);
+        }
+    }
+
+    @Test
+    void readsEveryFieldOfADestination() {
+        DestinationPolicy aol = policy.destination("aol").get();
+        assertThat(aol.domainPatterns()).containsExactly("aol.com", "aim.com", "verizon.net", "*.aol.com");
+        assertThat(aol.mxPatterns()).containsExactly("*.mx.aol.com");
+        assertThat(aol.retrySchedule().explicitDelays()).hasSize(7).startsWith(Duration.ofMinutes(1))
+                .endsWith(Duration.ofHours(4));
+        assertThat(aol.maxAge()).isEqualTo(Duration.ofDays(5));
+        assertThat(aol.delayWarning()).isEqualTo(Duration.ofHours(4));
+        assertThat(aol.throttleHold()).isEqualTo(ThrottleHold.of(Duration.ofMinutes(15), 2.0, Duration.ofHours(4)));
+        assertThat(aol.route()).contains(Route.of("mx-fallback.example.net", 2525));
+        assertThat(aol.concurrency()).isEqualTo(5);
+        assertThat(aol.rateLimit()).contains(RateLimit.of(300, Duration.ofMinutes(1)));
+        assertThat(aol.hasRuleOverrides()).isFalse();
+    }
+
+    @Test
+    void destinationsInheritTheDefaultBlock() {
+        DestinationPolicy uk = policy.destination("aol-uk").get();
+        assertThat(uk.retrySchedule().explicitDelays()).containsExactly(Duration.ofMinutes(10), Duration.ofMinutes(20));
+        assertThat(uk.maxAge()).isEqualTo(Duration.ofDays(4));
+        assertThat(uk.delayWarning()).isEqualTo(Duration.ofHours(3));
+        assertThat(uk.concurrency()).isEqualTo(7);
+        assertThat(uk.rateLimit()).isEmpty();
+        assertThat(uk.route()).isEmpty();
+        assertThat(policy.defaultDestination().name()).isEqualTo("default");
+        assertThat(policy.defaultDestination().concurrency()).isEqualTo(7);
+    }
+
+    @Test
+    void readsExponentialRetry() {
+        RetrySchedule r = policy.destination("gmail").get().retrySchedule();
+        assertThat(r.isExponential()).isTrue();
+        assertThat(r).isEqualTo(RetrySchedule.exponential(Duration.ofMinutes(5), 3.0, Duration.ofHours(2), 0.25));
+    }
+
+    @Test
+    void readsSuppressionAndRuleFilesRelativeToThePolicyFile() {
+        assertThat(policy.suppression().store()).isEqualTo(SuppressionSettings.Store.H2);
+        assertThat(policy.suppression().path()).isEqualTo(Paths.get("/var/lib/sup"));
+        assertThat(policy.ruleFiles()).containsExactly(
+                Paths.get("/etc/james/extra-rules.yaml"), Paths.get("/etc/james/more.yaml"));
+    }
+
+    @Test
+    void matchesDomainsCaseInsensitivelyExactBeforeWildcard() {
+        assertThat(policy.forRecipientDomain("aol.com").name()).isEqualTo("aol");
+        assertThat(policy.forRecipientDomain("AOL.COM").name()).isEqualTo("aol");
+        assertThat(policy.forRecipientDomain("aol.com.").name()).isEqualTo("aol");
+        assertThat(policy.forRecipientDomain("Verizon.Net").name()).isEqualTo("aol");
+        assertThat(policy.forRecipientDomain("members.aol.com").name()).isEqualTo("aol");
+        // The longer wildcard wins.
+        assertThat(policy.forRecipientDomain("x.uk.aol.com").name()).isEqualTo("aol-uk");
+        assertThat(policy.forRecipientDomain("uk.aol.com").name()).isEqualTo("aol");
+        // A wildcard covers subdomains only, and suffixes must match on a dot.
+        assertThat(policy.forRecipientDomain("notaol.com").name()).isEqualTo("default");
+        assertThat(policy.forRecipientDomain("example.org").name()).isEqualTo("default");
+        assertThat(policy.forRecipientDomain(null).name()).isEqualTo("default");
+    }
+
+    @Test
+    void resolvesByMxWhenTheDomainIsUnknown() {
+        assertThat(policy.resolve("vanity.example", Arrays.asList("mailin-01.mx.aol.com")).name()).isEqualTo("aol");
+        assertThat(policy.resolve("vanity.example", Arrays.asList("ASPMX.L.GOOGLE.COM.")).name()).isEqualTo("gmail");
+        assertThat(policy.resolve("vanity.example", Arrays.asList("alt1.aspmx.l.google.com")).name()).isEqualTo("gmail");
+        // *.google.com is shorter than *.l.google.com: the more specific pattern wins.
+        assertThat(policy.resolve("vanity.example", Arrays.asList("smtp.google.com")).name()).isEqualTo("google-alt");
+        // The first MX host in preference order that matches decides.
+        assertThat(policy.resolve("vanity.example", Arrays.asList("mx.unknown.net", "mailin-02.mx.aol.com")).name())
+                .isEqualTo("aol");
+        // Domain match first, even when the MX says otherwise.
+        assertThat(policy.resolve("gmail.com", Arrays.asList("mailin-01.mx.aol.com")).name()).isEqualTo("gmail");
+        assertThat(policy.resolve("vanity.example", Collections.emptyList()).name()).isEqualTo("default");
+        assertThat(policy.resolve("vanity.example", null).name()).isEqualTo("default");
+    }
+
+    @Test
+    void builtInDefaultFollowsRfc5321() {
+        DeliveryPolicy p = DeliveryPolicy.builtInDefault();
+        assertThat(p.destinations()).isEmpty();
+        DestinationPolicy d = p.forRecipientDomain("aol.com");
+        assertThat(d.name()).isEqualTo("default");
+        assertThat(d.maxAge()).isEqualTo(Duration.ofDays(5));
+        assertThat(d.delayWarning()).isEqualTo(Duration.ofHours(4));
+        assertThat(d.retrySchedule().explicitDelays()).containsExactly(Duration.ofMinutes(15), Duration.ofMinutes(30),
+                Duration.ofHours(1), Duration.ofHours(2), Duration.ofHours(4));
+        assertThat(p.suppression()).isEqualTo(SuppressionSettings.defaults());
+    }
+
+    @Test
+    void minimalFileIsValid() throws Exception {
+        DeliveryPolicy p = DeliveryPolicy.parse("version: 1\n", "min.yaml");
+        assertThat(p.destinations()).isEmpty();
+        assertThat(p.defaultDestination().retrySchedule())
+                .isEqualTo(DeliveryPolicy.builtInDefault().defaultDestination().retrySchedule());
+    }
+
+    @Test
+    void keepsPerDestinationRulesNode() throws Exception {
+        DeliveryPolicy p = DeliveryPolicy.parse(String.join("\n",
+                "version: 1",
+                "destinations:",
+                "  - name: aol",
+                "    domains: [aol.com]",
+                "    rules:",
+                "      - id: aol.local",
+                "        match: { token: 'DYN:T1' }",
+                ""), "p.yaml");
+        assertThat(p.destination("aol").get().hasRuleOverrides()).isTrue();
+        assertThat(p.defaultDestination().hasRuleOverrides()).isFalse();
+    }
+
+    @Test
+    void loadsFromAFile(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path f = dir.resolve("p.yaml");
+        java.nio.file.Files.write(f, POLICY.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        DeliveryPolicy p = DeliveryPolicy.load(f);
+        assertThat(p.destinations()).extracting(DestinationPolicy::name)
+                .containsExactly("aol", "aol-uk", "gmail", "google-alt");
+        assertThat(p.ruleFiles()).contains(dir.resolve("extra-rules.yaml"));
+    }
+}
