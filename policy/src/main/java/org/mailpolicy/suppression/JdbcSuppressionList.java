@@ -1,52 +1,244 @@
 package org.mailpolicy.suppression;
 
+import com.google.common.base.Preconditions;
+import com.google.common.collect.ImmutableList;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import javax.sql.DataSource;
+import org.h2.jdbcx.JdbcConnectionPool;
+import org.h2.jdbcx.JdbcDataSource;
 
-/** {@link SuppressionList} over JDBC: embedded H2 by default, any SQL database with a DataSource. */
+/**
+ * {@link SuppressionList} over JDBC. The default is an embedded H2 database in file mode: a real
+ * database with crash-safe storage (MVStore) that survives a James restart without a server to run,
+ * and the same plain, portable SQL serves PostgreSQL through {@link #open(DataSource)} when several
+ * James nodes must share one list.
+ *
+ * <p>The plugin jar relocates {@code org.h2}, so the H2 data source is created directly, never
+ * through {@code DriverManager} or {@code ServiceLoader}.
+ */
 public final class JdbcSuppressionList implements SuppressionList {
+    static final String TABLE = "delivery_policy_suppression";
+    private static final int ADDRESS_COLUMN = SuppressionEntry.MAX_ADDRESS_LENGTH;
+    private static final int TEXT_COLUMN = SuppressionEntry.MAX_TEXT_LENGTH;
+    private static final String COLUMNS = "address, domain, since_ms, reason, reply, rule_id, source, message_id";
+    /** SQLSTATE class 23: integrity constraint violation (a duplicate key, on H2 and PostgreSQL alike). */
+    private static final String INTEGRITY_VIOLATION_CLASS = "23";
+    private static final int MAX_PAGE = 10_000;
 
-    private JdbcSuppressionList() {
+    private final DataSource dataSource;
+    private final JdbcConnectionPool ownedPool;
+    private final String description;
+
+    private JdbcSuppressionList(DataSource dataSource, JdbcConnectionPool ownedPool, String description) {
+        this.dataSource = dataSource;
+        this.ownedPool = ownedPool;
+        this.description = description;
     }
 
-    /** Opens (creating if needed) the H2 database at {@code fileBase} (H2 adds {@code .mv.db}). */
+    /**
+     * Opens (creating if needed) the H2 database at {@code fileBase} (H2 adds {@code .mv.db}) and
+     * the table. Close it to release the file.
+     *
+     * @throws SuppressionStoreException if the file cannot be opened (locked by another process, unreadable)
+     */
     public static JdbcSuppressionList openH2(Path fileBase) {
-        throw new UnsupportedOperationException("not yet written");
+        Preconditions.checkNotNull(fileBase, "fileBase");
+        JdbcDataSource h2 = new JdbcDataSource();
+        // The JVM shutdown hook must not close the database under James while it still stores mail
+        // outcomes; AUTO_SERVER off: one process owns the file.
+        h2.setURL("jdbc:h2:file:" + fileBase.toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE;AUTO_SERVER=FALSE");
+        h2.setUser("sa");
+        h2.setPassword("");
+        JdbcConnectionPool pool = JdbcConnectionPool.create(h2);
+        pool.setMaxConnections(16);
+        JdbcSuppressionList list = new JdbcSuppressionList(pool, pool, "H2 " + fileBase.toAbsolutePath());
+        try {
+            list.createSchema();
+        } catch (RuntimeException e) {
+            pool.dispose();
+            throw e;
+        }
+        return list;
     }
 
     /** Uses a DataSource the caller owns (and closes); creates the table if it is missing. */
     public static JdbcSuppressionList open(DataSource dataSource) {
-        throw new UnsupportedOperationException("not yet written");
+        Preconditions.checkNotNull(dataSource, "dataSource");
+        JdbcSuppressionList list = new JdbcSuppressionList(dataSource, null, dataSource.toString());
+        list.createSchema();
+        return list;
+    }
+
+    private void createSchema() {
+        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
+            st.executeUpdate("CREATE TABLE IF NOT EXISTS " + TABLE + " ("
+                    + "address VARCHAR(" + ADDRESS_COLUMN + ") NOT NULL PRIMARY KEY, "
+                    + "domain VARCHAR(" + ADDRESS_COLUMN + ") NOT NULL, "
+                    // Epoch milliseconds: no time-zone conversions between databases and drivers.
+                    + "since_ms BIGINT NOT NULL, "
+                    + "reason VARCHAR(" + TEXT_COLUMN + ") NOT NULL, "
+                    + "reply VARCHAR(" + TEXT_COLUMN + ") NOT NULL, "
+                    + "rule_id VARCHAR(" + TEXT_COLUMN + ") NOT NULL, "
+                    + "source VARCHAR(32) NOT NULL, "
+                    + "message_id VARCHAR(" + TEXT_COLUMN + "))");
+            st.executeUpdate("CREATE INDEX IF NOT EXISTS " + TABLE + "_domain ON " + TABLE + " (domain, address)");
+        } catch (SQLException e) {
+            throw failure("cannot create the suppression table", e);
+        }
     }
 
     @Override
     public Optional<SuppressionEntry> find(String address) {
-        throw new UnsupportedOperationException("not yet written");
+        String a = SuppressionEntry.normaliseAddress(address);
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM " + TABLE + " WHERE address = ?")) {
+            ps.setString(1, a);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(read(rs)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw failure("cannot look up " + a, e);
+        }
     }
 
     @Override
     public boolean add(SuppressionEntry entry) {
-        throw new UnsupportedOperationException("not yet written");
+        Preconditions.checkNotNull(entry, "entry");
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("INSERT INTO " + TABLE + " (" + COLUMNS
+                     + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, entry.address());
+            ps.setString(2, entry.domain());
+            ps.setLong(3, entry.since().toEpochMilli());
+            ps.setString(4, entry.reason());
+            ps.setString(5, entry.reply());
+            ps.setString(6, entry.ruleId());
+            ps.setString(7, entry.source().name());
+            ps.setString(8, entry.messageId().orElse(null));
+            return ps.executeUpdate() == 1;
+        } catch (SQLException e) {
+            // Insert-then-detect is atomic where check-then-insert races: the first entry wins.
+            if (isDuplicateKey(e)) {
+                return false;
+            }
+            throw failure("cannot add " + entry.address(), e);
+        }
     }
 
     @Override
     public boolean remove(String address) {
-        throw new UnsupportedOperationException("not yet written");
+        String a = SuppressionEntry.normaliseAddress(address);
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("DELETE FROM " + TABLE + " WHERE address = ?")) {
+            ps.setString(1, a);
+            return ps.executeUpdate() > 0;
+        } catch (SQLException e) {
+            throw failure("cannot remove " + a, e);
+        }
     }
 
     @Override
     public List<SuppressionEntry> list(Optional<String> domain, int offset, int limit) {
-        throw new UnsupportedOperationException("not yet written");
+        Preconditions.checkNotNull(domain, "domain");
+        Preconditions.checkArgument(offset >= 0, "offset must not be negative: %s", offset);
+        Preconditions.checkArgument(limit >= 0 && limit <= MAX_PAGE, "limit must be in [0, %s]: %s", MAX_PAGE, limit);
+        if (limit == 0) {
+            return ImmutableList.of();
+        }
+        String sql = "SELECT " + COLUMNS + " FROM " + TABLE + (domain.isPresent() ? " WHERE domain = ?" : "")
+                + " ORDER BY address OFFSET ? ROWS FETCH NEXT ? ROWS ONLY";
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = 1;
+            if (domain.isPresent()) {
+                ps.setString(i++, normaliseDomain(domain.get()));
+            }
+            ps.setInt(i++, offset);
+            ps.setInt(i, limit);
+            ImmutableList.Builder<SuppressionEntry> out = ImmutableList.builder();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(read(rs));
+                }
+            }
+            return out.build();
+        } catch (SQLException e) {
+            throw failure("cannot list suppressions", e);
+        }
     }
 
     @Override
     public long count(Optional<String> domain) {
-        throw new UnsupportedOperationException("not yet written");
+        Preconditions.checkNotNull(domain, "domain");
+        String sql = "SELECT COUNT(*) FROM " + TABLE + (domain.isPresent() ? " WHERE domain = ?" : "");
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            if (domain.isPresent()) {
+                ps.setString(1, normaliseDomain(domain.get()));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        } catch (SQLException e) {
+            throw failure("cannot count suppressions", e);
+        }
+    }
+
+    /** Closes the H2 database this list opened; a caller-owned DataSource is left alone. */
+    @Override
+    public void close() {
+        if (ownedPool != null) {
+            ownedPool.dispose();
+        }
+    }
+
+    private static SuppressionEntry read(ResultSet rs) throws SQLException {
+        SuppressionEntry.Source source;
+        String rawSource = rs.getString("source");
+        try {
+            source = SuppressionEntry.Source.valueOf(rawSource);
+        } catch (IllegalArgumentException e) {
+            // A row written by a newer version: keep it usable rather than fail every lookup.
+            source = SuppressionEntry.Source.MANUAL;
+        }
+        return SuppressionEntry.of(rs.getString("address"), Instant.ofEpochMilli(rs.getLong("since_ms")),
+                rs.getString("reason"), rs.getString("reply"), rs.getString("rule_id"), source,
+                Optional.ofNullable(rs.getString("message_id")));
+    }
+
+    private static String normaliseDomain(String domain) {
+        String d = domain.trim().toLowerCase(Locale.ROOT);
+        if (d.startsWith("@")) {
+            d = d.substring(1);
+        }
+        Preconditions.checkArgument(!d.isEmpty() && d.indexOf('@') < 0, "not a domain: '%s'", domain);
+        return d;
+    }
+
+    private static boolean isDuplicateKey(SQLException e) {
+        for (SQLException x = e; x != null; x = x.getNextException()) {
+            String state = x.getSQLState();
+            if (state != null && state.startsWith(INTEGRITY_VIOLATION_CLASS)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private SuppressionStoreException failure(String what, SQLException e) {
+        return new SuppressionStoreException(what + " in " + description + ": " + e.getMessage(), e);
     }
 
     @Override
-    public void close() {
+    public String toString() {
+        return "JdbcSuppressionList{" + description + "}";
     }
 }

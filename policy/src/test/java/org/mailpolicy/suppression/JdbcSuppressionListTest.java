@@ -1,0 +1,181 @@
+package org.mailpolicy.suppression;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.h2.jdbcx.JdbcDataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JdbcSuppressionListTest {
+    private static final Instant T0 = Instant.parse("2026-11-22T10:00:00Z");
+
+    @TempDir
+    Path dir;
+    private Path fileBase;
+    private JdbcSuppressionList list;
+
+    @BeforeEach
+    void open() {
+        fileBase = dir.resolve("var/delivery-policy/suppressions");
+        list = JdbcSuppressionList.openH2(fileBase);
+    }
+
+    @AfterEach
+    void close() {
+        list.close();
+    }
+
+    private static SuppressionEntry entry(String address, Instant since) {
+        return SuppressionEntry.of(address, since, "userunknown", "550 MAILBOX NOT FOUND", "aol.mailbox-not-found",
+                SuppressionEntry.Source.LIVE_REPLY, Optional.of("<m1@example.com>"));
+    }
+
+    @Test
+    void addFindRemove() {
+        assertThat(list.find("bob@aol.com")).isEmpty();
+        assertThat(list.add(entry("bob@aol.com", T0))).isTrue();
+        SuppressionEntry found = list.find("bob@aol.com").get();
+        assertThat(found).isEqualTo(entry("bob@aol.com", T0));
+        assertThat(found.messageId()).contains("<m1@example.com>");
+        assertThat(found.source()).isEqualTo(SuppressionEntry.Source.LIVE_REPLY);
+        assertThat(list.remove("bob@aol.com")).isTrue();
+        assertThat(list.remove("bob@aol.com")).isFalse();
+        assertThat(list.find("bob@aol.com")).isEmpty();
+    }
+
+    @Test
+    void caseInsensitiveAndKeepsTheFirstEntry() {
+        assertThat(list.add(entry("Bob@AOL.com", T0))).isTrue();
+        assertThat(list.add(entry("bob@aol.COM", T0.plusSeconds(3600)))).isFalse();
+        SuppressionEntry found = list.find("BOB@aol.com").get();
+        assertThat(found.address()).isEqualTo("bob@aol.com");
+        assertThat(found.since()).isEqualTo(T0);
+        assertThat(list.find("<bob@aol.com>")).isPresent();
+        assertThat(list.remove("BOB@AOL.COM")).isTrue();
+    }
+
+    @Test
+    void listsAndCountsByDomainInPages() {
+        for (int i = 0; i < 25; i++) {
+            list.add(entry(String.format("user%02d@aol.com", i), T0.plusSeconds(i)));
+        }
+        list.add(entry("a@yahoo.com", T0));
+        list.add(entry("z@yahoo.com", T0));
+        assertThat(list.count(Optional.empty())).isEqualTo(27);
+        assertThat(list.count(Optional.of("AOL.com"))).isEqualTo(25);
+        assertThat(list.count(Optional.of("@yahoo.com"))).isEqualTo(2);
+        assertThat(list.count(Optional.of("gmail.com"))).isZero();
+
+        List<SuppressionEntry> page2 = list.list(Optional.of("aol.com"), 10, 10);
+        assertThat(page2).extracting(SuppressionEntry::address).first().isEqualTo("user10@aol.com");
+        assertThat(page2).hasSize(10);
+        assertThat(list.list(Optional.of("aol.com"), 20, 10)).hasSize(5);
+        assertThat(list.list(Optional.empty(), 0, 3)).extracting(SuppressionEntry::address)
+                .containsExactly("a@yahoo.com", "user00@aol.com", "user01@aol.com");
+        assertThat(list.list(Optional.empty(), 0, 0)).isEmpty();
+        assertThatThrownBy(() -> list.list(Optional.empty(), -1, 10)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void survivesARestartOfTheStore() {
+        list.add(entry("bob@aol.com", T0));
+        list.add(SuppressionEntry.of("manual@example.org", T0, "manual", "", "operator",
+                SuppressionEntry.Source.MANUAL, Optional.empty()));
+        list.close();
+        assertThat(Files.exists(fileBase.resolveSibling("suppressions.mv.db"))).isTrue();
+
+        list = JdbcSuppressionList.openH2(fileBase);
+        assertThat(list.find("bob@aol.com")).contains(entry("bob@aol.com", T0));
+        SuppressionEntry manual = list.find("manual@example.org").get();
+        assertThat(manual.messageId()).isEmpty();
+        assertThat(manual.source()).isEqualTo(SuppressionEntry.Source.MANUAL);
+        assertThat(list.count(Optional.empty())).isEqualTo(2);
+    }
+
+    @Test
+    void concurrentAddsOfTheSameAndDifferentAddresses() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        CountDownLatch start = new CountDownLatch(1);
+        AtomicInteger newForShared = new AtomicInteger();
+        List<Future<?>> futures = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            final int thread = t;
+            futures.add(pool.submit(() -> {
+                start.await();
+                for (int i = 0; i < 50; i++) {
+                    list.add(entry("t" + thread + "-" + i + "@aol.com", T0));
+                    if (list.add(entry("shared" + i + "@aol.com", T0.plusSeconds(thread)))) {
+                        newForShared.incrementAndGet();
+                    }
+                }
+                return null;
+            }));
+        }
+        start.countDown();
+        for (Future<?> f : futures) {
+            f.get(60, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+        assertThat(newForShared.get()).isEqualTo(50);
+        assertThat(list.count(Optional.empty())).isEqualTo(8 * 50 + 50);
+    }
+
+    @Test
+    void rejectsInvalidAddressesClearly() {
+        for (String bad : new String[] {"", "   ", "no-at-sign", "@aol.com", "bob@", "a@b@c.com", "bob smith@aol.com",
+            "bob@aol..com", "bob\r\n@aol.com", "<>"}) {
+            assertThatThrownBy(() -> list.find(bad)).as(bad).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageNotContaining("\n");
+            assertThatThrownBy(() -> entry(bad, T0)).as(bad).isInstanceOf(IllegalArgumentException.class);
+        }
+        assertThatThrownBy(() -> list.find("no-at-sign")).hasMessage("not a mail address (expected local@domain): 'no-at-sign'");
+        assertThatThrownBy(() -> list.remove(null)).hasMessage("address must not be null");
+        StringBuilder longLocal = new StringBuilder();
+        for (int i = 0; i < 400; i++) {
+            longLocal.append('x');
+        }
+        assertThatThrownBy(() -> list.find(longLocal + "@aol.com")).hasMessageContaining("longer than 320");
+    }
+
+    @Test
+    void untrustedReplyIsBoundedAndFreeOfControlCharacters() {
+        StringBuilder huge = new StringBuilder("550 no such user\r\nX-Injected: yes\u0000");
+        for (int i = 0; i < 5000; i++) {
+            huge.append('y');
+        }
+        list.add(SuppressionEntry.of("bob@aol.com", T0, "userunknown", huge.toString(), "r",
+                SuppressionEntry.Source.BOUNCE, Optional.empty()));
+        String stored = list.find("bob@aol.com").get().reply();
+        assertThat(stored).hasSize(SuppressionEntry.MAX_TEXT_LENGTH).startsWith("550 no such user  X-Injected: yes ");
+        assertThat(stored).doesNotContain("\r").doesNotContain("\n").doesNotContain("\u0000");
+    }
+
+    @Test
+    void worksOverACallerOwnedDataSource() {
+        JdbcDataSource ds = new JdbcDataSource();
+        ds.setURL("jdbc:h2:mem:suppression-" + System.nanoTime() + ";DB_CLOSE_DELAY=-1");
+        try (JdbcSuppressionList other = JdbcSuppressionList.open(ds)) {
+            assertThat(other.add(entry("x@y.com", T0))).isTrue();
+            assertThat(other.find("X@Y.COM")).isPresent();
+        }
+        // The caller's database is still there after close.
+        try (JdbcSuppressionList again = JdbcSuppressionList.open(ds)) {
+            assertThat(again.count(Optional.empty())).isEqualTo(1);
+        }
+    }
+}
