@@ -295,9 +295,10 @@ final class PolicyParser {
         }
         int errorsBefore = errors.size();
         String name = isDefault ? DeliveryPolicy.DEFAULT_NAME : "unnamed";
-        if (!isDefault && m.containsKey("name")) {
-            String s = string(m.get("name").getValueNode(), label + ".name");
-            if (s != null && NAME.matcher(s).matches()) {
+        if (!isDefault && m.containsKey("name") && m.get("name").getValueNode() instanceof ScalarNode) {
+            // Already checked, with its errors, by destinations().
+            String s = ((ScalarNode) m.get("name").getValueNode()).getValue();
+            if (NAME.matcher(s).matches()) {
                 name = s;
             }
         }

@@ -100,6 +100,10 @@ class PolicyValidationTest {
                 .startsWith("p.yaml:3: destinations[0].name: 'Bad Name' is not a name");
         assertThat(errorsOf("version: 1", "destinations:", "  - name: default", "    domains: [a.com]").get(0))
                 .startsWith("p.yaml:3: destinations[0].name: 'default' is reserved");
+        assertThat(errorsOf("version: 1", "destinations:", "  - name: [a, b]", "    domains: [a.com]")).containsExactly(
+                "p.yaml:3: destinations[0].name: expected a single value, got a list");
+        assertThat(errorsOf("version: 1", "destinations:", "  - just-a-string")).containsExactly(
+                "p.yaml:3: destinations[0]: expected a mapping (key: value), got 'just-a-string'");
         assertThat(errorsOf("version: 1", "default:", "  domains: [a.com]").get(0))
                 .startsWith("p.yaml:3: default.domains: unknown key");
     }
