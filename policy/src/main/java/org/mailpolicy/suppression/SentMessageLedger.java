@@ -1,0 +1,28 @@
+package org.mailpolicy.suppression;
+
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * The messages this server sent, by Message-ID, kept for a while. An asynchronous bounce may only
+ * suppress a recipient when it names a message recorded here and that message went to the
+ * recipient: anyone can forge a bounce, nobody outside can forge our ledger. Thread-safe.
+ */
+public interface SentMessageLedger extends AutoCloseable {
+
+    /**
+     * Remembers that {@code message} was accepted by a remote server. Recording the same id again
+     * adds the new recipients (a message split by outcome is delivered in several transactions) and
+     * keeps the latest time.
+     */
+    void record(SentMessage message);
+
+    /** The message with this id (with or without angle brackets), every recipient recorded for it. */
+    Optional<SentMessage> find(String messageId);
+
+    /** Forgets messages sent before {@code cutoff}; returns how many recipient records went. */
+    int pruneSentBefore(Instant cutoff);
+
+    @Override
+    void close();
+}
