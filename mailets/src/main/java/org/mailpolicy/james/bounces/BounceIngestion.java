@@ -1,0 +1,125 @@
+package org.mailpolicy.james.bounces;
+
+import com.google.common.base.Preconditions;
+import com.google.common.collect.ImmutableList;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+import javax.mail.internet.MimeMessage;
+import org.mailpolicy.reply.SmtpReply;
+import org.mailpolicy.rules.Action;
+import org.mailpolicy.rules.Classification;
+import org.mailpolicy.suppression.SentMessage;
+import org.mailpolicy.suppression.SentMessageLedger;
+import org.mailpolicy.suppression.SuppressionEntry;
+import org.mailpolicy.suppression.SuppressionList;
+
+/**
+ * The inbound half of suppression, without James types: reads a bounce, classifies each reported
+ * recipient with the same engine as live replies, and suppresses unknown users only when the
+ * bounce is about a message the {@link SentMessageLedger} says we sent to that very recipient.
+ * Thread-safe when its collaborators are.
+ */
+public final class BounceIngestion {
+    private final Function<SmtpReply, Classification> classifier;
+    private final SuppressionList suppressions;
+    private final SentMessageLedger ledger;
+    private final Clock clock;
+
+    private BounceIngestion(Function<SmtpReply, Classification> classifier, SuppressionList suppressions,
+                            SentMessageLedger ledger, Clock clock) {
+        this.classifier = classifier;
+        this.suppressions = suppressions;
+        this.ledger = ledger;
+        this.clock = clock;
+    }
+
+    /** @param classifier normally {@code ReplyClassifier::classify} of the policy in force */
+    public static BounceIngestion of(Function<SmtpReply, Classification> classifier, SuppressionList suppressions,
+                                     SentMessageLedger ledger, Clock clock) {
+        return new BounceIngestion(Preconditions.checkNotNull(classifier, "classifier"),
+                Preconditions.checkNotNull(suppressions, "suppressions"), Preconditions.checkNotNull(ledger, "ledger"),
+                Preconditions.checkNotNull(clock, "clock"));
+    }
+
+    /** The result for {@code message}; empty when it is not a bounce. */
+    public Optional<Result> ingest(MimeMessage message) {
+        Optional<Bounce> bounce = BounceParser.parse(message);
+        return bounce.map(this::ingest);
+    }
+
+    public Result ingest(Bounce bounce) {
+        Optional<SentMessage> sent = Optional.empty();
+        for (String id : bounce.originalMessageIds()) {
+            sent = ledger.find(id);
+            if (sent.isPresent()) {
+                break;
+            }
+        }
+        ImmutableList.Builder<IngestedRecipient> out = ImmutableList.builder();
+        for (BouncedRecipient r : bounce.recipients()) {
+            out.add(decide(r, sent));
+        }
+        return new Result(bounce, sent, out.build());
+    }
+
+    private IngestedRecipient decide(BouncedRecipient r, Optional<SentMessage> sent) {
+        Classification c = classifier.apply(SmtpReply.parse(r.replyText()));
+        String address;
+        try {
+            address = SuppressionEntry.normaliseAddress(r.address());
+        } catch (IllegalArgumentException e) {
+            return IngestedRecipient.of(r, c, IngestedRecipient.Decision.INVALID_ADDRESS);
+        }
+        if (!r.isFailed()) {
+            return IngestedRecipient.of(r, c, IngestedRecipient.Decision.NOT_A_FAILURE);
+        }
+        if (c.action() != Action.SUPPRESS) {
+            return IngestedRecipient.of(r, c, IngestedRecipient.Decision.RECORDED);
+        }
+        if (!sent.isPresent() || !sent.get().wasSentTo(address)) {
+            return IngestedRecipient.of(r, c, IngestedRecipient.Decision.UNVERIFIED);
+        }
+        boolean added = suppressions.add(SuppressionEntry.of(address, clock.instant(), c.reason(), r.replyText(),
+                c.ruleId(), SuppressionEntry.Source.BOUNCE, Optional.of(sent.get().messageId())));
+        return IngestedRecipient.of(r, c,
+                added ? IngestedRecipient.Decision.SUPPRESSED : IngestedRecipient.Decision.ALREADY_SUPPRESSED);
+    }
+
+    /** A bounce, the sent message it matched (if any), and a decision per reported recipient. */
+    public static final class Result {
+        private final Bounce bounce;
+        private final Optional<SentMessage> matched;
+        private final ImmutableList<IngestedRecipient> recipients;
+
+        Result(Bounce bounce, Optional<SentMessage> matched, List<IngestedRecipient> recipients) {
+            this.bounce = bounce;
+            this.matched = matched;
+            this.recipients = ImmutableList.copyOf(recipients);
+        }
+
+        public Bounce bounce() {
+            return bounce;
+        }
+
+        /** The message of ours the bounce is about; empty for a forged or unknown one. */
+        public Optional<SentMessage> matched() {
+            return matched;
+        }
+
+        public List<IngestedRecipient> recipients() {
+            return recipients;
+        }
+
+        public long count(IngestedRecipient.Decision decision) {
+            return recipients.stream().filter(r -> r.decision() == decision).count();
+        }
+
+        @Override
+        public String toString() {
+            return bounce.form() + " matching " + matched.map(SentMessage::messageId).orElse("no sent message")
+                    + ": " + recipients;
+        }
+    }
+}
