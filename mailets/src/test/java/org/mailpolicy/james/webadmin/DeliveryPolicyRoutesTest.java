@@ -1,0 +1,256 @@
+package org.mailpolicy.james.webadmin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.apache.james.webadmin.WebAdminServer;
+import org.apache.james.webadmin.WebAdminUtils;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.mailpolicy.destination.DeliveryPolicy;
+import org.mailpolicy.reply.SmtpReply;
+import org.mailpolicy.rules.Action;
+import org.mailpolicy.rules.Classification;
+import org.mailpolicy.rules.Scope;
+import org.mailpolicy.state.InMemoryDestinationStateStore;
+import org.mailpolicy.suppression.JdbcSuppressionList;
+import org.mailpolicy.suppression.SuppressionEntry;
+
+/** The routes in a real James WebAdminServer (Spark, James's error handling), over HTTP. */
+class DeliveryPolicyRoutesTest {
+    private static final Instant NOW = Instant.parse("2026-11-22T12:00:00Z");
+    private static final String POLICY = "version: 1\n"
+            + "destinations:\n"
+            + "  - name: aol\n"
+            + "    domains: [aol.com]\n"
+            + "    throttle: {initial: 15m, growth: 2.0, max: 4h}\n";
+
+    @TempDir
+    Path dir;
+    private JdbcSuppressionList suppressions;
+    private InMemoryDestinationStateStore states;
+    private DeliveryPolicy policy;
+    private WebAdminServer server;
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final ObjectMapper json = new ObjectMapper();
+
+    @BeforeEach
+    void start() throws Exception {
+        suppressions = JdbcSuppressionList.openH2(dir.resolve("suppressions"));
+        states = new InMemoryDestinationStateStore();
+        policy = DeliveryPolicy.parse(POLICY, "test-policy.yaml");
+        DeliveryPolicyRoutes routes = DeliveryPolicyRoutes.of(suppressions, states, policy,
+                DeliveryPolicyRoutesTest::classify, Clock.fixed(NOW, ZoneOffset.UTC),
+                name -> name.equals("aol") ? OptionalLong.of(7) : OptionalLong.empty());
+        server = WebAdminUtils.createWebAdminServer(routes).start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.destroy();
+        suppressions.close();
+    }
+
+    /** Route tests check what the route does with a classification; the engine's tests check classifications. */
+    private static Classification classify(SmtpReply reply) {
+        return new Classification(reply, Action.THROTTLE, "speeding", Scope.DESTINATION, "aol.dyn-t1",
+                "AOL is limiting the rate.", "Slow down.", "AOL postmaster", Duration.ofMinutes(15), null);
+    }
+
+    private HttpResponse<String> send(String method, String path, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.getPort().getValue() + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private JsonNode body(HttpResponse<String> r) throws Exception {
+        return json.readTree(r.body());
+    }
+
+    private void suppress(String address, SuppressionEntry.Source source) {
+        suppressions.add(SuppressionEntry.of(address, NOW.minusSeconds(60), "userunknown", "550 MAILBOX NOT FOUND",
+                "aol.mailbox-not-found", source, Optional.of("m1@example.com")));
+    }
+
+    @Test
+    void listsSuppressionsPagedAndByDomain() throws Exception {
+        suppress("a@aol.com", SuppressionEntry.Source.LIVE_REPLY);
+        suppress("b@aol.com", SuppressionEntry.Source.BOUNCE);
+        suppress("c@yahoo.com", SuppressionEntry.Source.LIVE_REPLY);
+
+        JsonNode all = body(send("GET", "/delivery-policy/suppressions", null));
+        assertThat(all.get("total").asLong()).isEqualTo(3);
+        assertThat(all.get("entries")).hasSize(3);
+
+        JsonNode page = body(send("GET", "/delivery-policy/suppressions?offset=1&limit=1", null));
+        assertThat(page.get("entries")).hasSize(1);
+        assertThat(page.get("entries").get(0).get("address").asText()).isEqualTo("b@aol.com");
+        assertThat(page.get("entries").get(0).get("source").asText()).isEqualTo("bounce");
+        assertThat(page.get("entries").get(0).get("messageId").asText()).isEqualTo("m1@example.com");
+
+        JsonNode aol = body(send("GET", "/delivery-policy/suppressions?domain=AOL.com", null));
+        assertThat(aol.get("total").asLong()).isEqualTo(2);
+        assertThat(aol.get("entries").findValuesAsText("address")).containsExactly("a@aol.com", "b@aol.com");
+    }
+
+    @Test
+    void badPagingOrDomainIs400WithAMessage() throws Exception {
+        HttpResponse<String> r = send("GET", "/delivery-policy/suppressions?limit=abc", null);
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(body(r).get("message").asText()).contains("limit must be a whole number");
+
+        assertThat(send("GET", "/delivery-policy/suppressions?offset=-1", null).statusCode()).isEqualTo(400);
+        assertThat(send("GET", "/delivery-policy/suppressions?limit=100000", null).statusCode()).isEqualTo(400);
+        HttpResponse<String> d = send("GET", "/delivery-policy/suppressions?domain=a@b", null);
+        assertThat(d.statusCode()).isEqualTo(400);
+        assertThat(body(d).get("message").asText()).contains("not a domain");
+    }
+
+    @Test
+    void getPutDeleteOneAddress() throws Exception {
+        assertThat(send("GET", "/delivery-policy/suppressions/bob@aol.com", null).statusCode()).isEqualTo(404);
+
+        HttpResponse<String> created = send("PUT", "/delivery-policy/suppressions/Bob@AOL.com",
+                "{\"reason\": \"complained\", \"reply\": \"asked by phone\"}");
+        assertThat(created.statusCode()).isEqualTo(201);
+        SuppressionEntry stored = suppressions.find("bob@aol.com").get();
+        assertThat(stored.source()).isEqualTo(SuppressionEntry.Source.MANUAL);
+        assertThat(stored.reason()).isEqualTo("complained");
+        assertThat(stored.reply()).isEqualTo("asked by phone");
+        assertThat(stored.since()).isEqualTo(NOW);
+
+        HttpResponse<String> again = send("PUT", "/delivery-policy/suppressions/bob@aol.com", null);
+        assertThat(again.statusCode()).isEqualTo(200);
+        assertThat(body(again).get("reason").asText()).isEqualTo("complained");
+
+        JsonNode got = body(send("GET", "/delivery-policy/suppressions/bob@aol.com", null));
+        assertThat(got.get("address").asText()).isEqualTo("bob@aol.com");
+        assertThat(got.get("since").asText()).isEqualTo("2026-11-22T12:00:00Z");
+        assertThat(got.get("source").asText()).isEqualTo("manual");
+
+        assertThat(send("DELETE", "/delivery-policy/suppressions/bob@aol.com", null).statusCode()).isEqualTo(204);
+        assertThat(suppressions.find("bob@aol.com")).isEmpty();
+        assertThat(send("DELETE", "/delivery-policy/suppressions/bob@aol.com", null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void putWithoutBodyIsAManualEntry() throws Exception {
+        assertThat(send("PUT", "/delivery-policy/suppressions/ann@aol.com", "").statusCode()).isEqualTo(201);
+        SuppressionEntry ann = suppressions.find("ann@aol.com").get();
+        assertThat(ann.reason()).isEqualTo("manual");
+        assertThat(ann.ruleId()).isEqualTo("manual");
+    }
+
+    @Test
+    void addressWithPlusAndEncodedCharactersRoundTrips() throws Exception {
+        String path = "/delivery-policy/suppressions/" + URLEncoder.encode("bob+news@aol.com", StandardCharsets.UTF_8)
+                .replace("+", "%2B");
+        assertThat(send("PUT", path, null).statusCode()).isEqualTo(201);
+        assertThat(suppressions.find("bob+news@aol.com")).isPresent();
+    }
+
+    @Test
+    void badAddressOrBodyIs400() throws Exception {
+        HttpResponse<String> noAt = send("PUT", "/delivery-policy/suppressions/not-an-address", null);
+        assertThat(noAt.statusCode()).isEqualTo(400);
+        assertThat(body(noAt).get("message").asText()).contains("not a mail address");
+
+        HttpResponse<String> notJson = send("PUT", "/delivery-policy/suppressions/bob@aol.com", "reason=x");
+        assertThat(notJson.statusCode()).isEqualTo(400);
+        assertThat(body(notJson).get("message").asText()).contains("not valid JSON");
+
+        HttpResponse<String> unknownField = send("PUT", "/delivery-policy/suppressions/bob@aol.com", "{\"reasn\": \"x\"}");
+        assertThat(unknownField.statusCode()).isEqualTo(400);
+        assertThat(body(unknownField).get("message").asText()).contains("reasn");
+
+        HttpResponse<String> wrongType = send("PUT", "/delivery-policy/suppressions/bob@aol.com", "{\"reason\": 5}");
+        assertThat(wrongType.statusCode()).isEqualTo(400);
+        assertThat(suppressions.find("bob@aol.com")).isEmpty();
+    }
+
+    @Test
+    void listsConfiguredAndSeenDestinationsWithTheirHolds() throws Exception {
+        states.recordThrottle(policy.destination("aol").get(), "421 DYN:T1", Optional.empty(), NOW.minusSeconds(60));
+
+        JsonNode list = body(send("GET", "/delivery-policy/destinations", null));
+
+        assertThat(list.findValuesAsText("name")).containsExactly("aol", "default");
+        JsonNode aol = list.get(0);
+        assertThat(aol.get("held").asBoolean()).isTrue();
+        assertThat(aol.get("heldUntil").asText()).isEqualTo("2026-11-22T12:14:00Z");
+        assertThat(aol.get("currentHold").asText()).isEqualTo("PT15M");
+        assertThat(aol.get("currentHoldSeconds").asLong()).isEqualTo(900);
+        assertThat(aol.get("lastReply").asText()).isEqualTo("421 DYN:T1");
+        assertThat(aol.get("attempts").asLong()).isEqualTo(1);
+        assertThat(aol.get("queued").asLong()).isEqualTo(7);
+        JsonNode dflt = list.get(1);
+        assertThat(dflt.get("held").asBoolean()).isFalse();
+        assertThat(dflt.get("heldUntil").isNull()).isTrue();
+        assertThat(dflt.get("queued").isNull()).isTrue();
+    }
+
+    @Test
+    void releasesAHold() throws Exception {
+        states.recordThrottle(policy.destination("aol").get(), "421 DYN:T1", Optional.empty(), NOW);
+
+        assertThat(send("DELETE", "/delivery-policy/destinations/aol/hold", null).statusCode()).isEqualTo(204);
+        assertThat(states.get("aol").get().heldUntil()).isEmpty();
+
+        HttpResponse<String> notHeld = send("DELETE", "/delivery-policy/destinations/aol/hold", null);
+        assertThat(notHeld.statusCode()).isEqualTo(409);
+        assertThat(body(notHeld).get("message").asText()).contains("not held");
+
+        HttpResponse<String> unknown = send("DELETE", "/delivery-policy/destinations/nowhere/hold", null);
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(body(unknown).get("message").asText()).contains("nowhere");
+    }
+
+    @Test
+    void classifiesARawReply() throws Exception {
+        HttpResponse<String> r = send("POST", "/delivery-policy/classify", "421 4.7.0 DYN:T1 try later\r\n");
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode c = body(r);
+        assertThat(c.get("action").asText()).isEqualTo("throttle");
+        assertThat(c.get("reason").asText()).isEqualTo("speeding");
+        assertThat(c.get("scope").asText()).isEqualTo("destination");
+        assertThat(c.get("rule").asText()).isEqualTo("aol.dyn-t1");
+        assertThat(c.get("code").asInt()).isEqualTo(421);
+        assertThat(c.get("stage").asText()).isEqualTo("unknown");
+        assertThat(c.get("holdHint").asText()).isEqualTo("PT15M");
+        assertThat(c.has("explanation")).isTrue();
+        assertThat(c.has("enhancedCode")).isTrue();
+        assertThat(c.has("token")).isTrue();
+    }
+
+    @Test
+    void classifiesJsonWithAStage() throws Exception {
+        JsonNode c = body(send("POST", "/delivery-policy/classify", "{\"reply\": \"421 DYN:T1\", \"stage\": \"end-of-data\"}"));
+        assertThat(c.get("stage").asText()).isEqualTo("end_of_data");
+        assertThat(c.get("reply").asText()).isEqualTo("421 DYN:T1");
+    }
+
+    @Test
+    void classifyRejectsEmptyAndBadInput() throws Exception {
+        assertThat(send("POST", "/delivery-policy/classify", "").statusCode()).isEqualTo(400);
+        assertThat(send("POST", "/delivery-policy/classify", "{\"stage\": \"rcpt\"}").statusCode()).isEqualTo(400);
+        HttpResponse<String> stage = send("POST", "/delivery-policy/classify", "{\"reply\": \"550\", \"stage\": \"helo2\"}");
+        assertThat(stage.statusCode()).isEqualTo(400);
+        assertThat(body(stage).get("message").asText()).contains("unknown stage 'helo2'").contains("rcpt");
+    }
+}
