@@ -1,0 +1,460 @@
+package org.mailpolicy.james.dsn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import javax.mail.MessagingException;
+import javax.mail.Part;
+import javax.mail.Session;
+import javax.mail.internet.ContentType;
+import javax.mail.internet.InternetHeaders;
+import javax.mail.internet.MimeMessage;
+import javax.mail.internet.MimeMultipart;
+import org.apache.james.core.MailAddress;
+import org.apache.james.core.MaybeSender;
+import org.apache.mailet.Attribute;
+import org.apache.mailet.AttributeValue;
+import org.apache.mailet.DsnParameters;
+import org.apache.mailet.DsnParameters.Notify;
+import org.apache.mailet.DsnParameters.RecipientDsnParameters;
+import org.apache.mailet.Mail;
+import org.apache.mailet.base.test.FakeMail;
+import org.apache.mailet.base.test.FakeMailContext;
+import org.apache.mailet.base.test.FakeMailetConfig;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.mailpolicy.reply.EnhancedStatus;
+import org.mailpolicy.report.DeliveryReport;
+import org.mailpolicy.report.DsnAction;
+import org.mailpolicy.report.RecipientReport;
+
+class PolicyDsnBounceTest {
+    private static final Instant NOW = Instant.parse("2026-11-22T21:00:00Z");
+    private static final Instant ARRIVED = Instant.parse("2026-11-22T08:15:00Z");
+    private static final Instant LAST_ATTEMPT = Instant.parse("2026-11-22T20:55:07Z");
+    private static final Instant RETRY_UNTIL = Instant.parse("2026-11-27T08:15:00Z");
+    private static final String ERROR_REPOSITORY = "memory://var/mail/error/";
+    private static final String ORIGINAL_ID = "<quarterly.42@example.org>";
+
+    private FakeMailContext context;
+    private RecordingRepositoryStore repositories;
+    private PolicyDsnBounce mailet;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        context = FakeMailContext.builder().postmaster(new MailAddress("postmaster@example.org")).build();
+        repositories = new RecordingRepositoryStore();
+        mailet = init(FakeMailetConfig.builder().mailetName("dsn").mailetContext(context)
+                .setProperty("errorRepository", ERROR_REPOSITORY));
+    }
+
+    private PolicyDsnBounce init(FakeMailetConfig.Builder config) throws MessagingException {
+        PolicyDsnBounce m = new PolicyDsnBounce(repositories, Clock.fixed(NOW, ZoneOffset.UTC));
+        m.init(config.build());
+        return m;
+    }
+
+    @Test
+    void writesAnRfc3464ReportCheckedFieldByField() throws Exception {
+        DsnParameters dsn = DsnParameters.builder()
+                .envId(DsnParameters.EnvId.of("env-42"))
+                .addRcptParameter(new MailAddress("bob@aol.com"),
+                        RecipientDsnParameters.of(new MailAddress("Bob.Original@example.net")))
+                .build().get();
+        Mail mail = reportMail(report(failedBob(), delayedCarol()), dsn);
+
+        mailet.service(mail);
+
+        assertThat(mail.getState()).isEqualTo(Mail.GHOST);
+        assertThat(context.getSentMails()).hasSize(1);
+        FakeMailContext.SentMail sent = context.getSentMails().get(0);
+        assertThat(sent.getSender()).isNull();
+        assertThat(sent.getRecipients()).containsExactly(new MailAddress("alice@example.org"));
+        assertThat(sent.getState()).isEqualTo(Mail.DEFAULT);
+
+        MimeMessage dsnMessage = reparse(sent.getMsg());
+        assertThat(dsnMessage.getHeader("From", null)).contains("MAILER-DAEMON@example.org");
+        assertThat(dsnMessage.getHeader("To", null)).isEqualTo("alice@example.org");
+        assertThat(dsnMessage.getSubject()).isEqualTo("Undelivered and delayed mail: Quarterly numbers");
+        assertThat(dsnMessage.getHeader("Auto-Submitted", null)).isEqualTo("auto-replied");
+        assertThat(dsnMessage.getHeader("In-Reply-To", null)).isEqualTo(ORIGINAL_ID);
+        assertThat(dsnMessage.getHeader("References", null)).isEqualTo(ORIGINAL_ID);
+        assertThat(dsnMessage.getMessageID()).endsWith("@mx1.example.org>");
+
+        ContentType type = new ContentType(dsnMessage.getContentType());
+        assertThat(type.getBaseType()).isEqualTo("multipart/report");
+        assertThat(type.getParameter("report-type")).isEqualTo("delivery-status");
+        MimeMultipart parts = (MimeMultipart) dsnMessage.getContent();
+        assertThat(parts.getCount()).isEqualTo(3);
+
+        Part text = parts.getBodyPart(0);
+        assertThat(text.isMimeType("text/plain")).isTrue();
+        String human = (String) text.getContent();
+        assertThat(human).contains("bob@aol.com", "carol@aol.com", "Quarterly numbers",
+                "The mailbox does not exist.", "Check the address",
+                "will keep trying until Fri 27 Nov 2026 08:15 UTC");
+
+        Part status = parts.getBodyPart(1);
+        assertThat(status.isMimeType("message/delivery-status")).isTrue();
+        List<InternetHeaders> groups = groups(status);
+        assertThat(groups).hasSize(3);
+        InternetHeaders perMessage = groups.get(0);
+        assertThat(field(perMessage, "Reporting-MTA")).isEqualTo("dns; mx1.example.org");
+        assertThat(field(perMessage, "Original-Envelope-Id")).isEqualTo("env-42");
+        assertThat(field(perMessage, "Arrival-Date")).isEqualTo("Sun, 22 Nov 2026 08:15:00 +0000");
+
+        InternetHeaders bob = groups.get(1);
+        assertThat(field(bob, "Original-Recipient")).isEqualTo("rfc822; Bob.Original@example.net");
+        assertThat(field(bob, "Final-Recipient")).isEqualTo("rfc822; bob@aol.com");
+        assertThat(field(bob, "Action")).isEqualTo("failed");
+        assertThat(field(bob, "Status")).isEqualTo("5.1.1");
+        assertThat(field(bob, "Remote-MTA")).isEqualTo("dns; mx-aol.mail.gm0.yahoodns.net");
+        assertThat(unfold(field(bob, "Diagnostic-Code")))
+                .isEqualTo("smtp; 550 5.1.1 <bob@aol.com>: Recipient address rejected: aol.com");
+        assertThat(field(bob, "Last-Attempt-Date")).isEqualTo("Sun, 22 Nov 2026 20:55:07 +0000");
+        assertThat(bob.getHeader("Will-Retry-Until")).isNull();
+
+        InternetHeaders carol = groups.get(2);
+        assertThat(carol.getHeader("Original-Recipient")).isNull();
+        assertThat(field(carol, "Final-Recipient")).isEqualTo("rfc822; carol@aol.com");
+        assertThat(field(carol, "Action")).isEqualTo("delayed");
+        assertThat(field(carol, "Status")).isEqualTo("4.7.0");
+        assertThat(unfold(field(carol, "Diagnostic-Code")))
+                .isEqualTo("smtp; 421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred DYN:T1");
+        assertThat(field(carol, "Will-Retry-Until")).isEqualTo("Fri, 27 Nov 2026 08:15:00 +0000");
+        // RFC 3464's order, which people reading the part expect.
+        String raw = read(status.getInputStream());
+        assertThat(raw.indexOf("Final-Recipient: rfc822; bob@aol.com")).isLessThan(raw.indexOf("Action: failed"));
+        assertThat(raw.indexOf("Action: failed")).isLessThan(raw.indexOf("Status: 5.1.1"));
+        assertThat(raw.indexOf("Status: 5.1.1")).isLessThan(raw.indexOf("Diagnostic-Code: smtp; 550"));
+
+        Part returned = parts.getBodyPart(2);
+        assertThat(returned.isMimeType("message/rfc822")).isTrue();
+        assertThat(returned.getHeader("Content-Transfer-Encoding")).containsExactly("7bit");
+        MimeMessage original = (MimeMessage) returned.getContent();
+        assertThat(original.getSubject()).isEqualTo("Quarterly numbers");
+        assertThat((String) original.getContent()).contains("The figures are attached.");
+    }
+
+    @Test
+    void anEightBitOriginalIsReturnedByteForByteAsEightBit() throws Exception {
+        MimeMessage eightBit = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(
+                ("From: alice@example.org\r\nTo: bob@aol.com\r\nSubject: Hello\r\nMessage-ID: " + ORIGINAL_ID
+                        + "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+                        + "Content-Transfer-Encoding: 8bit\r\n\r\nH\u00e9llo\r\n").getBytes(StandardCharsets.UTF_8)));
+        Mail mail = FakeMail.builder().name("m8").sender("alice@example.org").recipient("bob@aol.com")
+                .mimeMessage(eightBit).attribute(ReportAttribute.of(report(failedBob()))).build();
+
+        mailet.service(mail);
+
+        Part returned = parts(onlySentDsn()).getBodyPart(2);
+        assertThat(returned.getHeader("Content-Transfer-Encoding")).containsExactly("8bit");
+        MimeMessage back = (MimeMessage) returned.getContent();
+        assertThat(back.getMessageID()).isEqualTo(ORIGINAL_ID);
+        assertThat(((String) back.getContent()).trim()).isEqualTo("H\u00e9llo");
+    }
+
+    @Test
+    void retHdrsReturnsOnlyTheHeaders() throws Exception {
+        DsnParameters dsn = DsnParameters.builder().ret(DsnParameters.Ret.HDRS).build().get();
+        mailet.service(reportMail(report(failedBob()), dsn));
+
+        Part returned = parts(onlySentDsn()).getBodyPart(2);
+        assertThat(returned.isMimeType("text/rfc822-headers")).isTrue();
+        String headers = read(returned.getInputStream());
+        assertThat(headers).contains("Subject: Quarterly numbers", "Message-ID: " + ORIGINAL_ID)
+                .doesNotContain("The figures are attached.");
+    }
+
+    @Test
+    void aMessageAboveMaxReturnSizeComesBackAsHeadersOnly() throws Exception {
+        PolicyDsnBounce small = init(FakeMailetConfig.builder().mailetName("dsn").mailetContext(context)
+                .setProperty("errorRepository", ERROR_REPOSITORY).setProperty("maxReturnSize", "10"));
+        Mail mail = FakeMail.builder().name("big").sender("alice@example.org").recipient("bob@aol.com")
+                .mimeMessage(original()).size(11).attribute(ReportAttribute.of(report(failedBob()))).build();
+        small.service(mail);
+
+        assertThat(parts(onlySentDsn()).getBodyPart(2).isMimeType("text/rfc822-headers")).isTrue();
+    }
+
+    @Test
+    void notifyNeverForTheOnlyRecipientSendsNothing() throws Exception {
+        DsnParameters dsn = DsnParameters.builder()
+                .addRcptParameter(new MailAddress("bob@aol.com"), RecipientDsnParameters.of(EnumSet.of(Notify.NEVER)))
+                .build().get();
+        Mail mail = reportMail(report(failedBob()), dsn);
+
+        mailet.service(mail);
+
+        assertThat(context.getSentMails()).isEmpty();
+        assertThat(mail.getState()).isEqualTo(Mail.GHOST);
+        assertThat(repositories.storedNames(ERROR_REPOSITORY)).isEmpty();
+    }
+
+    @Test
+    void eachRecipientIsReportedOnlyForTheActionsItsNotifyNames() throws Exception {
+        DsnParameters dsn = DsnParameters.builder()
+                // Asked for failures only: a delay is not news for this sender.
+                .addRcptParameter(new MailAddress("carol@aol.com"), RecipientDsnParameters.of(EnumSet.of(Notify.FAILURE)))
+                .addRcptParameter(new MailAddress("bob@aol.com"),
+                        RecipientDsnParameters.of(EnumSet.of(Notify.FAILURE, Notify.DELAY)))
+                .build().get();
+        mailet.service(reportMail(report(failedBob(), delayedCarol()), dsn));
+
+        MimeMessage sent = onlySentDsn();
+        assertThat(sent.getSubject()).isEqualTo("Undelivered mail returned to sender: Quarterly numbers");
+        List<InternetHeaders> groups = groups(parts(sent).getBodyPart(1));
+        assertThat(groups).hasSize(2);
+        assertThat(field(groups.get(1), "Final-Recipient")).isEqualTo("rfc822; bob@aol.com");
+        assertThat((String) parts(sent).getBodyPart(0).getContent()).doesNotContain("carol@aol.com");
+    }
+
+    @Test
+    void delaysAloneAreReportedWhenTheSenderGaveNoNotify() throws Exception {
+        mailet.service(reportMail(report(delayedCarol()), null));
+
+        MimeMessage sent = onlySentDsn();
+        assertThat(sent.getSubject()).isEqualTo("Delayed mail (still trying): Quarterly numbers");
+        assertThat(field(groups(parts(sent).getBodyPart(1)).get(1), "Action")).isEqualTo("delayed");
+    }
+
+    @Test
+    void aNullSenderReportGoesToTheErrorRepositoryNeverToADsn() throws Exception {
+        Mail mail = FakeMail.builder().name("failed-dsn")
+                .sender(MaybeSender.nullSender())
+                .recipient("bob@aol.com")
+                .mimeMessage(original())
+                .attribute(ReportAttribute.of(report(failedBob())))
+                .build();
+
+        mailet.service(mail);
+
+        assertThat(context.getSentMails()).isEmpty();
+        assertThat(repositories.storedNames(ERROR_REPOSITORY)).containsExactly("failed-dsn");
+        assertThat(mail.getState()).isEqualTo(Mail.GHOST);
+    }
+
+    @Test
+    void anUnreadableReportIsKeptInTheErrorRepositoryNotGuessedAt() throws Exception {
+        Mail mail = FakeMail.builder().name("garbled")
+                .sender("alice@example.org")
+                .recipient("bob@aol.com")
+                .mimeMessage(original())
+                .attribute(new Attribute(ReportAttribute.NAME, AttributeValue.of("{\"version\":1,\"recipients\":")))
+                .build();
+
+        mailet.service(mail);
+
+        assertThat(context.getSentMails()).isEmpty();
+        assertThat(repositories.storedNames(ERROR_REPOSITORY)).containsExactly("garbled");
+        assertThat(mail.getState()).isEqualTo(Mail.GHOST);
+    }
+
+    @Test
+    void remoteTextCannotInjectFieldsOrHeaders() throws Exception {
+        RecipientReport hostile = RecipientReport.builder("bob@aol.com", DsnAction.FAILED, EnhancedStatus.of(5, 1, 1))
+                .remoteMta("mx.evil.example\r\nX-Injected: 2")
+                .diagnostic("550 5.1.1 nope\r\nX-Injected: 1\r\n\r\nFinal-Recipient: rfc822; mallory@evil.example")
+                .lastAttempt(LAST_ATTEMPT)
+                .build();
+        MimeMessage original = original();
+        original.setSubject("hello\r\nBcc: victim@example.net");
+        Mail mail = FakeMail.builder().name("m1").sender("alice@example.org").recipient("bob@aol.com")
+                .mimeMessage(original).attribute(ReportAttribute.of(report(hostile))).build();
+
+        mailet.service(mail);
+
+        MimeMessage sent = onlySentDsn();
+        assertThat(sent.getHeader("X-Injected")).isNull();
+        assertThat(sent.getHeader("Bcc")).isNull();
+        List<InternetHeaders> groups = groups(parts(sent).getBodyPart(1));
+        assertThat(groups).hasSize(2);
+        InternetHeaders bob = groups.get(1);
+        assertThat(bob.getHeader("X-Injected")).isNull();
+        assertThat(bob.getHeader("Final-Recipient")).containsExactly("rfc822; bob@aol.com");
+        assertThat(unfold(field(bob, "Diagnostic-Code")))
+                .isEqualTo("smtp; 550 5.1.1 nope X-Injected: 1 Final-Recipient: rfc822; mallory@evil.example");
+        assertThat(field(bob, "Remote-MTA")).isEqualTo("dns; mx.evil.example X-Injected: 2");
+        String raw = read(parts(sent).getBodyPart(1).getInputStream());
+        assertThat(raw).doesNotContain("\nX-Injected").doesNotContain("\nFinal-Recipient: rfc822; mallory");
+    }
+
+    @Test
+    void aStockJamesBounceGetsADsnFromItsDeliveryErrorAttributes() throws Exception {
+        Mail mail = FakeMail.builder().name("stock")
+                .sender("alice@example.org")
+                .recipients("bob@aol.com", "dan@aol.com")
+                .mimeMessage(original())
+                .attribute(new Attribute(StockBounceReport.DELIVERY_ERROR,
+                        AttributeValue.of("554 5.7.1 Service unavailable; client host blocked")))
+                .attribute(new Attribute(StockBounceReport.DELIVERY_ERROR_CODE, AttributeValue.of(554)))
+                .build();
+        PolicyDsnBounce stock = init(FakeMailetConfig.builder().mailetName("dsn").mailetContext(context)
+                .setProperty("errorRepository", ERROR_REPOSITORY).setProperty("reportingMta", "james.example.org"));
+
+        stock.service(mail);
+
+        List<InternetHeaders> groups = groups(parts(onlySentDsn()).getBodyPart(1));
+        assertThat(field(groups.get(0), "Reporting-MTA")).isEqualTo("dns; james.example.org");
+        assertThat(groups).hasSize(3);
+        for (InternetHeaders r : groups.subList(1, 3)) {
+            assertThat(field(r, "Action")).isEqualTo("failed");
+            assertThat(field(r, "Status")).isEqualTo("5.7.1");
+            assertThat(unfold(field(r, "Diagnostic-Code"))).isEqualTo("smtp; 554 5.7.1 Service unavailable; client host blocked");
+        }
+        assertThat(mail.getState()).isEqualTo(Mail.GHOST);
+    }
+
+    @Test
+    void aStockRetryExhaustionIsReportedAsExpiredWithoutAFakeDiagnostic() throws Exception {
+        Mail mail = FakeMail.builder().name("stock")
+                .sender("alice@example.org")
+                .recipient("bob@aol.com")
+                .mimeMessage(original())
+                .attribute(new Attribute(StockBounceReport.DELIVERY_ERROR,
+                        AttributeValue.of("Too many retries failure. Message will be bounced")))
+                .attribute(new Attribute(StockBounceReport.IS_DELIVERY_PERMANENT_ERROR, AttributeValue.of(false)))
+                .build();
+
+        mailet.service(mail);
+
+        MimeMessage sent = onlySentDsn();
+        InternetHeaders bob = groups(parts(sent).getBodyPart(1)).get(1);
+        assertThat(field(bob, "Status")).isEqualTo("4.4.7");
+        assertThat(bob.getHeader("Diagnostic-Code")).isNull();
+        assertThat((String) parts(sent).getBodyPart(0).getContent()).contains("Too many retries failure");
+    }
+
+    @Test
+    void misconfigurationIsAClearInitError() {
+        assertThatThrownBy(() -> init(FakeMailetConfig.builder().mailetName("dsn").mailetContext(context)
+                .setProperty("maxReturnSize", "1MB")))
+                .isInstanceOf(MessagingException.class)
+                .hasMessageContaining("maxReturnSize").hasMessageContaining("1MB");
+        assertThatThrownBy(() -> init(FakeMailetConfig.builder().mailetName("dsn").mailetContext(context)
+                .setProperty("errorRepositry", ERROR_REPOSITORY)))
+                .isInstanceOf(MessagingException.class)
+                .hasMessageContaining("errorRepositry");
+        assertThatThrownBy(() -> init(FakeMailetConfig.builder().mailetName("dsn").mailetContext(context)
+                .setProperty("sender", "not an address")))
+                .isInstanceOf(MessagingException.class)
+                .hasMessageContaining("sender");
+    }
+
+    // ---- fixtures
+
+    private static RecipientReport failedBob() {
+        return RecipientReport.builder("bob@aol.com", DsnAction.FAILED, EnhancedStatus.of(5, 1, 1))
+                .remoteMta("mx-aol.mail.gm0.yahoodns.net")
+                .diagnostic("550 5.1.1 <bob@aol.com>: Recipient address rejected: aol.com")
+                .lastAttempt(LAST_ATTEMPT)
+                .reason("userunknown")
+                .ruleId("aol.mailbox-not-found")
+                .explanation("The mailbox does not exist.")
+                .remedy("Check the address for typing errors.")
+                .build();
+    }
+
+    private static RecipientReport delayedCarol() {
+        return RecipientReport.builder("carol@aol.com", DsnAction.DELAYED, EnhancedStatus.of(4, 7, 0))
+                .remoteMta("mx-aol.mail.gm0.yahoodns.net")
+                .diagnostic("421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred DYN:T1")
+                .lastAttempt(LAST_ATTEMPT)
+                .willRetryUntil(RETRY_UNTIL)
+                .reason("throttled")
+                .explanation("AOL is limiting how fast this server may send.")
+                .build();
+    }
+
+    private static DeliveryReport report(RecipientReport... recipients) {
+        return DeliveryReport.of("mx1.example.org", Optional.of(ARRIVED), Optional.empty(), Optional.of(ORIGINAL_ID),
+                List.of(recipients));
+    }
+
+    private static Mail reportMail(DeliveryReport report, DsnParameters dsn) throws MessagingException {
+        FakeMail.Builder b = FakeMail.builder().name("report-1")
+                .sender("alice@example.org")
+                .mimeMessage(original())
+                .attribute(ReportAttribute.of(report));
+        for (RecipientReport r : report.recipients()) {
+            b.recipient(r.finalRecipient());
+        }
+        if (dsn != null) {
+            b.attributes(dsn.toAttributes().asAttributes());
+        }
+        return b.build();
+    }
+
+    private static MimeMessage original() throws MessagingException {
+        MimeMessage m = new MimeMessage(Session.getInstance(new Properties())) {
+            @Override
+            protected void updateMessageID() throws MessagingException {
+                setHeader("Message-ID", ORIGINAL_ID);
+            }
+        };
+        m.setFrom("alice@example.org");
+        m.setRecipients(MimeMessage.RecipientType.TO, "bob@aol.com, carol@aol.com");
+        m.setSubject("Quarterly numbers");
+        m.setText("The figures are attached.\n");
+        m.saveChanges();
+        return m;
+    }
+
+    private MimeMessage onlySentDsn() throws Exception {
+        assertThat(context.getSentMails()).hasSize(1);
+        return reparse(context.getSentMails().get(0).getMsg());
+    }
+
+    /** As the recipient's client will see it: written out and parsed again. */
+    private static MimeMessage reparse(MimeMessage message) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        message.writeTo(out);
+        return new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(out.toByteArray()));
+    }
+
+    private static MimeMultipart parts(MimeMessage message) throws Exception {
+        return (MimeMultipart) message.getContent();
+    }
+
+    /** The field groups of a message/delivery-status body, each read as InternetHeaders. */
+    private static List<InternetHeaders> groups(Part status) throws Exception {
+        byte[] body = status.getInputStream().readAllBytes();
+        ByteArrayInputStream in = new ByteArrayInputStream(body);
+        List<InternetHeaders> groups = new ArrayList<>();
+        while (in.available() > 0) {
+            InternetHeaders group = new InternetHeaders(in);
+            if (Collections.list(group.getAllHeaders()).isEmpty()) {
+                continue;
+            }
+            groups.add(group);
+        }
+        return groups;
+    }
+
+    private static String field(InternetHeaders group, String name) {
+        String[] values = group.getHeader(name);
+        assertThat(values).as(name).isNotNull().hasSize(1);
+        return values[0];
+    }
+
+    private static String unfold(String value) {
+        return value.replaceAll("\r?\n([ \t])", "$1");
+    }
+
+    private static String read(InputStream in) throws Exception {
+        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+}
