@@ -1,0 +1,68 @@
+package org.mailpolicy.james.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.apache.james.metrics.tests.RecordingMetricFactory;
+import org.junit.jupiter.api.Test;
+import org.mailpolicy.reply.SmtpReply;
+import org.mailpolicy.report.DsnAction;
+import org.mailpolicy.rules.Action;
+import org.mailpolicy.rules.Classification;
+import org.mailpolicy.rules.Scope;
+import org.mailpolicy.suppression.SuppressionEntry;
+
+class DeliveryMetricsTest {
+    private final RecordingMetricFactory factory = new RecordingMetricFactory();
+    private final DeliveryMetrics metrics = DeliveryMetrics.of(factory);
+
+    private static Classification classification(Action action, String reason) {
+        return new Classification(SmtpReply.parse("550 MAILBOX NOT FOUND"), action, reason, Scope.RECIPIENT, "r1",
+                "e", "r", "s", null, null);
+    }
+
+    @Test
+    void countsAttemptsAndTimesThem() {
+        DeliveryMetrics.Attempt a = metrics.attemptStarted("aol");
+        a.stop();
+        a.stop();
+        metrics.attemptStarted("gmail").stop();
+
+        assertThat(factory.countFor("delivery-policy.attempts")).isEqualTo(2);
+        assertThat(factory.countFor("delivery-policy.attempts.aol")).isEqualTo(1);
+        assertThat(factory.executionTimesFor(DeliveryMetrics.ATTEMPT_TIMER)).hasSize(2);
+    }
+
+    @Test
+    void countsOutcomesByActionAndReason() {
+        metrics.outcome("<m1@example.com>", "aol", "bob@aol.com", classification(Action.SUPPRESS, "userunknown"));
+        metrics.outcome("<m2@example.com>", "aol", "ann@aol.com", classification(Action.SUPPRESS, "userunknown"));
+        metrics.outcome("<m3@example.com>", "aol", "cy@aol.com", classification(Action.BOUNCE, "mailboxfull"));
+        metrics.delivered("<m4@example.com>", "aol", "di@aol.com", "250 OK");
+
+        assertThat(factory.countFor("delivery-policy.outcome.suppress.userunknown")).isEqualTo(2);
+        assertThat(factory.countFor("delivery-policy.outcome.bounce.mailboxfull")).isEqualTo(1);
+        assertThat(factory.countFor("delivery-policy.outcome.delivered")).isEqualTo(1);
+    }
+
+    @Test
+    void countsHoldsSuppressionsAndDsns() {
+        metrics.holdStarted("aol");
+        metrics.suppressionAdded(SuppressionEntry.Source.BOUNCE);
+        metrics.suppressionAdded(SuppressionEntry.Source.LIVE_REPLY);
+        metrics.dsnSent(DsnAction.FAILED);
+        metrics.dsnSent(DsnAction.DELAYED);
+
+        assertThat(factory.countFor("delivery-policy.holds.started.aol")).isEqualTo(1);
+        assertThat(factory.countFor("delivery-policy.suppressions.added.bounce")).isEqualTo(1);
+        assertThat(factory.countFor("delivery-policy.suppressions.added.live_reply")).isEqualTo(1);
+        assertThat(factory.countFor("delivery-policy.dsn.sent.failed")).isEqualTo(1);
+        assertThat(factory.countFor("delivery-policy.dsn.sent.delayed")).isEqualTo(1);
+    }
+
+    @Test
+    void remoteTextNeverBecomesAMetricNameOrABrokenLogLine() {
+        assertThat(DeliveryMetrics.namePart("Spam Detected.\r\nX")).isEqualTo("spam_detected___x");
+        assertThat(DeliveryMetrics.namePart(null)).isEqualTo("unknown");
+        assertThat(DeliveryMetrics.quoted("550 \"no\"\r\nFAKE: line")).isEqualTo("\"550 \\\"no\\\"\\u000d\\u000aFAKE: line\"");
+    }
+}
