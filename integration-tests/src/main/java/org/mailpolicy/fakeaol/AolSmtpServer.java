@@ -1,0 +1,357 @@
+package org.mailpolicy.fakeaol;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import org.subethamail.smtp.MessageContext;
+import org.subethamail.smtp.MessageHandler;
+import org.subethamail.smtp.internal.io.DotTerminatedInputStream;
+import org.subethamail.smtp.internal.io.DotUnstuffingInputStream;
+import org.subethamail.smtp.internal.server.BaseCommand;
+import org.subethamail.smtp.internal.util.EmailUtils;
+import org.subethamail.smtp.server.SMTPServer;
+import org.subethamail.smtp.server.Session;
+import org.subethamail.smtp.server.SessionHandler;
+
+/**
+ * Carries {@link AolRelay}'s decisions onto SubEtha SMTP (com.github.davidmoten:subethasmtp 7.x, the maintained fork of
+ * org.subethamail, which has had no release since 2012).
+ *
+ * <p>SubEtha's hooks used here: the {@link SessionHandler} answers the greeting (connect-time rejections, the delay of
+ * SLOW, and the first lines of AOL's multi-line banner), and the server's command table gets AOL versions of EHLO, MAIL,
+ * RCPT and DATA, so that every reply is AOL's wording and every reply is recorded exactly as sent. SubEtha writes the
+ * last greeting line itself ({@code 220 <host> ESMTP <software>}); the banner therefore ends with the relay's name
+ * instead of AOL's last notice line, which becomes a {@code 220-} line.
+ */
+final class AolSmtpServer implements AutoCloseable {
+    private static final int DATA_BUFFER_BYTES = 32 * 1024;
+
+    private final AolRelay relay;
+    private final TransactionLog log;
+    private final Consumer<ReceivedMessage> acceptedMessages;
+    private final long maxMessageBytes;
+    private final Map<Session, Connection> connections = new ConcurrentHashMap<>();
+    /** Released on close so that a greeting held back by SLOW does not hold up the shutdown. */
+    private final CountDownLatch closing = new CountDownLatch(1);
+    private final SMTPServer server;
+
+    private AolSmtpServer(int port, AolRelay relay, TransactionLog log, Consumer<ReceivedMessage> acceptedMessages,
+            long maxMessageBytes) {
+        this.relay = requireNonNull(relay, "relay");
+        this.log = requireNonNull(log, "log");
+        this.acceptedMessages = requireNonNull(acceptedMessages, "acceptedMessages");
+        this.maxMessageBytes = maxMessageBytes;
+        this.server = SMTPServer.port(port)
+                .bindAddress(InetAddress.getLoopbackAddress())
+                .hostName(AolReplies.RELAY_HOST)
+                .softwareName(AolReplies.RELAY_SOFTWARE)
+                .sessionHandler(new Greeter())
+                .messageHandlerFactory(this::currentTransaction)
+                .serverThreadName("fake-aol-smtp")
+                .build();
+        server.getCommandHandler().addCommand(new EhloCommand());
+        server.getCommandHandler().addCommand(new MailCommand());
+        server.getCommandHandler().addCommand(new RcptCommand());
+        server.getCommandHandler().addCommand(new DataCommand());
+        // AOL does not offer CHUNKING; SubEtha's BDAT would bypass the DATA rules.
+        server.getCommandHandler().addCommand(new UnrecognizedCommand("BDAT"));
+    }
+
+    static AolSmtpServer start(int port, AolRelay relay, TransactionLog log, Consumer<ReceivedMessage> acceptedMessages,
+            long maxMessageBytes) {
+        AolSmtpServer smtp = new AolSmtpServer(port, relay, log, acceptedMessages, maxMessageBytes);
+        smtp.server.start();
+        return smtp;
+    }
+
+    int port() {
+        return server.getPortAllocated();
+    }
+
+    @Override
+    public void close() {
+        closing.countDown();
+        server.stop();
+    }
+
+    private MessageHandler currentTransaction(MessageContext context) {
+        return connections.get(context).current;
+    }
+
+    private static void respond(Session session, ServerAction action) throws IOException {
+        Optional<String> reply = action.replyText();
+        if (reply.isPresent()) {
+            session.sendResponse(reply.get());
+        }
+        if (action.closes()) {
+            session.quit();
+        }
+    }
+
+    /** The greeting: rejections and delays decided by the relay, then AOL's banner. */
+    private final class Greeter implements SessionHandler {
+        @Override
+        public SessionAcceptance accept(Session session) {
+            String client = session.getRealRemoteAddress().getAddress().getHostAddress();
+            AolRelay.ConnectDecision decision = relay.onConnect(client);
+            if (!decision.delay().isZero() && waitUnlessClosing(decision.delay())) {
+                return reject(client, ServerAction.replyAndClose(AolReplies.SHUTTING_DOWN));
+            }
+            if (decision.rejection().isPresent()) {
+                return reject(client, decision.rejection().get());
+            }
+            Instant now = relay.now();
+            List<String> bannerLines = new ArrayList<>();
+            bannerLines.add(AolReplies.bannerFirstLine(now.atZone(ZoneOffset.UTC)));
+            bannerLines.addAll(AolReplies.BANNER_NOTICE);
+            StringBuilder leadingLines = new StringBuilder();
+            for (String line : bannerLines) {
+                leadingLines.append(leadingLines.length() == 0 ? "" : "\r\n").append("220-").append(line);
+            }
+            String lastLine = "220 " + AolReplies.RELAY_HOST + " ESMTP " + AolReplies.RELAY_SOFTWARE;
+            String connectReply = leadingLines.toString().replace("\r\n", "\n") + "\n" + lastLine;
+            connections.put(session, new Connection(client, connectReply, log.start(now, client, connectReply)));
+            try {
+                session.sendResponse(leadingLines.toString());
+            } catch (IOException e) {
+                // The client is gone; SubEtha notices on its next read and ends the session.
+            }
+            return SessionAcceptance.success();
+        }
+
+        @Override
+        public void onSessionEnd(Session session) {
+            connections.remove(session);
+        }
+
+        private SessionAcceptance reject(String client, ServerAction rejection) {
+            log.start(relay.now(), client, rejection.replyText().orElseThrow());
+            return SessionAcceptance.failure(rejection.code(), rejection.textAfterCode());
+        }
+
+        /** True if the server started closing while waiting. */
+        private boolean waitUnlessClosing(Duration delay) {
+            try {
+                return closing.await(delay.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return true;
+            }
+        }
+    }
+
+    /** One accepted connection: its greeting, and the mail transaction in progress. */
+    private final class Connection {
+        final String client;
+        final String connectReply;
+        /** Holds the greeting until the first MAIL FROM fills it in, so a connection without mail still shows up. */
+        final TransactionLog.Recording firstRecording;
+        volatile MailTransaction current;
+
+        Connection(String client, String connectReply, TransactionLog.Recording firstRecording) {
+            this.client = client;
+            this.connectReply = connectReply;
+            this.firstRecording = firstRecording;
+        }
+
+        TransactionLog.Recording recordingForNewMail() {
+            return firstRecording.hasMailFrom() ? log.start(relay.now(), client, connectReply) : firstRecording;
+        }
+    }
+
+    /**
+     * Session's view of a mail transaction. SubEtha ends it ({@link #done()}) on RSET, EHLO, the end of DATA or the end
+     * of the connection; the AOL commands below do the rest, so SubEtha's message callbacks are never used.
+     */
+    private static final class MailTransaction implements MessageHandler {
+        final TransactionLog.Recording recording;
+        final String reversePath;
+        final List<String> acceptedRecipients = new ArrayList<>();
+
+        MailTransaction(TransactionLog.Recording recording, String reversePath) {
+            this.recording = recording;
+            this.reversePath = reversePath;
+        }
+
+        @Override
+        public void from(String from) {
+            throw new IllegalStateException("MAIL is handled by the fake's own command");
+        }
+
+        @Override
+        public void recipient(String recipient) {
+            throw new IllegalStateException("RCPT is handled by the fake's own command");
+        }
+
+        @Override
+        public String data(InputStream data) {
+            throw new IllegalStateException("DATA is handled by the fake's own command");
+        }
+
+        @Override
+        public void done() {
+            // Nothing to release: the recording is already in the log and the body is not kept here.
+        }
+    }
+
+    private final class EhloCommand extends BaseCommand {
+        EhloCommand() {
+            super("EHLO", "Introduce yourself.", "<hostname>");
+        }
+
+        @Override
+        public void execute(String commandString, Session session) throws IOException {
+            String[] args = getArgs(commandString);
+            if (args.length < 2) {
+                session.sendResponse("501 Syntax: EHLO hostname");
+                return;
+            }
+            session.resetMailTransaction();
+            session.setHelo(args[1]);
+            // Seed 001: "250-rly-dd06.mx.aol.com yourhostname.example.com" then "250 HELP".
+            session.sendResponse("250-" + AolReplies.RELAY_HOST + " " + args[1] + "\r\n" + AolReplies.EHLO_LAST_LINE);
+        }
+    }
+
+    private final class MailCommand extends BaseCommand {
+        MailCommand() {
+            super("MAIL", "Specifies the sender.", "FROM: <sender>");
+        }
+
+        @Override
+        public void execute(String commandString, Session session) throws IOException {
+            if (session.isMailTransactionInProgress()) {
+                session.sendResponse("503 5.5.1 Sender already specified.");
+                return;
+            }
+            String args = getArgPredicate(commandString);
+            if (!args.toUpperCase(Locale.ROOT).startsWith("FROM:")) {
+                session.sendResponse("501 Syntax: MAIL FROM: <address>");
+                return;
+            }
+            Connection connection = connections.get(session);
+            String reversePath = EmailUtils.extractEmailAddress(args, 5);
+            ServerAction action = relay.onMailFrom(connection.client);
+            TransactionLog.Recording recording = connection.recordingForNewMail();
+            recording.mailFrom(reversePath, action.replyText().orElseThrow());
+            if (action.isPositive()) {
+                connection.current = new MailTransaction(recording, reversePath);
+                session.startMailTransaction();
+            }
+            respond(session, action);
+        }
+    }
+
+    private final class RcptCommand extends BaseCommand {
+        RcptCommand() {
+            super("RCPT", "Specifies the recipient.", "TO: <recipient>");
+        }
+
+        @Override
+        public void execute(String commandString, Session session) throws IOException {
+            if (!session.isMailTransactionInProgress()) {
+                session.sendResponse("503 5.5.1 Error: need MAIL command");
+                return;
+            }
+            String args = getArgPredicate(commandString);
+            String address = args.toUpperCase(Locale.ROOT).startsWith("TO:") ? EmailUtils.extractEmailAddress(args, 3)
+                    : "";
+            if (address.isEmpty()) {
+                session.sendResponse("501 Syntax: RCPT TO: <address>");
+                return;
+            }
+            MailTransaction transaction = (MailTransaction) session.getMessageHandler();
+            ServerAction action = relay.onRecipient(address);
+            transaction.recording.recipient(address, action.replyText().orElseThrow());
+            if (action.isPositive()) {
+                transaction.acceptedRecipients.add(address);
+                session.addRecipient(address);
+            }
+            respond(session, action);
+        }
+    }
+
+    private final class DataCommand extends BaseCommand {
+        DataCommand() {
+            super("DATA", "Following text is collected as the message.\nEnd data with <CR><LF>.<CR><LF>");
+        }
+
+        @Override
+        public void execute(String commandString, Session session) throws IOException {
+            if (!session.isMailTransactionInProgress()) {
+                session.sendResponse("503 5.5.1 Error: need MAIL command");
+                return;
+            }
+            MailTransaction transaction = (MailTransaction) session.getMessageHandler();
+            if (transaction.acceptedRecipients.isEmpty()) {
+                session.sendResponse("503 5.5.1 Error: need RCPT command");
+                return;
+            }
+            session.sendResponse(AolReplies.START_MAIL_INPUT);
+            InputStream data = new DotUnstuffingInputStream(new DotTerminatedInputStream(
+                    new BufferedInputStream(session.getRawInput(), DATA_BUFFER_BYTES)));
+            Optional<byte[]> body = readUpTo(data, maxMessageBytes);
+
+            ServerAction action = relay.onEndOfData(transaction.acceptedRecipients, body.isEmpty());
+            transaction.recording.dataReply(action.replyText().orElse(null));
+            if (action.isPositive()) {
+                acceptedMessages.accept(ReceivedMessage.of(relay.now(), connections.get(session).client,
+                        transaction.reversePath, transaction.acceptedRecipients, body.get()));
+            }
+            respond(session, action);
+            if (!action.closes()) {
+                session.resetMailTransaction();
+            }
+        }
+    }
+
+    /**
+     * Reads the message to its end. Returns empty if it is larger than the limit, having dropped what it had buffered as
+     * soon as the limit was passed, so an oversized message never holds more than the limit in memory.
+     */
+    static Optional<byte[]> readUpTo(InputStream data, long maxBytes) throws IOException {
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream(8192);
+        byte[] chunk = new byte[DATA_BUFFER_BYTES];
+        long total = 0;
+        int read;
+        while ((read = data.read(chunk)) != -1) {
+            total += read;
+            if (buffer != null) {
+                if (total > maxBytes) {
+                    buffer = null;
+                } else {
+                    buffer.write(chunk, 0, read);
+                }
+            }
+        }
+        return buffer == null ? Optional.empty() : Optional.of(buffer.toByteArray());
+    }
+
+    private static final class UnrecognizedCommand extends BaseCommand {
+        UnrecognizedCommand(String verb) {
+            super(verb, "Not offered by this relay.");
+        }
+
+        @Override
+        public void execute(String commandString, Session session) throws IOException {
+            session.sendResponse(AolReplies.COMMAND_UNRECOGNIZED);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package org.mailpolicy.fakeaol;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import javax.mail.MessagingException;
+
+/**
+ * A fake AOL inbound relay for tests and the sandbox: an SMTP server that answers as AOL's postmaster pages say AOL does,
+ * and an HTTP control API ({@link ControlApi}) to switch its mode and read what it saw. Both listen on 127.0.0.1 only.
+ *
+ * <pre>{@code
+ * try (FakeAol aol = FakeAol.start(FakeAolSettings.ephemeralPorts())) {
+ *     aol.setMode(Mode.DYN_T1, Duration.ofSeconds(20));
+ *     ... deliver to 127.0.0.1:aol.smtpPort() ...
+ *     assertThat(aol.transactions()).extracting(Transaction::connectReply).containsOnly("421 4.7.1 : (DYN:T1)");
+ * }
+ * }</pre>
+ */
+public final class FakeAol implements AutoCloseable {
+    private final AolRelay relay;
+    private final TransactionLog log = new TransactionLog();
+    private final List<ReceivedMessage> messages = new ArrayList<>();
+    private final AolSmtpServer smtp;
+    private final ControlApi control;
+
+    private FakeAol(FakeAolSettings settings) throws IOException {
+        this.relay = new AolRelay(settings.clock());
+        this.smtp = AolSmtpServer.start(settings.smtpPort(), relay, log, this::keep, settings.maxMessageBytes());
+        try {
+            this.control = ControlApi.start(this, settings.controlPort());
+        } catch (IOException | RuntimeException e) {
+            smtp.close();
+            throw e;
+        }
+    }
+
+    public static FakeAol start(FakeAolSettings settings) throws IOException {
+        return new FakeAol(requireNonNull(settings, "settings"));
+    }
+
+    public int smtpPort() {
+        return smtp.port();
+    }
+
+    public int controlPort() {
+        return control.port();
+    }
+
+    /** Sets the mode until it is changed. */
+    public void setMode(Mode mode) {
+        setMode(ModeSetting.of(mode));
+    }
+
+    /** Sets the mode for a while, after which the fake returns to {@link Mode#NORMAL}. */
+    public void setMode(Mode mode, Duration duration) {
+        setMode(ModeSetting.of(mode).lasting(duration));
+    }
+
+    /** Sets a mode with its parameters; the rate modes start every client with a fresh budget. */
+    public void setMode(ModeSetting setting) {
+        relay.setMode(requireNonNull(setting, "setting"));
+    }
+
+    public ModeStatus mode() {
+        return relay.mode();
+    }
+
+    /** Every connection and mail transaction so far, oldest first. */
+    public List<Transaction> transactions() {
+        return log.snapshot();
+    }
+
+    public void clearTransactions() {
+        log.clear();
+    }
+
+    /** Messages accepted with 250 so far, oldest first. */
+    public List<ReceivedMessage> messages() {
+        synchronized (messages) {
+            return List.copyOf(messages);
+        }
+    }
+
+    public void clearMessages() {
+        synchronized (messages) {
+            messages.clear();
+        }
+    }
+
+    /**
+     * Back to a fresh fake: NORMAL mode, no transactions, no messages, and flaky recipients will be deferred once more.
+     */
+    public void reset() {
+        relay.reset();
+        clearTransactions();
+        clearMessages();
+    }
+
+    /**
+     * Sends AOL's asynchronous "undeliverable" bounce for {@link AolBounce#finalRecipient()}, returning the headers of
+     * the original message if the fake holds one with the given Message-ID. Returns the bounce's Message-ID.
+     */
+    public String sendBounce(AolBounce bounce) throws MessagingException {
+        requireNonNull(bounce, "bounce");
+        Optional<ReceivedMessage> original = bounce.originalMessageId().flatMap(id -> messages().stream()
+                .filter(m -> m.messageId().map(id::equals).orElse(false))
+                .findFirst());
+        return BounceSender.send(bounce, original);
+    }
+
+    /** Stops both servers; a greeting held back by SLOW is abandoned rather than waited for. */
+    @Override
+    public void close() {
+        try {
+            control.close();
+        } finally {
+            smtp.close();
+        }
+    }
+
+    private void keep(ReceivedMessage message) {
+        synchronized (messages) {
+            messages.add(message);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "FakeAol{smtp=127.0.0.1:" + smtpPort() + ", control=http://127.0.0.1:" + controlPort() + ", mode="
+                + mode().setting() + "}";
+    }
+}

@@ -1,0 +1,114 @@
+package org.mailpolicy.fakeaol;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * A mode with its parameters: how long it lasts (empty = until changed), the per-client message budget of the rate modes,
+ * and the greeting delay of {@link Mode#SLOW}. Parameters that do not apply to the mode are rejected rather than ignored,
+ * so an operator's typo does not silently do nothing.
+ */
+public final class ModeSetting {
+    static final int RLY_NW_DEFAULT_PER_MINUTE = 2;
+    static final int RATE_LIMIT_DEFAULT_PER_MINUTE = 3;
+    static final Duration SLOW_DEFAULT_DELAY = Duration.ofSeconds(30);
+
+    private final Mode mode;
+    private final Optional<Duration> duration;
+    private final int perMinute;
+    private final Duration delay;
+
+    private ModeSetting(Mode mode, Optional<Duration> duration, int perMinute, Duration delay) {
+        this.mode = mode;
+        this.duration = duration;
+        this.perMinute = perMinute;
+        this.delay = delay;
+    }
+
+    /** The mode with its default parameters, lasting until changed. */
+    public static ModeSetting of(Mode mode) {
+        requireNonNull(mode, "mode");
+        int perMinute = mode == Mode.RLY_NW ? RLY_NW_DEFAULT_PER_MINUTE
+                : mode == Mode.RATE_LIMIT ? RATE_LIMIT_DEFAULT_PER_MINUTE : 0;
+        Duration delay = mode == Mode.SLOW ? SLOW_DEFAULT_DELAY : Duration.ZERO;
+        return new ModeSetting(mode, Optional.empty(), perMinute, delay);
+    }
+
+    public static ModeSetting normal() {
+        return of(Mode.NORMAL);
+    }
+
+    /** This setting, reverting to {@link Mode#NORMAL} once {@code duration} has passed. */
+    public ModeSetting lasting(Duration duration) {
+        requireNonNull(duration, "duration");
+        if (duration.isNegative() || duration.isZero()) {
+            throw new IllegalArgumentException("duration must be positive, was " + duration);
+        }
+        return new ModeSetting(mode, Optional.of(duration), perMinute, delay);
+    }
+
+    /** For {@link Mode#RLY_NW} and {@link Mode#RATE_LIMIT}: messages accepted per client in any 60 s window. */
+    public ModeSetting perMinute(int messages) {
+        if (!mode.isRateLimited()) {
+            throw new IllegalArgumentException("perMinute applies only to RLY_NW and RATE_LIMIT, not " + mode);
+        }
+        if (messages < 1) {
+            throw new IllegalArgumentException("perMinute must be at least 1, was " + messages);
+        }
+        return new ModeSetting(mode, duration, messages, delay);
+    }
+
+    /** For {@link Mode#SLOW}: how long the greeting is held back. */
+    public ModeSetting delay(Duration greetingDelay) {
+        requireNonNull(greetingDelay, "greetingDelay");
+        if (mode != Mode.SLOW) {
+            throw new IllegalArgumentException("delayMillis applies only to SLOW, not " + mode);
+        }
+        if (greetingDelay.isNegative()) {
+            throw new IllegalArgumentException("delay must not be negative, was " + greetingDelay);
+        }
+        return new ModeSetting(mode, duration, perMinute, greetingDelay);
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    public Optional<Duration> duration() {
+        return duration;
+    }
+
+    /** Zero for modes without a message budget. */
+    public int perMinute() {
+        return perMinute;
+    }
+
+    /** Zero for modes other than {@link Mode#SLOW}. */
+    public Duration delay() {
+        return delay;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof ModeSetting)) {
+            return false;
+        }
+        ModeSetting that = (ModeSetting) o;
+        return mode == that.mode && duration.equals(that.duration) && perMinute == that.perMinute
+                && delay.equals(that.delay);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(mode, duration, perMinute, delay);
+    }
+
+    @Override
+    public String toString() {
+        return mode + duration.map(d -> " for " + d).orElse("")
+                + (mode.isRateLimited() ? " perMinute=" + perMinute : "")
+                + (mode == Mode.SLOW ? " delay=" + delay : "");
+    }
+}

@@ -1,0 +1,69 @@
+package org.mailpolicy.fakeaol;
+
+import java.util.Optional;
+
+/**
+ * What the fake does at one stage of a conversation: reply and go on, reply and close (every 421, per RFC 5321 4.2.2,
+ * and AOL's greeting rejections), or close without any reply (a dropped connection).
+ */
+final class ServerAction {
+    private enum Then { CONTINUE, CLOSE }
+
+    private static final ServerAction HANG_UP = new ServerAction(Optional.empty(), Then.CLOSE);
+
+    private final Optional<String> reply;
+    private final Then then;
+
+    private ServerAction(Optional<String> reply, Then then) {
+        this.reply = reply;
+        this.then = then;
+    }
+
+    /** The reply; a 421 always closes the connection afterwards, as SMTP servers announce with that code. */
+    static ServerAction reply(String reply) {
+        checkReply(reply);
+        return new ServerAction(Optional.of(reply), reply.startsWith("421") ? Then.CLOSE : Then.CONTINUE);
+    }
+
+    static ServerAction replyAndClose(String reply) {
+        checkReply(reply);
+        return new ServerAction(Optional.of(reply), Then.CLOSE);
+    }
+
+    static ServerAction hangUp() {
+        return HANG_UP;
+    }
+
+    Optional<String> replyText() {
+        return reply;
+    }
+
+    boolean closes() {
+        return then == Then.CLOSE;
+    }
+
+    boolean isPositive() {
+        return reply.map(r -> r.startsWith("2")).orElse(false);
+    }
+
+    /** The three-digit code, for SubEtha's rejection API, which takes the code and the text separately. */
+    int code() {
+        return Integer.parseInt(reply.orElseThrow(() -> new IllegalStateException("no reply")).substring(0, 3));
+    }
+
+    /** The text after the code. */
+    String textAfterCode() {
+        return reply.orElseThrow(() -> new IllegalStateException("no reply")).substring(4);
+    }
+
+    private static void checkReply(String reply) {
+        if (reply == null || !reply.matches("[2-5][0-9][0-9][ -].*")) {
+            throw new IllegalArgumentException("not an SMTP reply: " + reply);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return reply.orElse("(no reply)") + (then == Then.CLOSE ? " then close" : "");
+    }
+}

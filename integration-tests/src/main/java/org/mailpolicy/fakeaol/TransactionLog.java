@@ -1,0 +1,88 @@
+package org.mailpolicy.fakeaol;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Every connection's transactions, oldest first. A transaction is listed as soon as it starts and filled in as the
+ * conversation goes on, so a client polling during a slow conversation sees it in progress.
+ */
+final class TransactionLog {
+    private final List<Recording> recordings = new ArrayList<>();
+
+    /** Starts the record of a new connection or mail transaction, with its greeting. */
+    synchronized Recording start(Instant time, String client, String connectReply) {
+        Recording recording = new Recording(time, client, connectReply);
+        recordings.add(recording);
+        return recording;
+    }
+
+    synchronized List<Transaction> snapshot() {
+        List<Transaction> transactions = new ArrayList<>(recordings.size());
+        for (Recording recording : recordings) {
+            transactions.add(recording.toTransaction());
+        }
+        return List.copyOf(transactions);
+    }
+
+    synchronized void clear() {
+        recordings.clear();
+    }
+
+    /** One transaction being recorded; its methods lock the log so that snapshots are never half-written. */
+    final class Recording {
+        private final Instant time;
+        private final String client;
+        private final String connectReply;
+        private String mailFrom;
+        private String mailFromReply;
+        private final List<RecipientReply> recipients = new ArrayList<>();
+        private String dataReply;
+
+        private Recording(Instant time, String client, String connectReply) {
+            this.time = time;
+            this.client = client;
+            this.connectReply = connectReply;
+        }
+
+        boolean hasMailFrom() {
+            synchronized (TransactionLog.this) {
+                return mailFrom != null;
+            }
+        }
+
+        void mailFrom(String reversePath, String reply) {
+            synchronized (TransactionLog.this) {
+                this.mailFrom = reversePath;
+                this.mailFromReply = reply;
+            }
+        }
+
+        void recipient(String address, String reply) {
+            synchronized (TransactionLog.this) {
+                recipients.add(new RecipientReply(address, reply));
+            }
+        }
+
+        void dataReply(String reply) {
+            synchronized (TransactionLog.this) {
+                this.dataReply = reply;
+            }
+        }
+
+        String connectReply() {
+            return connectReply;
+        }
+
+        String client() {
+            return client;
+        }
+
+        private Transaction toTransaction() {
+            return new Transaction(time, client, connectReply, Optional.ofNullable(mailFrom),
+                    Optional.ofNullable(mailFromReply), recipients, Optional.ofNullable(dataReply));
+        }
+    }
+}
