@@ -1,30 +1,142 @@
 package org.mailpolicy.rules;
 
+import com.google.common.base.Preconditions;
+import com.google.common.collect.ArrayListMultimap;
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ListMultimap;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import org.mailpolicy.reply.EnhancedStatus;
 import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.reply.Stage;
 
 /**
  * Classifies replies with the built-in rules file ({@code reply-rules.yaml} in this jar) followed by
  * operator override files. Immutable and thread-safe; build once, share.
- * TODO(helper: classification): implement.
+ *
+ * <p>Matching: a rule matches when all its conditions hold. The most specific tier wins (see
+ * {@link Tier}: token, text, enhanced code, enhanced wildcard, basic code, code class, fallback);
+ * within a tier the rule that comes last wins. A rule whose id repeats an earlier rule's id replaces
+ * it, and takes the later position. When the enhanced code's class disagrees with the basic code
+ * ({@code 550 4.1.1}), the basic code decides: SMTP clients act on it, so the enhanced code is
+ * matched as if it had the basic code's class.
  */
 public final class ReplyClassifier {
+    /** The resource holding the built-in knowledge base. */
+    public static final String BUILT_IN_RESOURCE = "/org/mailpolicy/rules/reply-rules.yaml";
+
+    private static volatile ReplyClassifier builtIn;
+
+    private final ImmutableList<ReplyRule> rules;
+    /** Per tier, rules in reverse order, so the first match is the winner. */
+    private final Map<Tier, List<ReplyRule>> byTier;
+    /** Token rules by token and code rules by code, each list in reverse order. */
+    private final ListMultimap<String, ReplyRule> byToken;
+    private final ListMultimap<Integer, ReplyRule> byCode;
+
+    private ReplyClassifier(List<ReplyRule> ordered) {
+        Map<String, ReplyRule> byId = new LinkedHashMap<>();
+        for (ReplyRule r : ordered) {
+            byId.remove(r.id());
+            byId.put(r.id(), r);
+        }
+        this.rules = ImmutableList.copyOf(byId.values());
+        this.byTier = new EnumMap<>(Tier.class);
+        for (Tier t : Tier.values()) {
+            byTier.put(t, new ArrayList<>());
+        }
+        this.byToken = ArrayListMultimap.create();
+        this.byCode = ArrayListMultimap.create();
+        for (ReplyRule r : rules.reverse()) {
+            byTier.get(r.tier()).add(r);
+            if (r.tier() == Tier.TOKEN) {
+                for (String t : r.tokens()) {
+                    byToken.put(t, r);
+                }
+            }
+            if (r.tier() == Tier.CODE) {
+                for (int c : r.codes()) {
+                    byCode.put(c, r);
+                }
+            }
+        }
+    }
 
     /** Built-in rules only. */
     public static ReplyClassifier builtIn() {
-        throw new UnsupportedOperationException("not yet written");
+        ReplyClassifier c = builtIn;
+        if (c == null) {
+            synchronized (ReplyClassifier.class) {
+                c = builtIn;
+                if (c == null) {
+                    c = new ReplyClassifier(builtInRules().rules());
+                    builtIn = c;
+                }
+            }
+        }
+        return c;
+    }
+
+    /** The built-in rules file, validated like any other. A broken jar is a bug: unchecked. */
+    public static RuleSet builtInRules() {
+        try (InputStream in = ReplyClassifier.class.getResourceAsStream(BUILT_IN_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + BUILT_IN_RESOURCE);
+            }
+            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return RuleSet.parse(text, "reply-rules.yaml (built-in)");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (RulesException e) {
+            throw new IllegalStateException("built-in rules are broken: " + e.getMessage(), e);
+        }
     }
 
     /** Built-in rules, then each override file in order; later rules win. */
     public static ReplyClassifier withOverrides(List<Path> overrideFiles) throws RulesException {
-        throw new UnsupportedOperationException("not yet written");
+        Preconditions.checkNotNull(overrideFiles, "overrideFiles");
+        ReplyClassifier c = builtIn();
+        for (Path p : overrideFiles) {
+            c = c.plus(RuleSet.load(p));
+        }
+        return c;
+    }
+
+    /** A classifier whose rules are these followed by {@code extra}'s, which therefore win ties. */
+    public ReplyClassifier plus(RuleSet extra) {
+        Preconditions.checkNotNull(extra, "extra");
+        if (extra.size() == 0) {
+            return this;
+        }
+        List<ReplyRule> all = new ArrayList<>(rules);
+        all.addAll(extra.rules());
+        return new ReplyClassifier(all);
+    }
+
+    /** Every rule in effect, in order (a replaced id appears once, at its later position). */
+    public List<ReplyRule> rules() {
+        return rules;
     }
 
     /** Never throws; every reply gets a classification (a fallback rule at worst). */
     public Classification classify(SmtpReply reply) {
-        throw new UnsupportedOperationException("not yet written");
+        Preconditions.checkNotNull(reply, "reply");
+        EnhancedStatus enhanced = normalisedEnhanced(reply);
+        for (Tier tier : Tier.values()) {
+            ReplyRule r = firstMatch(tier, reply, enhanced);
+            if (r != null) {
+                return r.classify(reply);
+            }
+        }
+        return lastResort(reply);
     }
 
     public Classification classify(String rawReply, Stage stage) {
@@ -33,5 +145,76 @@ public final class ReplyClassifier {
 
     public Classification classify(String rawReply) {
         return classify(SmtpReply.parse(rawReply));
+    }
+
+    private ReplyRule firstMatch(Tier tier, SmtpReply reply, EnhancedStatus enhanced) {
+        if (tier == Tier.TOKEN) {
+            if (reply.tokens().isEmpty()) {
+                return null;
+            }
+            // Token rules are few per token; look up each token, keep the latest-defined match.
+            ReplyRule best = null;
+            int bestIndex = Integer.MAX_VALUE;
+            List<ReplyRule> tierList = byTier.get(tier);
+            for (String t : reply.tokens()) {
+                for (ReplyRule r : byToken.get(t)) {
+                    if (r.matches(reply, enhanced)) {
+                        int idx = tierList.indexOf(r);
+                        if (idx < bestIndex) {
+                            best = r;
+                            bestIndex = idx;
+                        }
+                        break;
+                    }
+                }
+            }
+            return best;
+        }
+        if (tier == Tier.CODE) {
+            if (!reply.code().isPresent()) {
+                return null;
+            }
+            for (ReplyRule r : byCode.get(reply.code().getAsInt())) {
+                if (r.matches(reply, enhanced)) {
+                    return r;
+                }
+            }
+            return null;
+        }
+        for (ReplyRule r : byTier.get(tier)) {
+            if (r.matches(reply, enhanced)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    private static EnhancedStatus normalisedEnhanced(SmtpReply reply) {
+        if (!reply.enhancedStatus().isPresent()) {
+            return null;
+        }
+        EnhancedStatus e = reply.enhancedStatus().get();
+        if (!reply.code().isPresent()) {
+            return e;
+        }
+        int basicClass = reply.code().getAsInt() / 100;
+        if (basicClass == e.statusClass() || basicClass == 3) {
+            return e;
+        }
+        return e.withClass(basicClass);
+    }
+
+    /** Only reached when a rules set has no catch-all; the built-in file always has one. */
+    private static Classification lastResort(SmtpReply reply) {
+        boolean permanent = reply.code().isPresent() && reply.code().getAsInt() >= 500;
+        return new Classification(reply, permanent ? Action.BOUNCE : Action.RETRY, "undefined",
+                Scope.MESSAGE, "engine.last-resort",
+                "No rule matched this reply.",
+                "Add a rule for this reply to an override file.", "engine default", null, null);
+    }
+
+    @Override
+    public String toString() {
+        return "ReplyClassifier{" + rules.size() + " rules}";
     }
 }

@@ -1,0 +1,274 @@
+package org.mailpolicy.rules;
+
+import com.google.common.base.Preconditions;
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableSet;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.mailpolicy.reply.EnhancedStatus;
+import org.mailpolicy.reply.SmtpReply;
+import org.mailpolicy.reply.Stage;
+
+/**
+ * One entry of a rules file: when it matches (every given condition must hold) and what it decides.
+ * Built only by the rules loader, which has validated every field.
+ */
+public final class ReplyRule {
+    /** Basic code condition meaning "the reply carries no code at all" (connection refused, timeouts). */
+    static final int NO_CODE = 0;
+
+    private final String id;
+    private final String origin;
+    private final ImmutableSet<Integer> codes;
+    private final ImmutableSet<Integer> codeClasses;
+    private final ImmutableList<EnhancedPattern> enhanced;
+    private final ImmutableSet<String> tokens;
+    private final Pattern text;
+    private final Set<Stage> stages;
+    private final Action action;
+    private final String reason;
+    private final Scope scope;
+    private final Duration hold;
+    private final Duration retryAfter;
+    private final String explanation;
+    private final String remedy;
+    private final String source;
+    private final Tier tier;
+
+    ReplyRule(Builder b) {
+        this.id = Preconditions.checkNotNull(b.id, "id");
+        this.origin = Preconditions.checkNotNull(b.origin, "origin");
+        this.codes = ImmutableSet.copyOf(b.codes);
+        this.codeClasses = ImmutableSet.copyOf(b.codeClasses);
+        this.enhanced = ImmutableList.copyOf(b.enhanced);
+        this.tokens = ImmutableSet.copyOf(b.tokens);
+        this.text = b.text;
+        this.stages = b.stages.isEmpty() ? EnumSet.noneOf(Stage.class) : EnumSet.copyOf(b.stages);
+        this.action = Preconditions.checkNotNull(b.action, "action");
+        this.reason = Preconditions.checkNotNull(b.reason, "reason");
+        this.scope = Preconditions.checkNotNull(b.scope, "scope");
+        this.hold = b.hold;
+        this.retryAfter = b.retryAfter;
+        this.explanation = Preconditions.checkNotNull(b.explanation, "explanation");
+        this.remedy = Preconditions.checkNotNull(b.remedy, "remedy");
+        this.source = Preconditions.checkNotNull(b.source, "source");
+        this.tier = computeTier();
+    }
+
+    private Tier computeTier() {
+        if (!tokens.isEmpty()) {
+            return Tier.TOKEN;
+        }
+        if (text != null) {
+            return Tier.TEXT;
+        }
+        if (!enhanced.isEmpty()) {
+            for (EnhancedPattern p : enhanced) {
+                if (p.hasWildcard()) {
+                    return Tier.ENHANCED_WILDCARD;
+                }
+            }
+            return Tier.ENHANCED;
+        }
+        if (!codes.isEmpty()) {
+            return Tier.CODE;
+        }
+        if (!codeClasses.isEmpty()) {
+            return Tier.CODE_CLASS;
+        }
+        return Tier.FALLBACK;
+    }
+
+    /** True when every condition of this rule holds for the reply. */
+    boolean matches(SmtpReply reply, EnhancedStatus normalisedEnhanced) {
+        if (!stages.isEmpty() && !stages.contains(reply.stage())) {
+            return false;
+        }
+        int code = reply.code().orElse(NO_CODE);
+        if (!codes.isEmpty() || !codeClasses.isEmpty()) {
+            boolean codeOk = codes.contains(code) || codeClasses.contains(code == NO_CODE ? NO_CODE : code / 100);
+            if (!codeOk) {
+                return false;
+            }
+        }
+        if (!enhanced.isEmpty()) {
+            if (normalisedEnhanced == null) {
+                return false;
+            }
+            boolean any = false;
+            for (EnhancedPattern p : enhanced) {
+                if (p.matches(normalisedEnhanced)) {
+                    any = true;
+                    break;
+                }
+            }
+            if (!any) {
+                return false;
+            }
+        }
+        if (!tokens.isEmpty()) {
+            boolean any = false;
+            for (String t : reply.tokens()) {
+                if (tokens.contains(t)) {
+                    any = true;
+                    break;
+                }
+            }
+            if (!any) {
+                return false;
+            }
+        }
+        return text == null || text.matcher(reply.text()).find();
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** Where the rule was defined, {@code file:line}. */
+    public String origin() {
+        return origin;
+    }
+
+    public Tier tier() {
+        return tier;
+    }
+
+    public Action action() {
+        return action;
+    }
+
+    public String reason() {
+        return reason;
+    }
+
+    public Scope scope() {
+        return scope;
+    }
+
+    public Optional<Duration> hold() {
+        return Optional.ofNullable(hold);
+    }
+
+    public Optional<Duration> retryAfter() {
+        return Optional.ofNullable(retryAfter);
+    }
+
+    public String explanation() {
+        return explanation;
+    }
+
+    public String remedy() {
+        return remedy;
+    }
+
+    public String source() {
+        return source;
+    }
+
+    /** The tokens this rule names; used to index rules by token. */
+    Set<String> tokens() {
+        return tokens;
+    }
+
+    /** Exact basic codes this rule names; used to index rules by code. */
+    Set<Integer> codes() {
+        return codes;
+    }
+
+    /** A readable summary of the conditions, e.g. {@code code=550 text=/mailbox not found/}. */
+    public String describeMatch() {
+        StringBuilder sb = new StringBuilder();
+        if (!tokens.isEmpty()) {
+            sb.append("token=").append(String.join(",", tokens)).append(' ');
+        }
+        if (!codes.isEmpty() || !codeClasses.isEmpty()) {
+            sb.append("code=");
+            StringBuilder list = new StringBuilder();
+            for (int c : codes) {
+                list.append(list.length() == 0 ? "" : ",").append(c == NO_CODE ? "none" : String.valueOf(c));
+            }
+            for (int c : codeClasses) {
+                list.append(list.length() == 0 ? "" : ",").append(c == NO_CODE ? "none" : c + "xx");
+            }
+            sb.append(list).append(' ');
+        }
+        if (!enhanced.isEmpty()) {
+            sb.append("enhanced=");
+            for (int i = 0; i < enhanced.size(); i++) {
+                sb.append(i == 0 ? "" : ",").append(enhanced.get(i));
+            }
+            sb.append(' ');
+        }
+        if (text != null) {
+            sb.append("text=/").append(text.pattern()).append("/ ");
+        }
+        if (!stages.isEmpty()) {
+            sb.append("stage=").append(stages).append(' ');
+        }
+        return sb.length() == 0 ? "(any reply)" : sb.toString().trim();
+    }
+
+    Classification classify(SmtpReply reply) {
+        return new Classification(reply, action, reason, scope, id, explanation, remedy, source, hold, retryAfter);
+    }
+
+    @Override
+    public String toString() {
+        return id + " [" + describeMatch() + "] -> " + action.id() + "/" + reason + "/" + scope.id() + " (" + origin + ")";
+    }
+
+    /** {@code 5.1.1}, {@code X.1.1} (any class), {@code 5.1.*} or {@code 5.*.*}. */
+    static final class EnhancedPattern {
+        static final int ANY = -1;
+        private final int statusClass;
+        private final int subject;
+        private final int detail;
+
+        EnhancedPattern(int statusClass, int subject, int detail) {
+            this.statusClass = statusClass;
+            this.subject = subject;
+            this.detail = detail;
+        }
+
+        boolean hasWildcard() {
+            return subject == ANY || detail == ANY;
+        }
+
+        boolean matches(EnhancedStatus s) {
+            return (statusClass == ANY || statusClass == s.statusClass())
+                    && (subject == ANY || subject == s.subject())
+                    && (detail == ANY || detail == s.detail());
+        }
+
+        @Override
+        public String toString() {
+            return (statusClass == ANY ? "X" : String.valueOf(statusClass)) + "."
+                    + (subject == ANY ? "*" : String.valueOf(subject)) + "."
+                    + (detail == ANY ? "*" : String.valueOf(detail));
+        }
+    }
+
+    static final class Builder {
+        String id;
+        String origin;
+        Set<Integer> codes = new java.util.LinkedHashSet<>();
+        Set<Integer> codeClasses = new java.util.LinkedHashSet<>();
+        List<EnhancedPattern> enhanced = new java.util.ArrayList<>();
+        Set<String> tokens = new java.util.LinkedHashSet<>();
+        Pattern text;
+        Set<Stage> stages = EnumSet.noneOf(Stage.class);
+        Action action;
+        String reason;
+        Scope scope;
+        Duration hold;
+        Duration retryAfter;
+        String explanation;
+        String remedy;
+        String source;
+    }
+}
