@@ -25,7 +25,6 @@ import org.subethamail.smtp.MessageHandler;
 import org.subethamail.smtp.internal.io.DotTerminatedInputStream;
 import org.subethamail.smtp.internal.io.DotUnstuffingInputStream;
 import org.subethamail.smtp.internal.server.BaseCommand;
-import org.subethamail.smtp.internal.util.EmailUtils;
 import org.subethamail.smtp.server.SMTPServer;
 import org.subethamail.smtp.server.Session;
 import org.subethamail.smtp.server.SessionHandler;
@@ -247,7 +246,7 @@ final class AolSmtpServer implements AutoCloseable {
                 return;
             }
             Connection connection = connections.get(session);
-            String reversePath = EmailUtils.extractEmailAddress(args, 5);
+            String reversePath = pathArgument(args, 5);
             ServerAction action = relay.onMailFrom(connection.client);
             TransactionLog.Recording recording = connection.recordingForNewMail();
             recording.mailFrom(reversePath, action.replyText().orElseThrow());
@@ -271,7 +270,7 @@ final class AolSmtpServer implements AutoCloseable {
                 return;
             }
             String args = getArgPredicate(commandString);
-            String address = args.toUpperCase(Locale.ROOT).startsWith("TO:") ? EmailUtils.extractEmailAddress(args, 3)
+            String address = args.toUpperCase(Locale.ROOT).startsWith("TO:") ? pathArgument(args, 3)
                     : "";
             if (address.isEmpty()) {
                 session.sendResponse("501 Syntax: RCPT TO: <address>");
@@ -342,6 +341,21 @@ final class AolSmtpServer implements AutoCloseable {
             }
         }
         return buffer == null ? Optional.empty() : Optional.of(buffer.toByteArray());
+    }
+
+    /**
+     * The address in {@code <...>} (or the first word, for clients that omit the brackets) after the {@code FROM:} or
+     * {@code TO:} at {@code offset}; ESMTP parameters after it are ignored. SubEtha's own EmailUtils cannot be used: it
+     * links jakarta.mail, which this module leaves off the classpath.
+     */
+    static String pathArgument(String args, int offset) {
+        String rest = args.substring(offset).trim();
+        if (rest.startsWith("<")) {
+            int close = rest.indexOf('>');
+            return (close < 0 ? rest.substring(1) : rest.substring(1, close)).trim();
+        }
+        int space = rest.indexOf(' ');
+        return space < 0 ? rest : rest.substring(0, space);
     }
 
     private static final class UnrecognizedCommand extends BaseCommand {
