@@ -5,7 +5,6 @@ import com.google.common.collect.ImmutableList;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Function;
 import javax.mail.internet.MimeMessage;
 import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.rules.Action;
@@ -22,12 +21,12 @@ import org.mailpolicy.suppression.SuppressionList;
  * Thread-safe when its collaborators are.
  */
 public final class BounceIngestion {
-    private final Function<SmtpReply, Classification> classifier;
+    private final RecipientClassifier classifier;
     private final SuppressionList suppressions;
     private final SentMessageLedger ledger;
     private final Clock clock;
 
-    private BounceIngestion(Function<SmtpReply, Classification> classifier, SuppressionList suppressions,
+    private BounceIngestion(RecipientClassifier classifier, SuppressionList suppressions,
                             SentMessageLedger ledger, Clock clock) {
         this.classifier = classifier;
         this.suppressions = suppressions;
@@ -35,8 +34,8 @@ public final class BounceIngestion {
         this.clock = clock;
     }
 
-    /** @param classifier normally {@code ReplyClassifier::classify} of the policy in force */
-    public static BounceIngestion of(Function<SmtpReply, Classification> classifier, SuppressionList suppressions,
+    /** @param classifier normally the classifier of the recipient's destination in the policy in force */
+    public static BounceIngestion of(RecipientClassifier classifier, SuppressionList suppressions,
                                      SentMessageLedger ledger, Clock clock) {
         return new BounceIngestion(Preconditions.checkNotNull(classifier, "classifier"),
                 Preconditions.checkNotNull(suppressions, "suppressions"), Preconditions.checkNotNull(ledger, "ledger"),
@@ -65,13 +64,15 @@ public final class BounceIngestion {
     }
 
     private IngestedRecipient decide(BouncedRecipient r, Optional<SentMessage> sent) {
-        Classification c = classifier.apply(SmtpReply.parse(r.replyText()));
+        SmtpReply reply = SmtpReply.parse(r.replyText());
         String address;
         try {
             address = SuppressionEntry.normaliseAddress(r.address());
         } catch (IllegalArgumentException e) {
-            return IngestedRecipient.of(r, c, IngestedRecipient.Decision.INVALID_ADDRESS);
+            return IngestedRecipient.of(r, classifier.classify(r.address(), reply),
+                    IngestedRecipient.Decision.INVALID_ADDRESS);
         }
+        Classification c = classifier.classify(address, reply);
         if (!r.isFailed()) {
             return IngestedRecipient.of(r, c, IngestedRecipient.Decision.NOT_A_FAILURE);
         }

@@ -25,7 +25,6 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.Function;
 import org.apache.james.webadmin.Routes;
 import org.apache.james.webadmin.utils.ErrorResponder;
 import org.mailpolicy.destination.DeliveryPolicy;
@@ -55,7 +54,8 @@ import spark.Service;
  * DELETE /delivery-policy/suppressions/{address}
  * GET    /delivery-policy/destinations
  * DELETE /delivery-policy/destinations/{destination}/hold
- * POST   /delivery-policy/classify                    body: the reply, or {"reply": "...", "stage": "rcpt"}
+ * POST   /delivery-policy/classify?destination=aol    body: the reply, or
+ *                                                    {"reply": "...", "stage": "rcpt", "destination": "aol"}
  * </pre>
  */
 public final class DeliveryPolicyRoutes implements Routes {
@@ -68,18 +68,18 @@ public final class DeliveryPolicyRoutes implements Routes {
     static final String MANUAL_RULE = "manual";
 
     private static final Set<String> PUT_FIELDS = ImmutableSet.of("reason", "reply");
-    private static final Set<String> CLASSIFY_FIELDS = ImmutableSet.of("reply", "stage");
+    private static final Set<String> CLASSIFY_FIELDS = ImmutableSet.of("reply", "stage", "destination");
 
     private final SuppressionList suppressions;
     private final DestinationStateStore destinations;
     private final DeliveryPolicy policy;
-    private final Function<SmtpReply, Classification> classifier;
+    private final DestinationClassifier classifier;
     private final Clock clock;
     private final QueuedMailCounter queued;
     private final ObjectMapper json = new ObjectMapper();
 
     private DeliveryPolicyRoutes(SuppressionList suppressions, DestinationStateStore destinations, DeliveryPolicy policy,
-                                 Function<SmtpReply, Classification> classifier, Clock clock, QueuedMailCounter queued) {
+                                 DestinationClassifier classifier, Clock clock, QueuedMailCounter queued) {
         this.suppressions = suppressions;
         this.destinations = destinations;
         this.policy = policy;
@@ -89,11 +89,10 @@ public final class DeliveryPolicyRoutes implements Routes {
     }
 
     /**
-     * @param classifier normally {@code ReplyClassifier::classify} of the policy in force, so that the
-     *                   route answers as delivery decides
+     * @param classifier normally the policy runtime's classifiers, so that the route answers as delivery decides
      */
     public static DeliveryPolicyRoutes of(SuppressionList suppressions, DestinationStateStore destinations,
-                                          DeliveryPolicy policy, Function<SmtpReply, Classification> classifier,
+                                          DeliveryPolicy policy, DestinationClassifier classifier,
                                           Clock clock, QueuedMailCounter queued) {
         return new DeliveryPolicyRoutes(Preconditions.checkNotNull(suppressions, "suppressions"),
                 Preconditions.checkNotNull(destinations, "destinations"), Preconditions.checkNotNull(policy, "policy"),
@@ -233,6 +232,7 @@ public final class DeliveryPolicyRoutes implements Routes {
         }
         String reply;
         Stage stage = Stage.UNKNOWN;
+        Optional<String> destinationName = Optional.ofNullable(request.queryParams("destination"));
         if (body.trim().startsWith("{")) {
             JsonNode node = optionalJsonObject(body, CLASSIFY_FIELDS);
             reply = textField(node, "reply").orElseThrow(() -> badRequest("field 'reply' is required"));
@@ -240,10 +240,21 @@ public final class DeliveryPolicyRoutes implements Routes {
             if (stageName.isPresent()) {
                 stage = stage(stageName.get());
             }
+            Optional<String> inBody = textField(node, "destination");
+            if (inBody.isPresent()) {
+                destinationName = inBody;
+            }
         } else {
             reply = CharMatcher.anyOf("\r\n").trimTrailingFrom(body);
         }
-        Classification c = classifier.apply(SmtpReply.parse(reply, stage));
+        Optional<DestinationPolicy> destination = Optional.empty();
+        if (destinationName.isPresent()) {
+            destination = policy.destination(destinationName.get());
+            if (!destination.isPresent()) {
+                throw badRequest("no destination named '" + printable(destinationName.get()) + "' in the policy");
+            }
+        }
+        Classification c = classifier.classify(destination, SmtpReply.parse(reply, stage));
         return json.writeValueAsString(ClassificationJson.toJson(json, c));
     }
 

@@ -1,6 +1,5 @@
 package org.mailpolicy.james.bounces;
 
-import java.util.function.Function;
 import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.rules.Action;
 import org.mailpolicy.rules.Classification;
@@ -11,9 +10,9 @@ import org.mailpolicy.rules.Scope;
  * decision (the engine's own tests cover the decisions): unknown-user texts suppress, other 5xx
  * bounce, the rest retry.
  */
-final class ScriptedClassifier implements Function<SmtpReply, Classification> {
+final class ScriptedClassifier implements RecipientClassifier {
     @Override
-    public Classification apply(SmtpReply reply) {
+    public Classification classify(String recipient, SmtpReply reply) {
         String raw = reply.raw();
         if (raw.contains("MAILBOX NOT FOUND") || raw.contains("5.1.1")) {
             return new Classification(reply, Action.SUPPRESS, "userunknown", Scope.RECIPIENT, "test.userunknown",

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailpolicy.destination.DeliveryPolicy;
+import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.rules.Action;
 import org.mailpolicy.rules.Classification;
@@ -56,7 +57,7 @@ class DeliveryPolicyRoutesTest {
         states = new InMemoryDestinationStateStore();
         policy = DeliveryPolicy.parse(POLICY, "test-policy.yaml");
         DeliveryPolicyRoutes routes = DeliveryPolicyRoutes.of(suppressions, states, policy,
-                DeliveryPolicyRoutesTest::classify, Clock.fixed(NOW, ZoneOffset.UTC),
+                (destination, reply) -> classify(destination, reply), Clock.fixed(NOW, ZoneOffset.UTC),
                 name -> name.equals("aol") ? OptionalLong.of(7) : OptionalLong.empty());
         server = WebAdminUtils.createWebAdminServer(routes).start();
     }
@@ -68,8 +69,9 @@ class DeliveryPolicyRoutesTest {
     }
 
     /** Route tests check what the route does with a classification; the engine's tests check classifications. */
-    private static Classification classify(SmtpReply reply) {
-        return new Classification(reply, Action.THROTTLE, "speeding", Scope.DESTINATION, "aol.dyn-t1",
+    private static Classification classify(Optional<DestinationPolicy> destination, SmtpReply reply) {
+        String rule = destination.map(d -> d.name() + ".dyn-t1").orElse("any.dyn-t1");
+        return new Classification(reply, Action.THROTTLE, "speeding", Scope.DESTINATION, rule,
                 "AOL is limiting the rate.", "Slow down.", "AOL postmaster", Duration.ofMinutes(15), null);
     }
 
@@ -229,7 +231,7 @@ class DeliveryPolicyRoutesTest {
         assertThat(c.get("action").asText()).isEqualTo("throttle");
         assertThat(c.get("reason").asText()).isEqualTo("speeding");
         assertThat(c.get("scope").asText()).isEqualTo("destination");
-        assertThat(c.get("rule").asText()).isEqualTo("aol.dyn-t1");
+        assertThat(c.get("rule").asText()).isEqualTo("any.dyn-t1");
         assertThat(c.get("code").asInt()).isEqualTo(421);
         assertThat(c.get("stage").asText()).isEqualTo("unknown");
         assertThat(c.get("holdHint").asText()).isEqualTo("PT15M");
@@ -243,6 +245,17 @@ class DeliveryPolicyRoutesTest {
         JsonNode c = body(send("POST", "/delivery-policy/classify", "{\"reply\": \"421 DYN:T1\", \"stage\": \"end-of-data\"}"));
         assertThat(c.get("stage").asText()).isEqualTo("end_of_data");
         assertThat(c.get("reply").asText()).isEqualTo("421 DYN:T1");
+    }
+
+    @Test
+    void classifiesWithTheRulesOfANamedDestination() throws Exception {
+        assertThat(body(send("POST", "/delivery-policy/classify?destination=aol", "421 DYN:T1")).get("rule").asText())
+                .isEqualTo("aol.dyn-t1");
+        assertThat(body(send("POST", "/delivery-policy/classify", "{\"reply\": \"421\", \"destination\": \"default\"}"))
+                .get("rule").asText()).isEqualTo("default.dyn-t1");
+        HttpResponse<String> unknown = send("POST", "/delivery-policy/classify?destination=nowhere", "421 DYN:T1");
+        assertThat(unknown.statusCode()).isEqualTo(400);
+        assertThat(body(unknown).get("message").asText()).contains("nowhere");
     }
 
     @Test

@@ -1,0 +1,47 @@
+package org.mailpolicy.james.webadmin;
+
+import com.google.inject.AbstractModule;
+import com.google.inject.Provides;
+import com.google.inject.Singleton;
+import com.google.inject.multibindings.Multibinder;
+import java.io.File;
+import java.io.FileNotFoundException;
+import java.util.Optional;
+import javax.mail.MessagingException;
+import org.apache.james.filesystem.api.FileSystem;
+import org.apache.james.webadmin.Routes;
+import org.mailpolicy.james.PolicyRuntime;
+
+/**
+ * Adds the {@code /delivery-policy} routes to James's WebAdmin. Enable it in
+ * {@code conf/extensions.properties}:
+ * <pre>guice.extension.module=org.mailpolicy.james.webadmin.DeliveryPolicyWebAdminModule</pre>
+ * James's WebAdmin authentication applies to these routes like to its own. The policy file is found
+ * by {@link PolicyLocation}; James does not start if it cannot be loaded, as with the mailets.
+ */
+public final class DeliveryPolicyWebAdminModule extends AbstractModule {
+
+    @Override
+    protected void configure() {
+        Multibinder.newSetBinder(binder(), Routes.class).addBinding().to(DeliveryPolicyRoutes.class);
+    }
+
+    @Provides
+    @Singleton
+    DeliveryPolicyRoutes routes(FileSystem fileSystem) throws MessagingException {
+        String location = PolicyLocation.find(System.getProperties(), propertiesFile(fileSystem));
+        PolicyRuntime runtime = PolicyRuntime.forPolicyFile(location);
+        return DeliveryPolicyRoutes.of(runtime.suppressions(), runtime.destinations(), runtime.policy(),
+                (destination, reply) -> destination.map(runtime::classifierFor).orElse(runtime.classifier()).classify(reply),
+                runtime.clock(), QueuedMailCounter.UNKNOWN);
+    }
+
+    private static Optional<java.nio.file.Path> propertiesFile(FileSystem fileSystem) {
+        try {
+            File f = fileSystem.getFile(FileSystem.FILE_PROTOCOL_AND_CONF + PolicyLocation.PROPERTIES_FILE);
+            return Optional.of(f.toPath());
+        } catch (FileNotFoundException e) {
+            return Optional.empty();
+        }
+    }
+}
