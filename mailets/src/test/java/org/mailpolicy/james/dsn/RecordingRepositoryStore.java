@@ -17,7 +17,7 @@ import org.apache.james.mailrepository.api.Protocol;
 import org.apache.mailet.Mail;
 
 /** James's repository store reduced to what a mailet uses: one list-backed repository per URL. */
-final class RecordingRepositoryStore implements MailRepositoryStore {
+public final class RecordingRepositoryStore implements MailRepositoryStore {
     private final Map<MailRepositoryUrl, ListRepository> repositories = new LinkedHashMap<>();
 
     @Override
@@ -26,7 +26,7 @@ final class RecordingRepositoryStore implements MailRepositoryStore {
     }
 
     /** The names of the mails stored at {@code url}, in order. */
-    synchronized List<String> storedNames(String url) {
+    public synchronized List<String> storedNames(String url) {
         ListRepository r = repositories.get(MailRepositoryUrl.from(url));
         return r == null ? List.of() : r.mails.stream().map(Mail::getName).collect(Collectors.toList());
     }
