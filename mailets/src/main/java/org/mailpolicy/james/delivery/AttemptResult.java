@@ -1,0 +1,110 @@
+package org.mailpolicy.james.delivery;
+
+import com.google.common.base.Preconditions;
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import com.google.common.collect.ImmutableSet;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.james.core.MailAddress;
+import org.mailpolicy.reply.SmtpReply;
+
+/**
+ * What one SMTP attempt produced, before any interpretation: which recipients the remote server
+ * accepted the message for, each refused recipient's own RCPT reply, and the reply (or failure
+ * description) that ended the transaction for everyone else: the greeting, EHLO, MAIL, DATA, the
+ * end-of-data reply, a refused or dropped connection.
+ *
+ * <p>Invariant: every recipient of the attempt is delivered, has its own reply, or (only then) is
+ * covered by {@link #transactionFailure()}; none is in two places.
+ */
+public final class AttemptResult {
+    private final ImmutableList<MailAddress> recipients;
+    private final ImmutableSet<MailAddress> delivered;
+    private final ImmutableMap<MailAddress, SmtpReply> recipientReplies;
+    private final SmtpReply transactionFailure;
+    private final String remoteHost;
+
+    private AttemptResult(List<MailAddress> recipients, Set<MailAddress> delivered,
+                          Map<MailAddress, SmtpReply> recipientReplies, SmtpReply transactionFailure, String remoteHost) {
+        this.recipients = ImmutableList.copyOf(recipients);
+        this.delivered = ImmutableSet.copyOf(delivered);
+        this.recipientReplies = ImmutableMap.copyOf(recipientReplies);
+        this.transactionFailure = transactionFailure;
+        this.remoteHost = remoteHost;
+    }
+
+    /**
+     * @param recipients         every recipient of the attempt
+     * @param delivered          those the server accepted the message for
+     * @param recipientReplies   refusals, each with its own RCPT reply
+     * @param transactionFailure the reply that ended the attempt for the rest; required when some recipient is in neither
+     * @param remoteHost         the server that answered last, if any did
+     */
+    public static AttemptResult of(Collection<MailAddress> recipients, Collection<MailAddress> delivered,
+                                   Map<MailAddress, SmtpReply> recipientReplies, Optional<SmtpReply> transactionFailure,
+                                   Optional<String> remoteHost) {
+        Preconditions.checkArgument(recipients != null && !recipients.isEmpty(), "an attempt has at least one recipient");
+        Set<MailAddress> all = new HashSet<>(recipients);
+        Preconditions.checkArgument(all.size() == recipients.size(), "recipients repeat: %s", recipients);
+        Preconditions.checkArgument(all.containsAll(delivered), "delivered %s not among recipients %s", delivered, recipients);
+        Preconditions.checkArgument(all.containsAll(recipientReplies.keySet()), "replies for %s not among recipients %s",
+                recipientReplies.keySet(), recipients);
+        for (MailAddress d : delivered) {
+            Preconditions.checkArgument(!recipientReplies.containsKey(d), "%s both delivered and refused", d);
+        }
+        boolean someUncovered = recipients.size() > delivered.size() + recipientReplies.size();
+        Preconditions.checkArgument(!someUncovered || transactionFailure.isPresent(),
+                "recipients neither delivered nor refused need the reply that ended the attempt");
+        return new AttemptResult(ImmutableList.copyOf(recipients), ImmutableSet.copyOf(delivered), recipientReplies,
+                someUncovered ? transactionFailure.get() : null, remoteHost.orElse(null));
+    }
+
+    /** The whole attempt failed before any recipient got its own answer. */
+    public static AttemptResult failed(Collection<MailAddress> recipients, SmtpReply failure, Optional<String> remoteHost) {
+        return of(recipients, ImmutableSet.of(), ImmutableMap.of(), Optional.of(failure), remoteHost);
+    }
+
+    public List<MailAddress> recipients() {
+        return recipients;
+    }
+
+    public Set<MailAddress> delivered() {
+        return delivered;
+    }
+
+    /** Recipients refused at RCPT, each with its own reply. */
+    public Map<MailAddress, SmtpReply> recipientReplies() {
+        return recipientReplies;
+    }
+
+    /** The reply that ended the attempt for recipients neither delivered nor refused on their own. */
+    public Optional<SmtpReply> transactionFailure() {
+        return Optional.ofNullable(transactionFailure);
+    }
+
+    /** The reply that concerns {@code recipient}; empty when it was delivered. */
+    public Optional<SmtpReply> replyFor(MailAddress recipient) {
+        Preconditions.checkArgument(recipients.contains(recipient), "%s was not a recipient of this attempt", recipient);
+        if (delivered.contains(recipient)) {
+            return Optional.empty();
+        }
+        SmtpReply own = recipientReplies.get(recipient);
+        return Optional.of(own != null ? own : transactionFailure);
+    }
+
+    public Optional<String> remoteHost() {
+        return Optional.ofNullable(remoteHost);
+    }
+
+    @Override
+    public String toString() {
+        return "AttemptResult{delivered " + delivered + ", refused " + recipientReplies
+                + (transactionFailure == null ? "" : ", failure '" + transactionFailure.raw() + "'")
+                + (remoteHost == null ? "" : ", host " + remoteHost) + "}";
+    }
+}

@@ -1,0 +1,351 @@
+package org.mailpolicy.james.delivery;
+
+import com.google.common.base.Preconditions;
+import com.google.common.collect.ImmutableMap;
+import com.sun.mail.smtp.SMTPAddressFailedException;
+import com.sun.mail.smtp.SMTPMessage;
+import com.sun.mail.smtp.SMTPSendFailedException;
+import com.sun.mail.smtp.SMTPTransport;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import javax.mail.Address;
+import javax.mail.MessagingException;
+import javax.mail.SendFailedException;
+import javax.mail.Session;
+import javax.mail.internet.AddressException;
+import javax.mail.internet.InternetAddress;
+import javax.mail.internet.MimeMessage;
+import org.apache.james.core.MailAddress;
+import org.apache.james.transport.mailets.remote.delivery.RemoteDeliveryConfiguration;
+import org.apache.mailet.DsnParameters;
+import org.apache.mailet.HostAddress;
+import org.apache.mailet.Mail;
+import org.apache.mailet.MailetContext;
+import org.apache.mailet.base.Converter7Bit;
+import org.mailpolicy.reply.SmtpReply;
+import org.mailpolicy.reply.Stage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One SMTP attempt with JavaMail's {@link SMTPTransport}, as James's own {@code MailDelivrerToHost}
+ * does, but keeping every reply: with {@code mail.smtp.sendpartial=true} each refused recipient's
+ * RCPT reply arrives as an {@link SMTPAddressFailedException} in the exception chain, the reply
+ * that ended the transaction as an {@link SMTPSendFailedException} naming its command, and a
+ * rejected greeting's text (which JavaMail leaves out of its exception) is read back with
+ * {@link SMTPTransport#getLastServerResponse()}.
+ *
+ * <p>Hosts are tried in order only while no server answers (refused connection, timeout): once a
+ * server has replied, its reply decides, so a throttling destination is not hammered on every MX.
+ */
+public final class AttemptRunner implements DeliveryAttempt {
+    private static final Logger LOGGER = LoggerFactory.getLogger(AttemptRunner.class);
+    private static final String BIT_MIME_8 = "8BITMIME";
+
+    private final Properties smtpProperties;
+    private final Properties smtpsProperties;
+    private final Optional<String> authUser;
+    private final Optional<String> authPassword;
+    private final Optional<MailetContext> contextFor7BitConversion;
+
+    private AttemptRunner(Properties smtpProperties, Properties smtpsProperties, Optional<String> authUser,
+                          Optional<String> authPassword, Optional<MailetContext> contextFor7BitConversion) {
+        this.smtpProperties = withSendPartial(smtpProperties, "smtp");
+        this.smtpsProperties = withSendPartial(smtpsProperties, "smtps");
+        this.authUser = authUser;
+        this.authPassword = authPassword;
+        this.contextFor7BitConversion = contextFor7BitConversion;
+    }
+
+    /** Timeouts, TLS, HELO name, bind address, auth and {@code mail.*} pass-through from RemoteDelivery's parameters. */
+    public static AttemptRunner fromConfiguration(RemoteDeliveryConfiguration configuration, MailetContext context) {
+        Preconditions.checkNotNull(configuration, "configuration");
+        return new AttemptRunner(configuration.createFinalJavaxProperties(),
+                configuration.createFinalJavaxPropertiesWithSSL(), Optional.ofNullable(configuration.getAuthUser()),
+                Optional.ofNullable(configuration.getAuthPass()), Optional.of(context));
+    }
+
+    /** Plain JavaMail properties ({@code mail.smtp.*}); for tests and tools. */
+    public static AttemptRunner withProperties(Properties smtpProperties) {
+        return new AttemptRunner(smtpProperties, smtpProperties, Optional.empty(), Optional.empty(), Optional.empty());
+    }
+
+    private static Properties withSendPartial(Properties p, String protocol) {
+        Properties copy = new Properties();
+        copy.putAll(Preconditions.checkNotNull(p, "properties"));
+        // Without it JavaMail stops at the first refused recipient and the others' replies are never read.
+        copy.put("mail." + protocol + ".sendpartial", "true");
+        return copy;
+    }
+
+    @Override
+    public AttemptResult attempt(Mail mail, List<MailAddress> recipients, Iterator<HostAddress> hosts) {
+        Preconditions.checkArgument(!recipients.isEmpty(), "no recipients");
+        AttemptResult last = null;
+        while (hosts.hasNext()) {
+            HostAddress host = hosts.next();
+            HostOutcome outcome = attemptHost(mail, recipients, host);
+            last = outcome.result;
+            if (!outcome.tryNextHost) {
+                return last;
+            }
+        }
+        if (last != null) {
+            return last;
+        }
+        return AttemptResult.failed(recipients,
+                SmtpReply.parse("No mail server found for " + recipients.get(0).getDomain().asString(), Stage.CONNECT),
+                Optional.empty());
+    }
+
+    private static final class HostOutcome {
+        final AttemptResult result;
+        final boolean tryNextHost;
+
+        HostOutcome(AttemptResult result, boolean tryNextHost) {
+            this.result = result;
+            this.tryNextHost = tryNextHost;
+        }
+    }
+
+    private HostOutcome attemptHost(Mail mail, List<MailAddress> recipients, HostAddress host) {
+        Optional<String> hostName = Optional.of(host.getHostName());
+        boolean smtps = "smtps".equalsIgnoreCase(host.getProtocol());
+        String protocol = smtps ? "smtps" : "smtp";
+        Properties props = new Properties();
+        props.putAll(smtps ? smtpsProperties : smtpProperties);
+        props.put("mail." + protocol + ".from", mail.getMaybeSender().asString(""));
+        Session session = Session.getInstance(props);
+        SMTPTransport transport;
+        try {
+            transport = (SMTPTransport) session.getTransport(host);
+        } catch (MessagingException | ClassCastException e) {
+            return new HostOutcome(AttemptResult.failed(recipients, SmtpReply.parse(describe(e), Stage.CONNECT), hostName), true);
+        }
+        try {
+            try {
+                connect(transport, host);
+            } catch (MessagingException e) {
+                return connectFailure(recipients, transport, e, hostName);
+            }
+            try {
+                MimeMessage message = prepare(mail, transport);
+                transport.sendMessage(message, toInternetAddresses(recipients));
+                return new HostOutcome(AttemptResult.of(recipients, recipients, ImmutableMap.<MailAddress, SmtpReply>of(), Optional.empty(),
+                        hostName), false);
+            } catch (SendFailedException e) {
+                return new HostOutcome(fromSendFailure(recipients, e, hostName), false);
+            } catch (MessagingException | RuntimeException e) {
+                // A dropped connection or timeout after the server answered: no code; the text is classified.
+                return new HostOutcome(AttemptResult.failed(recipients, SmtpReply.parse(describe(e), Stage.UNKNOWN),
+                        hostName), false);
+            }
+        } finally {
+            closeQuietly(transport, mail, host);
+        }
+    }
+
+    private void connect(SMTPTransport transport, HostAddress host) throws MessagingException {
+        if (authUser.isPresent()) {
+            transport.connect(host.getHost(), host.getPort(), authUser.get(), authPassword.orElse(null));
+        } else {
+            transport.connect();
+        }
+    }
+
+    private static HostOutcome connectFailure(List<MailAddress> recipients, SMTPTransport transport, MessagingException e,
+                                              Optional<String> hostName) {
+        String serverSaid = transport.getLastServerResponse();
+        if (serverSaid != null && !serverSaid.trim().isEmpty()) {
+            // JavaMail says only "Could not connect to SMTP host: h, port: p, response: 421"; the text is here.
+            boolean greeting = e.getMessage() != null && e.getMessage().contains("response:");
+            SmtpReply reply = SmtpReply.parse(serverSaid, greeting ? Stage.CONNECT : Stage.HELO);
+            if (reply.code().isPresent()) {
+                return new HostOutcome(AttemptResult.failed(recipients, reply, hostName), false);
+            }
+        }
+        // No server reply at all: connection refused, timeout, unknown host. Another MX may answer.
+        return new HostOutcome(AttemptResult.failed(recipients, SmtpReply.parse(describe(e), Stage.CONNECT), hostName), true);
+    }
+
+    private MimeMessage prepare(Mail mail, SMTPTransport transport) throws MessagingException {
+        MimeMessage original = mail.getMessage();
+        if (contextFor7BitConversion.isPresent() && !transport.supportsExtension(BIT_MIME_8)) {
+            try {
+                new Converter7Bit(contextFor7BitConversion.get()).convertTo7Bit(original);
+            } catch (IOException e) {
+                LOGGER.warn("Could not convert mail {} to 7 bit; sending as is", mail.getName(), e);
+            }
+        }
+        if (!mail.dsnParameters().isPresent()) {
+            return original;
+        }
+        DsnParameters dsn = mail.dsnParameters().get();
+        SMTPMessage message = new SMTPMessage(original);
+        dsn.getRetParameter().ifPresent(ret ->
+                message.setReturnOption(ret == DsnParameters.Ret.HDRS ? SMTPMessage.RETURN_HDRS : SMTPMessage.RETURN_FULL));
+        if (transport.supportsExtension("DSN")) {
+            dsn.getEnvIdParameter().ifPresent(envId -> message.setMailExtension("ENVID=" + envId.asString()));
+        }
+        commonNotify(dsn, mail).ifPresent(message::setNotifyOptions);
+        return message;
+    }
+
+    /** JavaMail sets NOTIFY per message, not per recipient: pass it on only when every recipient asked the same. */
+    private static Optional<Integer> commonNotify(DsnParameters dsn, Mail mail) {
+        Set<Optional<EnumSet<DsnParameters.Notify>>> seen = new HashSet<>();
+        for (MailAddress r : mail.getRecipients()) {
+            DsnParameters.RecipientDsnParameters p = dsn.getRcptParameters().get(r);
+            seen.add(p == null ? Optional.empty() : p.getNotifyParameter());
+        }
+        if (seen.size() != 1) {
+            return Optional.empty();
+        }
+        return seen.iterator().next().map(AttemptRunner::toJavaxNotify);
+    }
+
+    private static int toJavaxNotify(EnumSet<DsnParameters.Notify> notify) {
+        int n = 0;
+        for (DsnParameters.Notify each : notify) {
+            switch (each) {
+                case NEVER:
+                    n |= SMTPMessage.NOTIFY_NEVER;
+                    break;
+                case SUCCESS:
+                    n |= SMTPMessage.NOTIFY_SUCCESS;
+                    break;
+                case FAILURE:
+                    n |= SMTPMessage.NOTIFY_FAILURE;
+                    break;
+                case DELAY:
+                    n |= SMTPMessage.NOTIFY_DELAY;
+                    break;
+                default:
+                    break;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Reads a failed send: JavaMail's valid-sent addresses were accepted (the end-of-data reply was
+     * positive), each chained SMTPAddressFailedException is one recipient's own refusal, and an
+     * SMTPSendFailedException with a non-positive code is the reply that ended the transaction.
+     */
+    static AttemptResult fromSendFailure(List<MailAddress> recipients, SendFailedException e, Optional<String> hostName) {
+        Map<String, MailAddress> byAddress = new HashMap<>();
+        for (MailAddress r : recipients) {
+            byAddress.put(r.asString().toLowerCase(Locale.ROOT), r);
+        }
+        List<MailAddress> delivered = new ArrayList<>();
+        if (e.getValidSentAddresses() != null) {
+            for (Address a : e.getValidSentAddresses()) {
+                MailAddress r = byAddress.get(addressKey(a));
+                if (r != null) {
+                    delivered.add(r);
+                }
+            }
+        }
+        Map<MailAddress, SmtpReply> refused = new LinkedHashMap<>();
+        for (Exception next = e; next != null;
+             next = next instanceof MessagingException ? ((MessagingException) next).getNextException() : null) {
+            if (next instanceof SMTPAddressFailedException) {
+                SMTPAddressFailedException f = (SMTPAddressFailedException) next;
+                MailAddress r = byAddress.get(addressKey(f.getAddress()));
+                if (r != null && !delivered.contains(r)) {
+                    refused.putIfAbsent(r, SmtpReply.parse(f.getMessage(), Stage.RCPT));
+                }
+            }
+        }
+        Optional<SmtpReply> ended = Optional.empty();
+        if (e instanceof SMTPSendFailedException) {
+            SMTPSendFailedException s = (SMTPSendFailedException) e;
+            if (s.getReturnCode() < 200 || s.getReturnCode() >= 400) {
+                ended = Optional.of(SmtpReply.parse(s.getMessage(), stageOf(s.getCommand())));
+            }
+        }
+        if (!ended.isPresent() && delivered.size() + refused.size() < recipients.size()) {
+            // Recipients JavaMail neither sent nor refused on their own: its message is all there is.
+            ended = Optional.of(SmtpReply.parse(describe(e), Stage.UNKNOWN));
+        }
+        return AttemptResult.of(recipients, delivered, refused, ended, hostName);
+    }
+
+    private static String addressKey(Address a) {
+        String s = a instanceof InternetAddress ? ((InternetAddress) a).getAddress() : String.valueOf(a);
+        return s == null ? "" : s.toLowerCase(Locale.ROOT);
+    }
+
+    static Stage stageOf(String command) {
+        String c = command == null ? "" : command.trim().toUpperCase(Locale.ROOT);
+        if (c.startsWith("MAIL")) {
+            return Stage.MAIL;
+        }
+        if (c.equals("DATA")) {
+            return Stage.DATA;
+        }
+        if (c.equals(".") || c.startsWith("BDAT")) {
+            return Stage.END_OF_DATA;
+        }
+        if (c.startsWith("RCPT")) {
+            return Stage.RCPT;
+        }
+        return Stage.UNKNOWN;
+    }
+
+    /** The failure's messages down the cause chain, for failures that carry no SMTP reply. */
+    static String describe(Throwable e) {
+        StringBuilder sb = new StringBuilder();
+        Set<Throwable> seen = new HashSet<>();
+        for (Throwable t = e; t != null && seen.add(t); t = next(t)) {
+            String m = t.getMessage();
+            String text = t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+            if (sb.length() > 0) {
+                sb.append("; ");
+            }
+            sb.append(text);
+        }
+        return sb.toString();
+    }
+
+    private static Throwable next(Throwable t) {
+        if (t instanceof MessagingException && ((MessagingException) t).getNextException() != null) {
+            return ((MessagingException) t).getNextException();
+        }
+        return t.getCause();
+    }
+
+    private static InternetAddress[] toInternetAddresses(List<MailAddress> recipients) throws AddressException {
+        InternetAddress[] out = new InternetAddress[recipients.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = new InternetAddress(recipients.get(i).asString());
+        }
+        return out;
+    }
+
+    private static void closeQuietly(SMTPTransport transport, Mail mail, HostAddress host) {
+        try {
+            transport.close();
+        } catch (MessagingException e) {
+            // James-899: QUIT failing after the transaction does not undo what the server accepted.
+            LOGGER.debug("Closing the SMTP connection to {} after mail {} failed: {}", host.getHostName(), mail.getName(),
+                    e.getMessage());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "AttemptRunner{helo " + smtpProperties.getProperty("mail.smtp.localhost", "default") + "}";
+    }
+}

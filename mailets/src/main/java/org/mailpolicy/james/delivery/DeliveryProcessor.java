@@ -1,0 +1,133 @@
+package org.mailpolicy.james.delivery;
+
+import com.google.common.base.Preconditions;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import javax.mail.MessagingException;
+import org.apache.james.core.MailAddress;
+import org.apache.mailet.Mail;
+import org.mailpolicy.decision.AttemptDecision;
+import org.mailpolicy.decision.AttemptOutcome;
+import org.mailpolicy.decision.DeliveryDecider;
+import org.mailpolicy.decision.RecipientDecision;
+import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.james.PolicyRuntime;
+import org.mailpolicy.reply.SmtpReply;
+import org.mailpolicy.rules.Action;
+import org.mailpolicy.rules.Classification;
+import org.mailpolicy.rules.ReplyClassifier;
+import org.mailpolicy.schedule.AttemptHistory;
+import org.mailpolicy.state.Admission;
+import org.mailpolicy.state.DestinationState;
+import org.mailpolicy.state.DestinationStateStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Handles one dequeued mail (all its recipients in one domain): asks the destination state for
+ * admission, attempts delivery, classifies every reply, decides per recipient and dispatches the
+ * decisions. Returns normally only when every follow-up is stored; the caller then acknowledges.
+ */
+final class DeliveryProcessor {
+    private static final Logger LOGGER = LoggerFactory.getLogger(DeliveryProcessor.class);
+
+    private final PolicyRuntime runtime;
+    private final TargetResolver targets;
+    private final DeliveryAttempt attempts;
+    private final OutcomeDispatcher dispatcher;
+
+    DeliveryProcessor(PolicyRuntime runtime, TargetResolver targets, DeliveryAttempt attempts,
+                      OutcomeDispatcher dispatcher) {
+        this.runtime = Preconditions.checkNotNull(runtime, "runtime");
+        this.targets = Preconditions.checkNotNull(targets, "targets");
+        this.attempts = Preconditions.checkNotNull(attempts, "attempts");
+        this.dispatcher = Preconditions.checkNotNull(dispatcher, "dispatcher");
+    }
+
+    void process(Mail mail) throws MessagingException {
+        List<MailAddress> recipients = new ArrayList<>(mail.getRecipients());
+        if (recipients.isEmpty()) {
+            LOGGER.info("delivery mail={} has no recipients left; nothing to do", mail.getName());
+            return;
+        }
+        Instant now = runtime.clock().instant();
+        AttemptHistory history = HistoryAttribute.read(mail, now);
+        TargetResolver.Target target = targets.resolve(recipients.get(0).getDomain());
+        DestinationPolicy destination = target.destination();
+        DestinationStateStore states = runtime.destinations();
+
+        Admission admission = states.admit(destination, now);
+        if (!admission.isGranted()) {
+            Instant until = admission.notBefore().get();
+            LOGGER.info("delivery mail={} destination={} recipients={} action=wait until={} because={}",
+                    mail.getName(), destination.name(), recipients.size(), until, admission.reason());
+            dispatcher.postpone(mail, history, until, now);
+            return;
+        }
+        try {
+            AttemptResult result = target.failure().isPresent()
+                    ? AttemptResult.failed(recipients, target.failure().get(), Optional.empty())
+                    : attempts.attempt(mail, recipients, target.hosts());
+            Instant after = runtime.clock().instant();
+            AttemptOutcome outcome = classify(result, runtime.classifierFor(destination));
+            DestinationState state = record(states, destination, result, outcome, after);
+            AttemptDecision decision = DeliveryDecider.decide(destination, history, outcome, Optional.of(state),
+                    runtime.clock());
+            log(mail, destination, result, outcome, decision);
+            dispatcher.dispatch(mail, destination, result, decision, after);
+        } finally {
+            states.finished(destination.name(), runtime.clock().instant());
+        }
+    }
+
+    /** Classifies each distinct reply once: a greeting refusal shared by 50 recipients is one classification. */
+    static AttemptOutcome classify(AttemptResult result, ReplyClassifier classifier) {
+        Map<SmtpReply, Classification> seen = new IdentityHashMap<>();
+        AttemptOutcome.Builder b = AttemptOutcome.builder();
+        for (MailAddress r : result.recipients()) {
+            Optional<SmtpReply> reply = result.replyFor(r);
+            if (reply.isPresent()) {
+                b.failed(r.asString(), seen.computeIfAbsent(reply.get(), classifier::classify));
+            } else {
+                b.delivered(r.asString());
+            }
+        }
+        return b.build();
+    }
+
+    /** A throttle anywhere in the attempt holds the destination; else any delivery is a success. */
+    private static DestinationState record(DestinationStateStore states, DestinationPolicy destination,
+                                           AttemptResult result, AttemptOutcome outcome, Instant now) {
+        Classification firstFailure = null;
+        for (String r : outcome.recipients()) {
+            Optional<Classification> c = outcome.failure(r);
+            if (c.isPresent() && c.get().action() == Action.THROTTLE) {
+                return states.recordThrottle(destination, c.get().reply().raw(), c.get().holdHint(), now);
+            }
+            if (c.isPresent() && firstFailure == null) {
+                firstFailure = c.get();
+            }
+        }
+        if (!result.delivered().isEmpty()) {
+            return states.recordSuccess(destination, "delivered to " + result.delivered().size() + " recipient(s)", now);
+        }
+        return states.recordFailure(destination, firstFailure.reply().raw(), now);
+    }
+
+    private static void log(Mail mail, DestinationPolicy destination, AttemptResult result, AttemptOutcome outcome,
+                            AttemptDecision decision) {
+        String messageId = OutcomeDispatcher.messageId(mail).orElse("-");
+        for (String r : outcome.recipients()) {
+            RecipientDecision d = decision.decisionFor(r);
+            Optional<Classification> c = d.classification();
+            LOGGER.info("delivery mail={} messageId={} destination={} host={} recipient={} action={} next={} reason={} rule={} reply=\"{}\"",
+                    mail.getName(), messageId, destination.name(), result.remoteHost().orElse("-"), r, d.kind().id(),
+                    d.nextAttempt().map(Instant::toString).orElse("-"), d.reason().orElse("-"),
+                    c.map(Classification::ruleId).orElse("-"), c.map(x -> x.reply().raw()).orElse("250"));
+        }
+    }
+}

@@ -1,0 +1,257 @@
+package org.mailpolicy.james.delivery;
+
+import com.google.common.base.Preconditions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.UUID;
+import javax.mail.MessagingException;
+import org.apache.james.core.MailAddress;
+import org.apache.james.lifecycle.api.LifecycleUtil;
+import org.apache.james.queue.api.MailQueue;
+import org.apache.mailet.DsnParameters;
+import org.apache.mailet.Mail;
+import org.apache.mailet.MailetContext;
+import org.mailpolicy.decision.AttemptDecision;
+import org.mailpolicy.decision.RecipientDecision;
+import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.james.dsn.ReportAttribute;
+import org.mailpolicy.report.DeliveryReport;
+import org.mailpolicy.report.DsnAction;
+import org.mailpolicy.report.RecipientReport;
+import org.mailpolicy.rules.Classification;
+import org.mailpolicy.schedule.AttemptHistory;
+import org.mailpolicy.suppression.SentMessage;
+import org.mailpolicy.suppression.SentMessageLedger;
+import org.mailpolicy.suppression.SuppressionEntry;
+import org.mailpolicy.suppression.SuppressionList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies one attempt's decisions to James: re-queues the recipients that wait (one copy per
+ * next-attempt instant, carrying the new history), sends the sender's reports (final failures, the
+ * one delay warning) to the bounce processor as mails holding a {@link DeliveryReport}, records
+ * suppressions and the delivered recipients. Each follow-up is stored before this returns; any
+ * failure to store one is thrown, so the caller leaves the dequeued mail unacknowledged.
+ */
+final class OutcomeDispatcher {
+    private static final Logger LOGGER = LoggerFactory.getLogger(OutcomeDispatcher.class);
+
+    private final MailQueue queue;
+    private final MailetContext context;
+    private final String bounceProcessor;
+    private final Optional<String> onSuccessProcessor;
+    private final String reportingMta;
+    private final SuppressionList suppressions;
+    private final SentMessageLedger sentMessages;
+
+    OutcomeDispatcher(MailQueue queue, MailetContext context, String bounceProcessor, Optional<String> onSuccessProcessor,
+                      String reportingMta, SuppressionList suppressions, SentMessageLedger sentMessages) {
+        this.queue = Preconditions.checkNotNull(queue, "queue");
+        this.context = Preconditions.checkNotNull(context, "context");
+        this.bounceProcessor = Preconditions.checkNotNull(bounceProcessor, "bounceProcessor");
+        this.onSuccessProcessor = Preconditions.checkNotNull(onSuccessProcessor, "onSuccessProcessor");
+        this.reportingMta = Preconditions.checkNotNull(reportingMta, "reportingMta");
+        this.suppressions = Preconditions.checkNotNull(suppressions, "suppressions");
+        this.sentMessages = Preconditions.checkNotNull(sentMessages, "sentMessages");
+    }
+
+    /** Not admitted (held, busy, rate-limited): the mail waits, its history unchanged; no attempt counted. */
+    void postpone(Mail mail, AttemptHistory history, Instant until, Instant now) throws MessagingException {
+        requeue(mail, mail.getRecipients(), history, until, now);
+    }
+
+    /** Applies every decision of the attempt. */
+    void dispatch(Mail mail, DestinationPolicy destination, AttemptResult result, AttemptDecision decision,
+                  Instant now) throws MessagingException {
+        Optional<String> messageId = messageId(mail);
+        List<MailAddress> delivered = select(result, decision, RecipientDecision.Kind.DELIVERED);
+        if (!delivered.isEmpty()) {
+            recordDelivered(mail, messageId, delivered, now);
+        }
+
+        AttemptHistory nextHistory = decision.nextHistory();
+        List<MailAddress> retried = new ArrayList<>();
+        for (MailAddress r : result.recipients()) {
+            if (decision.decisionFor(r.asString()).willRetry()) {
+                retried.add(r);
+            }
+        }
+        if (decision.delayWarningDue() && !retried.isEmpty()) {
+            // Marked even when nobody asked for a warning: the question is asked once per message.
+            nextHistory = nextHistory.withDelayWarningSent();
+            List<MailAddress> wanting = wantingDelayNotice(mail, retried);
+            if (!wanting.isEmpty() && mail.hasSender()) {
+                sendReport(mail, wanting, result, decision, DsnAction.DELAYED, nextHistory, messageId, now);
+            }
+        }
+        // One copy per next-attempt instant: a rule's retry hint may set one recipient apart.
+        Map<Instant, List<MailAddress>> byInstant = new TreeMap<>();
+        for (MailAddress r : retried) {
+            Instant at = decision.decisionFor(r.asString()).nextAttempt().get();
+            byInstant.computeIfAbsent(at, k -> new ArrayList<>()).add(r);
+        }
+        for (Map.Entry<Instant, List<MailAddress>> e : byInstant.entrySet()) {
+            requeue(mail, e.getValue(), nextHistory, e.getKey(), now);
+        }
+
+        List<MailAddress> failed = new ArrayList<>();
+        for (MailAddress r : result.recipients()) {
+            RecipientDecision d = decision.decisionFor(r.asString());
+            if (d.kind() == RecipientDecision.Kind.SUPPRESS) {
+                suppress(r, d.classification().get(), messageId, now);
+            }
+            if (d.isFinalFailure()) {
+                failed.add(r);
+            }
+        }
+        if (!failed.isEmpty()) {
+            // Null-sender mail too: the DSN mailet files its report in the error repository, never drops it.
+            sendReport(mail, failed, result, decision, DsnAction.FAILED, nextHistory, messageId, now);
+        }
+    }
+
+    private static List<MailAddress> select(AttemptResult result, AttemptDecision decision, RecipientDecision.Kind kind) {
+        List<MailAddress> out = new ArrayList<>();
+        for (MailAddress r : result.recipients()) {
+            if (decision.decisionFor(r.asString()).kind() == kind) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    private void recordDelivered(Mail mail, Optional<String> messageId, List<MailAddress> delivered, Instant now)
+            throws MessagingException {
+        if (messageId.isPresent()) {
+            List<String> addresses = new ArrayList<>();
+            for (MailAddress r : delivered) {
+                addresses.add(r.asString());
+            }
+            try {
+                sentMessages.record(SentMessage.of(messageId.get(), addresses, now));
+            } catch (RuntimeException e) {
+                // The ledger only makes later bounces trustworthy; losing one record must not resend the mail.
+                LOGGER.warn("Could not record sent message {} of mail {}: {}", messageId.get(), mail.getName(), e.toString());
+            }
+        }
+        if (onSuccessProcessor.isPresent()) {
+            Mail copy = mail.duplicate();
+            try {
+                copy.setRecipients(delivered);
+                copy.removeAttribute(HistoryAttribute.NAME);
+                context.sendMail(copy, onSuccessProcessor.get());
+            } finally {
+                LifecycleUtil.dispose(copy);
+            }
+        }
+    }
+
+    private void requeue(Mail mail, java.util.Collection<MailAddress> recipients, AttemptHistory history, Instant at,
+                         Instant now) throws MessagingException {
+        Mail copy = mail.duplicate();
+        try {
+            copy.setName(history.messageKey() + "-" + UUID.randomUUID().toString().substring(0, 8));
+            copy.setRecipients(new ArrayList<>(recipients));
+            copy.setAttribute(HistoryAttribute.of(history));
+            Duration delay = Duration.between(now, at);
+            queue.enQueue(copy, delay.isNegative() ? Duration.ZERO : delay);
+        } finally {
+            LifecycleUtil.dispose(copy);
+        }
+    }
+
+    private void suppress(MailAddress r, Classification c, Optional<String> messageId, Instant now) {
+        SuppressionEntry entry = SuppressionEntry.of(r.asString(), now, c.reason(), c.reply().raw(), c.ruleId(),
+                SuppressionEntry.Source.LIVE_REPLY, messageId);
+        if (suppressions.add(entry)) {
+            LOGGER.info("suppressed recipient={} reason={} rule={}", r.asString(), c.reason(), c.ruleId());
+        }
+    }
+
+    private void sendReport(Mail mail, List<MailAddress> recipients, AttemptResult result, AttemptDecision decision,
+                            DsnAction action, AttemptHistory history, Optional<String> messageId, Instant now)
+            throws MessagingException {
+        List<RecipientReport> reports = new ArrayList<>();
+        for (MailAddress r : recipients) {
+            reports.add(recipientReport(mail, r, result, decision, action, now));
+        }
+        DeliveryReport report = DeliveryReport.of(reportingMta, Optional.of(history.firstQueued()), envelopeId(mail),
+                messageId, reports);
+        Mail reportMail = mail.duplicate();
+        try {
+            reportMail.setName(history.messageKey() + "-" + action.id() + "-" + UUID.randomUUID().toString().substring(0, 8));
+            reportMail.setRecipients(recipients);
+            reportMail.removeAttribute(HistoryAttribute.NAME);
+            reportMail.setAttribute(ReportAttribute.of(report));
+            context.sendMail(reportMail, bounceProcessor);
+        } finally {
+            LifecycleUtil.dispose(reportMail);
+        }
+    }
+
+    private static RecipientReport recipientReport(Mail mail, MailAddress r, AttemptResult result,
+                                                   AttemptDecision decision, DsnAction action, Instant now) {
+        RecipientDecision d = decision.decisionFor(r.asString());
+        Classification c = d.classification().get();
+        RecipientReport.Builder b = RecipientReport.builder(r.asString(), action,
+                        action == DsnAction.DELAYED ? c.dsnStatus() : d.dsnStatus().get())
+                .diagnostic(c.reply().raw())
+                .lastAttempt(now)
+                .reason(action == DsnAction.DELAYED ? c.reason() : d.reason().get())
+                .ruleId(c.ruleId())
+                .explanation(c.explanation())
+                .remedy(c.remedy());
+        result.remoteHost().ifPresent(b::remoteMta);
+        originalRecipient(mail, r).ifPresent(b::originalRecipient);
+        if (action == DsnAction.DELAYED) {
+            b.willRetryUntil(decision.expiresAt());
+        }
+        return b.build();
+    }
+
+    /** The recipients who asked for delay notices, or did not say (RFC 3461: the MTA decides; we tell them). */
+    private static List<MailAddress> wantingDelayNotice(Mail mail, List<MailAddress> recipients) {
+        List<MailAddress> out = new ArrayList<>();
+        for (MailAddress r : recipients) {
+            Optional<EnumSet<DsnParameters.Notify>> notify = mail.dsnParameters()
+                    .flatMap(p -> Optional.ofNullable(p.getRcptParameters().get(r)))
+                    .flatMap(DsnParameters.RecipientDsnParameters::getNotifyParameter);
+            if (!notify.isPresent() || notify.get().contains(DsnParameters.Notify.DELAY)) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    private static Optional<String> originalRecipient(Mail mail, MailAddress r) {
+        return mail.dsnParameters()
+                .flatMap(p -> Optional.ofNullable(p.getRcptParameters().get(r)))
+                .flatMap(DsnParameters.RecipientDsnParameters::getOrcptParameter)
+                .map(o -> DsnParameters.RFC_822_PREFIX + o.asString());
+    }
+
+    private static Optional<String> envelopeId(Mail mail) {
+        return mail.dsnParameters().flatMap(DsnParameters::getEnvIdParameter).map(DsnParameters.EnvId::asString);
+    }
+
+    static Optional<String> messageId(Mail mail) {
+        try {
+            return Optional.ofNullable(mail.getMessage()).map(m -> {
+                try {
+                    return m.getMessageID();
+                } catch (MessagingException e) {
+                    return null;
+                }
+            });
+        } catch (MessagingException e) {
+            return Optional.empty();
+        }
+    }
+}

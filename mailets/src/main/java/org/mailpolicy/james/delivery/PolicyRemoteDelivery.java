@@ -1,0 +1,244 @@
+package org.mailpolicy.james.delivery;
+
+import com.google.common.annotations.VisibleForTesting;
+import com.google.common.collect.ImmutableList;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import javax.inject.Inject;
+import javax.mail.MessagingException;
+import org.apache.james.core.Domain;
+import org.apache.james.core.MailAddress;
+import org.apache.james.dnsservice.api.DNSService;
+import org.apache.james.domainlist.api.DomainList;
+import org.apache.james.lifecycle.api.LifecycleUtil;
+import org.apache.james.metrics.api.MetricFactory;
+import org.apache.james.queue.api.MailQueue;
+import org.apache.james.queue.api.MailQueueFactory;
+import org.apache.james.transport.mailets.remote.delivery.RemoteDeliveryConfiguration;
+import org.apache.mailet.Mail;
+import org.apache.mailet.ProcessingState;
+import org.apache.mailet.base.GenericMailet;
+import org.mailpolicy.james.PolicyRuntime;
+import org.mailpolicy.schedule.AttemptHistory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * A drop-in replacement for James's {@code RemoteDelivery} that delivers by the operator's delivery
+ * policy: per-destination retry schedules, holds on throttling, per-recipient outcomes and
+ * human-readable reports. Takes RemoteDelivery's parameters (gateway, gatewayPort, timeout,
+ * connectiontimeout, startTLS, sslEnable, heloName, outgoing, bounceProcessor, onSuccess, bind,
+ * {@code mail.*}, ...) plus:
+ * <ul>
+ *   <li>{@code policy}: the policy YAML, absolute or relative to James's working directory, optionally {@code file://};</li>
+ *   <li>{@code deliveryThreads}: parallel deliveries (default 4).</li>
+ * </ul>
+ * RemoteDelivery's {@code maxRetries}, {@code delayTime} and {@code sendpartial} are ignored: the
+ * policy decides retries, and every recipient's reply is always read.
+ */
+public class PolicyRemoteDelivery extends GenericMailet {
+    private static final Logger LOGGER = LoggerFactory.getLogger(PolicyRemoteDelivery.class);
+
+    public static final String POLICY = "policy";
+    public static final String DELIVERY_THREADS = "deliveryThreads";
+    public static final String DEFAULT_BOUNCE_PROCESSOR = "bounces";
+    public static final int DEFAULT_DELIVERY_THREADS = 4;
+    static final String NAME_JUNCTION = "-to-";
+
+    /** Whether init starts the delivery threads; tests drive {@link #deliverOne} themselves. */
+    public enum ThreadState { START_THREADS, DO_NOT_START_THREADS }
+
+    private final DNSService dns;
+    private final DomainList domainList;
+    private final MailQueueFactory<?> queueFactory;
+    private final MetricFactory metricFactory;
+    private final ThreadState threadState;
+
+    private RemoteDeliveryConfiguration configuration;
+    private PolicyRuntime runtime;
+    private MailQueue queue;
+    private DeliveryProcessor processor;
+    private String bounceProcessor;
+    private Disposable dequeuing;
+    private Scheduler deliveryScheduler;
+    private Scheduler dequeueScheduler;
+
+    @Inject
+    public PolicyRemoteDelivery(DNSService dns, DomainList domainList, MailQueueFactory<?> queueFactory,
+                                MetricFactory metricFactory) {
+        this(dns, domainList, queueFactory, metricFactory, ThreadState.START_THREADS);
+    }
+
+    public PolicyRemoteDelivery(DNSService dns, DomainList domainList, MailQueueFactory<?> queueFactory,
+                                MetricFactory metricFactory, ThreadState threadState) {
+        this.dns = dns;
+        this.domainList = domainList;
+        this.queueFactory = queueFactory;
+        this.metricFactory = metricFactory;
+        this.threadState = threadState;
+    }
+
+    @Override
+    public void init() throws MessagingException {
+        init(AttemptRunner.fromConfiguration(configuration(), getMailetContext()));
+    }
+
+    /** As {@link #init()} with another way of attempting delivery; tests script the remote side with it. */
+    @VisibleForTesting
+    void init(DeliveryAttempt attempts) throws MessagingException {
+        configuration = configuration();
+        String policyLocation = getInitParameter(POLICY);
+        if (policyLocation == null || policyLocation.trim().isEmpty()) {
+            throw new MessagingException("mailet " + getMailetName() + ": parameter '" + POLICY
+                    + "' is required: the path of the delivery policy YAML");
+        }
+        runtime = PolicyRuntime.forPolicyFile(policyLocation);
+        int threads = deliveryThreads();
+        bounceProcessor = configuration.getBounceProcessor().map(ProcessingState::getValue).orElse(DEFAULT_BOUNCE_PROCESSOR);
+        queue = queueFactory.createQueue(configuration.getOutGoingQueueName());
+        OutcomeDispatcher dispatcher = new OutcomeDispatcher(queue, getMailetContext(), bounceProcessor,
+                configuration.getOnSuccess().map(ProcessingState::getValue),
+                configuration.getHeloNameProvider().getHeloName(), runtime.suppressions(), runtime.sentMessages());
+        TargetResolver targets = new TargetResolver(runtime.policy(), dns, configuration.getGatewayServer(),
+                configuration.isLoadBalancing(), configuration.isSSLEnable());
+        processor = new DeliveryProcessor(runtime, targets, attempts, dispatcher);
+        if (threadState == ThreadState.START_THREADS) {
+            start(threads);
+        }
+        LOGGER.info("PolicyRemoteDelivery ready: policy {}, queue {}, {} delivery threads, reports to processor {}",
+                policyLocation, configuration.getOutGoingQueueName().asString(), threads, bounceProcessor);
+    }
+
+    private RemoteDeliveryConfiguration configuration() {
+        return configuration != null ? configuration : new RemoteDeliveryConfiguration(getMailetConfig(), domainList);
+    }
+
+    private int deliveryThreads() throws MessagingException {
+        String text = getInitParameter(DELIVERY_THREADS);
+        if (text == null || text.trim().isEmpty()) {
+            return DEFAULT_DELIVERY_THREADS;
+        }
+        try {
+            int n = Integer.parseInt(text.trim());
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new MessagingException("mailet " + getMailetName() + ": parameter '" + DELIVERY_THREADS
+                + "' must be a whole number of at least 1, got '" + text + "'");
+    }
+
+    private void start(int threads) {
+        deliveryScheduler = Schedulers.newBoundedElastic(threads, Integer.MAX_VALUE, "PolicyRemoteDelivery");
+        dequeueScheduler = Schedulers.newSingle("PolicyRemoteDelivery-Dequeue");
+        dequeuing = Flux.from(queue.deQueue())
+                .flatMap(item -> Mono.fromRunnable(() -> deliverOne(item)).subscribeOn(deliveryScheduler), threads)
+                .onErrorContinue((e, item) -> LOGGER.error("Unexpected error in the delivery loop", e))
+                .subscribeOn(dequeueScheduler)
+                .subscribe();
+    }
+
+    /**
+     * Delivers one queue item and acknowledges it only once every follow-up is stored; on any
+     * failure the queue gets it back to redeliver, so no recipient is lost.
+     */
+    @VisibleForTesting
+    void deliverOne(MailQueue.MailQueueItem item) {
+        Mail mail = item.getMail();
+        try {
+            processor.process(mail);
+            item.done(MailQueue.MailQueueItem.CompletionStatus.SUCCESS);
+        } catch (Exception e) {
+            LOGGER.error("Delivery of mail {} failed unexpectedly; the queue will redeliver it", mail.getName(), e);
+            try {
+                item.done(MailQueue.MailQueueItem.CompletionStatus.RETRY);
+            } catch (Exception again) {
+                LOGGER.error("Could not give mail {} back to the queue", mail.getName(), again);
+            }
+        } finally {
+            LifecycleUtil.dispose(mail);
+        }
+    }
+
+    /** Splits the mail by recipient domain onto the outgoing queue, each part with a fresh history. */
+    @Override
+    public void service(Mail mail) throws MessagingException {
+        Collection<MailAddress> recipients = mail.getRecipients();
+        if (recipients.isEmpty()) {
+            LOGGER.debug("Mail {} has no recipients to deliver remotely", mail.getName());
+            mail.setState(Mail.GHOST);
+            return;
+        }
+        Map<Domain, List<MailAddress>> byDomain = new LinkedHashMap<>();
+        for (MailAddress r : recipients) {
+            byDomain.computeIfAbsent(r.getDomain(), d -> new ArrayList<>()).add(r);
+        }
+        Instant now = runtime.clock().instant();
+        for (Map.Entry<Domain, List<MailAddress>> e : byDomain.entrySet()) {
+            Mail part = mail.duplicate();
+            try {
+                part.setName(mail.getName() + NAME_JUNCTION + e.getKey().asString());
+                part.setRecipients(ImmutableList.copyOf(e.getValue()));
+                part.setAttribute(HistoryAttribute.of(AttemptHistory.start(part.getName(), now)));
+                queue.enQueue(part, Duration.ZERO);
+            } finally {
+                LifecycleUtil.dispose(part);
+            }
+        }
+        mail.setState(Mail.GHOST);
+    }
+
+    @Override
+    public void destroy() {
+        if (dequeuing != null) {
+            dequeuing.dispose();
+        }
+        if (dequeueScheduler != null) {
+            dequeueScheduler.dispose();
+        }
+        if (deliveryScheduler != null) {
+            deliveryScheduler.disposeGracefully().timeout(Duration.ofSeconds(5)).onErrorResume(e -> Mono.empty()).block();
+        }
+        if (queue != null) {
+            try {
+                queue.close();
+            } catch (IOException e) {
+                LOGGER.debug("Error closing the outgoing queue", e);
+            }
+        }
+    }
+
+    @Override
+    public Collection<ProcessingState> requiredProcessingState() {
+        List<ProcessingState> required = new ArrayList<>();
+        required.add(new ProcessingState(bounceProcessor == null ? DEFAULT_BOUNCE_PROCESSOR : bounceProcessor));
+        if (configuration != null) {
+            configuration.getOnSuccess().ifPresent(required::add);
+        }
+        return required;
+    }
+
+    @Override
+    public String getMailetInfo() {
+        return "PolicyRemoteDelivery: delivery by per-destination policy";
+    }
+
+    @VisibleForTesting
+    Optional<PolicyRuntime> runtime() {
+        return Optional.ofNullable(runtime);
+    }
+}
