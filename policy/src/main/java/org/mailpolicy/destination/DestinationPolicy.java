@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import org.mailpolicy.rules.ReplyClassifier;
-import org.yaml.snakeyaml.nodes.Node;
+import org.mailpolicy.rules.RuleSet;
 
 /**
  * Everything the engine needs to know about delivering to one destination (a mailbox provider
@@ -24,8 +24,9 @@ public final class DestinationPolicy {
     private final Route route;
     private final int concurrency;
     private final RateLimit rateLimit;
-    private final Node rulesNode;
-    private final String rulesFileName;
+    private final RuleSet rules;
+    /** The last (base, base.plus(rules)) pair: callers pass the same base for every reply. */
+    private volatile ClassifierPair lastClassifier;
 
     private DestinationPolicy(Builder b) {
         this.name = b.name;
@@ -38,8 +39,7 @@ public final class DestinationPolicy {
         this.route = b.route;
         this.concurrency = b.concurrency;
         this.rateLimit = b.rateLimit;
-        this.rulesNode = b.rulesNode;
-        this.rulesFileName = b.rulesFileName;
+        this.rules = b.rules;
     }
 
     public static Builder builder(String name) {
@@ -58,8 +58,7 @@ public final class DestinationPolicy {
         b.route = route;
         b.concurrency = concurrency;
         b.rateLimit = rateLimit;
-        b.rulesNode = rulesNode;
-        b.rulesFileName = rulesFileName;
+        b.rules = rules;
         return b;
     }
 
@@ -112,20 +111,41 @@ public final class DestinationPolicy {
 
     /** Whether this destination brings rule overrides of its own. */
     public boolean hasRuleOverrides() {
-        return rulesNode != null;
+        return rules != null && rules.size() > 0;
+    }
+
+    /** This destination's own rules (validated when the policy was loaded), if any. */
+    public Optional<RuleSet> ruleOverrides() {
+        return Optional.ofNullable(rules);
     }
 
     /**
      * The classifier for this destination: {@code base} followed by this destination's own rules
-     * (which win). Returns {@code base} itself when there are none.
+     * (which win). Returns {@code base} itself when there are none. Cheap to call per reply with the
+     * same base: the combination is remembered.
      */
     public ReplyClassifier classifier(ReplyClassifier base) {
         Preconditions.checkNotNull(base, "base");
-        if (rulesNode == null) {
+        if (!hasRuleOverrides()) {
             return base;
         }
-        // TODO(h2): base.plus(RuleSet.fromYaml(rulesNode, rulesFileName)) once RuleSet lands.
-        throw new UnsupportedOperationException("per-destination rules are not wired yet");
+        ClassifierPair last = lastClassifier;
+        if (last != null && last.base == base) {
+            return last.combined;
+        }
+        ReplyClassifier combined = base.plus(rules);
+        lastClassifier = new ClassifierPair(base, combined);
+        return combined;
+    }
+
+    private static final class ClassifierPair {
+        final ReplyClassifier base;
+        final ReplyClassifier combined;
+
+        ClassifierPair(ReplyClassifier base, ReplyClassifier combined) {
+            this.base = base;
+            this.combined = combined;
+        }
     }
 
     /** Whether {@code domain} (already lower case) matches one of {@link #domainPatterns()} exactly. */
@@ -167,7 +187,8 @@ public final class DestinationPolicy {
                 + ", retry " + retrySchedule + ", maxAge " + Durations.format(maxAge)
                 + ", delayWarning " + Durations.format(delayWarning) + ", throttle " + throttleHold
                 + (route == null ? "" : ", route " + route) + ", concurrency " + concurrency
-                + (rateLimit == null ? "" : ", rate " + rateLimit) + "}";
+                + (rateLimit == null ? "" : ", rate " + rateLimit)
+                + (rules == null ? "" : ", " + rules.size() + " rules") + "}";
     }
 
     /** Builds a {@link DestinationPolicy}; {@link #build()} checks the values fit together. */
@@ -182,8 +203,7 @@ public final class DestinationPolicy {
         private Route route;
         private int concurrency = DeliveryPolicy.DEFAULT_CONCURRENCY;
         private RateLimit rateLimit;
-        private Node rulesNode;
-        private String rulesFileName;
+        private RuleSet rules;
 
         private Builder(String name) {
             Preconditions.checkArgument(name != null && !name.trim().isEmpty(), "destination name must not be empty");
@@ -236,10 +256,9 @@ public final class DestinationPolicy {
             return this;
         }
 
-        /** The {@code rules:} YAML node of this destination, kept to build its classifier. */
-        public Builder rules(Node node, String fileName) {
-            this.rulesNode = node;
-            this.rulesFileName = fileName;
+        /** This destination's own reply rules, which win over the base classifier's; null for none. */
+        public Builder rules(RuleSet ruleSet) {
+            this.rules = ruleSet;
             return this;
         }
 

@@ -15,6 +15,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.mailpolicy.rules.RuleSet;
+import org.mailpolicy.rules.RulesException;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.Mark;
@@ -369,10 +371,13 @@ final class PolicyParser {
                 }
             }
         }
+        RuleSet rules = null;
         if (m.containsKey("rules")) {
             Node v = m.get("rules").getValueNode();
             if (!(v instanceof SequenceNode)) {
                 error(v, label + ".rules", "expected a list of rules, as in a rules file");
+            } else {
+                rules = rules(v, label);
             }
         }
         if (errors.size() > errorsBefore) {
@@ -384,8 +389,36 @@ final class PolicyParser {
                 .mx(withNames.mxPatterns())
                 .retry(retry).maxAge(maxAge).delayWarning(delayWarning).throttle(throttle)
                 .route(route).concurrency(concurrency).rate(rate)
-                .rules(m.containsKey("rules") ? m.get("rules").getValueNode() : null, fileName)
+                .rules(rules)
                 .build();
+    }
+
+    /**
+     * A destination's own rules, validated now so that a mistake stops the load with its line. The
+     * rule loader names fields from {@code rules}; they are given the destination's label here.
+     */
+    private RuleSet rules(Node node, String label) {
+        try {
+            return RuleSet.fromYaml(node, fileName);
+        } catch (RulesException e) {
+            String prefix = fileName + ":";
+            for (String message : e.errors()) {
+                int line = 1;
+                String rest = message;
+                if (message.startsWith(prefix)) {
+                    String afterFile = message.substring(prefix.length());
+                    int colon = afterFile.indexOf(": ");
+                    try {
+                        line = Integer.parseInt(afterFile.substring(0, Math.max(colon, 0)));
+                        rest = afterFile.substring(colon + 2);
+                    } catch (NumberFormatException | StringIndexOutOfBoundsException notNumbered) {
+                        rest = afterFile;
+                    }
+                }
+                addError(line, rest.startsWith("rules") ? label + "." + rest : label + ".rules: " + rest);
+            }
+            return null;
+        }
     }
 
     private List<String> patterns(Node node, String field) {

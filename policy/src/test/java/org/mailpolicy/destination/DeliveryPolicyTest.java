@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collections;
 import org.junit.jupiter.api.Test;
+import org.mailpolicy.rules.Action;
+import org.mailpolicy.rules.ReplyClassifier;
 
 class DeliveryPolicyTest {
     private static final String POLICY = String.join("\n",
@@ -148,18 +150,59 @@ class DeliveryPolicyTest {
     }
 
     @Test
-    void keepsPerDestinationRulesNode() throws Exception {
+    void perDestinationRulesWinForThatDestinationOnly() throws Exception {
         DeliveryPolicy p = DeliveryPolicy.parse(String.join("\n",
                 "version: 1",
                 "destinations:",
                 "  - name: aol",
                 "    domains: [aol.com]",
                 "    rules:",
-                "      - id: aol.local",
-                "        match: { token: 'DYN:T1' }",
+                "      - id: local.dyn-t1-retry",
+                "        match: {token: 'DYN:T1'}",
+                "        action: retry",
+                "        reason: speeding",
+                "        scope: message",
+                "        explanation: Our AOL contract lets us simply retry.",
+                "        remedy: Nothing.",
+                "        source: operator",
+                "  - name: yahoo",
+                "    domains: [yahoo.com]",
                 ""), "p.yaml");
-        assertThat(p.destination("aol").get().hasRuleOverrides()).isTrue();
+        DestinationPolicy aol = p.destination("aol").get();
+        assertThat(aol.hasRuleOverrides()).isTrue();
+        assertThat(aol.ruleOverrides().get().size()).isEqualTo(1);
         assertThat(p.defaultDestination().hasRuleOverrides()).isFalse();
+
+        ReplyClassifier base = ReplyClassifier.builtIn();
+        String dynT1 = "421 4.7.1 : (DYN:T1)";
+        assertThat(aol.classifier(base).classify(dynT1).ruleId()).isEqualTo("local.dyn-t1-retry");
+        assertThat(aol.classifier(base).classify(dynT1).action()).isEqualTo(Action.RETRY);
+        assertThat(aol.classifier(base)).isSameAs(aol.classifier(base));
+        DestinationPolicy yahoo = p.destination("yahoo").get();
+        assertThat(yahoo.classifier(base)).isSameAs(base);
+        assertThat(yahoo.classifier(base).classify(dynT1).ruleId()).isNotEqualTo("local.dyn-t1-retry");
+    }
+
+    @Test
+    void badPerDestinationRulesFailTheLoadWithTheirLine() {
+        try {
+            DeliveryPolicy.parse(String.join("\n",
+                    "version: 1",
+                    "destinations:",
+                    "  - name: aol",
+                    "    domains: [aol.com]",
+                    "    rules:",
+                    "      - id: local.broken",
+                    "        match: {token: 'DYN:T1'}",
+                    "        action: explode",
+                    ""), "p.yaml");
+        } catch (PolicyException e) {
+            assertThat(e.errors()).isNotEmpty();
+            assertThat(e.errors()).allSatisfy(err -> assertThat(err).startsWith("p.yaml:").contains("destinations[aol].rules"));
+            assertThat(e.errors()).anySatisfy(err -> assertThat(err).contains("explode"));
+            return;
+        }
+        throw new AssertionError("expected the policy to be rejected");
     }
 
     @Test
