@@ -293,6 +293,31 @@ class PolicyDsnBounceTest {
     }
 
     @Test
+    void aLongOrNonAsciiReplyStaysWithinLineLimitsAndPrintableAscii() throws Exception {
+        StringBuilder longReply = new StringBuilder("550 5.7.1 \u00e9chec ");
+        for (int i = 0; i < 400; i++) {
+            longReply.append("word").append(i).append(' ');
+        }
+        longReply.append("\u202eevil\u0000");
+        RecipientReport r = RecipientReport.builder("bob@aol.com", DsnAction.FAILED, EnhancedStatus.of(5, 7, 1))
+                .diagnostic(longReply.toString()).build();
+        mailet.service(reportMail(report(r), null));
+
+        byte[] raw = parts(onlySentDsn()).getBodyPart(1).getInputStream().readAllBytes();
+        String status = new String(raw, StandardCharsets.US_ASCII);
+        for (byte b : raw) {
+            assertThat(b >= 0x20 && b < 0x7f || b == '\r' || b == '\n' || b == ' ' || b == '\t')
+                    .as("printable US-ASCII only, got %s", b).isTrue();
+        }
+        for (String line : status.split("\r\n")) {
+            assertThat(line.length()).isLessThanOrEqualTo(998);
+        }
+        String diagnostic = unfold(field(groups(parts(onlySentDsn()).getBodyPart(1)).get(1), "Diagnostic-Code"));
+        assertThat(diagnostic).startsWith("smtp; 550 5.7.1 ?chec word0 word1").endsWith("...")
+                .hasSizeLessThanOrEqualTo("smtp; ".length() + DeliveryStatusFields.MAX_DIAGNOSTIC_CHARS);
+    }
+
+    @Test
     void aStockJamesBounceGetsADsnFromItsDeliveryErrorAttributes() throws Exception {
         Mail mail = FakeMail.builder().name("stock")
                 .sender("alice@example.org")

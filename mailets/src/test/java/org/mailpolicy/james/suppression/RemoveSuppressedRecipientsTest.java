@@ -8,7 +8,9 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 import java.util.EnumSet;
 import java.util.Optional;
 import java.util.Properties;
@@ -33,10 +35,16 @@ import org.mailpolicy.james.PolicyRuntime;
 import org.mailpolicy.james.dsn.PolicyDsnBounce;
 import org.mailpolicy.james.dsn.RecordingRepositoryStore;
 import org.mailpolicy.james.dsn.ReportAttribute;
+import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.report.DeliveryReport;
 import org.mailpolicy.report.DsnAction;
 import org.mailpolicy.report.RecipientReport;
+import org.mailpolicy.rules.ReplyClassifier;
+import org.mailpolicy.state.InMemoryDestinationStateStore;
+import org.mailpolicy.suppression.JdbcSentMessageLedger;
 import org.mailpolicy.suppression.SuppressionEntry;
+import org.mailpolicy.suppression.SuppressionList;
+import org.mailpolicy.suppression.SuppressionStoreException;
 
 /** Against a real policy file and a real H2 suppression store in a temporary folder. */
 class RemoveSuppressedRecipientsTest {
@@ -202,6 +210,59 @@ class RemoveSuppressedRecipientsTest {
         String status = new String(parts.getBodyPart(1).getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
         assertThat(status).contains("Final-Recipient: rfc822; bob@aol.com", "Action: failed", "Status: 5.1.1",
                 "Diagnostic-Code: smtp; 550 5.1.1").doesNotContain("Remote-MTA");
+    }
+
+    @Test
+    void anUnreadableStoreLetsTheMailThroughForTheRemoteServerToJudge() throws Exception {
+        String brokenPolicy = folder.resolve("broken-policy.yaml").toString();
+        SuppressionList broken = new SuppressionList() {
+            @Override
+            public Optional<SuppressionEntry> find(String address) {
+                throw new SuppressionStoreException("cannot look up " + address + ": disk gone",
+                        new java.sql.SQLException("disk gone"));
+            }
+
+            @Override
+            public boolean add(SuppressionEntry entry) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public boolean remove(String address) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public List<SuppressionEntry> list(Optional<String> domain, int offset, int limit) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public long count(Optional<String> domain) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        PolicyRuntime.registerForTesting(brokenPolicy, PolicyRuntime.of(DeliveryPolicy.builtInDefault(),
+                ReplyClassifier.builtIn(), broken, JdbcSentMessageLedger.openH2(folder.resolve("ledger")),
+                new InMemoryDestinationStateStore(), Clock.systemUTC()));
+        try {
+            RemoveSuppressedRecipients mailet = new RemoveSuppressedRecipients();
+            mailet.init(FakeMailetConfig.builder().mailetName("suppress").mailetContext(context)
+                    .setProperty("policy", brokenPolicy).build());
+            Mail mail = mail("bob@aol.com", "carol@aol.com");
+
+            mailet.service(mail);
+
+            assertThat(mail.getRecipients()).hasSize(2);
+            assertThat(mail.getState()).isNotEqualTo(Mail.GHOST);
+            assertThat(context.getSentMails()).isEmpty();
+        } finally {
+            PolicyRuntime.forgetForTesting(brokenPolicy);
+        }
     }
 
     @Test
