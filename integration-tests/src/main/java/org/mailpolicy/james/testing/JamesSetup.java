@@ -15,11 +15,14 @@ import java.util.Optional;
  * @param layout           where the repository's {@code config/} files are
  * @param ports            ports on 127.0.0.1
  * @param dns              the name table James resolves from
- * @param policyYaml       the delivery policy, written to {@code conf/delivery-policy.yaml}
+ * @param policyYaml       the delivery policy, written to {@code conf/delivery-policy.yaml} with {@value #JAMES_HOME_TOKEN}
+ *                         replaced by the working directory (the plugin resolves relative paths against the JVM's
+ *                         working directory, which is not James's in a test)
  * @param mailetContainer  a replacement {@code mailetcontainer.xml} text, or empty for {@code config/mailetcontainer.xml}
  */
 public record JamesSetup(Path workingDirectory, RepoLayout layout, JamesPorts ports, FixedDns dns, String policyYaml,
         Optional<String> mailetContainer) {
+    public static final String JAMES_HOME_TOKEN = "@JAMES_HOME@";
 
     public JamesSetup {
         workingDirectory = requireNonNull(workingDirectory, "workingDirectory").toAbsolutePath().normalize();
