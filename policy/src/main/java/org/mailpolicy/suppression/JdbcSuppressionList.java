@@ -73,7 +73,8 @@ public final class JdbcSuppressionList implements SuppressionList {
     /** Uses a DataSource the caller owns (and closes); creates the table if it is missing. */
     public static JdbcSuppressionList open(DataSource dataSource) {
         Preconditions.checkNotNull(dataSource, "dataSource");
-        JdbcSuppressionList list = new JdbcSuppressionList(dataSource, null, dataSource.toString());
+        // Not toString(): some DataSources print their credentials.
+        JdbcSuppressionList list = new JdbcSuppressionList(dataSource, null, dataSource.getClass().getName());
         list.createSchema();
         return list;
     }

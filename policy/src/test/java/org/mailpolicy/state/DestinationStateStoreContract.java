@@ -1,0 +1,266 @@
+package org.mailpolicy.state;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.common.collect.ImmutableList;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.destination.RateLimit;
+import org.mailpolicy.destination.ThrottleHold;
+
+/**
+ * What every {@link DestinationStateStore} must do; the shared SQL store to come runs these same
+ * tests by extending this class.
+ */
+public abstract class DestinationStateStoreContract {
+    private static final Instant T0 = Instant.parse("2026-11-22T10:00:00Z");
+    private static final DestinationPolicy AOL = DestinationPolicy.builder("aol")
+            .domains(ImmutableList.of("aol.com"))
+            .throttle(ThrottleHold.of(Duration.ofMinutes(15), 2.0, Duration.ofHours(4)))
+            .concurrency(2)
+            .build();
+    private static final String DYN_T1 = "421 4.7.1 : (DYN:T1)";
+
+    /** A fresh, empty store whose refusals for concurrency or a running probe say "come back in {@code busyWait}". */
+    protected abstract DestinationStateStore newStore(Duration busyWait);
+
+    private final DestinationStateStore store = newStore(Duration.ofSeconds(10));
+
+    @Test
+    void freshDestinationIsAdmittedUpToItsConcurrency() {
+        assertThat(store.admit(AOL, T0).isGranted()).isTrue();
+        assertThat(store.admit(AOL, T0).isGranted()).isTrue();
+        Admission third = store.admit(AOL, T0);
+        assertThat(third.isGranted()).isFalse();
+        assertThat(third.notBefore()).contains(T0.plusSeconds(10));
+        assertThat(third.reason()).contains("concurrency limit 2");
+        assertThat(store.get("aol").get().inFlight()).isEqualTo(2);
+
+        store.finished("aol", T0.plusSeconds(1));
+        assertThat(store.get("aol").get().inFlight()).isEqualTo(1);
+        assertThat(store.admit(AOL, T0.plusSeconds(1)).isGranted()).isTrue();
+    }
+
+    @Test
+    void throttleHoldsEveryoneUntilItEnds() {
+        grantAndThrottle(T0);
+        DestinationState s = store.get("aol").get();
+        assertThat(s.heldUntil()).contains(T0.plus(Duration.ofMinutes(15)));
+        assertThat(s.currentHold()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(s.consecutiveThrottles()).isEqualTo(1);
+        assertThat(s.lastReply()).contains(DYN_T1);
+        assertThat(s.inFlight()).isZero();
+
+        Admission a = store.admit(AOL, T0.plus(Duration.ofMinutes(14)));
+        assertThat(a.isGranted()).isFalse();
+        assertThat(a.notBefore()).contains(T0.plus(Duration.ofMinutes(15)));
+        assertThat(a.reason()).contains("held").contains("DYN:T1");
+    }
+
+    @Test
+    void holdGrowsOnRepeatedThrottlingUpToMaxAndShrinksOnSuccess() {
+        Instant t = T0;
+        List<Duration> holds = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            Admission a = store.admit(AOL, t);
+            assertThat(a.isGranted()).as("attempt %s at %s", i, t).isTrue();
+            assertThat(a.isProbe()).isEqualTo(i > 0);
+            DestinationState s = store.recordThrottle(AOL, DYN_T1, Optional.empty(), t);
+            store.finished("aol", t);
+            holds.add(s.currentHold());
+            t = s.heldUntil().get();
+        }
+        assertThat(holds).containsExactly(Duration.ofMinutes(15), Duration.ofMinutes(30), Duration.ofHours(1),
+                Duration.ofHours(2), Duration.ofHours(4), Duration.ofHours(4));
+        assertThat(store.get("aol").get().consecutiveThrottles()).isEqualTo(6);
+
+        // The probe after the last hold succeeds: the hold ends and shrinks.
+        Admission probe = store.admit(AOL, t);
+        assertThat(probe.isProbe()).isTrue();
+        DestinationState s = store.recordSuccess(AOL, "250 OK", t);
+        store.finished("aol", t);
+        assertThat(s.heldUntil()).isEmpty();
+        assertThat(s.currentHold()).isEqualTo(Duration.ofHours(2));
+        assertThat(s.consecutiveThrottles()).isZero();
+        // Back to normal: two at once, no probe.
+        assertThat(store.admit(AOL, t)).isEqualTo(Admission.granted());
+        assertThat(store.admit(AOL, t)).isEqualTo(Admission.granted());
+        // The next throttle starts from the shrunk hold, times growth.
+        store.finished("aol", t);
+        store.finished("aol", t);
+        assertThat(store.recordThrottle(AOL, DYN_T1, Optional.empty(), t).currentHold()).isEqualTo(Duration.ofHours(4));
+    }
+
+    @Test
+    void successesShrinkTheHoldBackToNothing() {
+        grantAndThrottle(T0);
+        Instant t = T0.plus(Duration.ofMinutes(15));
+        store.admit(AOL, t);
+        DestinationState s = store.recordSuccess(AOL, "250 OK", t);
+        assertThat(s.currentHold()).isZero();
+        assertThat(store.recordThrottle(AOL, DYN_T1, Optional.empty(), t).currentHold())
+                .isEqualTo(Duration.ofMinutes(15));
+    }
+
+    @Test
+    void oneProbeAtATimeAfterAHold() {
+        grantAndThrottle(T0);
+        Instant end = T0.plus(Duration.ofMinutes(15));
+        Admission probe = store.admit(AOL, end);
+        assertThat(probe.isGranted()).isTrue();
+        assertThat(probe.isProbe()).isTrue();
+        assertThat(store.get("aol").get().probing()).isTrue();
+
+        Admission other = store.admit(AOL, end.plusSeconds(1));
+        assertThat(other.isGranted()).isFalse();
+        assertThat(other.notBefore()).contains(end.plusSeconds(11));
+        assertThat(other.reason()).contains("probe");
+
+        // The probe is throttled again: a longer hold, nobody admitted.
+        store.recordThrottle(AOL, DYN_T1, Optional.empty(), end.plusSeconds(2));
+        store.finished("aol", end.plusSeconds(2));
+        assertThat(store.get("aol").get().heldUntil()).contains(end.plusSeconds(2).plus(Duration.ofMinutes(30)));
+        assertThat(store.admit(AOL, end.plusSeconds(3)).isGranted()).isFalse();
+    }
+
+    @Test
+    void aProbeThatFinishesUnrecordedLetsTheNextOneProbe() {
+        grantAndThrottle(T0);
+        Instant end = T0.plus(Duration.ofMinutes(15));
+        assertThat(store.admit(AOL, end).isProbe()).isTrue();
+        store.finished("aol", end.plusSeconds(1));
+        assertThat(store.get("aol").get().probing()).isFalse();
+        assertThat(store.get("aol").get().heldUntil()).isPresent();
+        assertThat(store.admit(AOL, end.plusSeconds(2)).isProbe()).isTrue();
+    }
+
+    @Test
+    void aProbeAnsweredWithoutThrottlingEndsTheHold() {
+        grantAndThrottle(T0);
+        Instant end = T0.plus(Duration.ofMinutes(15));
+        store.admit(AOL, end);
+        DestinationState s = store.recordFailure(AOL, "550 MAILBOX NOT FOUND", end);
+        store.finished("aol", end);
+        assertThat(s.heldUntil()).isEmpty();
+        assertThat(s.probing()).isFalse();
+        assertThat(s.lastReply()).contains("550 MAILBOX NOT FOUND");
+        assertThat(store.admit(AOL, end)).isEqualTo(Admission.granted());
+    }
+
+    @Test
+    void simultaneousThrottlesDoNotMultiplyTheHold() {
+        store.admit(AOL, T0);
+        store.admit(AOL, T0);
+        store.recordThrottle(AOL, DYN_T1, Optional.empty(), T0);
+        DestinationState s = store.recordThrottle(AOL, DYN_T1, Optional.empty(), T0.plusSeconds(1));
+        assertThat(s.currentHold()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(s.consecutiveThrottles()).isEqualTo(1);
+        assertThat(s.heldUntil()).contains(T0.plus(Duration.ofMinutes(15)));
+        assertThat(s.attempts()).isEqualTo(2);
+        // A late success from before the hold does not end it.
+        DestinationState after = store.recordSuccess(AOL, "250 OK", T0.plusSeconds(2));
+        assertThat(after.heldUntil()).contains(T0.plus(Duration.ofMinutes(15)));
+    }
+
+    @Test
+    void hintLengthensTheHold() {
+        store.admit(AOL, T0);
+        DestinationState s = store.recordThrottle(AOL, "554 RLY:B1", Optional.of(Duration.ofHours(1)), T0);
+        assertThat(s.heldUntil()).contains(T0.plus(Duration.ofHours(1)));
+        assertThat(s.currentHold()).isEqualTo(Duration.ofHours(1));
+        // A hint during a hold extends it when longer.
+        s = store.recordThrottle(AOL, "554 RLY:B1", Optional.of(Duration.ofHours(24)), T0.plusSeconds(5));
+        assertThat(s.heldUntil()).contains(T0.plusSeconds(5).plus(Duration.ofHours(24)));
+    }
+
+    @Test
+    void rateLimitReturnsTheInstantASlotFrees() {
+        DestinationPolicy limited = AOL.toBuilder().concurrency(100).rate(RateLimit.of(3, Duration.ofMinutes(1))).build();
+        assertThat(store.admit(limited, T0).isGranted()).isTrue();
+        assertThat(store.admit(limited, T0.plusSeconds(10)).isGranted()).isTrue();
+        assertThat(store.admit(limited, T0.plusSeconds(20)).isGranted()).isTrue();
+        Admission fourth = store.admit(limited, T0.plusSeconds(30));
+        assertThat(fourth.isGranted()).isFalse();
+        assertThat(fourth.notBefore()).contains(T0.plusSeconds(60));
+        assertThat(fourth.reason()).contains("rate limit 3/1m");
+        // Refusals do not take a place in the window.
+        assertThat(store.admit(limited, T0.plusSeconds(59)).notBefore()).contains(T0.plusSeconds(60));
+        assertThat(store.admit(limited, T0.plusSeconds(60)).isGranted()).isTrue();
+        assertThat(store.admit(limited, T0.plusSeconds(61)).notBefore()).contains(T0.plusSeconds(70));
+    }
+
+    @Test
+    void operatorReleasesAHold() {
+        assertThat(store.releaseHold("aol")).isFalse();
+        grantAndThrottle(T0);
+        assertThat(store.releaseHold("aol")).isTrue();
+        assertThat(store.admit(AOL, T0.plusSeconds(1))).isEqualTo(Admission.granted());
+        assertThat(store.releaseHold("aol")).isFalse();
+    }
+
+    @Test
+    void recordsAttemptsAndSanitisesReplies() {
+        // Remote text reaches logs and WebAdmin: no control characters.
+        store.admit(AOL, T0);
+        store.recordFailure(AOL, "451 try\r\nagain\u0000", T0);
+        DestinationState s = store.get("aol").get();
+        assertThat(s.attempts()).isEqualTo(1);
+        assertThat(s.lastAttemptAt()).contains(T0);
+        assertThat(s.lastReply()).contains("451 try  again");
+        DestinationPolicy other = DestinationPolicy.builder("yahoo").domains(ImmutableList.of("yahoo.com")).build();
+        store.admit(other, T0);
+        assertThat(store.all()).extracting(DestinationState::destination).containsExactly("aol", "yahoo");
+        assertThat(store.get("gmail")).isEmpty();
+    }
+
+    @Test
+    void concurrentAdmitsNeverExceedTheLimit() throws Exception {
+        DestinationPolicy p = AOL.toBuilder().concurrency(5).build();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger maxSeen = new AtomicInteger();
+        AtomicInteger granted = new AtomicInteger();
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<?>> futures = new ArrayList<>();
+        for (int th = 0; th < 8; th++) {
+            futures.add(pool.submit(() -> {
+                start.await();
+                for (int i = 0; i < 2000; i++) {
+                    if (store.admit(p, T0).isGranted()) {
+                        int now = inFlight.incrementAndGet();
+                        maxSeen.accumulateAndGet(now, Math::max);
+                        granted.incrementAndGet();
+                        inFlight.decrementAndGet();
+                        store.finished("aol", T0);
+                    }
+                }
+                return null;
+            }));
+        }
+        start.countDown();
+        for (Future<?> f : futures) {
+            f.get(30, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+        assertThat(maxSeen.get()).isBetween(1, 5);
+        assertThat(granted.get()).isPositive();
+        assertThat(store.get("aol").get().inFlight()).isZero();
+    }
+
+    private void grantAndThrottle(Instant t) {
+        assertThat(store.admit(AOL, t).isGranted()).isTrue();
+        store.recordThrottle(AOL, DYN_T1, Optional.empty(), t);
+        store.finished("aol", t);
+    }
+}
