@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.state.DestinationState;
 
 /**
  * When to try a message next, when it expires, and when its sender should hear that it is late.
@@ -61,6 +62,19 @@ public final class DeliverySchedule {
         Instant now = clock.instant();
         Instant warnAt = history.firstQueued().plus(policy.delayWarning());
         return !now.isBefore(warnAt) && now.isBefore(expiresAt(policy, history));
+    }
+
+    /**
+     * How long the destination's hold still runs, as an {@code atLeast} for {@link #nextAttempt}:
+     * a message that meets a held destination waits for the hold's end, not for its own schedule.
+     */
+    public static Optional<Duration> holdRemaining(DestinationState state, Clock clock) {
+        Preconditions.checkNotNull(state, "state");
+        Instant now = clock.instant();
+        if (!state.isHeldAt(now)) {
+            return Optional.empty();
+        }
+        return Optional.of(Duration.between(now, state.heldUntil().get()));
     }
 
     private static Instant latest(Instant a, Instant b) {

@@ -11,6 +11,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.destination.RetrySchedule;
+import org.mailpolicy.state.DestinationState;
 
 class DeliveryScheduleTest {
     private static final Instant T0 = Instant.parse("2026-11-22T10:00:00Z");
@@ -111,6 +112,20 @@ class DeliveryScheduleTest {
         Instant b = DeliverySchedule.nextAttempt(p, h, Optional.empty(), at(T0.plusSeconds(1)));
         assertThat(a).isEqualTo(b);
         assertThat(Duration.between(T0, a)).isBetween(Duration.ofMinutes(7), Duration.ofMinutes(10));
+    }
+
+    @Test
+    void aHeldDestinationPushesTheNextAttemptToTheHoldEnd() {
+        Instant holdEnd = T0.plus(Duration.ofMinutes(45));
+        DestinationState held = DestinationState.builder("aol").heldUntil(Optional.of(holdEnd))
+                .currentHold(Duration.ofMinutes(45)).build();
+        assertThat(DeliverySchedule.holdRemaining(held, at(T0))).contains(Duration.ofMinutes(45));
+        assertThat(DeliverySchedule.holdRemaining(held, at(holdEnd))).isEmpty();
+        assertThat(DeliverySchedule.holdRemaining(DestinationState.initial("aol"), at(T0))).isEmpty();
+
+        AttemptHistory h = AttemptHistory.start("m", T0).withFailedAttempt(T0);
+        assertThat(DeliverySchedule.nextAttempt(AOL, h, DeliverySchedule.holdRemaining(held, at(T0)), at(T0)))
+                .isEqualTo(holdEnd);
     }
 
     @Test
