@@ -34,9 +34,9 @@ import org.subethamail.smtp.server.SessionHandler;
  * org.subethamail, which has had no release since 2012).
  *
  * <p>SubEtha's hooks used here: the {@link SessionHandler} answers the greeting (connect-time rejections, the delay of
- * SLOW, and the first lines of AOL's multi-line banner), and the server's command table gets AOL versions of EHLO, MAIL,
- * RCPT and DATA, so that every reply is AOL's wording and every reply is recorded exactly as sent. SubEtha writes the
- * last greeting line itself ({@code 220 <host> ESMTP <software>}); the banner therefore ends with the relay's name
+ * SLOW, and the first lines of AOL's multi-line banner), and the server's command table gets AOL versions of EHLO,
+ * MAIL, RCPT, DATA, RSET and NOOP, so that every reply is AOL's wording and is recorded exactly as sent. SubEtha writes
+ * the last greeting line itself ({@code 220 <host> ESMTP <software>}); the banner therefore ends with the relay's name
  * instead of AOL's last notice line, which becomes a {@code 220-} line.
  */
 final class AolSmtpServer implements AutoCloseable {
@@ -69,6 +69,8 @@ final class AolSmtpServer implements AutoCloseable {
         server.getCommandHandler().addCommand(new MailCommand());
         server.getCommandHandler().addCommand(new RcptCommand());
         server.getCommandHandler().addCommand(new DataCommand());
+        server.getCommandHandler().addCommand(new ResetCommand());
+        server.getCommandHandler().addCommand(new OkCommand("NOOP"));
         // AOL does not offer CHUNKING; SubEtha's BDAT would bypass the DATA rules.
         server.getCommandHandler().addCommand(new UnrecognizedCommand("BDAT"));
     }
@@ -356,6 +358,29 @@ final class AolSmtpServer implements AutoCloseable {
         }
         int space = rest.indexOf(' ');
         return space < 0 ? rest : rest.substring(0, space);
+    }
+
+    private static final class ResetCommand extends BaseCommand {
+        ResetCommand() {
+            super("RSET", "Resets the system.");
+        }
+
+        @Override
+        public void execute(String commandString, Session session) throws IOException {
+            session.resetMailTransaction();
+            session.sendResponse(AolReplies.OK);
+        }
+    }
+
+    private static final class OkCommand extends BaseCommand {
+        OkCommand(String verb) {
+            super(verb, "Does nothing.");
+        }
+
+        @Override
+        public void execute(String commandString, Session session) throws IOException {
+            session.sendResponse(AolReplies.OK);
+        }
     }
 
     private static final class UnrecognizedCommand extends BaseCommand {

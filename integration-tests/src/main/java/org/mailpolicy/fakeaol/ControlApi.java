@@ -21,6 +21,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -272,7 +273,7 @@ final class ControlApi implements AutoCloseable {
         if (status.until().isPresent()) {
             Instant until = status.until().get();
             node.put("until", until.toString());
-            long remainingMillis = Math.max(0, Duration.between(Instant.now(), until).toMillis());
+            long remainingMillis = Math.max(0, Duration.between(fake.now(), until).toMillis());
             node.put("remainingSeconds", remainingMillis / 1000.0);
         } else {
             node.putNull("until");
@@ -364,7 +365,7 @@ final class ControlApi implements AutoCloseable {
         }
 
         static Response error(int status, String message) {
-            return new Response(status, new ObjectMapper().createObjectNode().put("error", message), null);
+            return new Response(status, JsonNodeFactory.instance.objectNode().put("error", message), null);
         }
 
         static Response methodNotAllowed(String allow) {

@@ -4,9 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import javax.mail.MessagingException;
 
@@ -28,6 +30,7 @@ public final class FakeAol implements AutoCloseable {
     private final List<ReceivedMessage> messages = new ArrayList<>();
     private final AolSmtpServer smtp;
     private final ControlApi control;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private FakeAol(FakeAolSettings settings) throws IOException {
         this.relay = new AolRelay(settings.clock());
@@ -117,11 +120,19 @@ public final class FakeAol implements AutoCloseable {
     /** Stops both servers; a greeting held back by SLOW is abandoned rather than waited for. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         try {
             control.close();
         } finally {
             smtp.close();
         }
+    }
+
+    /** The fake's clock, which may be a test's. */
+    Instant now() {
+        return relay.now();
     }
 
     private void keep(ReceivedMessage message) {
