@@ -2,8 +2,8 @@ package org.mailpolicy.report;
 
 import com.google.common.base.CharMatcher;
 import com.google.common.base.Preconditions;
-import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.time.format.DateTimeFormatter;
 import java.util.EnumSet;
 import java.util.List;
@@ -128,7 +128,7 @@ public final class DsnText {
 
     /** Words longer than a line (a URL, a token run) are cut so that no line exceeds the width. */
     private static List<String> splitLongWords(String[] words, int max) {
-        List<String> out = new java.util.ArrayList<>();
+        List<String> out = new ArrayList<>();
         for (String w : words) {
             String rest = w;
             while (rest.length() > max) {

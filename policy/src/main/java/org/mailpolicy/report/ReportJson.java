@@ -12,7 +12,9 @@ import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.mailpolicy.reply.EnhancedStatus;
 
@@ -152,7 +154,7 @@ final class ReportJson {
     /** The string fields of one object, checked as they arrive. */
     private static final class Fields {
         private final String owner;
-        private final java.util.Map<String, String> values = new java.util.HashMap<>();
+        private final Map<String, String> values = new HashMap<>();
 
         Fields(String owner) {
             this.owner = owner;
