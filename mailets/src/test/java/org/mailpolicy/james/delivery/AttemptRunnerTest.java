@@ -1,0 +1,238 @@
+package org.mailpolicy.james.delivery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.common.collect.ImmutableList;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.james.core.MailAddress;
+import org.apache.james.core.builder.MimeMessageBuilder;
+import org.apache.mailet.HostAddress;
+import org.apache.mailet.Mail;
+import org.apache.mailet.base.test.FakeMail;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.mailpolicy.reply.EnhancedStatus;
+import org.mailpolicy.reply.SmtpReply;
+import org.mailpolicy.reply.Stage;
+import org.subethamail.smtp.MessageHandler;
+import org.subethamail.smtp.RejectException;
+import org.subethamail.smtp.server.SMTPServer;
+
+/**
+ * The core proof that each recipient's own reply, the end-of-data reply and a rejected greeting's
+ * text reach the engine: JavaMail against a scripted SubEtha SMTP server on a local port.
+ */
+class AttemptRunnerTest {
+    /** Reply per recipient at RCPT; absent means 250. */
+    private final Map<String, RejectException> rcptReplies = new ConcurrentHashMap<>();
+    private volatile RejectException mailFromReply;
+    private volatile RejectException dataReply;
+    /** Recipients of each accepted message, as the server saw them. */
+    private final List<List<String>> accepted = new CopyOnWriteArrayList<>();
+    private SMTPServer server;
+
+    @BeforeEach
+    void startServer() {
+        server = SMTPServer.port(0).bindAddress(InetAddress.getLoopbackAddress()).hostName("mx.test")
+                .messageHandlerFactory(ctx -> new ScriptedHandler()).build();
+        server.start();
+    }
+
+    @AfterEach
+    void stopServer() {
+        server.stop();
+    }
+
+    private final class ScriptedHandler implements MessageHandler {
+        private final List<String> recipients = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void from(String from) throws RejectException {
+            if (mailFromReply != null) {
+                throw mailFromReply;
+            }
+        }
+
+        @Override
+        public void recipient(String recipient) throws RejectException {
+            RejectException r = rcptReplies.get(recipient);
+            if (r != null) {
+                throw r;
+            }
+            recipients.add(recipient);
+        }
+
+        @Override
+        public String data(InputStream data) throws RejectException, IOException {
+            ByteArrayOutputStream sink = new ByteArrayOutputStream();
+            data.transferTo(sink);
+            if (dataReply != null) {
+                throw dataReply;
+            }
+            accepted.add(ImmutableList.copyOf(recipients));
+            return null;
+        }
+
+        @Override
+        public void done() {
+        }
+    }
+
+    private static AttemptRunner runner() {
+        Properties p = new Properties();
+        p.put("mail.smtp.localhost", "james.test");
+        p.put("mail.smtp.connectiontimeout", "5000");
+        p.put("mail.smtp.timeout", "5000");
+        return AttemptRunner.withProperties(p);
+    }
+
+    private static HostAddress host(int port) {
+        return new HostAddress("mx.test", "smtp://127.0.0.1:" + port);
+    }
+
+    private static Mail mail(String... recipients) throws Exception {
+        return FakeMail.builder().name("mail-1").sender("sender@example.com").recipients(recipients)
+                .mimeMessage(MimeMessageBuilder.mimeMessageBuilder().setSubject("hello").setText("body")
+                        .addHeader("Message-ID", "<m1@example.com>"))
+                .build();
+    }
+
+    private static List<MailAddress> addresses(Mail mail) {
+        return ImmutableList.copyOf(mail.getRecipients());
+    }
+
+    @Test
+    void mixedTransactionKeepsEachRecipientsOwnReply() throws Exception {
+        rcptReplies.put("gone@aol.com", new RejectException(550, "5.1.1 <gone@aol.com>: Recipient address rejected: aol.com"));
+        rcptReplies.put("full@aol.com", new RejectException(452, "4.2.2 <full@aol.com>: mailbox full, try later"));
+        Mail mail = mail("ok@aol.com", "gone@aol.com", "full@aol.com");
+
+        AttemptResult result = runner().attempt(mail, addresses(mail), ImmutableList.of(host(server.getPortAllocated())).iterator());
+
+        MailAddress ok = new MailAddress("ok@aol.com");
+        MailAddress gone = new MailAddress("gone@aol.com");
+        MailAddress full = new MailAddress("full@aol.com");
+        assertThat(result.delivered()).containsExactly(ok);
+        assertThat(result.transactionFailure()).isEmpty();
+        SmtpReply goneReply = result.replyFor(gone).get();
+        assertThat(goneReply.code()).hasValue(550);
+        assertThat(goneReply.stage()).isEqualTo(Stage.RCPT);
+        assertThat(goneReply.enhancedStatus()).contains(EnhancedStatus.of(5, 1, 1));
+        assertThat(goneReply.text()).contains("Recipient address rejected");
+        SmtpReply fullReply = result.replyFor(full).get();
+        assertThat(fullReply.code()).hasValue(452);
+        assertThat(fullReply.enhancedStatus()).contains(EnhancedStatus.of(4, 2, 2));
+        assertThat(fullReply.text()).contains("mailbox full");
+        assertThat(result.remoteHost()).contains("mx.test");
+        assertThat(accepted).containsExactly(ImmutableList.of("ok@aol.com"));
+    }
+
+    @Test
+    void endOfDataRefusalConcernsEveryRecipientNotRefusedOnItsOwn() throws Exception {
+        rcptReplies.put("gone@aol.com", new RejectException(550, "5.1.1 no such user"));
+        dataReply = new RejectException(554, "5.7.1 [CS01] Message rejected due to content");
+        Mail mail = mail("a@aol.com", "gone@aol.com", "b@aol.com");
+
+        AttemptResult result = runner().attempt(mail, addresses(mail), ImmutableList.of(host(server.getPortAllocated())).iterator());
+
+        assertThat(result.delivered()).isEmpty();
+        assertThat(result.replyFor(new MailAddress("gone@aol.com")).get().code()).hasValue(550);
+        SmtpReply a = result.replyFor(new MailAddress("a@aol.com")).get();
+        assertThat(a.stage()).isEqualTo(Stage.END_OF_DATA);
+        assertThat(a.code()).hasValue(554);
+        assertThat(a.text()).contains("[CS01]");
+        assertThat(result.replyFor(new MailAddress("b@aol.com"))).contains(a);
+        assertThat(accepted).isEmpty();
+    }
+
+    @Test
+    void allRecipientsRefusedGivesEachItsReplyAndNoData() throws Exception {
+        rcptReplies.put("x@aol.com", new RejectException(550, "5.1.1 no x"));
+        rcptReplies.put("y@aol.com", new RejectException(421, "4.7.0 RTR:BB try later"));
+        Mail mail = mail("x@aol.com", "y@aol.com");
+
+        AttemptResult result = runner().attempt(mail, addresses(mail), ImmutableList.of(host(server.getPortAllocated())).iterator());
+
+        assertThat(result.delivered()).isEmpty();
+        assertThat(result.transactionFailure()).isEmpty();
+        assertThat(result.replyFor(new MailAddress("x@aol.com")).get().code()).hasValue(550);
+        SmtpReply y = result.replyFor(new MailAddress("y@aol.com")).get();
+        assertThat(y.code()).hasValue(421);
+        assertThat(y.tokens()).contains("RTR:BB");
+        assertThat(accepted).isEmpty();
+    }
+
+    @Test
+    void mailFromRefusalIsAttributedToTheMailStage() throws Exception {
+        mailFromReply = new RejectException(550, "5.7.1 sender blocked HVU:B1");
+        Mail mail = mail("a@aol.com");
+
+        AttemptResult result = runner().attempt(mail, addresses(mail), ImmutableList.of(host(server.getPortAllocated())).iterator());
+
+        SmtpReply r = result.replyFor(new MailAddress("a@aol.com")).get();
+        assertThat(r.stage()).isEqualTo(Stage.MAIL);
+        assertThat(r.code()).hasValue(550);
+        assertThat(r.tokens()).contains("HVU:B1");
+    }
+
+    @Test
+    void rejectedGreetingTextIsCaptured() throws Exception {
+        String greeting = "421 DYN:T1 mtaout-mb05.mx.aol.com Connections will not be accepted from 192.0.2.1,"
+                + " because the ip is in Spamhaus's list; see http://postmaster.info.aol.com/errors/421dynt1.html";
+        try (ServerSocket refusing = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread t = new Thread(() -> {
+                try (Socket s = refusing.accept(); OutputStream out = s.getOutputStream()) {
+                    out.write((greeting + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    s.getInputStream().read();
+                } catch (IOException e) {
+                    // the client hung up: expected
+                }
+            });
+            t.start();
+            Mail mail = mail("a@aol.com", "b@aol.com");
+
+            AttemptResult result = runner().attempt(mail, addresses(mail), ImmutableList.of(host(refusing.getLocalPort())).iterator());
+            t.join(5000);
+
+            SmtpReply r = result.transactionFailure().get();
+            assertThat(r.stage()).isEqualTo(Stage.CONNECT);
+            assertThat(r.code()).hasValue(421);
+            assertThat(r.tokens()).contains("DYN:T1");
+            assertThat(r.text()).contains("Connections will not be accepted");
+            assertThat(result.replyFor(new MailAddress("b@aol.com"))).contains(r);
+        }
+    }
+
+    @Test
+    void refusedConnectionMovesToTheNextHostAndIsDescribedWhenAllFail() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort();
+        }
+        Mail mail = mail("a@aol.com");
+
+        AttemptResult delivered = runner().attempt(mail, addresses(mail),
+                ImmutableList.of(host(closedPort), host(server.getPortAllocated())).iterator());
+        assertThat(delivered.delivered()).containsExactly(new MailAddress("a@aol.com"));
+
+        AttemptResult failed = runner().attempt(mail, addresses(mail), ImmutableList.of(host(closedPort)).iterator());
+        SmtpReply r = failed.transactionFailure().get();
+        assertThat(r.code()).isEmpty();
+        assertThat(r.stage()).isEqualTo(Stage.CONNECT);
+        assertThat(r.raw()).containsIgnoringCase("connect");
+    }
+}
