@@ -61,7 +61,8 @@ public class PolicyDsnBounce extends GenericMailet {
     private final MailRepositoryStore repositories;
     private final Clock clock;
 
-    private InternetAddress from;
+    /** The configured sender; empty means MAILER-DAEMON at the postmaster's domain, known only once James runs. */
+    private Optional<InternetAddress> configuredFrom;
     private MailRepositoryUrl errorRepositoryUrl;
     private MailRepository errorRepository;
     private long maxReturnSize;
@@ -81,7 +82,7 @@ public class PolicyDsnBounce extends GenericMailet {
     @Override
     public void init() throws MessagingException {
         checkInitParameters(PARAMETERS);
-        from = senderAddress();
+        configuredFrom = configuredSender();
         maxReturnSize = maxReturnSize();
         String mta = getInitParameter("reportingMta");
         reportingMta = mta != null && !mta.trim().isEmpty() ? mta.trim() : localHostName();
@@ -130,7 +131,7 @@ public class PolicyDsnBounce extends GenericMailet {
                 r -> r.originalRecipient().isPresent() ? r.originalRecipient()
                         : notify.originalRecipient(r.finalRecipient()),
                 mail.getMessage(), ReturnContent.choose(notify.ret(), mail.getMessageSize(), maxReturnSize),
-                from, originalSender.toInternetAddress().orElseThrow(() ->
+                from(), originalSender.toInternetAddress().orElseThrow(() ->
                         new MessagingException("sender " + originalSender.asString() + " is not an Internet address")),
                 clock.instant());
         MimeMessage dsn = DsnMessage.compose(content);
@@ -159,15 +160,33 @@ public class PolicyDsnBounce extends GenericMailet {
         mail.setState(Mail.GHOST);
     }
 
-    private InternetAddress senderAddress() throws MessagingException {
+    private Optional<InternetAddress> configuredSender() throws MessagingException {
         String configured = getInitParameter("sender");
-        String address = configured != null && !configured.trim().isEmpty() ? configured.trim()
-                : "MAILER-DAEMON@" + getMailetContext().getPostmaster().getDomain().asString();
+        if (configured == null || configured.trim().isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(named(configured.trim(), "parameter sender"));
+    }
+
+    /**
+     * James sets the postmaster only after the mailets are initialised (it is null in init), so the
+     * default sender is worked out when the first DSN is written.
+     */
+    private InternetAddress from() throws MessagingException {
+        if (configuredFrom.isPresent()) {
+            return configuredFrom.get();
+        }
+        MailAddress postmaster = getMailetContext().getPostmaster();
+        String domain = postmaster == null ? "localhost" : postmaster.getDomain().asString();
+        return named("MAILER-DAEMON@" + domain, "the postmaster's domain");
+    }
+
+    private InternetAddress named(String address, String source) throws MessagingException {
         try {
             InternetAddress parsed = new InternetAddress(address, true);
             return new InternetAddress(parsed.getAddress(), "Mail Delivery System", "UTF-8");
         } catch (AddressException | java.io.UnsupportedEncodingException e) {
-            throw new MessagingException(getMailetName() + ": parameter sender: not a mail address: '" + address + "'", e);
+            throw new MessagingException(getMailetName() + ": " + source + ": not a mail address: '" + address + "'", e);
         }
     }
 

@@ -364,6 +364,27 @@ class PolicyDsnBounceTest {
     }
 
     @Test
+    void initDoesNotNeedThePostmasterWhichJamesSetsOnlyLater() throws Exception {
+        FakeMailContext early = FakeMailContext.builder().build();
+        PolicyDsnBounce m = init(FakeMailetConfig.builder().mailetName("dsn").mailetContext(early)
+                .setProperty("errorRepository", ERROR_REPOSITORY));
+        m.service(reportMail(report(failedBob()), null));
+
+        assertThat(early.getSentMails()).hasSize(1);
+        assertThat(reparse(early.getSentMails().get(0).getMsg()).getHeader("From", null))
+                .contains("MAILER-DAEMON@localhost");
+    }
+
+    @Test
+    void aConfiguredSenderSignsTheDsn() throws Exception {
+        PolicyDsnBounce m = init(FakeMailetConfig.builder().mailetName("dsn").mailetContext(context)
+                .setProperty("errorRepository", ERROR_REPOSITORY).setProperty("sender", "bounces@example.org"));
+        m.service(reportMail(report(failedBob()), null));
+
+        assertThat(onlySentDsn().getHeader("From", null)).contains("<bounces@example.org>");
+    }
+
+    @Test
     void misconfigurationIsAClearInitError() {
         assertThatThrownBy(() -> init(FakeMailetConfig.builder().mailetName("dsn").mailetContext(context)
                 .setProperty("maxReturnSize", "1MB")))
