@@ -2,6 +2,7 @@ package org.mailpolicy.fakeaol;
 
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -45,10 +46,20 @@ final class AolReplies {
     /** "The largest piece of e-mail that an AOL member can accept ... is 16 megabytes." */
     static final long MAX_MESSAGE_BYTES = 16L * 1024 * 1024;
 
-    /** The relay's first banner line, e.g. {@code rly-dd08.mx.aol.com ESMTP mail_relay_in-dd08.6; Mon, 12 Oct 2009 15:31:48 -0400}. */
-    static String bannerFirstLine(ZonedDateTime now) {
-        return RELAY_HOST + " ESMTP " + RELAY_SOFTWARE + "; "
-                + DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss Z", Locale.ROOT).format(now);
+    /**
+     * The greeting of an accepting relay, one reply line each: seed 000's first line with the current date, AOL's notice,
+     * and a last line in the form SubEtha writes itself ({@code 220 <host> ESMTP <software>}), since SubEtha always
+     * sends the final greeting line.
+     */
+    static List<String> banner(ZonedDateTime now) {
+        List<String> lines = new ArrayList<>();
+        lines.add("220-" + RELAY_HOST + " ESMTP " + RELAY_SOFTWARE + "; "
+                + DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss Z", Locale.ROOT).format(now));
+        for (String notice : BANNER_NOTICE) {
+            lines.add("220-" + notice);
+        }
+        lines.add("220 " + RELAY_HOST + " ESMTP " + RELAY_SOFTWARE);
+        return List.copyOf(lines);
     }
 
     private AolReplies() {

@@ -119,18 +119,12 @@ final class AolSmtpServer implements AutoCloseable {
                 return reject(client, decision.rejection().get());
             }
             Instant now = relay.now();
-            List<String> bannerLines = new ArrayList<>();
-            bannerLines.add(AolReplies.bannerFirstLine(now.atZone(ZoneOffset.UTC)));
-            bannerLines.addAll(AolReplies.BANNER_NOTICE);
-            StringBuilder leadingLines = new StringBuilder();
-            for (String line : bannerLines) {
-                leadingLines.append(leadingLines.length() == 0 ? "" : "\r\n").append("220-").append(line);
-            }
-            String lastLine = "220 " + AolReplies.RELAY_HOST + " ESMTP " + AolReplies.RELAY_SOFTWARE;
-            String connectReply = leadingLines.toString().replace("\r\n", "\n") + "\n" + lastLine;
+            List<String> banner = AolReplies.banner(now.atZone(ZoneOffset.UTC));
+            String connectReply = String.join("\n", banner);
             connections.put(session, new Connection(client, connectReply, log.start(now, client, connectReply)));
             try {
-                session.sendResponse(leadingLines.toString());
+                // All but the last line: SubEtha sends that one itself once this method returns.
+                session.sendResponse(String.join("\r\n", banner.subList(0, banner.size() - 1)));
             } catch (IOException e) {
                 // The client is gone; SubEtha notices on its next read and ends the session.
             }

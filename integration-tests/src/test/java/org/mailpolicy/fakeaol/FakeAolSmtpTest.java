@@ -51,8 +51,10 @@ class FakeAolSmtpTest {
 
     @Test
     void greetsWithAolsMultiLineBannerAndAnswersInAolsWords() throws IOException {
+        String greeting;
         try (RawSmtpClient client = RawSmtpClient.connect(aol.smtpPort())) {
-            List<String> banner = List.of(client.readReply().split("\n"));
+            greeting = client.readReply();
+            List<String> banner = List.of(greeting.split("\n"));
             assertThat(banner.get(0)).matches(
                     "220-rly-dd08\\.mx\\.aol\\.com ESMTP mail_relay_in-dd08\\.6; \\w{3}, \\d{2} \\w{3} \\d{4} [0-9:]{8} \\+0000");
             assertThat(banner.subList(1, banner.size() - 1)).containsExactly(
@@ -73,6 +75,8 @@ class FakeAolSmtpTest {
             assertThat(client.send("BDAT 10 LAST")).isEqualTo("500 Syntax error, command unrecognized");
         }
 
+        assertThat(aol.transactions()).singleElement()
+                .satisfies(t -> assertThat(t.connectReply()).as("recorded as sent").isEqualTo(greeting));
         assertThat(aol.messages()).singleElement().satisfies(message -> {
             assertThat(message.mailFrom()).isEqualTo("bob@sender.example");
             assertThat(message.recipients()).containsExactly("ok-1@aol.com");
