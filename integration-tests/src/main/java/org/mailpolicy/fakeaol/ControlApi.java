@@ -36,6 +36,7 @@ import com.sun.net.httpserver.HttpServer;
  * GET    /transactions  JSON array, oldest first
  * DELETE /transactions
  * GET    /messages      accepted messages: envelope, size and a few headers
+ * GET    /messages/{n}  the n-th accepted message (0 = oldest) as received, message/rfc822
  * DELETE /messages
  * POST   /bounces       {"to", "finalRecipient", "smtpHost", "smtpPort", "originalMessageId"?, "envelopeFrom"?}
  * POST   /reset         NORMAL mode, no transactions or messages, flaky recipients deferred afresh
@@ -140,9 +141,29 @@ final class ControlApi implements AutoCloseable {
                 }
                 return Response.methodNotAllowed("POST");
             default:
+                if (path.startsWith("/messages/")) {
+                    if (!method.equals("GET")) {
+                        return Response.methodNotAllowed("GET");
+                    }
+                    return rawMessage(path.substring("/messages/".length()));
+                }
                 return Response.error(404, "no such resource: " + path
                         + " (try /mode, /transactions, /messages, /bounces, /reset)");
         }
+    }
+
+    private Response rawMessage(String index) {
+        List<ReceivedMessage> messages = fake.messages();
+        int n;
+        try {
+            n = Integer.parseInt(index);
+        } catch (NumberFormatException e) {
+            return Response.error(404, "no such message: '" + index + "'; use an index from 0 to " + (messages.size() - 1));
+        }
+        if (n < 0 || n >= messages.size()) {
+            return Response.error(404, "no such message: " + n + "; the fake holds " + messages.size());
+        }
+        return Response.raw(messages.get(n).raw(), "message/rfc822");
     }
 
     private Response sendBounce(AolBounce bounce) {
@@ -333,12 +354,18 @@ final class ControlApi implements AutoCloseable {
         if (response.allow != null) {
             exchange.getResponseHeaders().set("Allow", response.allow);
         }
-        if (response.body == null) {
+        if (response.body == null && response.raw == null) {
             exchange.sendResponseHeaders(response.status, -1);
             return;
         }
-        byte[] bytes = json.writerWithDefaultPrettyPrinter().writeValueAsBytes(response.body);
-        exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        byte[] bytes;
+        if (response.raw != null) {
+            bytes = response.raw;
+            exchange.getResponseHeaders().set("Content-Type", response.rawContentType);
+        } else {
+            bytes = json.writerWithDefaultPrettyPrinter().writeValueAsBytes(response.body);
+            exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        }
         exchange.sendResponseHeaders(response.status, bytes.length);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(bytes);
@@ -349,11 +376,23 @@ final class ControlApi implements AutoCloseable {
         final int status;
         final JsonNode body;
         final String allow;
+        final byte[] raw;
+        final String rawContentType;
 
         private Response(int status, JsonNode body, String allow) {
+            this(status, body, allow, null, null);
+        }
+
+        private Response(int status, JsonNode body, String allow, byte[] raw, String rawContentType) {
             this.status = status;
             this.body = body;
             this.allow = allow;
+            this.raw = raw;
+            this.rawContentType = rawContentType;
+        }
+
+        static Response raw(byte[] bytes, String contentType) {
+            return new Response(200, null, null, bytes, contentType);
         }
 
         static Response ok(JsonNode body) {

@@ -145,6 +145,13 @@ class FakeAolControlApiTest {
         assertThat(listed.get("from").asText()).isEqualTo("Bob <bob@sender.example>");
         assertThat(listed.get("autoSubmitted").isNull()).isTrue();
 
+        HttpResponse<String> raw = request("GET", "/messages/0", null);
+        assertThat(raw.statusCode()).isEqualTo(200);
+        assertThat(raw.headers().firstValue("Content-Type")).contains("message/rfc822");
+        assertThat(raw.body()).isEqualTo(message);
+        assertThat(request("GET", "/messages/1", null).statusCode()).isEqualTo(404);
+        assertThat(request("GET", "/messages/first", null).statusCode()).isEqualTo(404);
+
         assertThat(request("DELETE", "/messages", null).statusCode()).isEqualTo(204);
         assertThat(aol.messages()).isEmpty();
     }
