@@ -27,7 +27,7 @@ final class ReplyParser {
     private static final int MAX_SCAN = 8192;
     private static final String ELLIPSIS = "...";
 
-    // A basic code: 2-5 then 0-5 then a digit (RFC 5321 4.2), standing alone. The look-behind keeps
+    // A basic code: 2-5 then two digits (RFC 5321 4.2; 571 is out of range yet seen in the wild), standing alone. The look-behind keeps
     // out IPs (1.2.3.250), times (13:46:10), hosts (mx550.example), addresses and "[421]"-less junk.
     private static final Pattern CODE = Pattern.compile(
             "(?<![\\w.:/@\\[=+#-])([2-5]\\d\\d)(?=$|[\\s\\-,;:'\"\u201c\u201d)])");
@@ -44,6 +44,8 @@ final class ReplyParser {
     // RTRU. Neighbours must not continue the word, so IPv6 (2001:DB8::1) and times never match.
     private static final Pattern TOKEN = Pattern.compile(
             "(?<![A-Za-z0-9:.@/-])(?:([A-Z]{2,4}:[A-Z0-9]{1,3})|(RTRU))(?![A-Za-z0-9:@/-]|\\.[A-Za-z0-9])");
+    // "#5.5.0 smtp;541 ...": the reporting MTA's generic protocol status, not the receiver's.
+    private static final Pattern EXCHANGE_WRAPPER = Pattern.compile("(?i)\\d\\.\\d{1,3}\\.\\d{1,3}\\s*smtp;\\s*\\z");
     private static final Pattern LINE_BREAK = Pattern.compile("\\r\\n|\\r|\\n");
     private static final Pattern SPACES = Pattern.compile("\\s{2,}");
 
@@ -84,7 +86,7 @@ final class ReplyParser {
             // code stands before the basic code or at the end in qmail's (#x.y.z) form. Prefer one in
             // the reply itself over the wrapper's.
             enhanced = enhancedAnywhere(rest, 0);
-            if (enhanced == null) {
+            if (enhanced == null && !EXCHANGE_WRAPPER.matcher(flat.substring(0, code.start())).find()) {
                 enhanced = enhancedAnywhere(flat.substring(0, code.start()), 0);
             }
         }

@@ -66,18 +66,21 @@ public final class ReplyRule {
         if (text != null) {
             return Tier.TEXT;
         }
-        if (!enhanced.isEmpty()) {
-            for (EnhancedPattern p : enhanced) {
-                if (p.hasWildcard()) {
-                    return Tier.ENHANCED_WILDCARD;
-                }
+        // A list is only as specific as its least specific pattern: the rule may match through it.
+        Tier enhancedTier = null;
+        for (EnhancedPattern p : enhanced) {
+            Tier t = p.isClassOnly() ? Tier.CODE_CLASS : p.hasWildcard() ? Tier.ENHANCED_WILDCARD : Tier.ENHANCED;
+            if (enhancedTier == null || t.compareTo(enhancedTier) > 0) {
+                enhancedTier = t;
             }
-            return Tier.ENHANCED;
+        }
+        if (enhancedTier != null && enhancedTier != Tier.CODE_CLASS) {
+            return enhancedTier;
         }
         if (!codes.isEmpty()) {
             return Tier.CODE;
         }
-        if (!codeClasses.isEmpty()) {
+        if (!codeClasses.isEmpty() || enhancedTier != null) {
             return Tier.CODE_CLASS;
         }
         return Tier.FALLBACK;
@@ -233,6 +236,11 @@ public final class ReplyRule {
             this.statusClass = statusClass;
             this.subject = subject;
             this.detail = detail;
+        }
+
+        /** {@code 5.*.*}: says no more than the class of a basic code. */
+        boolean isClassOnly() {
+            return subject == ANY;
         }
 
         boolean hasWildcard() {

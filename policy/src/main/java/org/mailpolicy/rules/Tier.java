@@ -16,7 +16,10 @@ public enum Tier {
     ENHANCED_WILDCARD,
     /** A basic code such as {@code 421}. */
     CODE,
-    /** A basic code class such as {@code 4xx}, or replies without any code ({@code none}). */
+    /**
+     * A basic code class such as {@code 4xx}, replies without any code ({@code none}), or an
+     * enhanced code class such as {@code 5.*.*}.
+     */
     CODE_CLASS,
     /** No condition but perhaps a stage: the last resort. */
     FALLBACK
