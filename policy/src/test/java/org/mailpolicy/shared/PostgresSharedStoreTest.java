@@ -1,0 +1,69 @@
+package org.mailpolicy.shared;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.mailpolicy.suppression.JdbcSuppressionList;
+
+/**
+ * The shared-store contract on a real PostgreSQL server (one server for the class, a fresh database
+ * per test). Skipped, saying why, where no PostgreSQL can be started.
+ */
+class PostgresSharedStoreTest extends SharedStoreContract {
+    private static LocalPostgres server;
+    private static final AtomicInteger DATABASES = new AtomicInteger();
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        StringBuilder whyNot = new StringBuilder();
+        Optional<LocalPostgres> started = LocalPostgres.start(whyNot);
+        Assumptions.assumeTrue(started.isPresent(), "no PostgreSQL: " + whyNot);
+        server = started.get();
+    }
+
+    @AfterAll
+    static void stopServer() throws Exception {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Override
+    DataSource database() {
+        String name = "shared_store_" + DATABASES.incrementAndGet() + "_" + ProcessHandle.current().pid();
+        try (Connection c = server.admin().dataSource().getConnection(); Statement st = c.createStatement()) {
+            st.executeUpdate("CREATE DATABASE " + name);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot create database " + name, e);
+        }
+        return server.database(name).dataSource();
+    }
+
+    @Test
+    void schemaCreationIsRepeatableOnAnExistingDatabase() {
+        DataSource db = database();
+        JdbcDestinationStateStore.open(db);
+        JdbcDestinationStateStore.open(db);
+        try (JdbcSuppressionList a = JdbcSuppressionList.open(db); JdbcSuppressionList b = JdbcSuppressionList.open(db)) {
+            assertThat(b.count(Optional.empty())).isZero();
+        }
+    }
+
+    @Test
+    void unreachableDatabaseIsAClearError() {
+        DataSource nowhere = SharedDatabase.of("jdbc:postgresql://127.0.0.1:1/none", "postgres", "secret").dataSource();
+        assertThatThrownBy(() -> JdbcDestinationStateStore.open(nowhere))
+                .isInstanceOf(SharedStoreException.class)
+                .hasMessageContaining("jdbc:postgresql://127.0.0.1:1/none")
+                .hasMessageNotContaining("secret");
+    }
+}
