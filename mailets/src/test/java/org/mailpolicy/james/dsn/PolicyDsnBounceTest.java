@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -25,6 +26,8 @@ import javax.mail.internet.MimeMessage;
 import javax.mail.internet.MimeMultipart;
 import org.apache.james.core.MailAddress;
 import org.apache.james.core.MaybeSender;
+import org.apache.james.mailrepository.api.MailRepository;
+import org.apache.james.mailrepository.api.MailRepositoryUrl;
 import org.apache.mailet.Attribute;
 import org.apache.mailet.AttributeValue;
 import org.apache.mailet.DsnParameters;
@@ -361,6 +364,59 @@ class PolicyDsnBounceTest {
         assertThat(field(bob, "Status")).isEqualTo("4.4.7");
         assertThat(bob.getHeader("Diagnostic-Code")).isNull();
         assertThat((String) parts(sent).getBodyPart(0).getContent()).contains("Too many retries failure");
+    }
+
+    @Test
+    void successIsReportedOnlyWhenAskedForAndTheReportsOwnOrcptWins() throws Exception {
+        RecipientReport delivered = RecipientReport.builder("erin@aol.com", DsnAction.DELIVERED, EnhancedStatus.of(2, 0, 0))
+                .originalRecipient("rfc822;Erin@Example.NET")
+                .remoteMta("mx-aol.mail.gm0.yahoodns.net")
+                .diagnostic("250 2.0.0 OK")
+                .build();
+        mailet.service(reportMail(report(delivered), null));
+        assertThat(context.getSentMails()).as("no NOTIFY: success is not news").isEmpty();
+
+        DsnParameters dsn = DsnParameters.builder()
+                .addRcptParameter(new MailAddress("erin@aol.com"), RecipientDsnParameters.of(
+                        EnumSet.of(Notify.SUCCESS, Notify.FAILURE), new MailAddress("other@example.net")))
+                .build().get();
+        mailet.service(reportMail(report(delivered), dsn));
+
+        MimeMessage sent = onlySentDsn();
+        assertThat(sent.getSubject()).isEqualTo("Delivery report: Quarterly numbers");
+        InternetHeaders erin = groups(parts(sent).getBodyPart(1)).get(1);
+        assertThat(field(erin, "Action")).isEqualTo("delivered");
+        assertThat(field(erin, "Status")).isEqualTo("2.0.0");
+        assertThat(field(erin, "Original-Recipient")).isEqualTo("rfc822; Erin@Example.NET");
+    }
+
+    @Test
+    void aReportThatCannotBeStoredIsThrownBackToJamesNotDropped() throws Exception {
+        RecordingRepositoryStore failing = new RecordingRepositoryStore() {
+            @Override
+            public synchronized MailRepository select(
+                    MailRepositoryUrl url) {
+                MailRepository real = super.select(url);
+                return (MailRepository) Proxy.newProxyInstance(
+                        getClass().getClassLoader(),
+                        new Class<?>[] {MailRepository.class},
+                        (proxy, method, args) -> {
+                            if (method.getName().equals("store")) {
+                                throw new MessagingException("disk full");
+                            }
+                            return method.invoke(real, args);
+                        });
+            }
+        };
+        PolicyDsnBounce m = new PolicyDsnBounce(failing, Clock.fixed(NOW, ZoneOffset.UTC));
+        m.init(FakeMailetConfig.builder().mailetName("dsn").mailetContext(context)
+                .setProperty("errorRepository", ERROR_REPOSITORY).build());
+        Mail mail = FakeMail.builder().name("failed-dsn").sender(MaybeSender.nullSender()).recipient("bob@aol.com")
+                .mimeMessage(original()).attribute(ReportAttribute.of(report(failedBob()))).build();
+
+        assertThatThrownBy(() -> m.service(mail)).isInstanceOf(MessagingException.class).hasMessageContaining("disk full");
+        // Not GHOSTed: James's onMailetException handling moves it to the error processor.
+        assertThat(mail.getState()).isNotEqualTo(Mail.GHOST);
     }
 
     @Test

@@ -17,7 +17,7 @@ import org.apache.james.mailrepository.api.Protocol;
 import org.apache.mailet.Mail;
 
 /** James's repository store reduced to what a mailet uses: one list-backed repository per URL. */
-public final class RecordingRepositoryStore implements MailRepositoryStore {
+public class RecordingRepositoryStore implements MailRepositoryStore {
     private final Map<MailRepositoryUrl, ListRepository> repositories = new LinkedHashMap<>();
 
     @Override
