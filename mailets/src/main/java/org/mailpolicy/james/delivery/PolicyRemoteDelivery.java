@@ -74,6 +74,7 @@ public class PolicyRemoteDelivery extends GenericMailet {
     private Disposable dequeuing;
     private Scheduler deliveryScheduler;
     private Scheduler dequeueScheduler;
+    private DeliveryAttempt attemptForTesting;
 
     @Inject
     public PolicyRemoteDelivery(DNSService dns, DomainList domainList, MailQueueFactory<?> queueFactory,
@@ -90,15 +91,17 @@ public class PolicyRemoteDelivery extends GenericMailet {
         this.threadState = threadState;
     }
 
-    @Override
-    public void init() throws MessagingException {
-        init(AttemptRunner.fromConfiguration(configuration(), getMailetContext()));
+    /** Replaces the SMTP attempt before init; tests script the remote side with it. */
+    @VisibleForTesting
+    void useAttemptForTesting(DeliveryAttempt attempt) {
+        this.attemptForTesting = attempt;
     }
 
-    /** As {@link #init()} with another way of attempting delivery; tests script the remote side with it. */
-    @VisibleForTesting
-    void init(DeliveryAttempt attempts) throws MessagingException {
-        configuration = configuration();
+    @Override
+    public void init() throws MessagingException {
+        configuration = new RemoteDeliveryConfiguration(getMailetConfig(), domainList);
+        DeliveryAttempt attempts = attemptForTesting != null
+                ? attemptForTesting : AttemptRunner.fromConfiguration(configuration, getMailetContext());
         String policyLocation = getInitParameter(POLICY);
         if (policyLocation == null || policyLocation.trim().isEmpty()) {
             throw new MessagingException("mailet " + getMailetName() + ": parameter '" + POLICY
@@ -119,10 +122,6 @@ public class PolicyRemoteDelivery extends GenericMailet {
         }
         LOGGER.info("PolicyRemoteDelivery ready: policy {}, queue {}, {} delivery threads, reports to processor {}",
                 policyLocation, configuration.getOutGoingQueueName().asString(), threads, bounceProcessor);
-    }
-
-    private RemoteDeliveryConfiguration configuration() {
-        return configuration != null ? configuration : new RemoteDeliveryConfiguration(getMailetConfig(), domainList);
     }
 
     private int deliveryThreads() throws MessagingException {

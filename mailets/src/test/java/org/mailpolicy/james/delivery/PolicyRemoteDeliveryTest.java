@@ -1,0 +1,500 @@
+package org.mailpolicy.james.delivery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import javax.mail.MessagingException;
+import org.apache.james.core.MailAddress;
+import org.apache.james.core.builder.MimeMessageBuilder;
+import org.apache.james.queue.api.MailQueue.MailQueueItem.CompletionStatus;
+import org.apache.mailet.Attribute;
+import org.apache.mailet.DsnParameters;
+import org.apache.mailet.Mail;
+import org.apache.mailet.base.test.FakeMail;
+import org.apache.mailet.base.test.FakeMailContext;
+import org.apache.mailet.base.test.FakeMailetConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.mailpolicy.destination.DeliveryPolicy;
+import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.destination.RetrySchedule;
+import org.mailpolicy.destination.SuppressionSettings;
+import org.mailpolicy.destination.ThrottleHold;
+import org.mailpolicy.james.PolicyRuntime;
+import org.mailpolicy.james.dsn.ReportAttribute;
+import org.mailpolicy.reply.EnhancedStatus;
+import org.mailpolicy.reply.SmtpReply;
+import org.mailpolicy.reply.Stage;
+import org.mailpolicy.report.DeliveryReport;
+import org.mailpolicy.report.DsnAction;
+import org.mailpolicy.report.RecipientReport;
+import org.mailpolicy.rules.ReplyClassifier;
+import org.mailpolicy.rules.RuleSet;
+import org.mailpolicy.schedule.AttemptHistory;
+import org.mailpolicy.state.InMemoryDestinationStateStore;
+import org.mailpolicy.suppression.JdbcSentMessageLedger;
+import org.mailpolicy.suppression.JdbcSuppressionList;
+
+/**
+ * The delivery mailet with James's test doubles: a recording queue, FakeMailContext as the bounce
+ * processor's door, a real suppression store, and a scripted remote side. Every test checks that
+ * no recipient is lost: delivered + re-queued + reported == the recipients handed over.
+ */
+class PolicyRemoteDeliveryTest {
+    private static final Instant START = Instant.parse("2026-11-20T10:00:00Z");
+    private static final String POLICY_LOCATION = "test-policies/delivery-mailet-test.yaml";
+    private static final String TEST_RULES = String.join("\n",
+            "version: 1",
+            "rules:",
+            "  - id: test.gone",
+            "    match: {text: 'test-user-unknown'}",
+            "    action: suppress",
+            "    reason: userunknown",
+            "    scope: recipient",
+            "    explanation: The mailbox does not exist.",
+            "    remedy: Remove the address from your list.",
+            "    source: test",
+            "  - id: test.full",
+            "    match: {text: 'test-mailbox-full'}",
+            "    action: retry",
+            "    reason: mailboxfull",
+            "    scope: recipient",
+            "    explanation: The mailbox is full.",
+            "    remedy: Wait for the recipient to make room.",
+            "    source: test",
+            "  - id: test.rejected",
+            "    match: {text: 'test-content-rejected'}",
+            "    action: bounce",
+            "    reason: contenterror",
+            "    scope: message",
+            "    explanation: The content was refused.",
+            "    remedy: Change the content.",
+            "    source: test",
+            "  - id: test.throttled",
+            "    match: {text: 'test-throttled'}",
+            "    action: throttle",
+            "    reason: speeding",
+            "    scope: destination",
+            "    hold: 30m",
+            "    explanation: The destination asks us to slow down.",
+            "    remedy: None needed; delivery resumes by itself.",
+            "    source: test",
+            "");
+
+    @TempDir
+    Path dir;
+
+    private MutableClock clock;
+    private RecordingMailQueue queue;
+    private FakeMailContext context;
+    private JdbcSuppressionList suppressions;
+    private JdbcSentMessageLedger ledger;
+    private PolicyRemoteDelivery mailet;
+    private final Deque<Function<List<MailAddress>, AttemptResult>> script = new ArrayDeque<>();
+    private final AtomicInteger attempts = new AtomicInteger();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        clock = new MutableClock(START);
+        queue = new RecordingMailQueue();
+        context = FakeMailContext.defaultContext();
+        Path store = dir.resolve("suppressions");
+        suppressions = JdbcSuppressionList.openH2(store);
+        ledger = JdbcSentMessageLedger.openH2(store);
+        DestinationPolicy aol = DestinationPolicy.builder("aol")
+                .domains(ImmutableList.of("aol.com"))
+                .mx(ImmutableList.of("*.mx.aol.test"))
+                .retry(RetrySchedule.explicit(ImmutableList.of(Duration.ofMinutes(10), Duration.ofMinutes(30))))
+                .maxAge(Duration.ofHours(24))
+                .delayWarning(Duration.ofHours(4))
+                .throttle(ThrottleHold.of(Duration.ofMinutes(15), 2.0, Duration.ofHours(4)))
+                .build();
+        DeliveryPolicy policy = DeliveryPolicy.of(SuppressionSettings.of(SuppressionSettings.Store.H2, store),
+                ImmutableList.of(), ImmutableList.of(aol), DestinationPolicy.builder(DeliveryPolicy.DEFAULT_NAME).build());
+        ReplyClassifier classifier = ReplyClassifier.builtIn().plus(RuleSet.parse(TEST_RULES, "test-rules.yaml"));
+        PolicyRuntime.registerForTesting(POLICY_LOCATION,
+                PolicyRuntime.of(policy, classifier, suppressions, ledger, new InMemoryDestinationStateStore(), clock));
+
+        mailet = new PolicyRemoteDelivery(
+                new LoopbackDns(ImmutableMap.of("aol.com", ImmutableList.of("mx1.mx.aol.test."),
+                        "vanity.test", ImmutableList.of("mx2.mx.aol.test."))),
+                null, queue, null, PolicyRemoteDelivery.ThreadState.DO_NOT_START_THREADS);
+        mailet.useAttemptForTesting((mail, recipients, hosts) -> {
+            attempts.incrementAndGet();
+            Function<List<MailAddress>, AttemptResult> next = script.poll();
+            if (next == null) {
+                throw new AssertionError("unexpected delivery attempt to " + recipients);
+            }
+            return next.apply(recipients);
+        });
+        mailet.init(FakeMailetConfig.builder().mailetName("PolicyRemoteDelivery").mailetContext(context)
+                .setProperty("policy", POLICY_LOCATION)
+                .setProperty("heloName", "james.test")
+                .setProperty("outgoing", "test-outgoing")
+                .build());
+    }
+
+    @AfterEach
+    void tearDown() {
+        mailet.destroy();
+        PolicyRuntime.forgetForTesting(POLICY_LOCATION);
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------
+
+    private static Mail mail(String sender, String... recipients) throws MessagingException {
+        FakeMail.Builder b = FakeMail.builder().name("mail-1");
+        b = sender == null ? b.sender(org.apache.james.core.MaybeSender.nullSender()) : b.sender(sender);
+        return b.recipients(recipients)
+                .mimeMessage(MimeMessageBuilder.mimeMessageBuilder().setSubject("hello").setText("body")
+                        .addHeader("Message-ID", "<m1@example.com>"))
+                .build();
+    }
+
+    private static MailAddress address(String a) {
+        try {
+            return new MailAddress(a);
+        } catch (Exception e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    private static SmtpReply reply(String raw, Stage stage) {
+        return SmtpReply.parse(raw, stage);
+    }
+
+    /** The attempt refuses these recipients with these replies and delivers the rest. */
+    private void thenRecipients(ImmutableMap<String, SmtpReply> refused) {
+        script.add(recipients -> {
+            List<MailAddress> delivered = new ArrayList<>();
+            ImmutableMap.Builder<MailAddress, SmtpReply> own = ImmutableMap.builder();
+            for (MailAddress r : recipients) {
+                SmtpReply reply = refused.get(r.asString());
+                if (reply == null) {
+                    delivered.add(r);
+                } else {
+                    own.put(r, reply);
+                }
+            }
+            return AttemptResult.of(recipients, delivered, own.build(), Optional.empty(), Optional.of("mx1.mx.aol.test"));
+        });
+    }
+
+    private void thenWholeAttemptFails(SmtpReply failure) {
+        script.add(recipients -> AttemptResult.failed(recipients, failure, Optional.of("mx1.mx.aol.test")));
+    }
+
+    /** Puts a mail on the queue through service(), then delivers the queue's head once. */
+    private RecordingMailQueue.Item serviceAndDeliver(Mail mail) throws MessagingException {
+        mailet.service(mail);
+        return deliverNext();
+    }
+
+    private RecordingMailQueue.Item deliverNext() {
+        RecordingMailQueue.Item item = queue.take();
+        mailet.deliverOne(item);
+        return item;
+    }
+
+    private List<FakeMailContext.SentMail> reports() {
+        return context.getSentMails();
+    }
+
+    private static DeliveryReport reportOf(FakeMailContext.SentMail sent) {
+        Attribute a = sent.getAttributes().get(ReportAttribute.NAME);
+        assertThat(a).as("report attribute").isNotNull();
+        return DeliveryReport.fromJson((String) a.getValue().value());
+    }
+
+    private static AttemptHistory historyOf(Mail mail) {
+        return HistoryAttribute.read(mail, Instant.EPOCH);
+    }
+
+    /** Never lose a recipient: every original one is delivered, re-queued or reported failed, exactly once. */
+    private void assertAccountedFor(Collection<String> original, Collection<String> delivered) {
+        List<String> seen = new ArrayList<>(delivered);
+        for (RecordingMailQueue.Entry e : queue.entries) {
+            e.mail.getRecipients().forEach(r -> seen.add(r.asString()));
+        }
+        for (FakeMailContext.SentMail s : reports()) {
+            DeliveryReport report = reportOf(s);
+            for (RecipientReport r : report.recipients()) {
+                if (r.action() == DsnAction.FAILED) {
+                    seen.add(r.finalRecipient());
+                }
+            }
+        }
+        assertThat(seen).containsExactlyInAnyOrderElementsOf(original);
+    }
+
+    // ---- tests -------------------------------------------------------------------------------------
+
+    @Test
+    void serviceSplitsByDomainWithAFreshHistoryAndGhostsTheOriginal() throws Exception {
+        Mail mail = mail("sender@example.com", "a@aol.com", "b@gmail.test", "c@aol.com");
+
+        mailet.service(mail);
+
+        assertThat(mail.getState()).isEqualTo(Mail.GHOST);
+        assertThat(queue.entries).hasSize(2);
+        Mail aol = queue.entries.get(0).mail;
+        assertThat(aol.getName()).isEqualTo("mail-1-to-aol.com");
+        assertThat(aol.getRecipients()).containsExactly(address("a@aol.com"), address("c@aol.com"));
+        assertThat(historyOf(aol)).isEqualTo(AttemptHistory.start("mail-1-to-aol.com", START));
+        assertThat(queue.entries.get(1).mail.getRecipients()).containsExactly(address("b@gmail.test"));
+        assertThat(queue.entries.get(0).delay).isEqualTo(Duration.ZERO);
+    }
+
+    @Test
+    void mixedTransactionSplitsTheMailByOutcome() throws Exception {
+        thenRecipients(ImmutableMap.of(
+                "gone@aol.com", reply("550 5.1.1 <gone@aol.com>: test-user-unknown", Stage.RCPT),
+                "full@aol.com", reply("452 4.2.2 <full@aol.com>: test-mailbox-full", Stage.RCPT)));
+
+        RecordingMailQueue.Item item = serviceAndDeliver(mail("sender@example.com", "ok@aol.com", "gone@aol.com", "full@aol.com"));
+
+        assertThat(item.status).isEqualTo(CompletionStatus.SUCCESS);
+        assertThat(queue.entries).hasSize(1);
+        RecordingMailQueue.Entry retry = queue.entries.get(0);
+        assertThat(retry.mail.getRecipients()).containsExactly(address("full@aol.com"));
+        assertThat(retry.delay).isEqualTo(Duration.ofMinutes(10));
+        assertThat(historyOf(retry.mail).failedAttempts()).isEqualTo(1);
+        assertThat(historyOf(retry.mail).messageKey()).isEqualTo("mail-1-to-aol.com");
+
+        assertThat(reports()).hasSize(1);
+        FakeMailContext.SentMail sent = reports().get(0);
+        assertThat(sent.getState()).isEqualTo("bounces");
+        assertThat(sent.getSender()).isEqualTo(address("sender@example.com"));
+        assertThat(sent.getRecipients()).containsExactly(address("gone@aol.com"));
+        DeliveryReport report = reportOf(sent);
+        assertThat(report.reportingMta()).isEqualTo("james.test");
+        assertThat(report.originalMessageId()).contains("<m1@example.com>");
+        RecipientReport gone = report.recipients().get(0);
+        assertThat(gone.finalRecipient()).isEqualTo("gone@aol.com");
+        assertThat(gone.action()).isEqualTo(DsnAction.FAILED);
+        assertThat(gone.status()).isEqualTo(EnhancedStatus.of(5, 1, 1));
+        assertThat(gone.diagnostic()).hasValueSatisfying(d -> assertThat(d).contains("test-user-unknown"));
+        assertThat(gone.ruleId()).isEqualTo("test.gone");
+        assertThat(gone.remoteMta()).contains("mx1.mx.aol.test");
+
+        assertThat(suppressions.find("gone@aol.com")).hasValueSatisfying(e -> {
+            assertThat(e.ruleId()).isEqualTo("test.gone");
+            assertThat(e.messageId()).contains("<m1@example.com>");
+        });
+        assertThat(suppressions.find("full@aol.com")).isEmpty();
+        assertThat(ledger.find("<m1@example.com>")).hasValueSatisfying(m ->
+                assertThat(m.recipients()).containsExactly("ok@aol.com"));
+        assertAccountedFor(List.of("ok@aol.com", "gone@aol.com", "full@aol.com"), List.of("ok@aol.com"));
+
+        // The retried copy is delivered next time: nothing is left anywhere.
+        clock.advance(Duration.ofMinutes(10));
+        thenRecipients(ImmutableMap.of());
+        context.resetSentMails();
+        RecordingMailQueue.Item second = deliverNext();
+        assertThat(second.status).isEqualTo(CompletionStatus.SUCCESS);
+        assertThat(queue.entries).isEmpty();
+        assertThat(reports()).isEmpty();
+        assertThat(ledger.find("<m1@example.com>").get().recipients()).containsExactlyInAnyOrder("ok@aol.com", "full@aol.com");
+    }
+
+    @Test
+    void throttleHoldsTheDestinationSoOtherMailWaitsWithoutConnecting() throws Exception {
+        thenWholeAttemptFails(reply("421 4.7.0 test-throttled, come back later", Stage.CONNECT));
+
+        serviceAndDeliver(mail("sender@example.com", "a@aol.com", "b@aol.com"));
+
+        assertThat(attempts.get()).isEqualTo(1);
+        assertThat(queue.entries).hasSize(1);
+        // Set aside while its delay runs (the recording queue does not honour delays).
+        RecordingMailQueue.Entry held = queue.entries.remove(0);
+        assertThat(held.mail.getRecipients()).containsExactly(address("a@aol.com"), address("b@aol.com"));
+        // The rule's 30 minute hint beats the policy's 15 minute first hold.
+        assertThat(held.delay).isEqualTo(Duration.ofMinutes(30));
+        assertThat(reports()).isEmpty();
+
+        // Another mail for AOL (a vanity domain whose MX is AOL's, too) waits for the hold: no attempt, no count.
+        clock.advance(Duration.ofMinutes(1));
+        Mail other = mail("sender@example.com", "x@vanity.test");
+        other.setName("mail-2");
+        RecordingMailQueue.Item waited = serviceAndDeliver(other);
+        assertThat(waited.status).isEqualTo(CompletionStatus.SUCCESS);
+        assertThat(attempts.get()).isEqualTo(1);
+        assertThat(queue.entries).hasSize(1);
+        RecordingMailQueue.Entry postponed = queue.entries.get(0);
+        assertThat(postponed.mail.getRecipients()).containsExactly(address("x@vanity.test"));
+        assertThat(postponed.delay).isEqualTo(Duration.ofMinutes(29));
+        assertThat(historyOf(postponed.mail).failedAttempts()).isZero();
+        queue.entries.add(0, held);
+
+        // After the hold the first mail is delivered (the probe), and the destination is open again.
+        clock.advance(Duration.ofMinutes(29));
+        thenRecipients(ImmutableMap.of());
+        RecordingMailQueue.Item probe = deliverNext();
+        assertThat(probe.status).isEqualTo(CompletionStatus.SUCCESS);
+        thenRecipients(ImmutableMap.of());
+        deliverNext();
+        assertThat(attempts.get()).isEqualTo(3);
+        assertThat(queue.entries).isEmpty();
+    }
+
+    @Test
+    void temporaryFailureAtMaxAgeBouncesAsExpired() throws Exception {
+        Mail mail = mail("sender@example.com", "full@aol.com");
+        mail.setName("mail-1-to-aol.com");
+        mail.setAttribute(HistoryAttribute.of(AttemptHistory.of("mail-1-to-aol.com", START.minus(Duration.ofHours(24)), 7,
+                Optional.of(START.minus(Duration.ofMinutes(30))), true)));
+        queue.enQueue(mail);
+        thenRecipients(ImmutableMap.of("full@aol.com", reply("452 4.2.2 test-mailbox-full", Stage.RCPT)));
+
+        deliverNext();
+
+        assertThat(queue.entries).isEmpty();
+        assertThat(reports()).hasSize(1);
+        RecipientReport r = reportOf(reports().get(0)).recipients().get(0);
+        assertThat(r.action()).isEqualTo(DsnAction.FAILED);
+        assertThat(r.status()).isEqualTo(EnhancedStatus.of(4, 4, 7));
+        assertThat(r.reason()).isEqualTo("expired");
+        assertThat(r.diagnostic()).hasValueSatisfying(d -> assertThat(d).contains("test-mailbox-full"));
+        assertThat(suppressions.find("full@aol.com")).isEmpty();
+    }
+
+    @Test
+    void delayWarningIsSentOnceWhenDue() throws Exception {
+        Mail mail = mail("sender@example.com", "full@aol.com");
+        mail.setName("mail-1-to-aol.com");
+        mail.setAttribute(HistoryAttribute.of(AttemptHistory.of("mail-1-to-aol.com", START.minus(Duration.ofHours(5)), 3,
+                Optional.of(START.minus(Duration.ofHours(1))), false)));
+        queue.enQueue(mail);
+        thenRecipients(ImmutableMap.of("full@aol.com", reply("452 4.2.2 test-mailbox-full", Stage.RCPT)));
+
+        deliverNext();
+
+        assertThat(reports()).hasSize(1);
+        DeliveryReport warning = reportOf(reports().get(0));
+        RecipientReport r = warning.recipients().get(0);
+        assertThat(r.action()).isEqualTo(DsnAction.DELAYED);
+        assertThat(r.willRetryUntil()).contains(START.minus(Duration.ofHours(5)).plus(Duration.ofHours(24)));
+        assertThat(r.status().statusClass()).isEqualTo(4);
+        assertThat(queue.entries).hasSize(1);
+        assertThat(historyOf(queue.entries.get(0).mail).delayWarningSent()).isTrue();
+
+        // The next failure sends no second warning.
+        context.resetSentMails();
+        clock.advance(Duration.ofMinutes(30));
+        thenRecipients(ImmutableMap.of("full@aol.com", reply("452 4.2.2 test-mailbox-full", Stage.RCPT)));
+        deliverNext();
+        assertThat(reports()).isEmpty();
+        assertThat(queue.entries).hasSize(1);
+    }
+
+    @Test
+    void noDelayWarningWhenTheSenderAskedOnlyForFailures() throws Exception {
+        Mail mail = mail("sender@example.com", "full@aol.com");
+        mail.setName("mail-1-to-aol.com");
+        mail.setAttribute(HistoryAttribute.of(AttemptHistory.of("mail-1-to-aol.com", START.minus(Duration.ofHours(5)), 3,
+                Optional.of(START.minus(Duration.ofHours(1))), false)));
+        mail.setDsnParameters(DsnParameters.builder().addRcptParameter(address("full@aol.com"),
+                DsnParameters.RecipientDsnParameters.of(EnumSet.of(DsnParameters.Notify.FAILURE))).build().get());
+        queue.enQueue(mail);
+        thenRecipients(ImmutableMap.of("full@aol.com", reply("452 4.2.2 test-mailbox-full", Stage.RCPT)));
+
+        deliverNext();
+
+        assertThat(reports()).isEmpty();
+        assertThat(historyOf(queue.entries.get(0).mail).delayWarningSent()).isTrue();
+    }
+
+    @Test
+    void nullSenderMailIsRetriedAndItsFinalFailureStillReachesTheBounceProcessor() throws Exception {
+        thenRecipients(ImmutableMap.of(
+                "full@aol.com", reply("452 4.2.2 test-mailbox-full", Stage.RCPT),
+                "bad@aol.com", reply("554 5.6.0 test-content-rejected", Stage.RCPT)));
+
+        serviceAndDeliver(mail(null, "full@aol.com", "bad@aol.com"));
+
+        assertThat(queue.entries).hasSize(1);
+        assertThat(queue.entries.get(0).mail.getRecipients()).containsExactly(address("full@aol.com"));
+        assertThat(queue.entries.get(0).mail.hasSender()).isFalse();
+        assertThat(reports()).hasSize(1);
+        assertThat(reports().get(0).getState()).isEqualTo("bounces");
+        assertThat(reports().get(0).getRecipients()).containsExactly(address("bad@aol.com"));
+        assertThat(reportOf(reports().get(0)).recipients().get(0).status().statusClass()).isEqualTo(5);
+        assertAccountedFor(List.of("full@aol.com", "bad@aol.com"), List.of());
+    }
+
+    @Test
+    void dnsFailureIsClassifiedAndRetriedNotDropped() throws Exception {
+        thenRecipients(ImmutableMap.of()); // must not be used: no host to try
+        RecordingMailQueue.Item item = serviceAndDeliver(mail("sender@example.com", "a@dns-broken.test"));
+        script.clear();
+
+        assertThat(item.status).isEqualTo(CompletionStatus.SUCCESS);
+        assertThat(attempts.get()).isZero();
+        assertThat(queue.entries).hasSize(1);
+        assertThat(queue.entries.get(0).mail.getRecipients()).containsExactly(address("a@dns-broken.test"));
+        assertAccountedFor(List.of("a@dns-broken.test"), List.of());
+    }
+
+    @Test
+    void anUnexpectedFailureLeavesTheMailToTheQueue() throws Exception {
+        script.add(recipients -> {
+            throw new IllegalStateException("boom");
+        });
+
+        RecordingMailQueue.Item item = serviceAndDeliver(mail("sender@example.com", "a@aol.com"));
+
+        assertThat(item.status).isEqualTo(CompletionStatus.RETRY);
+        assertThat(queue.entries).isEmpty();
+        assertThat(reports()).isEmpty();
+    }
+
+    @Test
+    void aFollowUpThatCannotBeStoredIsNotAcknowledged() throws Exception {
+        thenRecipients(ImmutableMap.of("full@aol.com", reply("452 4.2.2 test-mailbox-full", Stage.RCPT)));
+        mailet.service(mail("sender@example.com", "full@aol.com"));
+        queue.failEnqueue = true;
+
+        RecordingMailQueue.Item item = deliverNext();
+
+        assertThat(item.status).isEqualTo(CompletionStatus.RETRY);
+    }
+
+    @Test
+    void missingPolicyParameterFailsInitWithAClearMessage() {
+        PolicyRemoteDelivery bare = new PolicyRemoteDelivery(new LoopbackDns(ImmutableMap.of()), null, queue, null,
+                PolicyRemoteDelivery.ThreadState.DO_NOT_START_THREADS);
+        assertThatThrownBy(() -> bare.init(FakeMailetConfig.builder().mailetName("x").mailetContext(context)
+                .setProperty("heloName", "james.test").build()))
+                .isInstanceOf(MessagingException.class).hasMessageContaining("'policy' is required");
+    }
+
+    @Test
+    void brokenPolicyFileFailsInitNamingFileAndLine() throws Exception {
+        Path bad = dir.resolve("bad-policy.yaml");
+        java.nio.file.Files.writeString(bad, "destinations:\n  aol:\n    maxAge: forever\n");
+        PolicyRemoteDelivery broken = new PolicyRemoteDelivery(new LoopbackDns(ImmutableMap.of()), null, queue, null,
+                PolicyRemoteDelivery.ThreadState.DO_NOT_START_THREADS);
+        assertThatThrownBy(() -> broken.init(FakeMailetConfig.builder().mailetName("x").mailetContext(context)
+                .setProperty("heloName", "james.test").setProperty("policy", "file://" + bad).build()))
+                .isInstanceOf(MessagingException.class)
+                .hasMessageContaining(bad.toString());
+    }
+}

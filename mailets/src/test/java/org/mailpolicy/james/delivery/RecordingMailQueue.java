@@ -1,0 +1,115 @@
+package org.mailpolicy.james.delivery;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import javax.mail.MessagingException;
+import org.apache.james.queue.api.MailQueue;
+import org.apache.james.queue.api.MailQueueFactory;
+import org.apache.james.queue.api.MailQueueName;
+import org.apache.mailet.Mail;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** An outgoing queue that keeps a copy of what was enqueued, with its delay; nothing is dequeued on its own. */
+final class RecordingMailQueue implements MailQueue, MailQueueFactory<RecordingMailQueue> {
+    /** One enqueued mail: a copy taken at enqueue time (the caller disposes its own), and its delay. */
+    static final class Entry {
+        final Mail mail;
+        final Duration delay;
+
+        Entry(Mail mail, Duration delay) {
+            this.mail = mail;
+            this.delay = delay;
+        }
+    }
+
+    /** A dequeued item that records how it was acknowledged. */
+    static final class Item implements MailQueueItem {
+        private final Mail mail;
+        volatile CompletionStatus status;
+
+        Item(Mail mail) {
+            this.mail = mail;
+        }
+
+        @Override
+        public Mail getMail() {
+            return mail;
+        }
+
+        @Override
+        public void done(CompletionStatus status) {
+            this.status = status;
+        }
+    }
+
+    final List<Entry> entries = new CopyOnWriteArrayList<>();
+    volatile boolean failEnqueue;
+
+    @Override
+    public MailQueueName getName() {
+        return MailQueueName.of("test-outgoing");
+    }
+
+    @Override
+    public void enQueue(Mail mail, Duration delay) throws MailQueueException {
+        if (failEnqueue) {
+            throw new MailQueueException("queue is down");
+        }
+        try {
+            entries.add(new Entry(mail.duplicate(), delay));
+        } catch (MessagingException e) {
+            throw new MailQueueException("cannot copy", e);
+        }
+    }
+
+    @Override
+    public void enQueue(Mail mail) throws MailQueueException {
+        enQueue(mail, Duration.ZERO);
+    }
+
+    @Override
+    public Publisher<Void> enqueueReactive(Mail mail) {
+        return Mono.fromRunnable(() -> {
+            try {
+                enQueue(mail);
+            } catch (MailQueueException e) {
+                throw new RuntimeException(e);
+            }
+        });
+    }
+
+    @Override
+    public Publisher<MailQueueItem> deQueue() {
+        return Flux.never();
+    }
+
+    @Override
+    public void close() {
+    }
+
+    /** Takes the oldest entry off, as a dequeued item. */
+    Item take() {
+        Entry e = entries.remove(0);
+        return new Item(e.mail);
+    }
+
+    @Override
+    public Optional<RecordingMailQueue> getQueue(MailQueueName name, PrefetchCount count) {
+        return Optional.of(this);
+    }
+
+    @Override
+    public RecordingMailQueue createQueue(MailQueueName name, PrefetchCount count) {
+        return this;
+    }
+
+    @Override
+    public Set<MailQueueName> listCreatedMailQueues() {
+        return Set.of(getName());
+    }
+}
