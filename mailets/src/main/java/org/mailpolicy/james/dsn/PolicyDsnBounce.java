@@ -102,19 +102,20 @@ public class PolicyDsnBounce extends GenericMailet {
             keep(mail, "it has a null sender (a DSN or MDN that failed); no DSN is sent for it");
             return;
         }
-        DeliveryReport report;
+        Optional<DeliveryReport> attached;
         try {
-            Optional<DeliveryReport> attached = ReportAttribute.read(mail);
-            if (attached.isPresent()) {
-                report = attached.get();
-            } else {
-                LOGGER.info("Mail {} has no {} attribute: writing a DSN from James's delivery-error attributes",
-                        mail.getName(), ReportAttribute.NAME.asString());
-                report = StockBounceReport.from(mail, reportingMta, clock.instant());
-            }
+            attached = ReportAttribute.read(mail);
         } catch (IllegalArgumentException e) {
             keep(mail, "its report cannot be read: " + e.getMessage());
             return;
+        }
+        DeliveryReport report;
+        if (attached.isPresent()) {
+            report = attached.get();
+        } else {
+            LOGGER.info("Mail {} has no {} attribute: writing a DSN from James's delivery-error attributes",
+                    mail.getName(), ReportAttribute.NAME.asString());
+            report = StockBounceReport.from(mail, reportingMta, clock.instant());
         }
 
         NotifyRequests notify = NotifyRequests.of(mail.dsnParameters());
