@@ -38,19 +38,15 @@ final class JamesConfWriter {
                 }
             }
             Path policy = conf.resolve("delivery-policy.yaml");
-            String mailetContainer;
-            if (setup.mailetContainer().isPresent()) {
-                mailetContainer = setup.mailetContainer().get();
-            } else {
-                mailetContainer = Files.readString(setup.layout().config().resolve("mailetcontainer.xml"), StandardCharsets.UTF_8);
-                // The plugin resolves a relative <policy> against the JVM's working directory, which is James's own in
-                // production but not in a test JVM: point it at this James's file explicitly.
-                if (!mailetContainer.contains(OPERATOR_POLICY_PARAMETER)) {
-                    throw new IllegalStateException("config/mailetcontainer.xml: expected " + OPERATOR_POLICY_PARAMETER
-                            + " (the policy location the harness redirects to " + policy + ")");
-                }
-                mailetContainer = mailetContainer.replace(OPERATOR_POLICY_PARAMETER, "<policy>" + policy + "</policy>");
+            String mailetContainer = setup.mailetContainer().isPresent() ? setup.mailetContainer().get()
+                    : Files.readString(setup.layout().config().resolve("mailetcontainer.xml"), StandardCharsets.UTF_8);
+            // The plugin resolves a relative <policy> against the JVM's working directory, which is James's own in
+            // production but not in a test JVM: point it at this James's file explicitly.
+            if (setup.mailetContainer().isEmpty() && !mailetContainer.contains(OPERATOR_POLICY_PARAMETER)) {
+                throw new IllegalStateException("config/mailetcontainer.xml: expected " + OPERATOR_POLICY_PARAMETER
+                        + " (the policy location the harness redirects to " + policy + ")");
             }
+            mailetContainer = mailetContainer.replace(OPERATOR_POLICY_PARAMETER, "<policy>" + policy + "</policy>");
             Files.writeString(conf.resolve("mailetcontainer.xml"), mailetContainer, StandardCharsets.UTF_8);
             Files.writeString(policy, setup.policyYaml().replace(JamesSetup.JAMES_HOME_TOKEN, setup.workingDirectory().toString()),
                     StandardCharsets.UTF_8);

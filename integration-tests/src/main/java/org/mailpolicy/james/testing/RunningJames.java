@@ -19,6 +19,7 @@ import org.apache.james.utils.GuiceProbe;
 import org.apache.james.utils.MailRepositoryProbeImpl;
 import org.apache.james.utils.WebAdminGuiceProbe;
 import org.apache.mailet.Mail;
+import org.mailpolicy.james.PolicyRuntime;
 
 /**
  * A real James 3.8.1 (the memory app's modules: SMTP, IMAP, WebAdmin, in-memory mailboxes, queues and mail repositories)
@@ -109,8 +110,17 @@ public final class RunningJames implements AutoCloseable {
         return server.getProbe(type);
     }
 
+    /**
+     * Stops James, then closes the plugin's policy runtime (suppression database, in-memory holds), which the plugin
+     * keeps per policy file for the life of the JVM: in production a restart is a new JVM, so a restart here must not
+     * inherit the old runtime either.
+     */
     @Override
     public void close() {
-        server.stop();
+        try {
+            server.stop();
+        } finally {
+            PolicyRuntime.forgetForTesting(setup.workingDirectory().resolve("conf/delivery-policy.yaml").toString());
+        }
     }
 }

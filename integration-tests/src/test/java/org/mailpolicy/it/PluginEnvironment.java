@@ -1,0 +1,143 @@
+package org.mailpolicy.it;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+import javax.mail.internet.MimeMessage;
+
+import org.apache.mailet.Mail;
+import org.mailpolicy.fakeaol.FakeAol;
+import org.mailpolicy.fakeaol.FakeAolSettings;
+import org.mailpolicy.fakeaol.Transaction;
+import org.mailpolicy.james.testing.JamesPorts;
+import org.mailpolicy.james.testing.JamesSetup;
+import org.mailpolicy.james.testing.RepoLayout;
+import org.mailpolicy.james.testing.RunningJames;
+
+/**
+ * One test class's world: a fake AOL and a real James 3.8.1 running the repository's {@code config/mailetcontainer.xml}
+ * (the plugin's mailets) with the test policy routing aol.com to the fake, and alice@sandbox.test to send from and
+ * receive DSNs. Boot it once per class ({@code @BeforeAll}) and {@link #reset()} the fake between tests.
+ */
+final class PluginEnvironment implements AutoCloseable {
+    static final String ERROR_REPOSITORY = "memory://var/mail/error/";
+
+    final FakeAol aol;
+    final Path workDir;
+    private final JamesSetup setup;
+    private RunningJames james;
+    private MailClient client;
+
+    private PluginEnvironment(FakeAol aol, Path workDir, JamesSetup setup) {
+        this.aol = aol;
+        this.workDir = workDir;
+        this.setup = setup;
+    }
+
+    static PluginEnvironment start() throws Exception {
+        return start(UnaryOperator.identity(), UnaryOperator.identity());
+    }
+
+    /**
+     * @param policyEdit          applied to the test policy text (for example a shorter maxAge)
+     * @param mailetContainerEdit applied to config/mailetcontainer.xml (for example a shorter SMTP timeout)
+     */
+    static PluginEnvironment start(UnaryOperator<String> policyEdit, UnaryOperator<String> mailetContainerEdit)
+            throws Exception {
+        FakeAol aol = FakeAol.start(FakeAolSettings.ephemeralPorts());
+        try {
+            Path workDir = Files.createTempDirectory("james-it-");
+            RepoLayout layout = RepoLayout.find();
+            String mailetContainer = mailetContainerEdit.apply(
+                    Files.readString(layout.config().resolve("mailetcontainer.xml"), StandardCharsets.UTF_8));
+            JamesSetup setup = JamesSetup.of(workDir, JamesPorts.EPHEMERAL, TestPolicy.DNS,
+                    policyEdit.apply(TestPolicy.forFakeAol(aol.smtpPort())));
+            if (!mailetContainerEdit.equals(UnaryOperator.identity())) {
+                setup = setup.withMailetContainer(mailetContainer);
+            }
+            PluginEnvironment environment = new PluginEnvironment(aol, workDir, setup);
+            environment.bootJames();
+            return environment;
+        } catch (Exception | Error e) {
+            aol.close();
+            throw e;
+        }
+    }
+
+    private void bootJames() throws Exception {
+        james = RunningJames.start(setup);
+        james.addUser(TestPolicy.ALICE, TestPolicy.ALICE_PASSWORD);
+        client = new MailClient(james.smtpPort(), james.imapPort());
+    }
+
+    /** Stops James and starts it again on the same working directory: var/ (the suppression database) survives. */
+    void restartJames() throws Exception {
+        james.close();
+        bootJames();
+    }
+
+    RunningJames james() {
+        return james;
+    }
+
+    MailClient client() {
+        return client;
+    }
+
+    /** Back to a fake in NORMAL mode with no history; alice's INBOX is left as is (tests pick their DSNs by subject). */
+    void reset() {
+        aol.reset();
+    }
+
+    String send(String subject, String... recipients) throws Exception {
+        return client.send(TestPolicy.ALICE, subject, "Test message: " + subject, recipients);
+    }
+
+    List<MimeMessage> inbox() throws Exception {
+        return client.inbox(TestPolicy.ALICE, TestPolicy.ALICE_PASSWORD);
+    }
+
+    /** Waits for a DSN in alice's INBOX about the mail with this subject (its text or returned headers mention it). */
+    MimeMessage awaitDsnAbout(String subject, Duration timeout) {
+        List<MimeMessage> found = Poll.until(timeout, "a DSN about '" + subject + "' in alice's INBOX",
+                () -> dsnsAbout(subject), list -> !list.isEmpty());
+        return found.get(0);
+    }
+
+    List<MimeMessage> dsnsAbout(String subject) throws Exception {
+        List<MimeMessage> about = new java.util.ArrayList<>();
+        for (MimeMessage message : inbox()) {
+            if (Dsns.isReport(message) && Dsns.text(message).contains(subject)) {
+                about.add(message);
+            }
+        }
+        return about;
+    }
+
+    /** Transactions at the fake that sent RCPT TO for this address. */
+    List<Transaction> rcptsFor(String address) {
+        return aol.transactions().stream()
+                .filter(t -> t.recipients().stream().anyMatch(r -> r.address().equalsIgnoreCase(address)))
+                .toList();
+    }
+
+    List<Mail> errorRepository() throws Exception {
+        return james.repositoryMails(ERROR_REPOSITORY);
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            if (james != null) {
+                james.close();
+            }
+        } finally {
+            aol.close();
+        }
+    }
+}
