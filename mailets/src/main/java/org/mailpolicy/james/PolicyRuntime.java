@@ -11,11 +11,15 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.mail.MessagingException;
+import javax.sql.DataSource;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.destination.PolicyException;
+import org.mailpolicy.destination.SuppressionSettings;
 import org.mailpolicy.rules.ReplyClassifier;
 import org.mailpolicy.rules.RulesException;
+import org.mailpolicy.shared.JdbcDestinationStateStore;
+import org.mailpolicy.shared.SharedDatabase;
 import org.mailpolicy.state.DestinationStateStore;
 import org.mailpolicy.state.InMemoryDestinationStateStore;
 import org.mailpolicy.suppression.JdbcSentMessageLedger;
@@ -140,6 +144,9 @@ public final class PolicyRuntime {
             throw new MessagingException("reply rules of delivery policy " + file + " cannot be used:\n  "
                     + String.join("\n  ", e.errors()), e);
         }
+        if (policy.suppression().store() == SuppressionSettings.Store.POSTGRESQL) {
+            return loadShared(file, policy, classifier);
+        }
         Path workingDirectory = Paths.get("").toAbsolutePath();
         Path store = policy.suppression().resolvedPath(workingDirectory);
         JdbcSuppressionList suppressions;
@@ -164,6 +171,23 @@ public final class PolicyRuntime {
             ledger.close();
             suppressions.close();
             throw new MessagingException("delivery policy " + file + " cannot be used: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@code suppression: {store: postgresql, ...}}: suppressions, sent messages and destination
+     * holds in one database that every James node of the cluster uses.
+     */
+    private static PolicyRuntime loadShared(Path file, DeliveryPolicy policy, ReplyClassifier classifier)
+            throws MessagingException {
+        SharedDatabase db = policy.suppression().database().get();
+        try {
+            DataSource dataSource = db.dataSource();
+            return new PolicyRuntime(policy, classifier, JdbcSuppressionList.open(dataSource),
+                    JdbcSentMessageLedger.open(dataSource), JdbcDestinationStateStore.open(dataSource), Clock.systemUTC());
+        } catch (RuntimeException e) {
+            throw new MessagingException("shared store " + db + " (from " + file + ") cannot be used: "
+                    + e.getMessage(), e);
         }
     }
 

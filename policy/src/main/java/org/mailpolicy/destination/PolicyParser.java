@@ -37,7 +37,7 @@ final class PolicyParser {
     static final int SUPPORTED_VERSION = 1;
 
     private static final Set<String> ROOT_KEYS = ImmutableSet.of("version", "suppression", "rules", "destinations", "default");
-    private static final Set<String> SUPPRESSION_KEYS = ImmutableSet.of("store", "path");
+    private static final Set<String> SUPPRESSION_KEYS = ImmutableSet.of("store", "path", "url", "user", "password");
     private static final Set<String> DESTINATION_KEYS = ImmutableSet.of("name", "domains", "mx", "retry", "maxAge",
             "delayWarning", "throttle", "route", "concurrency", "rate", "rules");
     private static final Set<String> DEFAULT_KEYS = ImmutableSet.of("retry", "maxAge", "delayWarning", "throttle",
@@ -162,9 +162,13 @@ final class PolicyParser {
                 try {
                     store = SuppressionSettings.Store.valueOf(s.trim().toUpperCase(Locale.ROOT));
                 } catch (IllegalArgumentException e) {
-                    error(v, "suppression.store", "unknown store '" + s + "'; known: h2");
+                    error(v, "suppression.store", "unknown store '" + s + "'; known: h2, postgresql");
                 }
             }
+        }
+        if (store == SuppressionSettings.Store.POSTGRESQL || m.containsKey("url") || m.containsKey("user")
+                || m.containsKey("password")) {
+            return sharedDatabase(node, m, store);
         }
         if (m.containsKey("path")) {
             Node v = m.get("path").getValueNode();
@@ -182,6 +186,50 @@ final class PolicyParser {
             }
         }
         return SuppressionSettings.of(store, path);
+    }
+
+    /** {@code store: postgresql} with {@code url}, {@code user} and {@code password}; no {@code path}. */
+    private SuppressionSettings sharedDatabase(Node node, Map<String, NodeTuple> m, SuppressionSettings.Store store) {
+        if (store != SuppressionSettings.Store.POSTGRESQL) {
+            for (String key : new String[] {"url", "user", "password"}) {
+                if (m.containsKey(key)) {
+                    error(m.get(key).getKeyNode(), "suppression." + key, "only with store: postgresql");
+                }
+            }
+            return SuppressionSettings.defaults();
+        }
+        if (m.containsKey("path")) {
+            error(m.get("path").getKeyNode(), "suppression.path", "not with store: postgresql (the database is at url)");
+        }
+        String url = requiredString(node, m, "url");
+        String user = requiredString(node, m, "user");
+        String password = "";
+        if (m.containsKey("password")) {
+            String p = string(m.get("password").getValueNode(), "suppression.password");
+            password = p == null ? "" : p;
+        }
+        if (url == null || user == null) {
+            return SuppressionSettings.defaults();
+        }
+        if (!url.startsWith("jdbc:postgresql:")) {
+            error(m.get("url").getValueNode(), "suppression.url", "must be a PostgreSQL JDBC URL such as "
+                    + "jdbc:postgresql://db.example.net:5432/mail");
+            return SuppressionSettings.defaults();
+        }
+        return SuppressionSettings.postgresql(org.mailpolicy.shared.SharedDatabase.of(url, user, password));
+    }
+
+    private String requiredString(Node node, Map<String, NodeTuple> m, String key) {
+        if (!m.containsKey(key)) {
+            error(node, "suppression." + key, "required with store: postgresql");
+            return null;
+        }
+        String s = string(m.get(key).getValueNode(), "suppression." + key);
+        if (s != null && s.trim().isEmpty()) {
+            error(m.get(key).getValueNode(), "suppression." + key, "must not be empty");
+            return null;
+        }
+        return s == null ? null : s.trim();
     }
 
     private List<Path> ruleFiles(Node node) {

@@ -17,6 +17,7 @@ import javax.sql.DataSource;
  * compile-time dependency on it. {@link #toString()} never shows the password.
  */
 public final class SharedDatabase {
+    static final String POSTGRESQL_DRIVER = "org.postgresql.Driver";
     private final String url;
     private final String user;
     private final String password;
@@ -76,7 +77,24 @@ public final class SharedDatabase {
 
         @Override
         public Connection getConnection() throws SQLException {
+            registerDriver();
             return DriverManager.getConnection(db.url, db.user, db.password);
+        }
+
+        /**
+         * James loads plugins from extensions-jars/ through its own class loader, which
+         * DriverManager's service lookup does not search: load the driver from ours, which registers it.
+         */
+        private void registerDriver() throws SQLException {
+            if (!db.url.startsWith("jdbc:postgresql:")) {
+                return;
+            }
+            try {
+                Class.forName(POSTGRESQL_DRIVER, true, SharedDatabase.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new SQLException("the PostgreSQL JDBC driver (" + POSTGRESQL_DRIVER + ") is not on the class path: "
+                        + "put postgresql-42.x.jar next to the plugin in James's extensions-jars/", e);
+            }
         }
 
         @Override
