@@ -3,13 +3,13 @@ package org.mailpolicy.james.dsn;
 import com.google.common.base.Preconditions;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Function;
 import javax.mail.internet.MimeUtility;
 import org.mailpolicy.report.DeliveryReport;
 import org.mailpolicy.report.DsnAction;
@@ -41,7 +41,7 @@ final class DeliveryStatusFields {
      * @param orcpt      the ORCPT of each recipient, as given by the client (e.g. {@code rfc822;bob@example.com})
      */
     static byte[] write(DeliveryReport report, Optional<String> envelopeId, List<RecipientReport> recipients,
-                        java.util.function.Function<RecipientReport, Optional<String>> orcpt) {
+                        Function<RecipientReport, Optional<String>> orcpt) {
         Preconditions.checkArgument(!recipients.isEmpty(), "a delivery-status part needs at least one recipient");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         List<String> perMessage = new ArrayList<>();
@@ -94,9 +94,5 @@ final class DeliveryStatusFields {
             out.write('\r');
             out.write('\n');
         }
-    }
-
-    static String date(Instant at) {
-        return DATE.format(at);
     }
 }
