@@ -47,6 +47,7 @@ final class ReplyParser {
     // "#5.5.0 smtp;541 ...": the reporting MTA's generic protocol status, not the receiver's.
     private static final Pattern EXCHANGE_WRAPPER = Pattern.compile("(?i)\\d\\.\\d{1,3}\\.\\d{1,3}\\s*smtp;\\s*\\z");
     private static final Pattern LINE_BREAK = Pattern.compile("\\r\\n|\\r|\\n");
+    private static final Pattern LEADING_PUNCTUATION = Pattern.compile("\\A[\\s\\-:]+");
     private static final Pattern SPACES = Pattern.compile("\\s{2,}");
 
     private ReplyParser() {
@@ -91,7 +92,7 @@ final class ReplyParser {
             }
         }
         String text = stripRepeatedPrefixes(rest, basic, enhanced);
-        text = text.replaceFirst("\\A[\\s\\-:]+", "");
+        text = LEADING_PUNCTUATION.matcher(text).replaceFirst("");
         return new SmtpReply(raw, effectiveStage, basic, enhanced, tokens, bound(squeeze(text).trim(), MAX_TEXT));
     }
 
@@ -182,6 +183,10 @@ final class ReplyParser {
      * was logged on one line, so text() reads as one sentence.
      */
     private static String stripRepeatedPrefixes(String rest, int basic, EnhancedStatus enhanced) {
+        String code = String.valueOf(basic);
+        if (!rest.contains(code)) {
+            return rest; // the common case: a single-line reply; no regex to build
+        }
         String codeRe = "(?<![\\w.:/@-])" + basic + "[\\s-]";
         String re = enhanced == null ? codeRe
                 : codeRe + "(?:\\s*" + Pattern.quote(enhanced.toString()) + "(?!\\d|\\.\\d)[\\s-]?)?";

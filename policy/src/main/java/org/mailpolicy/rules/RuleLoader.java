@@ -304,7 +304,7 @@ final class RuleLoader {
                             + " characters is expected");
                 } else {
                     try {
-                        b.text = Pattern.compile(s, Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
+                        b.text = Pattern.compile(s, Pattern.CASE_INSENSITIVE);
                     } catch (PatternSyntaxException e) {
                         error(m.get("text").getValueNode(), field + ".text", "bad regular expression: "
                                 + firstLine(e.getDescription()) + " near index " + e.getIndex() + " of '" + s + "'");

@@ -1,0 +1,138 @@
+package org.mailpolicy.bench;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.mailpolicy.reply.SmtpReply;
+import org.mailpolicy.reply.Stage;
+import org.mailpolicy.rules.Classification;
+import org.mailpolicy.rules.ReplyClassifier;
+
+/**
+ * Classifications per second for a realistic mix of failure replies (parse + classify, the work
+ * the mailet does per failed recipient). A plain harness in the JMH style: warm-up, then timed
+ * iterations, a sink against dead-code elimination, figures printed. Not a test: run it with
+ * {@code bin/benchmark}; {@code mvn test} never runs it.
+ *
+ * <p>Arguments: {@code [seconds per iteration] [iterations] [threads]}, default 2 5 1.
+ */
+public final class ClassifierBenchmark {
+    /**
+     * The mix: AOL policy codes, AOL mailer-daemon replies, field reports, large receivers, common
+     * servers, multi-line replies, wrapped replies and replies without a code, roughly in the
+     * proportions a bulk sender meets them (throttles and unknown users dominate).
+     */
+    static final List<String> MIX = Arrays.asList(
+            "421 4.7.1 : (DYN:T1)",
+            "421 4.7.1 : (DYN:T1)",
+            "421 4.7.1 : (DYN:T1)",
+            "421 RLY:NW",
+            "554 RLY:B1 http://postmaster.info.aol.com/errors/554rlyb1.html",
+            "554 RTR:GE",
+            "521 5.2.1 : (CON:B1) http://postmaster.info.aol.com/errors/554conb1.html",
+            "550 MAILBOX NOT FOUND",
+            "550 MAILBOX NOT FOUND",
+            "500 5.1.1 : Recipient address rejected: aol.com",
+            "5.1.0 - Unknown address error 550-'MAILBOX NOT FOUND'",
+            "552 Mailbox full",
+            "SMTP error from remote mail server after RCPT TO:<someone@aol.com>: 550 MAILBOX NOT FOUND",
+            "delivery temporarily suspended: host mx.aol.com[64.12.88.1] refused to talk to me: 421 Service unavailable - try again later",
+            "failed after I sent the message. Remote host said: 521 5.2.1 \"TempFail\"",
+            "554 ESMTP not accepting connections",
+            "421 4.7.0 Error: too many errors",
+            "421-4.7.28 [203.0.113.9] Our system has detected an unusual rate of\r\n421-4.7.28 unsolicited mail originating from your IP address. To protect our\r\n421 4.7.28 users from spam, mail sent from your IP address has been temporarily rate limited.",
+            "550-5.1.1 The email account that you tried to reach does not exist. Please try\r\n550-5.1.1 double-checking the recipient's email address for typos or\r\n550 5.1.1 unnecessary spaces. https://support.google.com/mail/?p=NoSuchUser",
+            "450-4.2.1 The user you are trying to contact is receiving mail at a rate that\r\n450 4.2.1 prevents additional messages from being delivered.",
+            "421 4.7.0 [TSS04] Messages from 203.0.113.9 temporarily deferred due to unexpected volume or user complaints",
+            "554 delivery error: dd This user doesn't have a yahoo.com account (someone@yahoo.com) [0] - mta1.mail.ne1.yahoo.com",
+            "550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302)",
+            "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+            "451 4.7.500 Server busy. Please try again later from [203.0.113.9]. (S77714)",
+            "550 5.1.1 <someone@example.com>: Recipient address rejected: User unknown in local recipient table",
+            "554 5.7.1 <someone@example.com>: Relay access denied",
+            "421 4.7.0 mx.example.com Error: too many connections from 203.0.113.9",
+            "550 Sorry, no mailbox here by that name. (#5.1.1)",
+            "554 5.7.1 Service unavailable; Client host [203.0.113.9] blocked using zen.spamhaus.org",
+            "com.sun.mail.smtp.SMTPAddressFailedException: 452 4.2.2 The email account that you tried to reach is over quota.",
+            "Could not connect to SMTP host: mx.aol.com, port: 25, response: 421",
+            "javax.mail.MessagingException: Could not connect to SMTP host: mx.example.com, port: 25; nested exception is: java.net.ConnectException: Connection refused",
+            "Read timed out",
+            "java.net.UnknownHostException: mx.example.invalid",
+            "Connection reset");
+
+    private ClassifierBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 2;
+        int iterations = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        int threads = args.length > 2 ? Integer.parseInt(args[2]) : 1;
+        ReplyClassifier classifier = ReplyClassifier.builtIn();
+        System.out.printf(Locale.ROOT, "classifier: %d rules; mix: %d replies; %d thread(s); %d x %.1f s after %.1f s warm-up%n",
+                classifier.rules().size(), MIX.size(), threads, iterations, seconds, seconds * 2);
+        System.out.printf(Locale.ROOT, "java %s on %s, %d cores%n", System.getProperty("java.version"),
+                System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors());
+
+        run("warm-up", classifier, seconds * 2, threads);
+        double[] results = new double[iterations];
+        for (int i = 0; i < iterations; i++) {
+            results[i] = run("iteration " + (i + 1), classifier, seconds, threads);
+        }
+        double sum = 0;
+        double min = Double.MAX_VALUE;
+        double max = 0;
+        for (double r : results) {
+            sum += r;
+            min = Math.min(min, r);
+            max = Math.max(max, r);
+        }
+        System.out.printf(Locale.ROOT, "RESULT: %.0f classifications/s (min %.0f, max %.0f), %.2f us each, parse + classify%n",
+                sum / iterations, min, max, 1e6 * threads / (sum / iterations));
+    }
+
+    private static double run(String label, ReplyClassifier classifier, double seconds, int threads) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            long deadline = System.nanoTime() + (long) (seconds * 1e9);
+            List<Future<long[]>> futures = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                final int offset = t * 7;
+                Callable<long[]> work = () -> {
+                    long count = 0;
+                    long sink = 0;
+                    int i = offset;
+                    long start = System.nanoTime();
+                    long now = start;
+                    while (now < deadline) {
+                        // check the clock every 256 classifications so timing stays out of the figure
+                        for (int k = 0; k < 256; k++) {
+                            String reply = MIX.get(i++ % MIX.size());
+                            Classification c = classifier.classify(SmtpReply.parse(reply, Stage.RCPT));
+                            sink += c.action().ordinal() + c.ruleId().length();
+                        }
+                        count += 256;
+                        now = System.nanoTime();
+                    }
+                    return new long[] {count, now - start, sink};
+                };
+                futures.add(pool.submit(work));
+            }
+            double total = 0;
+            long sink = 0;
+            for (Future<long[]> f : futures) {
+                long[] r = f.get();
+                total += r[0] / (r[1] / 1e9);
+                sink += r[2];
+            }
+            System.out.printf(Locale.ROOT, "%-12s %,12.0f classifications/s   (sink %d)%n", label, total, sink % 1000);
+            return total;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
