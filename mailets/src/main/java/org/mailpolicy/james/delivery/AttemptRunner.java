@@ -127,12 +127,9 @@ public final class AttemptRunner implements DeliveryAttempt {
         props.putAll(smtps ? smtpsProperties : smtpProperties);
         props.put("mail." + protocol + ".from", mail.getMaybeSender().asString(""));
         Session session = Session.getInstance(props);
-        SMTPTransport transport;
-        try {
-            transport = (SMTPTransport) session.getTransport(host);
-        } catch (MessagingException | ClassCastException e) {
-            return new HostOutcome(AttemptResult.failed(recipients, SmtpReply.parse(describe(e), Stage.CONNECT), hostName), true);
-        }
+        // Built directly, not through Session.getTransport: another "smtp" provider on the class path
+        // cannot take its place, and the subclass keeps the replies JavaMail would drop.
+        ReplyRecordingTransport transport = new ReplyRecordingTransport(session, host, smtps);
         try {
             try {
                 connect(transport, host);
@@ -145,11 +142,9 @@ public final class AttemptRunner implements DeliveryAttempt {
                 return new HostOutcome(AttemptResult.of(recipients, recipients, ImmutableMap.<MailAddress, SmtpReply>of(), Optional.empty(),
                         hostName), false);
             } catch (SendFailedException e) {
-                return new HostOutcome(fromSendFailure(recipients, e, hostName), false);
+                return new HostOutcome(fromSendFailure(recipients, e, lastRefusal(transport), hostName), false);
             } catch (MessagingException | RuntimeException e) {
-                // A dropped connection or timeout after the server answered: no code; the text is classified.
-                return new HostOutcome(AttemptResult.failed(recipients, SmtpReply.parse(describe(e), Stage.UNKNOWN),
-                        hostName), false);
+                return new HostOutcome(AttemptResult.failed(recipients, afterConnectFailure(transport, e), hostName), false);
             }
         } finally {
             closeQuietly(transport, mail, host);
@@ -164,14 +159,24 @@ public final class AttemptRunner implements DeliveryAttempt {
         }
     }
 
-    private static HostOutcome connectFailure(List<MailAddress> recipients, SMTPTransport transport, MessagingException e,
-                                              Optional<String> hostName) {
-        String serverSaid = transport.getLastServerResponse();
+    /**
+     * A failure after the server greeted us that JavaMail did not turn into a send failure: a
+     * connection dropped after a refusal (a 421 to RCPT, then the server hangs up) keeps the refusal
+     * as the last server response; otherwise (timeout, reset) the exception's text is all there is.
+     */
+    private static SmtpReply afterConnectFailure(ReplyRecordingTransport transport, Exception e) {
+        return orLastRefusal(SmtpReply.parse(describe(e), Stage.UNKNOWN), lastRefusal(transport));
+    }
+
+    private static HostOutcome connectFailure(List<MailAddress> recipients, ReplyRecordingTransport transport,
+                                              MessagingException e, Optional<String> hostName) {
+        String serverSaid = transport.lastReply().orElse(transport.getLastServerResponse());
         if (serverSaid != null && !serverSaid.trim().isEmpty()) {
             // JavaMail says only "Could not connect to SMTP host: h, port: p, response: 421"; the text is here.
             boolean greeting = e.getMessage() != null && e.getMessage().contains("response:");
             SmtpReply reply = SmtpReply.parse(serverSaid, greeting ? Stage.CONNECT : Stage.HELO);
-            if (reply.code().isPresent()) {
+            // A positive last reply (220 before a failed STARTTLS) is not what failed.
+            if (reply.code().isPresent() && !reply.isPositive()) {
                 return new HostOutcome(AttemptResult.failed(recipients, reply, hostName), false);
             }
         }
@@ -243,7 +248,8 @@ public final class AttemptRunner implements DeliveryAttempt {
      * positive), each chained SMTPAddressFailedException is one recipient's own refusal, and an
      * SMTPSendFailedException with a non-positive code is the reply that ended the transaction.
      */
-    static AttemptResult fromSendFailure(List<MailAddress> recipients, SendFailedException e, Optional<String> hostName) {
+    static AttemptResult fromSendFailure(List<MailAddress> recipients, SendFailedException e,
+                                         Optional<SmtpReply> lastRefusal, Optional<String> hostName) {
         Map<String, MailAddress> byAddress = new HashMap<>();
         for (MailAddress r : recipients) {
             byAddress.put(r.asString().toLowerCase(Locale.ROOT), r);
@@ -264,7 +270,7 @@ public final class AttemptRunner implements DeliveryAttempt {
                 SMTPAddressFailedException f = (SMTPAddressFailedException) next;
                 MailAddress r = byAddress.get(addressKey(f.getAddress()));
                 if (r != null && !delivered.contains(r)) {
-                    refused.putIfAbsent(r, SmtpReply.parse(f.getMessage(), Stage.RCPT));
+                    refused.putIfAbsent(r, orLastRefusal(SmtpReply.parse(f.getMessage(), Stage.RCPT), lastRefusal));
                 }
             }
         }
@@ -277,9 +283,18 @@ public final class AttemptRunner implements DeliveryAttempt {
         }
         if (!ended.isPresent() && delivered.size() + refused.size() < recipients.size()) {
             // Recipients JavaMail neither sent nor refused on their own: its message is all there is.
-            ended = Optional.of(SmtpReply.parse(describe(e), Stage.UNKNOWN));
+            ended = Optional.of(orLastRefusal(SmtpReply.parse(describe(e), Stage.UNKNOWN), lastRefusal));
         }
         return AttemptResult.of(recipients, delivered, refused, ended, hostName);
+    }
+
+    /** A reply without a code ({@code [EOF]}: the server hung up) stands for the refusal the server sent before. */
+    private static SmtpReply orLastRefusal(SmtpReply reply, Optional<SmtpReply> lastRefusal) {
+        return reply.code().isPresent() || !lastRefusal.isPresent() ? reply : lastRefusal.get().atStage(reply.stage());
+    }
+
+    private static Optional<SmtpReply> lastRefusal(ReplyRecordingTransport transport) {
+        return transport.lastReply().map(r -> SmtpReply.parse(r, Stage.UNKNOWN)).filter(r -> r.code().isPresent() && !r.isPositive());
     }
 
     private static String addressKey(Address a) {

@@ -218,6 +218,41 @@ class AttemptRunnerTest {
     }
 
     @Test
+    void refusalFollowedByHangUpKeepsTheRefusalText() throws Exception {
+        try (ServerSocket scripted = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread t = new Thread(() -> {
+                try (Socket s = scripted.accept()) {
+                    java.io.BufferedReader in = new java.io.BufferedReader(
+                            new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+                    OutputStream out = s.getOutputStream();
+                    out.write("220 mx.test ESMTP\r\n".getBytes(StandardCharsets.US_ASCII));
+                    in.readLine();
+                    out.write("250 mx.test\r\n".getBytes(StandardCharsets.US_ASCII));
+                    in.readLine();
+                    out.write("250 2.1.0 ok\r\n".getBytes(StandardCharsets.US_ASCII));
+                    in.readLine();
+                    out.write("421 4.7.0 DYN:T1 too many connections, closing\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                } catch (IOException e) {
+                    // the client hung up: expected
+                }
+            });
+            t.start();
+            Mail mail = mail("a@aol.com", "b@aol.com");
+
+            AttemptResult result = runner().attempt(mail, addresses(mail), ImmutableList.of(host(scripted.getLocalPort())).iterator());
+            t.join(5000);
+
+            assertThat(result.delivered()).as(result.toString()).isEmpty();
+            for (MailAddress r : addresses(mail)) {
+                SmtpReply reply = result.replyFor(r).get();
+                assertThat(reply.code()).hasValue(421);
+                assertThat(reply.tokens()).contains("DYN:T1");
+            }
+        }
+    }
+
+    @Test
     void refusedConnectionMovesToTheNextHostAndIsDescribedWhenAllFail() throws Exception {
         int closedPort;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
