@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.james.webadmin.Routes;
@@ -199,9 +198,10 @@ public final class DeliveryPolicyRoutes implements Routes {
         for (DestinationState s : destinations.all()) {
             byName.put(s.destination(), s);
         }
+        Optional<QueuedMailCounter.Counts> counts = queued.count();
         ArrayNode body = json.createArrayNode();
         for (DestinationState s : byName.values()) {
-            body.add(destinationJson(s, now));
+            body.add(destinationJson(s, now, counts));
         }
         return json.writeValueAsString(body);
     }
@@ -271,7 +271,7 @@ public final class DeliveryPolicyRoutes implements Routes {
         return node;
     }
 
-    private ObjectNode destinationJson(DestinationState s, Instant now) {
+    private ObjectNode destinationJson(DestinationState s, Instant now, Optional<QueuedMailCounter.Counts> counts) {
         ObjectNode node = json.createObjectNode();
         node.put("name", s.destination());
         node.put("configured", policy.destination(s.destination()).isPresent());
@@ -285,11 +285,12 @@ public final class DeliveryPolicyRoutes implements Routes {
         node.put("probing", s.probing());
         node.put("lastReply", s.lastReply().orElse(null));
         node.put("lastAttemptAt", s.lastAttemptAt().map(Instant::toString).orElse(null));
-        OptionalLong count = queued.queued(s.destination());
-        if (count.isPresent()) {
-            node.put("queued", count.getAsLong());
+        if (counts.isPresent()) {
+            node.put("queued", counts.get().of(s.destination()));
+            node.put("queuedComplete", counts.get().complete());
         } else {
             node.putNull("queued");
+            node.putNull("queuedComplete");
         }
         return node;
     }

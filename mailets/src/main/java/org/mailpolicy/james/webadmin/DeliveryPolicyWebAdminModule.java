@@ -9,6 +9,7 @@ import java.io.FileNotFoundException;
 import java.util.Optional;
 import javax.mail.MessagingException;
 import org.apache.james.filesystem.api.FileSystem;
+import org.apache.james.queue.api.MailQueueFactory;
 import org.apache.james.webadmin.Routes;
 import org.mailpolicy.james.PolicyRuntime;
 
@@ -17,7 +18,7 @@ import org.mailpolicy.james.PolicyRuntime;
  * {@code conf/extensions.properties}:
  * <pre>guice.extension.module=org.mailpolicy.james.webadmin.DeliveryPolicyWebAdminModule</pre>
  * James's WebAdmin authentication applies to these routes like to its own. The policy file is found
- * by {@link PolicyLocation}; James does not start if it cannot be loaded, as with the mailets.
+ * by {@link WebAdminSettings}; James does not start if it cannot be loaded, as with the mailets.
  */
 public final class DeliveryPolicyWebAdminModule extends AbstractModule {
 
@@ -28,17 +29,18 @@ public final class DeliveryPolicyWebAdminModule extends AbstractModule {
 
     @Provides
     @Singleton
-    DeliveryPolicyRoutes routes(FileSystem fileSystem) throws MessagingException {
-        String location = PolicyLocation.find(System.getProperties(), propertiesFile(fileSystem));
-        PolicyRuntime runtime = PolicyRuntime.forPolicyFile(location);
+    DeliveryPolicyRoutes routes(FileSystem fileSystem, MailQueueFactory<?> queues) throws MessagingException {
+        WebAdminSettings settings = WebAdminSettings.load(System.getProperties(), propertiesFile(fileSystem));
+        PolicyRuntime runtime = PolicyRuntime.forPolicyFile(settings.policyLocation());
         return DeliveryPolicyRoutes.of(runtime.suppressions(), runtime.destinations(), runtime.policy(),
                 (destination, reply) -> destination.map(runtime::classifierFor).orElse(runtime.classifier()).classify(reply),
-                runtime.clock(), QueuedMailCounter.UNKNOWN);
+                runtime.clock(), MailQueueCounter.of(queues, settings.outgoingQueue(), runtime.policy(),
+                        MailQueueCounter.DEFAULT_MAX_BROWSED));
     }
 
     private static Optional<java.nio.file.Path> propertiesFile(FileSystem fileSystem) {
         try {
-            File f = fileSystem.getFile(FileSystem.FILE_PROTOCOL_AND_CONF + PolicyLocation.PROPERTIES_FILE);
+            File f = fileSystem.getFile(FileSystem.FILE_PROTOCOL_AND_CONF + WebAdminSettings.PROPERTIES_FILE);
             return Optional.of(f.toPath());
         } catch (FileNotFoundException e) {
             return Optional.empty();

@@ -16,7 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Optional;
-import java.util.OptionalLong;
+import java.util.Map;
 import org.apache.james.webadmin.WebAdminServer;
 import org.apache.james.webadmin.WebAdminUtils;
 import org.junit.jupiter.api.AfterEach;
@@ -58,7 +58,7 @@ class DeliveryPolicyRoutesTest {
         policy = DeliveryPolicy.parse(POLICY, "test-policy.yaml");
         DeliveryPolicyRoutes routes = DeliveryPolicyRoutes.of(suppressions, states, policy,
                 (destination, reply) -> classify(destination, reply), Clock.fixed(NOW, ZoneOffset.UTC),
-                name -> name.equals("aol") ? OptionalLong.of(7) : OptionalLong.empty());
+                () -> Optional.of(QueuedMailCounter.Counts.of(Map.of("aol", 7L), true)));
         server = WebAdminUtils.createWebAdminServer(routes).start();
     }
 
@@ -204,7 +204,8 @@ class DeliveryPolicyRoutesTest {
         JsonNode dflt = list.get(1);
         assertThat(dflt.get("held").asBoolean()).isFalse();
         assertThat(dflt.get("heldUntil").isNull()).isTrue();
-        assertThat(dflt.get("queued").isNull()).isTrue();
+        assertThat(dflt.get("queued").asLong()).isZero();
+        assertThat(dflt.get("queuedComplete").asBoolean()).isTrue();
     }
 
     @Test

@@ -18,6 +18,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Set;
 import org.apache.james.filesystem.api.FileSystem;
+import org.apache.james.queue.api.MailQueueFactory;
+import org.apache.james.queue.api.RawMailQueueItemDecoratorFactory;
+import org.apache.james.queue.memory.MemoryMailQueueFactory;
 import org.apache.james.webadmin.Routes;
 import org.apache.james.webadmin.WebAdminServer;
 import org.apache.james.webadmin.WebAdminUtils;
@@ -82,8 +85,11 @@ class DeliveryPolicyWebAdminModuleTest {
     void bindsRoutesOverThePolicyNamedInConf() throws Exception {
         Files.createDirectories(dir.resolve("conf"));
         Files.writeString(dir.resolve("conf/delivery-policy.properties"), "policy.file=" + location + "\n");
-        Injector injector = Guice.createInjector(new DeliveryPolicyWebAdminModule(),
-                binder -> binder.bind(FileSystem.class).toInstance(fileSystem()));
+        MemoryMailQueueFactory queues = new MemoryMailQueueFactory(new RawMailQueueItemDecoratorFactory());
+        Injector injector = Guice.createInjector(new DeliveryPolicyWebAdminModule(), binder -> {
+            binder.bind(FileSystem.class).toInstance(fileSystem());
+            binder.bind(new TypeLiteral<MailQueueFactory<?>>() { }).toInstance(queues);
+        });
 
         Set<Routes> routes = injector.getInstance(Key.get(new TypeLiteral<Set<Routes>>() { }));
 
@@ -96,6 +102,10 @@ class DeliveryPolicyWebAdminModuleTest {
             assertThat(put.statusCode()).isEqualTo(201);
             // The same list the delivery mailets of this policy file consult.
             assertThat(runtime.suppressions().find("bob@aol.com")).isPresent();
+            HttpResponse<String> destinations = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + server.getPort().getValue() + "/delivery-policy/destinations"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(destinations.body()).contains("\"name\":\"default\"").contains("\"queued\":0");
         } finally {
             server.destroy();
         }
