@@ -1,0 +1,140 @@
+package org.mailpolicy.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.mailpolicy.fakeaol.Mode;
+import org.mailpolicy.fakeaol.ModeSetting;
+import org.mailpolicy.fakeaol.Transaction;
+
+/**
+ * Destination holds on a real James 3.8.1 with the plugin: while the fake AOL throttles (DYN:T1, RLY:NW, the rate
+ * limit, "not accepting connections"), mail for aol.com waits without hammering, then all of it is delivered once.
+ * The test policy holds aol.com 4 s on the first throttle, growing by 1.5 up to 8 s.
+ */
+class ThrottleTest {
+    private static final Duration INITIAL_HOLD = Duration.ofSeconds(4);
+    /** Scheduling slack: a hold of 4 s must never let two connections through less than this apart. */
+    private static final Duration HOLD_FLOOR = INITIAL_HOLD.minusMillis(800);
+    private static final Duration DELIVERY_WAIT = Duration.ofSeconds(45);
+    private static PluginEnvironment env;
+
+    @BeforeAll
+    static void boot() throws Exception {
+        env = PluginEnvironment.start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (env != null) {
+            env.close();
+        }
+    }
+
+    @BeforeEach
+    void freshFake() {
+        env.reset();
+    }
+
+    @Test
+    void dynT1HoldsTheWholeDestinationThenDelivers() throws Exception {
+        env.aol.setMode(Mode.DYN_T1, Duration.ofSeconds(7));
+        List<String> recipients = List.of("ok-d1@aol.com", "ok-d2@aol.com", "ok-d3@aol.com");
+        env.send("dyn-1", recipients.get(0));
+        Poll.until(Duration.ofSeconds(10), "the first DYN:T1 rejection", env.aol::transactions, t -> !t.isEmpty());
+        // Mail queued during the hold must wait for it, not open connections of its own.
+        env.send("dyn-2", recipients.get(1));
+        env.send("dyn-3", recipients.get(2));
+
+        awaitDelivered(recipients);
+        List<Transaction> throttled = env.aol.transactions().stream()
+                .filter(t -> t.connectReply().contains("DYN:T1")).toList();
+        // 7 s of DYN:T1 against a 4 s hold growing by 1.5: the first refusal, at most two probes. Without a hold, three
+        // messages retried every 1-2 s would have connected about a dozen times.
+        assertThat(throttled).hasSizeBetween(1, 3);
+        assertGapsAtLeast(throttled, HOLD_FLOOR);
+        assertDeliveredOnce(recipients);
+    }
+
+    @Test
+    void rlyNwNewIpLimitHoldsThenDelivers() throws Exception {
+        env.aol.setMode(ModeSetting.of(Mode.RLY_NW).perMinute(2).lasting(Duration.ofSeconds(8)));
+        List<String> recipients = List.of("ok-n1@aol.com", "ok-n2@aol.com", "ok-n3@aol.com", "ok-n4@aol.com");
+        for (String recipient : recipients) {
+            env.send("rly-nw-" + recipient, recipient);
+        }
+
+        awaitDelivered(recipients);
+        List<Transaction> refused = env.aol.transactions().stream().filter(ThrottleTest::mentionsRlyNw).toList();
+        assertThat(refused).isNotEmpty().hasSizeLessThanOrEqualTo(3);
+        assertGapsAtLeast(refused, HOLD_FLOOR);
+        assertDeliveredOnce(recipients);
+    }
+
+    @Test
+    void rateLimitIsRespectedWithoutEarningTheDynamicBlock() throws Exception {
+        env.aol.setMode(ModeSetting.of(Mode.RATE_LIMIT).perMinute(3).lasting(Duration.ofSeconds(10)));
+        List<String> recipients = new ArrayList<>();
+        for (int i = 1; i <= 5; i++) {
+            recipients.add("ok-rl" + i + "@aol.com");
+        }
+        for (String recipient : recipients) {
+            env.send("rate-" + recipient, recipient);
+        }
+
+        awaitDelivered(recipients);
+        // AOL turns repeated connections during a throttle into 554 RLY:B1; a held destination never earns it.
+        assertThat(env.aol.transactions()).noneSatisfy(t -> assertThat(t.connectReply()).contains("RLY:B1"));
+        assertDeliveredOnce(recipients);
+    }
+
+    @Test
+    void notAcceptingConnectionsIsWaitedOut() throws Exception {
+        env.aol.setMode(Mode.DOWN, Duration.ofSeconds(5));
+        env.send("down-1", "ok-down1@aol.com");
+
+        awaitDelivered(List.of("ok-down1@aol.com"));
+        List<Transaction> refused = env.aol.transactions().stream()
+                .filter(t -> t.connectReply().startsWith("554")).toList();
+        assertThat(refused).isNotEmpty().hasSizeLessThanOrEqualTo(3);
+        assertGapsAtLeast(refused, HOLD_FLOOR);
+        assertThat(env.dsnsAbout("down-1")).as("a passing outage is not a bounce").isEmpty();
+    }
+
+    private static boolean mentionsRlyNw(Transaction t) {
+        return t.connectReply().contains("RLY:NW") || t.mailFromReply().map(r -> r.contains("RLY:NW")).orElse(false)
+                || t.recipients().stream().anyMatch(r -> r.reply().contains("RLY:NW"))
+                || t.dataReply().map(r -> r.contains("RLY:NW")).orElse(false);
+    }
+
+    private static void awaitDelivered(List<String> recipients) {
+        Poll.until(DELIVERY_WAIT, "delivery to " + recipients, () -> delivered(recipients), count -> count == recipients.size());
+    }
+
+    private static long delivered(List<String> recipients) {
+        return recipients.stream()
+                .filter(r -> env.aol.messages().stream().anyMatch(m -> m.recipients().contains(r)))
+                .count();
+    }
+
+    private static void assertDeliveredOnce(List<String> recipients) {
+        for (String recipient : recipients) {
+            assertThat(env.aol.messages().stream().filter(m -> m.recipients().contains(recipient)).count())
+                    .as("deliveries to %s", recipient).isEqualTo(1);
+        }
+    }
+
+    private static void assertGapsAtLeast(List<Transaction> refusals, Duration floor) {
+        for (int i = 1; i < refusals.size(); i++) {
+            Duration gap = Duration.between(refusals.get(i - 1).time(), refusals.get(i).time());
+            assertThat(gap).as("time between refused connections %d and %d: %s", i, i + 1, refusals).isGreaterThanOrEqualTo(floor);
+        }
+    }
+}
