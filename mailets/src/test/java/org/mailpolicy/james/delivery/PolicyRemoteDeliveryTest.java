@@ -478,6 +478,41 @@ class PolicyRemoteDeliveryTest {
     }
 
     @Test
+    void deliveryThreadsTakeMailFromTheQueueAndStopOnDestroy() throws Exception {
+        RecordingMailQueue threaded = new RecordingMailQueue();
+        PolicyRemoteDelivery running = new PolicyRemoteDelivery(
+                new LoopbackDns(ImmutableMap.of("aol.com", ImmutableList.of("mx1.mx.aol.test."))), null, threaded, null);
+        running.useAttemptForTesting((mail, recipients, hosts) ->
+                AttemptResult.of(recipients, recipients, ImmutableMap.of(), Optional.empty(), Optional.empty()));
+        running.init(FakeMailetConfig.builder().mailetName("threaded").mailetContext(context)
+                .setProperty("policy", POLICY_LOCATION).setProperty("heloName", "james.test")
+                .setProperty("deliveryThreads", "2").build());
+        try {
+            RecordingMailQueue.Item item = new RecordingMailQueue.Item(mail("sender@example.com", "a@aol.com"));
+            threaded.dequeued.tryEmitNext(item);
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (item.status == null && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(item.status).isEqualTo(CompletionStatus.SUCCESS);
+            assertThat(ledger.find("<m1@example.com>")).isPresent();
+            assertThat(threaded.entries).isEmpty();
+        } finally {
+            running.destroy();
+        }
+    }
+
+    @Test
+    void badDeliveryThreadsIsRefused() {
+        PolicyRemoteDelivery bad = new PolicyRemoteDelivery(new LoopbackDns(ImmutableMap.of()), null, queue, null,
+                PolicyRemoteDelivery.ThreadState.DO_NOT_START_THREADS);
+        assertThatThrownBy(() -> bad.init(FakeMailetConfig.builder().mailetName("x").mailetContext(context)
+                .setProperty("policy", POLICY_LOCATION).setProperty("heloName", "james.test")
+                .setProperty("deliveryThreads", "many").build()))
+                .isInstanceOf(MessagingException.class).hasMessageContaining("deliveryThreads").hasMessageContaining("many");
+    }
+
+    @Test
     void missingPolicyParameterFailsInitWithAClearMessage() {
         PolicyRemoteDelivery bare = new PolicyRemoteDelivery(new LoopbackDns(ImmutableMap.of()), null, queue, null,
                 PolicyRemoteDelivery.ThreadState.DO_NOT_START_THREADS);

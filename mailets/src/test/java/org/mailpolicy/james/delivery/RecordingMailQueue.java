@@ -11,8 +11,8 @@ import org.apache.james.queue.api.MailQueueFactory;
 import org.apache.james.queue.api.MailQueueName;
 import org.apache.mailet.Mail;
 import org.reactivestreams.Publisher;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /** An outgoing queue that keeps a copy of what was enqueued, with its delay; nothing is dequeued on its own. */
 final class RecordingMailQueue implements MailQueue, MailQueueFactory<RecordingMailQueue> {
@@ -48,6 +48,8 @@ final class RecordingMailQueue implements MailQueue, MailQueueFactory<RecordingM
     }
 
     final List<Entry> entries = new CopyOnWriteArrayList<>();
+    /** What deQueue() hands out: tests push items here for the delivery threads. */
+    final Sinks.Many<MailQueueItem> dequeued = Sinks.many().unicast().onBackpressureBuffer();
     volatile boolean failEnqueue;
 
     @Override
@@ -85,7 +87,7 @@ final class RecordingMailQueue implements MailQueue, MailQueueFactory<RecordingM
 
     @Override
     public Publisher<MailQueueItem> deQueue() {
-        return Flux.never();
+        return dequeued.asFlux();
     }
 
     @Override
