@@ -50,7 +50,8 @@ public final class IngestBounces extends GenericMailet {
     private PolicyRuntime runtime;
     private BounceIngestion ingestion;
     private Duration retention;
-    private Instant lastPrune = Instant.MIN;
+    // Mailets run on several threads; a race costs one extra prune, nothing more.
+    private volatile Instant lastPrune = Instant.MIN;
 
     @Inject
     public IngestBounces(MetricFactory metricFactory) {
