@@ -4,10 +4,12 @@ import com.google.common.base.Preconditions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import javax.mail.MessagingException;
+import org.apache.james.core.Domain;
 import org.apache.james.core.MailAddress;
 import org.apache.mailet.Mail;
 import org.mailpolicy.decision.AttemptDecision;
@@ -56,6 +58,15 @@ final class DeliveryProcessor {
         }
         Instant now = runtime.clock().instant();
         AttemptHistory history = HistoryAttribute.read(mail, now);
+        Map<Domain, List<MailAddress>> byDomain = byDomain(recipients);
+        if (byDomain.size() > 1) {
+            // Queued by something else (stock RemoteDelivery with a gateway, an upgrade): one domain per attempt.
+            for (List<MailAddress> part : byDomain.values()) {
+                dispatcher.requeue(mail, part, history, now, now);
+            }
+            LOGGER.info("delivery mail={} split into {} mails, one per recipient domain", mail.getName(), byDomain.size());
+            return;
+        }
         TargetResolver.Target target = targets.resolve(recipients.get(0).getDomain());
         DestinationPolicy destination = target.destination();
         DestinationStateStore states = runtime.destinations();
@@ -82,6 +93,14 @@ final class DeliveryProcessor {
         } finally {
             states.finished(destination.name(), runtime.clock().instant());
         }
+    }
+
+    private static Map<Domain, List<MailAddress>> byDomain(List<MailAddress> recipients) {
+        Map<Domain, List<MailAddress>> out = new LinkedHashMap<>();
+        for (MailAddress r : recipients) {
+            out.computeIfAbsent(r.getDomain(), d -> new ArrayList<>()).add(r);
+        }
+        return out;
     }
 
     /** Classifies each distinct reply once: a greeting refusal shared by 50 recipients is one classification. */

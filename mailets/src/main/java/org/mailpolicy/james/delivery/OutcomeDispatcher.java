@@ -153,7 +153,8 @@ final class OutcomeDispatcher {
         }
     }
 
-    private void requeue(Mail mail, java.util.Collection<MailAddress> recipients, AttemptHistory history, Instant at,
+    /** Puts a copy of the mail with only {@code recipients} back on the queue, due at {@code at}. */
+    void requeue(Mail mail, java.util.Collection<MailAddress> recipients, AttemptHistory history, Instant at,
                          Instant now) throws MessagingException {
         Mail copy = mail.duplicate();
         try {

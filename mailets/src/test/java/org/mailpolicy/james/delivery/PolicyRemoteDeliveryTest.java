@@ -454,6 +454,22 @@ class PolicyRemoteDeliveryTest {
     }
 
     @Test
+    void aQueuedMailForSeveralDomainsIsSplitBeforeAnyAttempt() throws Exception {
+        Mail mixed = mail("sender@example.com", "a@aol.com", "b@gmail.test", "c@aol.com");
+        queue.enQueue(mixed);
+
+        RecordingMailQueue.Item item = deliverNext();
+
+        assertThat(item.status).isEqualTo(CompletionStatus.SUCCESS);
+        assertThat(attempts.get()).isZero();
+        assertThat(queue.entries).hasSize(2);
+        assertThat(queue.entries.get(0).mail.getRecipients()).containsExactly(address("a@aol.com"), address("c@aol.com"));
+        assertThat(queue.entries.get(1).mail.getRecipients()).containsExactly(address("b@gmail.test"));
+        assertThat(queue.entries.get(1).delay).isEqualTo(Duration.ZERO);
+        assertAccountedFor(List.of("a@aol.com", "b@gmail.test", "c@aol.com"), List.of());
+    }
+
+    @Test
     void anUnexpectedFailureLeavesTheMailToTheQueue() throws Exception {
         script.add(recipients -> {
             throw new IllegalStateException("boom");
