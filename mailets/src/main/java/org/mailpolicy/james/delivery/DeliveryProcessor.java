@@ -18,6 +18,7 @@ import org.mailpolicy.decision.DeliveryDecider;
 import org.mailpolicy.decision.RecipientDecision;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.james.PolicyRuntime;
+import org.mailpolicy.james.metrics.DeliveryMetrics;
 import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.rules.Action;
 import org.mailpolicy.rules.Classification;
@@ -41,13 +42,15 @@ final class DeliveryProcessor {
     private final TargetResolver targets;
     private final DeliveryAttempt attempts;
     private final OutcomeDispatcher dispatcher;
+    private final DeliveryMetrics metrics;
 
     DeliveryProcessor(PolicyRuntime runtime, TargetResolver targets, DeliveryAttempt attempts,
-                      OutcomeDispatcher dispatcher) {
+                      OutcomeDispatcher dispatcher, DeliveryMetrics metrics) {
         this.runtime = Preconditions.checkNotNull(runtime, "runtime");
         this.targets = Preconditions.checkNotNull(targets, "targets");
         this.attempts = Preconditions.checkNotNull(attempts, "attempts");
         this.dispatcher = Preconditions.checkNotNull(dispatcher, "dispatcher");
+        this.metrics = Preconditions.checkNotNull(metrics, "metrics");
     }
 
     void process(Mail mail) throws MessagingException {
@@ -79,18 +82,25 @@ final class DeliveryProcessor {
             dispatcher.postpone(mail, history, until, now);
             return;
         }
+        DeliveryMetrics.Attempt timing = metrics.attemptStarted(destination.name());
         try {
             AttemptResult result = target.failure().isPresent()
                     ? AttemptResult.failed(recipients, target.failure().get(), Optional.empty())
                     : attempts.attempt(mail, recipients, target.hosts());
+            timing.stop();
             Instant after = runtime.clock().instant();
             AttemptOutcome outcome = classify(result, runtime.classifierFor(destination));
+            boolean heldBefore = states.get(destination.name()).map(st -> st.isHeldAt(after)).orElse(false);
             DestinationState state = record(states, destination, result, outcome, after);
+            if (!heldBefore && state.isHeldAt(after)) {
+                metrics.holdStarted(destination.name());
+            }
             AttemptDecision decision = DeliveryDecider.decide(destination, history, outcome, Optional.of(state),
                     runtime.clock());
             log(mail, destination, result, outcome, decision);
             dispatcher.dispatch(mail, destination, result, decision, after);
         } finally {
+            timing.stop();
             states.finished(destination.name(), runtime.clock().instant());
         }
     }
@@ -137,16 +147,34 @@ final class DeliveryProcessor {
         return states.recordFailure(destination, firstFailure.reply().raw(), now);
     }
 
-    private static void log(Mail mail, DestinationPolicy destination, AttemptResult result, AttemptOutcome outcome,
-                            AttemptDecision decision) {
-        String messageId = OutcomeDispatcher.messageId(mail).orElse("-");
+    /**
+     * One structured line per recipient through {@link DeliveryMetrics} (what the reply said), and
+     * the decision taken: at debug level, except expiry and holds, which operators want to see.
+     */
+    private void log(Mail mail, DestinationPolicy destination, AttemptResult result, AttemptOutcome outcome,
+                     AttemptDecision decision) {
+        String messageId = OutcomeDispatcher.messageId(mail).orElse(null);
         for (String r : outcome.recipients()) {
             RecipientDecision d = decision.decisionFor(r);
             Optional<Classification> c = d.classification();
-            LOGGER.info("delivery mail={} messageId={} destination={} host={} recipient={} action={} next={} reason={} rule={} reply=\"{}\"",
-                    mail.getName(), messageId, destination.name(), result.remoteHost().orElse("-"), r, d.kind().id(),
-                    d.nextAttempt().map(Instant::toString).orElse("-"), d.reason().orElse("-"),
-                    c.map(Classification::ruleId).orElse("-"), c.map(x -> x.reply().raw()).orElse("250"));
+            if (c.isPresent()) {
+                metrics.outcome(messageId, destination.name(), r, c.get());
+            } else {
+                metrics.delivered(messageId, destination.name(), r,
+                        "accepted by " + result.remoteHost().orElse("remote server"));
+            }
+            boolean notable = d.kind() == RecipientDecision.Kind.EXPIRED || d.kind() == RecipientDecision.Kind.HOLD;
+            if (notable || LOGGER.isDebugEnabled()) {
+                String line = "delivery decision mail={} destination={} host={} recipient={} decision={} next={} reason={} rule={}";
+                Object[] args = {mail.getName(), destination.name(), result.remoteHost().orElse("-"), r, d.kind().id(),
+                        d.nextAttempt().map(Instant::toString).orElse("-"), d.reason().orElse("-"),
+                        c.map(Classification::ruleId).orElse("-")};
+                if (notable) {
+                    LOGGER.info(line, args);
+                } else {
+                    LOGGER.debug(line, args);
+                }
+            }
         }
     }
 }

@@ -21,6 +21,7 @@ import org.mailpolicy.decision.AttemptDecision;
 import org.mailpolicy.decision.RecipientDecision;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.james.dsn.ReportAttribute;
+import org.mailpolicy.james.metrics.DeliveryMetrics;
 import org.mailpolicy.report.DeliveryReport;
 import org.mailpolicy.report.DsnAction;
 import org.mailpolicy.report.RecipientReport;
@@ -50,9 +51,11 @@ final class OutcomeDispatcher {
     private final String reportingMta;
     private final SuppressionList suppressions;
     private final SentMessageLedger sentMessages;
+    private final DeliveryMetrics metrics;
 
     OutcomeDispatcher(MailQueue queue, MailetContext context, String bounceProcessor, Optional<String> onSuccessProcessor,
-                      String reportingMta, SuppressionList suppressions, SentMessageLedger sentMessages) {
+                      String reportingMta, SuppressionList suppressions, SentMessageLedger sentMessages,
+                      DeliveryMetrics metrics) {
         this.queue = Preconditions.checkNotNull(queue, "queue");
         this.context = Preconditions.checkNotNull(context, "context");
         this.bounceProcessor = Preconditions.checkNotNull(bounceProcessor, "bounceProcessor");
@@ -60,6 +63,7 @@ final class OutcomeDispatcher {
         this.reportingMta = Preconditions.checkNotNull(reportingMta, "reportingMta");
         this.suppressions = Preconditions.checkNotNull(suppressions, "suppressions");
         this.sentMessages = Preconditions.checkNotNull(sentMessages, "sentMessages");
+        this.metrics = Preconditions.checkNotNull(metrics, "metrics");
     }
 
     /** Not admitted (held, busy, rate-limited): the mail waits, its history unchanged; no attempt counted. */
@@ -172,6 +176,7 @@ final class OutcomeDispatcher {
         SuppressionEntry entry = SuppressionEntry.of(r.asString(), now, c.reason(), c.reply().raw(), c.ruleId(),
                 SuppressionEntry.Source.LIVE_REPLY, messageId);
         if (suppressions.add(entry)) {
+            metrics.suppressionAdded(SuppressionEntry.Source.LIVE_REPLY);
             LOGGER.info("suppressed recipient={} reason={} rule={}", r.asString(), c.reason(), c.ruleId());
         }
     }
@@ -192,6 +197,7 @@ final class OutcomeDispatcher {
             reportMail.removeAttribute(HistoryAttribute.NAME);
             reportMail.setAttribute(ReportAttribute.of(report));
             context.sendMail(reportMail, bounceProcessor);
+            metrics.dsnSent(action);
         } finally {
             LifecycleUtil.dispose(reportMail);
         }

@@ -1,6 +1,7 @@
 package org.mailpolicy.james.delivery;
 
 import com.google.common.annotations.VisibleForTesting;
+import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import java.io.IOException;
 import java.time.Duration;
@@ -26,6 +27,7 @@ import org.apache.mailet.Mail;
 import org.apache.mailet.ProcessingState;
 import org.apache.mailet.base.GenericMailet;
 import org.mailpolicy.james.PolicyRuntime;
+import org.mailpolicy.james.metrics.DeliveryMetrics;
 import org.mailpolicy.schedule.AttemptHistory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,10 +86,10 @@ public class PolicyRemoteDelivery extends GenericMailet {
 
     public PolicyRemoteDelivery(DNSService dns, DomainList domainList, MailQueueFactory<?> queueFactory,
                                 MetricFactory metricFactory, ThreadState threadState) {
-        this.dns = dns;
+        this.dns = Preconditions.checkNotNull(dns, "dns");
         this.domainList = domainList;
-        this.queueFactory = queueFactory;
-        this.metricFactory = metricFactory;
+        this.queueFactory = Preconditions.checkNotNull(queueFactory, "queueFactory");
+        this.metricFactory = Preconditions.checkNotNull(metricFactory, "metricFactory");
         this.threadState = threadState;
     }
 
@@ -111,12 +113,14 @@ public class PolicyRemoteDelivery extends GenericMailet {
         int threads = deliveryThreads();
         bounceProcessor = configuration.getBounceProcessor().map(ProcessingState::getValue).orElse(DEFAULT_BOUNCE_PROCESSOR);
         queue = queueFactory.createQueue(configuration.getOutGoingQueueName());
+        DeliveryMetrics metrics = DeliveryMetrics.of(metricFactory);
         OutcomeDispatcher dispatcher = new OutcomeDispatcher(queue, getMailetContext(), bounceProcessor,
                 configuration.getOnSuccess().map(ProcessingState::getValue),
-                configuration.getHeloNameProvider().getHeloName(), runtime.suppressions(), runtime.sentMessages());
+                configuration.getHeloNameProvider().getHeloName(), runtime.suppressions(), runtime.sentMessages(),
+                metrics);
         TargetResolver targets = new TargetResolver(runtime.policy(), dns, configuration.getGatewayServer(),
                 configuration.isLoadBalancing(), configuration.isSSLEnable());
-        processor = new DeliveryProcessor(runtime, targets, attempts, dispatcher);
+        processor = new DeliveryProcessor(runtime, targets, attempts, dispatcher, metrics);
         if (threadState == ThreadState.START_THREADS) {
             start(threads);
         }

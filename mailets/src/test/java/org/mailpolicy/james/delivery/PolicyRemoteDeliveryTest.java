@@ -22,6 +22,7 @@ import java.util.function.Function;
 import javax.mail.MessagingException;
 import org.apache.james.core.MailAddress;
 import org.apache.james.core.builder.MimeMessageBuilder;
+import org.apache.james.metrics.tests.RecordingMetricFactory;
 import org.apache.james.queue.api.MailQueue.MailQueueItem.CompletionStatus;
 import org.apache.mailet.Attribute;
 import org.apache.mailet.DsnParameters;
@@ -102,6 +103,7 @@ class PolicyRemoteDeliveryTest {
     @TempDir
     Path dir;
 
+    private final RecordingMetricFactory metricFactory = new RecordingMetricFactory();
     private MutableClock clock;
     private RecordingMailQueue queue;
     private FakeMailContext context;
@@ -136,7 +138,7 @@ class PolicyRemoteDeliveryTest {
         mailet = new PolicyRemoteDelivery(
                 new LoopbackDns(ImmutableMap.of("aol.com", ImmutableList.of("mx1.mx.aol.test."),
                         "vanity.test", ImmutableList.of("mx2.mx.aol.test."))),
-                null, queue, null, PolicyRemoteDelivery.ThreadState.DO_NOT_START_THREADS);
+                null, queue, metricFactory, PolicyRemoteDelivery.ThreadState.DO_NOT_START_THREADS);
         mailet.useAttemptForTesting((mail, recipients, hosts) -> {
             attempts.incrementAndGet();
             Function<List<MailAddress>, AttemptResult> next = script.poll();
@@ -303,6 +305,12 @@ class PolicyRemoteDeliveryTest {
         assertThat(ledger.find("<m1@example.com>")).hasValueSatisfying(m ->
                 assertThat(m.recipients()).containsExactly("ok@aol.com"));
         assertAccountedFor(List.of("ok@aol.com", "gone@aol.com", "full@aol.com"), List.of("ok@aol.com"));
+        assertThat(metricFactory.countFor("delivery-policy.attempts.aol")).isEqualTo(1);
+        assertThat(metricFactory.countFor("delivery-policy.outcome.delivered")).isEqualTo(1);
+        assertThat(metricFactory.countFor("delivery-policy.outcome.suppress.userunknown")).isEqualTo(1);
+        assertThat(metricFactory.countFor("delivery-policy.outcome.retry.mailboxfull")).isEqualTo(1);
+        assertThat(metricFactory.countFor("delivery-policy.suppressions.added.live_reply")).isEqualTo(1);
+        assertThat(metricFactory.countFor("delivery-policy.dsn.sent.failed")).isEqualTo(1);
 
         // The retried copy is delivered next time: nothing is left anywhere.
         clock.advance(Duration.ofMinutes(10));
@@ -329,6 +337,7 @@ class PolicyRemoteDeliveryTest {
         // The rule's 30 minute hint beats the policy's 15 minute first hold.
         assertThat(held.delay).isEqualTo(Duration.ofMinutes(30));
         assertThat(reports()).isEmpty();
+        assertThat(metricFactory.countFor("delivery-policy.holds.started.aol")).isEqualTo(1);
 
         // Another mail for AOL (a vanity domain whose MX is AOL's, too) waits for the hold: no attempt, no count.
         clock.advance(Duration.ofMinutes(1));
@@ -497,7 +506,7 @@ class PolicyRemoteDeliveryTest {
     void deliveryThreadsTakeMailFromTheQueueAndStopOnDestroy() throws Exception {
         RecordingMailQueue threaded = new RecordingMailQueue();
         PolicyRemoteDelivery running = new PolicyRemoteDelivery(
-                new LoopbackDns(ImmutableMap.of("aol.com", ImmutableList.of("mx1.mx.aol.test."))), null, threaded, null);
+                new LoopbackDns(ImmutableMap.of("aol.com", ImmutableList.of("mx1.mx.aol.test."))), null, threaded, metricFactory);
         running.useAttemptForTesting((mail, recipients, hosts) ->
                 AttemptResult.of(recipients, recipients, ImmutableMap.of(), Optional.empty(), Optional.empty()));
         running.init(FakeMailetConfig.builder().mailetName("threaded").mailetContext(context)
@@ -520,7 +529,7 @@ class PolicyRemoteDeliveryTest {
 
     @Test
     void badDeliveryThreadsIsRefused() {
-        PolicyRemoteDelivery bad = new PolicyRemoteDelivery(new LoopbackDns(ImmutableMap.of()), null, queue, null,
+        PolicyRemoteDelivery bad = new PolicyRemoteDelivery(new LoopbackDns(ImmutableMap.of()), null, queue, metricFactory,
                 PolicyRemoteDelivery.ThreadState.DO_NOT_START_THREADS);
         assertThatThrownBy(() -> bad.init(FakeMailetConfig.builder().mailetName("x").mailetContext(context)
                 .setProperty("policy", POLICY_LOCATION).setProperty("heloName", "james.test")
@@ -530,7 +539,7 @@ class PolicyRemoteDeliveryTest {
 
     @Test
     void missingPolicyParameterFailsInitWithAClearMessage() {
-        PolicyRemoteDelivery bare = new PolicyRemoteDelivery(new LoopbackDns(ImmutableMap.of()), null, queue, null,
+        PolicyRemoteDelivery bare = new PolicyRemoteDelivery(new LoopbackDns(ImmutableMap.of()), null, queue, metricFactory,
                 PolicyRemoteDelivery.ThreadState.DO_NOT_START_THREADS);
         assertThatThrownBy(() -> bare.init(FakeMailetConfig.builder().mailetName("x").mailetContext(context)
                 .setProperty("heloName", "james.test").build()))
@@ -541,7 +550,7 @@ class PolicyRemoteDeliveryTest {
     void brokenPolicyFileFailsInitNamingFileAndLine() throws Exception {
         Path bad = dir.resolve("bad-policy.yaml");
         java.nio.file.Files.writeString(bad, "destinations:\n  aol:\n    maxAge: forever\n");
-        PolicyRemoteDelivery broken = new PolicyRemoteDelivery(new LoopbackDns(ImmutableMap.of()), null, queue, null,
+        PolicyRemoteDelivery broken = new PolicyRemoteDelivery(new LoopbackDns(ImmutableMap.of()), null, queue, metricFactory,
                 PolicyRemoteDelivery.ThreadState.DO_NOT_START_THREADS);
         assertThatThrownBy(() -> broken.init(FakeMailetConfig.builder().mailetName("x").mailetContext(context)
                 .setProperty("heloName", "james.test").setProperty("policy", "file://" + bad).build()))
