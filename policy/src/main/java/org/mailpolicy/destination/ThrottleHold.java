@@ -2,6 +2,7 @@ package org.mailpolicy.destination;
 
 import com.google.common.base.Preconditions;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Objects;
 
 /**
@@ -48,6 +49,23 @@ public final class ThrottleHold {
             return initial;
         }
         return min(scale(current, growth), max);
+    }
+
+    /**
+     * The hold after one more throttle when the matching rule suggests at least {@code hint}: the
+     * longer of {@link #next} and the hint, but never above {@link #max()}. The operator's maximum
+     * wins over the rules file, so a short-timed policy (a sandbox, a test) stays short.
+     */
+    public Duration next(Duration current, Optional<Duration> hint) {
+        Duration grown = next(current);
+        Duration bounded = boundedHint(hint);
+        return bounded.compareTo(grown) > 0 ? bounded : grown;
+    }
+
+    /** A rule's hold hint, between zero and {@link #max()}; zero when there is none. */
+    public Duration boundedHint(Optional<Duration> hint) {
+        Preconditions.checkNotNull(hint, "hint");
+        return min(hint.filter(h -> !h.isNegative()).orElse(Duration.ZERO), max);
     }
 
     /** The hold after one success: divided by growth; below initial it is gone (zero). */

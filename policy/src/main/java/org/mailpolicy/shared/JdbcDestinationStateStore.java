@@ -340,7 +340,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
         return inTransaction(policy.name(), (c, row) -> {
             counted(row, reply, now);
             row.probeStarted = null;
-            Duration hintLength = hint.filter(h -> !h.isNegative()).orElse(Duration.ZERO);
+            Duration hintLength = policy.throttleHold().boundedHint(hint);
             if (row.isHeldAt(now)) {
                 // A connection that started before the hold (on any node) was answered late: only
                 // a longer hint may lengthen the hold.
@@ -349,10 +349,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
                     row.heldUntil = byHint;
                 }
             } else {
-                Duration hold = policy.throttleHold().next(row.currentHold);
-                if (hintLength.compareTo(hold) > 0) {
-                    hold = hintLength;
-                }
+                Duration hold = policy.throttleHold().next(row.currentHold, hint);
                 row.currentHold = hold;
                 row.heldUntil = now.plus(hold);
                 row.consecutiveThrottles++;

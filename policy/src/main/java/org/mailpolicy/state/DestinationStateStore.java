@@ -29,7 +29,7 @@ public interface DestinationStateStore {
 
     /**
      * The destination throttled us: start the hold (the policy's initial hold) or grow it (times
-     * growth, up to max), and at least {@code hint}. A throttle received while a hold is already
+     * growth, up to max), and at least {@code hint} (itself bounded by the policy's max). A throttle received while a hold is already
      * running (from a connection that started before it) extends nothing but the hint: simultaneous
      * connections must not multiply the hold.
      */

@@ -107,7 +107,7 @@ public final class InMemoryDestinationStateStore implements DestinationStateStor
         synchronized (lock) {
             DestinationState s = stateOf(policy.name());
             DestinationState.Builder b = counted(s, reply, now).probing(false);
-            Duration hintLength = hint.filter(h -> !h.isNegative()).orElse(Duration.ZERO);
+            Duration hintLength = policy.throttleHold().boundedHint(hint);
             if (s.isHeldAt(now)) {
                 // A connection that started before the hold was answered late: the hold already
                 // accounts for this throttle; only a longer hint may lengthen it.
@@ -116,10 +116,7 @@ public final class InMemoryDestinationStateStore implements DestinationStateStor
                     b.heldUntil(Optional.of(byHint));
                 }
             } else {
-                Duration hold = policy.throttleHold().next(s.currentHold());
-                if (hintLength.compareTo(hold) > 0) {
-                    hold = hintLength;
-                }
+                Duration hold = policy.throttleHold().next(s.currentHold(), hint);
                 b.currentHold(hold).heldUntil(Optional.of(now.plus(hold)))
                         .consecutiveThrottles(s.consecutiveThrottles() + 1);
             }

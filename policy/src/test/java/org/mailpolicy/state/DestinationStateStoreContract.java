@@ -180,8 +180,19 @@ public abstract class DestinationStateStoreContract {
         assertThat(s.heldUntil()).contains(T0.plus(Duration.ofHours(1)));
         assertThat(s.currentHold()).isEqualTo(Duration.ofHours(1));
         // A hint during a hold extends it when longer.
+        s = store.recordThrottle(AOL, "554 RLY:B1", Optional.of(Duration.ofHours(3)), T0.plusSeconds(5));
+        assertThat(s.heldUntil()).contains(T0.plusSeconds(5).plus(Duration.ofHours(3)));
+    }
+
+    @Test
+    void theOperatorsMaximumBoundsARulesHint() {
+        store.admit(AOL, T0);
+        // AOL's policy here holds at most 4 h; a rule asking for 24 h gets 4 h.
+        DestinationState s = store.recordThrottle(AOL, "554 RLY:B1", Optional.of(Duration.ofHours(24)), T0);
+        assertThat(s.currentHold()).isEqualTo(Duration.ofHours(4));
+        assertThat(s.heldUntil()).contains(T0.plus(Duration.ofHours(4)));
         s = store.recordThrottle(AOL, "554 RLY:B1", Optional.of(Duration.ofHours(24)), T0.plusSeconds(5));
-        assertThat(s.heldUntil()).contains(T0.plusSeconds(5).plus(Duration.ofHours(24)));
+        assertThat(s.heldUntil()).contains(T0.plusSeconds(5).plus(Duration.ofHours(4)));
     }
 
     @Test
