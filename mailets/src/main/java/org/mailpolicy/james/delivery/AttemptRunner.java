@@ -125,7 +125,8 @@ public final class AttemptRunner implements DeliveryAttempt {
         String protocol = smtps ? "smtps" : "smtp";
         Properties props = new Properties();
         props.putAll(smtps ? smtpsProperties : smtpProperties);
-        props.put("mail." + protocol + ".from", mail.getMaybeSender().asString(""));
+        // "<>" for the null sender: JavaMail replaces an empty envelope sender with the message's From header.
+        props.put("mail." + protocol + ".from", mail.getMaybeSender().asOptional().map(MailAddress::asString).orElse("<>"));
         Session session = Session.getInstance(props);
         // Built directly, not through Session.getTransport: another "smtp" provider on the class path
         // cannot take its place, and the subclass keeps the replies JavaMail would drop.

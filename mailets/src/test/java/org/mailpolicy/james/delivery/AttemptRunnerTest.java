@@ -39,6 +39,7 @@ class AttemptRunnerTest {
     /** Reply per recipient at RCPT; absent means 250. */
     private final Map<String, RejectException> rcptReplies = new ConcurrentHashMap<>();
     private volatile RejectException mailFromReply;
+    private final List<String> envelopeSenders = new CopyOnWriteArrayList<>();
     private volatile RejectException dataReply;
     /** Recipients of each accepted message, as the server saw them. */
     private final List<List<String>> accepted = new CopyOnWriteArrayList<>();
@@ -61,6 +62,7 @@ class AttemptRunnerTest {
 
         @Override
         public void from(String from) throws RejectException {
+            envelopeSenders.add(from);
             if (mailFromReply != null) {
                 throw mailFromReply;
             }
@@ -173,6 +175,29 @@ class AttemptRunnerTest {
         assertThat(y.code()).hasValue(421);
         assertThat(y.tokens()).contains("RTR:BB");
         assertThat(accepted).isEmpty();
+    }
+
+    @Test
+    void nullSenderIsSentAsTheEmptyPathNotTheFromHeader() throws Exception {
+        Mail mail = FakeMail.builder().name("dsn-1").sender(org.apache.james.core.MaybeSender.nullSender())
+                .recipients("a@aol.com")
+                .mimeMessage(MimeMessageBuilder.mimeMessageBuilder().setSubject("a DSN").setText("body")
+                        .addFrom("mailer-daemon@example.com"))
+                .build();
+
+        AttemptResult result = runner().attempt(mail, addresses(mail), ImmutableList.of(host(server.getPortAllocated())).iterator());
+
+        assertThat(result.delivered()).containsExactly(new MailAddress("a@aol.com"));
+        assertThat(envelopeSenders).containsExactly("");
+    }
+
+    @Test
+    void envelopeSenderIsTheMailsSender() throws Exception {
+        Mail mail = mail("a@aol.com");
+
+        runner().attempt(mail, addresses(mail), ImmutableList.of(host(server.getPortAllocated())).iterator());
+
+        assertThat(envelopeSenders).containsExactly("sender@example.com");
     }
 
     @Test
