@@ -18,11 +18,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import org.mailpolicy.destination.Durations;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.PolicyException;
 import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.reply.Stage;
 import org.mailpolicy.rules.Classification;
+import org.mailpolicy.rules.ClassificationJson;
 import org.mailpolicy.rules.ReplyClassifier;
 import org.mailpolicy.rules.ReplyRule;
 import org.mailpolicy.rules.RuleSet;
@@ -180,44 +182,13 @@ public final class DeliveryPolicyCli {
             // One generator per line keeps every object on its own line whatever happens.
             ByteArrayOutputStream buf = new ByteArrayOutputStream(512);
             try (JsonGenerator g = factory.createGenerator(buf, JsonEncoding.UTF8)) {
-                writeJson(g, c);
+                ClassificationJson.write(g, c);
             }
             buf.write('\n');
             buf.writeTo(out);
         }
         out.flush();
         return OK;
-    }
-
-    static void writeJson(JsonGenerator g, Classification c) throws IOException {
-        SmtpReply r = c.reply();
-        g.writeStartObject();
-        g.writeStringField("input", r.raw());
-        g.writeStringField("stage", r.stage().name());
-        if (r.code().isPresent()) {
-            g.writeNumberField("code", r.code().getAsInt());
-        } else {
-            g.writeNullField("code");
-        }
-        g.writeStringField("enhancedCode", r.enhancedStatus().map(Object::toString).orElse(null));
-        g.writeStringField("token", r.tokens().isEmpty() ? null : r.tokens().get(0));
-        g.writeArrayFieldStart("tokens");
-        for (String t : r.tokens()) {
-            g.writeString(t);
-        }
-        g.writeEndArray();
-        g.writeStringField("text", r.text());
-        g.writeStringField("action", c.action().id());
-        g.writeStringField("reason", c.reason());
-        g.writeStringField("scope", c.scope().id());
-        g.writeStringField("hold", c.holdHint().map(DeliveryPolicyCli::duration).orElse(null));
-        g.writeStringField("retryAfter", c.retryHint().map(DeliveryPolicyCli::duration).orElse(null));
-        g.writeStringField("dsnStatus", c.dsnStatus().toString());
-        g.writeStringField("rule", c.ruleId());
-        g.writeStringField("explanation", c.explanation());
-        g.writeStringField("remedy", c.remedy());
-        g.writeStringField("source", c.source());
-        g.writeEndObject();
     }
 
     private static int explain(List<String> args, PrintStream out, PrintStream err)
@@ -270,8 +241,8 @@ public final class DeliveryPolicyCli {
         }
         StringBuilder sb = new StringBuilder(what);
         sb.append(" (reason ").append(c.reason()).append(", about the ").append(c.scope().id());
-        c.holdHint().ifPresent(d -> sb.append(", hold at least ").append(duration(d)));
-        c.retryHint().ifPresent(d -> sb.append(", wait at least ").append(duration(d)));
+        c.holdHint().ifPresent(d -> sb.append(", hold at least ").append(Durations.format(d)));
+        c.retryHint().ifPresent(d -> sb.append(", wait at least ").append(Durations.format(d)));
         return sb.append(')').toString();
     }
 
@@ -320,29 +291,6 @@ public final class DeliveryPolicyCli {
         out.println("OK: " + file + ": " + policy.destinations().size() + " destinations");
         out.flush();
         return OK;
-    }
-
-    /** {@code 15m}, {@code 24h}, {@code 1h30m}: the policy file's own duration syntax. */
-    static String duration(Duration d) {
-        long s = d.getSeconds();
-        StringBuilder sb = new StringBuilder();
-        long days = s / 86400;
-        long hours = s % 86400 / 3600;
-        long minutes = s % 3600 / 60;
-        long seconds = s % 60;
-        if (days > 0) {
-            sb.append(days).append('d');
-        }
-        if (hours > 0) {
-            sb.append(hours).append('h');
-        }
-        if (minutes > 0) {
-            sb.append(minutes).append('m');
-        }
-        if (seconds > 0 || sb.length() == 0) {
-            sb.append(seconds).append('s');
-        }
-        return sb.toString();
     }
 
     /** A usage mistake: exit 2 with the usage text. */

@@ -31,6 +31,7 @@ import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.reply.Stage;
 import org.mailpolicy.rules.Classification;
+import org.mailpolicy.rules.ClassificationJson;
 import org.mailpolicy.state.DestinationState;
 import org.mailpolicy.state.DestinationStateStore;
 import org.mailpolicy.suppression.SuppressionEntry;
@@ -255,7 +256,7 @@ public final class DeliveryPolicyRoutes implements Routes {
             }
         }
         Classification c = classifier.classify(destination, SmtpReply.parse(reply, stage));
-        return json.writeValueAsString(ClassificationJson.toJson(json, c));
+        return ClassificationJson.toJson(c);
     }
 
     private ObjectNode entryJson(SuppressionEntry e) {

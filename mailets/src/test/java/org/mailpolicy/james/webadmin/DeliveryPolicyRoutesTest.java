@@ -234,8 +234,8 @@ class DeliveryPolicyRoutesTest {
         assertThat(c.get("scope").asText()).isEqualTo("destination");
         assertThat(c.get("rule").asText()).isEqualTo("any.dyn-t1");
         assertThat(c.get("code").asInt()).isEqualTo(421);
-        assertThat(c.get("stage").asText()).isEqualTo("unknown");
-        assertThat(c.get("holdHint").asText()).isEqualTo("PT15M");
+        assertThat(c.get("stage").asText()).isEqualTo("UNKNOWN");
+        assertThat(c.get("hold").asText()).isEqualTo("15m");
         assertThat(c.has("explanation")).isTrue();
         assertThat(c.has("enhancedCode")).isTrue();
         assertThat(c.has("token")).isTrue();
@@ -244,8 +244,8 @@ class DeliveryPolicyRoutesTest {
     @Test
     void classifiesJsonWithAStage() throws Exception {
         JsonNode c = body(send("POST", "/delivery-policy/classify", "{\"reply\": \"421 DYN:T1\", \"stage\": \"end-of-data\"}"));
-        assertThat(c.get("stage").asText()).isEqualTo("end_of_data");
-        assertThat(c.get("reply").asText()).isEqualTo("421 DYN:T1");
+        assertThat(c.get("stage").asText()).isEqualTo("END_OF_DATA");
+        assertThat(c.get("input").asText()).isEqualTo("421 DYN:T1");
     }
 
     @Test
