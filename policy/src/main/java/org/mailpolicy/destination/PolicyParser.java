@@ -1,8 +1,10 @@
 package org.mailpolicy.destination;
 
+import static org.mailpolicy.yaml.YamlNodes.describe;
+import static org.mailpolicy.yaml.YamlNodes.line;
+
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableSet;
-import java.io.StringReader;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -17,11 +19,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import org.mailpolicy.rules.RuleSet;
 import org.mailpolicy.rules.RulesException;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.error.Mark;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
-import org.yaml.snakeyaml.error.YAMLException;
+import org.mailpolicy.yaml.YamlNodes;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
@@ -80,18 +78,9 @@ final class PolicyParser {
         }
         Node root;
         try {
-            LoaderOptions options = new LoaderOptions();
-            options.setAllowRecursiveKeys(false);
-            options.setMaxAliasesForCollections(20);
-            options.setCodePointLimit(MAX_FILE_CHARS);
-            root = new Yaml(options).compose(new StringReader(yaml));
-        } catch (MarkedYAMLException e) {
-            Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
-            int line = mark == null ? 1 : mark.getLine() + 1;
-            addError(line, "yaml: " + firstLine(e.getProblem() == null ? e.getMessage() : e.getProblem()));
-            return null;
-        } catch (YAMLException e) {
-            addError(1, "yaml: " + firstLine(e.getMessage()));
+            root = YamlNodes.compose(yaml, MAX_FILE_CHARS);
+        } catch (YamlNodes.SyntaxError e) {
+            addError(e.line(), "yaml: " + e.getMessage());
             return null;
         }
         if (root == null) {
@@ -701,31 +690,5 @@ final class PolicyParser {
 
     private int lineOf(int errorIndex) {
         return errorIndex < errorLines.size() ? errorLines.get(errorIndex) : 1;
-    }
-
-    private static int line(Node node) {
-        return node == null || node.getStartMark() == null ? 1 : node.getStartMark().getLine() + 1;
-    }
-
-    private static String describe(Node node) {
-        if (node instanceof MappingNode) {
-            return "a mapping";
-        }
-        if (node instanceof SequenceNode) {
-            return "a list";
-        }
-        if (node instanceof ScalarNode) {
-            String v = ((ScalarNode) node).getValue();
-            return v.isEmpty() ? "nothing" : "'" + (v.length() > 40 ? v.substring(0, 40) + "..." : v) + "'";
-        }
-        return "nothing";
-    }
-
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "malformed YAML";
-        }
-        int nl = s.indexOf('\n');
-        return (nl < 0 ? s : s.substring(0, nl)).trim();
     }
 }

@@ -1,7 +1,9 @@
 package org.mailpolicy.rules;
 
+import static org.mailpolicy.yaml.YamlNodes.describe;
+import static org.mailpolicy.yaml.YamlNodes.line;
+
 import com.google.common.collect.ImmutableSet;
-import java.io.StringReader;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,11 +17,7 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import org.mailpolicy.destination.Durations;
 import org.mailpolicy.reply.Stage;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.error.Mark;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
-import org.yaml.snakeyaml.error.YAMLException;
+import org.mailpolicy.yaml.YamlNodes;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
@@ -96,18 +94,9 @@ final class RuleLoader {
         }
         Node root;
         try {
-            LoaderOptions options = new LoaderOptions();
-            options.setAllowRecursiveKeys(false);
-            options.setMaxAliasesForCollections(20);
-            options.setCodePointLimit(MAX_FILE_CHARS);
-            root = new Yaml(options).compose(new StringReader(yaml));
-        } catch (MarkedYAMLException e) {
-            Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
-            addError(mark == null ? 1 : mark.getLine() + 1,
-                    "yaml: " + firstLine(e.getProblem() == null ? e.getMessage() : e.getProblem()));
-            return none;
-        } catch (YAMLException e) {
-            addError(1, "yaml: " + firstLine(e.getMessage()));
+            root = YamlNodes.compose(yaml, MAX_FILE_CHARS);
+        } catch (YamlNodes.SyntaxError e) {
+            addError(e.line(), "yaml: " + e.getMessage());
             return none;
         }
         if (root == null) {
@@ -307,7 +296,7 @@ final class RuleLoader {
                         b.text = Pattern.compile(s, Pattern.CASE_INSENSITIVE);
                     } catch (PatternSyntaxException e) {
                         error(m.get("text").getValueNode(), field + ".text", "bad regular expression: "
-                                + firstLine(e.getDescription()) + " near index " + e.getIndex() + " of '" + s + "'");
+                                + YamlNodes.firstLine(e.getDescription()) + " near index " + e.getIndex() + " of '" + s + "'");
                     }
                 }
             }
@@ -424,31 +413,5 @@ final class RuleLoader {
 
     private void error(Node node, String field, String message) {
         addError(line(node), field + ": " + message);
-    }
-
-    private static int line(Node node) {
-        return node == null || node.getStartMark() == null ? 1 : node.getStartMark().getLine() + 1;
-    }
-
-    private static String describe(Node node) {
-        if (node instanceof MappingNode) {
-            return "a mapping";
-        }
-        if (node instanceof SequenceNode) {
-            return "a list";
-        }
-        if (node instanceof ScalarNode) {
-            String v = ((ScalarNode) node).getValue();
-            return v.isEmpty() ? "nothing" : "'" + (v.length() > 40 ? v.substring(0, 40) + "..." : v) + "'";
-        }
-        return "nothing";
-    }
-
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "malformed YAML";
-        }
-        int nl = s.indexOf('\n');
-        return (nl < 0 ? s : s.substring(0, nl)).trim();
     }
 }
