@@ -15,9 +15,9 @@ import org.mailpolicy.reply.SmtpReply;
 
 /**
  * What one SMTP attempt produced, before any interpretation: which recipients the remote server
- * accepted the message for, each refused recipient's own RCPT reply, and the reply (or failure
- * description) that ended the transaction for everyone else: the greeting, EHLO, MAIL, DATA, the
- * end-of-data reply, a refused or dropped connection.
+ * accepted the message for, each failed recipient's reply (its own RCPT refusal, or the MAIL, DATA
+ * or end-of-data reply or lost connection that ended its transaction), and, when the attempt
+ * failed before any transaction (greeting, EHLO, refused connection, DNS), that one reply for all.
  *
  * <p>Invariant: every recipient of the attempt is delivered, has its own reply, or (only then) is
  * covered by {@link #transactionFailure()}; none is in two places.
@@ -41,7 +41,7 @@ public final class AttemptResult {
     /**
      * @param recipients         every recipient of the attempt
      * @param delivered          those the server accepted the message for
-     * @param recipientReplies   refusals, each with its own RCPT reply
+     * @param recipientReplies   failed recipients, each with the reply that concerns it
      * @param transactionFailure the reply that ended the attempt for the rest; required when some recipient is in neither
      * @param remoteHost         the server that answered last, if any did
      */
@@ -77,7 +77,7 @@ public final class AttemptResult {
         return delivered;
     }
 
-    /** Recipients refused at RCPT, each with its own reply. */
+    /** Failed recipients with the reply that concerns each (not those covered by {@link #transactionFailure()}). */
     public Map<MailAddress, SmtpReply> recipientReplies() {
         return recipientReplies;
     }

@@ -137,16 +137,7 @@ public final class AttemptRunner implements DeliveryAttempt {
             } catch (MessagingException e) {
                 return connectFailure(recipients, transport, e, hostName);
             }
-            try {
-                MimeMessage message = prepare(mail, transport);
-                transport.sendMessage(message, toInternetAddresses(recipients));
-                return new HostOutcome(AttemptResult.of(recipients, recipients, ImmutableMap.<MailAddress, SmtpReply>of(), Optional.empty(),
-                        hostName), false);
-            } catch (SendFailedException e) {
-                return new HostOutcome(fromSendFailure(recipients, e, lastRefusal(transport), hostName), false);
-            } catch (MessagingException | RuntimeException e) {
-                return new HostOutcome(AttemptResult.failed(recipients, afterConnectFailure(transport, e), hostName), false);
-            }
+            return new HostOutcome(send(mail, recipients, transport, hostName), false);
         } finally {
             closeQuietly(transport, mail, host);
         }
@@ -185,7 +176,43 @@ public final class AttemptRunner implements DeliveryAttempt {
         return new HostOutcome(AttemptResult.failed(recipients, SmtpReply.parse(describe(e), Stage.CONNECT), hostName), true);
     }
 
-    private MimeMessage prepare(Mail mail, SMTPTransport transport) throws MessagingException {
+    /**
+     * One transaction per distinct NOTIFY request (JavaMail sets NOTIFY per message, RFC 3461 per
+     * recipient), as James's own RemoteDelivery does; almost always a single transaction.
+     */
+    private AttemptResult send(Mail mail, List<MailAddress> recipients, ReplyRecordingTransport transport,
+                               Optional<String> hostName) {
+        List<MailAddress> delivered = new ArrayList<>();
+        Map<MailAddress, SmtpReply> failed = new LinkedHashMap<>();
+        try {
+            MimeMessage message = adaptTo(transport, mail);
+            for (Map.Entry<Optional<Integer>, List<MailAddress>> group : notifyGroups(mail, recipients).entrySet()) {
+                List<MailAddress> part = group.getValue();
+                try {
+                    transport.sendMessage(withDsnParameters(mail, message, transport, group.getKey()),
+                            toInternetAddresses(part));
+                    delivered.addAll(part);
+                } catch (SendFailedException e) {
+                    AttemptResult r = fromSendFailure(part, e, lastRefusal(transport), hostName);
+                    delivered.addAll(r.delivered());
+                    for (MailAddress m : part) {
+                        r.replyFor(m).ifPresent(reply -> failed.put(m, reply));
+                    }
+                }
+            }
+        } catch (MessagingException | RuntimeException e) {
+            // The connection is lost (or the message unreadable): this transaction and any later one end here.
+            SmtpReply lost = afterConnectFailure(transport, e);
+            for (MailAddress m : recipients) {
+                if (!delivered.contains(m) && !failed.containsKey(m)) {
+                    failed.put(m, lost);
+                }
+            }
+        }
+        return AttemptResult.of(recipients, delivered, failed, Optional.empty(), hostName);
+    }
+
+    private MimeMessage adaptTo(SMTPTransport transport, Mail mail) throws MessagingException {
         MimeMessage original = mail.getMessage();
         if (contextFor7BitConversion.isPresent() && !transport.supportsExtension(BIT_MIME_8)) {
             try {
@@ -194,6 +221,11 @@ public final class AttemptRunner implements DeliveryAttempt {
                 LOGGER.warn("Could not convert mail {} to 7 bit; sending as is", mail.getName(), e);
             }
         }
+        return original;
+    }
+
+    private static MimeMessage withDsnParameters(Mail mail, MimeMessage original, SMTPTransport transport,
+                                                 Optional<Integer> notify) throws MessagingException {
         if (!mail.dsnParameters().isPresent()) {
             return original;
         }
@@ -204,21 +236,21 @@ public final class AttemptRunner implements DeliveryAttempt {
         if (transport.supportsExtension("DSN")) {
             dsn.getEnvIdParameter().ifPresent(envId -> message.setMailExtension("ENVID=" + envId.asString()));
         }
-        commonNotify(dsn, mail).ifPresent(message::setNotifyOptions);
+        notify.ifPresent(message::setNotifyOptions);
         return message;
     }
 
-    /** JavaMail sets NOTIFY per message, not per recipient: pass it on only when every recipient asked the same. */
-    private static Optional<Integer> commonNotify(DsnParameters dsn, Mail mail) {
-        Set<Optional<EnumSet<DsnParameters.Notify>>> seen = new HashSet<>();
-        for (MailAddress r : mail.getRecipients()) {
-            DsnParameters.RecipientDsnParameters p = dsn.getRcptParameters().get(r);
-            seen.add(p == null ? Optional.empty() : p.getNotifyParameter());
+    /** Recipients by the NOTIFY option they asked for (empty: none), in recipient order. */
+    static Map<Optional<Integer>, List<MailAddress>> notifyGroups(Mail mail, List<MailAddress> recipients) {
+        Map<Optional<Integer>, List<MailAddress>> groups = new LinkedHashMap<>();
+        for (MailAddress r : recipients) {
+            Optional<Integer> notify = mail.dsnParameters()
+                    .flatMap(dsn -> Optional.ofNullable(dsn.getRcptParameters().get(r)))
+                    .flatMap(DsnParameters.RecipientDsnParameters::getNotifyParameter)
+                    .map(AttemptRunner::toJavaxNotify);
+            groups.computeIfAbsent(notify, k -> new ArrayList<>()).add(r);
         }
-        if (seen.size() != 1) {
-            return Optional.empty();
-        }
-        return seen.iterator().next().map(AttemptRunner::toJavaxNotify);
+        return groups;
     }
 
     private static int toJavaxNotify(EnumSet<DsnParameters.Notify> notify) {

@@ -201,6 +201,27 @@ class AttemptRunnerTest {
     }
 
     @Test
+    void recipientsAskingForDifferentNotifyGetTheirOwnTransaction() throws Exception {
+        rcptReplies.put("b@aol.com", new RejectException(550, "5.1.1 no b"));
+        Mail mail = mail("a@aol.com", "b@aol.com", "c@aol.com", "d@aol.com");
+        mail.setDsnParameters(org.apache.mailet.DsnParameters.builder()
+                .addRcptParameter(new MailAddress("a@aol.com"), org.apache.mailet.DsnParameters.RecipientDsnParameters.of(
+                        java.util.EnumSet.of(org.apache.mailet.DsnParameters.Notify.FAILURE)))
+                .addRcptParameter(new MailAddress("b@aol.com"), org.apache.mailet.DsnParameters.RecipientDsnParameters.of(
+                        java.util.EnumSet.of(org.apache.mailet.DsnParameters.Notify.NEVER)))
+                .addRcptParameter(new MailAddress("d@aol.com"), org.apache.mailet.DsnParameters.RecipientDsnParameters.of(
+                        java.util.EnumSet.of(org.apache.mailet.DsnParameters.Notify.FAILURE)))
+                .build().get());
+
+        AttemptResult result = runner().attempt(mail, addresses(mail), ImmutableList.of(host(server.getPortAllocated())).iterator());
+
+        assertThat(result.delivered()).containsExactlyInAnyOrder(new MailAddress("a@aol.com"), new MailAddress("c@aol.com"),
+                new MailAddress("d@aol.com"));
+        assertThat(result.replyFor(new MailAddress("b@aol.com")).get().code()).hasValue(550);
+        assertThat(accepted).containsExactly(ImmutableList.of("a@aol.com", "d@aol.com"), ImmutableList.of("c@aol.com"));
+    }
+
+    @Test
     void mailFromRefusalIsAttributedToTheMailStage() throws Exception {
         mailFromReply = new RejectException(550, "5.7.1 sender blocked HVU:B1");
         Mail mail = mail("a@aol.com");
