@@ -61,6 +61,19 @@ class ExpiryNullSenderAndFaultsTest {
         assertThat(recipient.getHeader("Status", null)).isEqualTo("4.4.7");
         assertThat(env.rcptsFor("ok-e1@aol.com")).as("attempts before giving up").hasSizeGreaterThanOrEqualTo(2);
         assertThat(env.aol.messages()).isEmpty();
+
+        // The sender did not say (no NOTIFY), so it was also told once, when the delay-warning time passed, that the
+        // message was late and until when James would keep trying.
+        List<MimeMessage> warnings = new java.util.ArrayList<>();
+        for (MimeMessage dsn : env.dsnsAbout(subject)) {
+            if ("delayed".equalsIgnoreCase(Dsns.status(dsn).recipient("ok-e1@aol.com").getHeader("Action", null))) {
+                warnings.add(dsn);
+            }
+        }
+        assertThat(warnings).as("delay warnings").hasSize(1);
+        InternetHeaders delayed = Dsns.status(warnings.get(0)).recipient("ok-e1@aol.com");
+        assertThat(delayed.getHeader("Status", null)).startsWith("4.");
+        assertThat(delayed.getHeader("Will-Retry-Until", null)).isNotBlank();
     }
 
     @Test
