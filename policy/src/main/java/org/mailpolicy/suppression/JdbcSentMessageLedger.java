@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Optional;
 import javax.sql.DataSource;
 import org.h2.jdbcx.JdbcConnectionPool;
-import org.h2.jdbcx.JdbcDataSource;
 
 /**
  * {@link SentMessageLedger} over JDBC, one row per (message, recipient), in the same database as the
@@ -40,14 +39,7 @@ public final class JdbcSentMessageLedger implements SentMessageLedger {
      * own file base, and the ledger table. Close it to release its connections.
      */
     public static JdbcSentMessageLedger openH2(Path fileBase) {
-        Preconditions.checkNotNull(fileBase, "fileBase");
-        JdbcDataSource h2 = new JdbcDataSource();
-        // Same URL as JdbcSuppressionList: within one JVM both then use one open database.
-        h2.setURL("jdbc:h2:file:" + fileBase.toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE;AUTO_SERVER=FALSE");
-        h2.setUser("sa");
-        h2.setPassword("");
-        JdbcConnectionPool pool = JdbcConnectionPool.create(h2);
-        pool.setMaxConnections(8);
+        JdbcConnectionPool pool = EmbeddedH2.pool(fileBase, 8);
         JdbcSentMessageLedger ledger = new JdbcSentMessageLedger(pool, pool, "H2 " + fileBase.toAbsolutePath());
         try {
             ledger.createSchema();
@@ -61,7 +53,7 @@ public final class JdbcSentMessageLedger implements SentMessageLedger {
     /** Uses a DataSource the caller owns (and closes); creates the table if it is missing. */
     public static JdbcSentMessageLedger open(DataSource dataSource) {
         Preconditions.checkNotNull(dataSource, "dataSource");
-        JdbcSentMessageLedger ledger = new JdbcSentMessageLedger(dataSource, null, dataSource.toString());
+        JdbcSentMessageLedger ledger = new JdbcSentMessageLedger(dataSource, null, dataSource.getClass().getName());
         ledger.createSchema();
         return ledger;
     }

@@ -14,7 +14,6 @@ import java.util.Locale;
 import java.util.Optional;
 import javax.sql.DataSource;
 import org.h2.jdbcx.JdbcConnectionPool;
-import org.h2.jdbcx.JdbcDataSource;
 
 /**
  * {@link SuppressionList} over JDBC. The default is an embedded H2 database in file mode: a real
@@ -51,15 +50,7 @@ public final class JdbcSuppressionList implements SuppressionList {
      * @throws SuppressionStoreException if the file cannot be opened (locked by another process, unreadable)
      */
     public static JdbcSuppressionList openH2(Path fileBase) {
-        Preconditions.checkNotNull(fileBase, "fileBase");
-        JdbcDataSource h2 = new JdbcDataSource();
-        // The JVM shutdown hook must not close the database under James while it still stores mail
-        // outcomes; AUTO_SERVER off: one process owns the file.
-        h2.setURL("jdbc:h2:file:" + fileBase.toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE;AUTO_SERVER=FALSE");
-        h2.setUser("sa");
-        h2.setPassword("");
-        JdbcConnectionPool pool = JdbcConnectionPool.create(h2);
-        pool.setMaxConnections(16);
+        JdbcConnectionPool pool = EmbeddedH2.pool(fileBase, 16);
         JdbcSuppressionList list = new JdbcSuppressionList(pool, pool, "H2 " + fileBase.toAbsolutePath());
         try {
             list.createSchema();
