@@ -101,7 +101,7 @@ class DeliveryPolicyCliTest {
                 .containsEntry("dsnStatus", "4.7.1");
         assertThat((String) first.get("explanation")).isNotBlank();
         assertThat((String) first.get("remedy")).isNotBlank();
-        assertThat((String) first.get("source")).contains("seed 000");
+        assertThat((String) first.get("source")).contains("postmaster.aol.com/Postmaster.Errors.php");
         assertThat(json(lines.get(1))).containsEntry("action", "suppress").containsEntry("input", "550 MAILBOX NOT FOUND")
                 .containsEntry("enhancedCode", null);
         assertThat(json(lines.get(2))).containsEntry("action", "retry").containsEntry("code", null)
@@ -186,7 +186,7 @@ class DeliveryPolicyCliTest {
                 .contains("Decision:    THROTTLE")
                 .contains("hold at least 15m")
                 .contains("Rule:        aol.dyn-t1 [token=DYN:T1] at reply-rules.yaml (built-in):")
-                .contains("Source:      AOL postmaster error page (seed 000)");
+                .contains("Source:      AOL postmaster SMTP error messages page (postmaster.aol.com/Postmaster.Errors.php)");
         Result connect = run("", "explain", "--stage", "connect", "421 closing");
         assertThat(connect.out).contains("stage CONNECT").contains("basic.421-at-connect");
     }
