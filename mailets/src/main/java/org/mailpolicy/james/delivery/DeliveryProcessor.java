@@ -60,7 +60,7 @@ final class DeliveryProcessor {
             return;
         }
         Instant now = runtime.clock().instant();
-        AttemptHistory history = HistoryAttribute.read(mail, now);
+        AttemptHistory history = history(mail, now);
         Map<Domain, List<MailAddress>> byDomain = byDomain(recipients);
         if (byDomain.size() > 1) {
             // Queued by something else (stock RemoteDelivery with a gateway, an upgrade): one domain per attempt.
@@ -102,6 +102,16 @@ final class DeliveryProcessor {
         } finally {
             timing.stop();
             states.finished(destination.name(), runtime.clock().instant());
+        }
+    }
+
+    /** An unreadable history must not make the mail undeliverable (redelivered forever): it starts again, loudly. */
+    private static AttemptHistory history(Mail mail, Instant now) {
+        try {
+            return HistoryAttribute.read(mail, now);
+        } catch (IllegalArgumentException e) {
+            LOGGER.warn("delivery mail={} has an unreadable history; starting a new one: {}", mail.getName(), e.getMessage());
+            return AttemptHistory.start(mail.getName(), now);
         }
     }
 

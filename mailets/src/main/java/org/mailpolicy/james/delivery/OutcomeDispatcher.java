@@ -75,6 +75,13 @@ final class OutcomeDispatcher {
     void dispatch(Mail mail, DestinationPolicy destination, AttemptResult result, AttemptDecision decision,
                   Instant now) throws MessagingException {
         Optional<String> messageId = messageId(mail);
+        // Suppressions first: if the store fails, nothing else is stored yet and the redelivery repeats nothing.
+        for (MailAddress r : result.recipients()) {
+            RecipientDecision d = decision.decisionFor(r.asString());
+            if (d.kind() == RecipientDecision.Kind.SUPPRESS) {
+                suppress(r, d.classification().get(), messageId, now);
+            }
+        }
         List<MailAddress> delivered = select(result, decision, RecipientDecision.Kind.DELIVERED);
         if (!delivered.isEmpty()) {
             recordDelivered(mail, messageId, delivered, now);
@@ -108,9 +115,6 @@ final class OutcomeDispatcher {
         List<MailAddress> failed = new ArrayList<>();
         for (MailAddress r : result.recipients()) {
             RecipientDecision d = decision.decisionFor(r.asString());
-            if (d.kind() == RecipientDecision.Kind.SUPPRESS) {
-                suppress(r, d.classification().get(), messageId, now);
-            }
             if (d.isFinalFailure()) {
                 failed.add(r);
             }
@@ -173,8 +177,15 @@ final class OutcomeDispatcher {
     }
 
     private void suppress(MailAddress r, Classification c, Optional<String> messageId, Instant now) {
-        SuppressionEntry entry = SuppressionEntry.of(r.asString(), now, c.reason(), c.reply().raw(), c.ruleId(),
-                SuppressionEntry.Source.LIVE_REPLY, messageId);
+        SuppressionEntry entry;
+        try {
+            entry = SuppressionEntry.of(r.asString(), now, c.reason(), c.reply().raw(), c.ruleId(),
+                    SuppressionEntry.Source.LIVE_REPLY, messageId);
+        } catch (IllegalArgumentException e) {
+            // An address SMTP accepts but the list does not (a quoted local part): bounce it, do not retry forever.
+            LOGGER.warn("Recipient {} cannot be suppressed: {}", r.asString(), e.getMessage());
+            return;
+        }
         if (suppressions.add(entry)) {
             metrics.suppressionAdded(SuppressionEntry.Source.LIVE_REPLY);
             LOGGER.info("suppressed recipient={} reason={} rule={}", r.asString(), c.reason(), c.ruleId());

@@ -479,6 +479,20 @@ class PolicyRemoteDeliveryTest {
     }
 
     @Test
+    void anUnreadableHistoryStartsAgainInsteadOfBlockingTheMail() throws Exception {
+        Mail mail = mail("sender@example.com", "a@aol.com");
+        mail.setAttribute(new Attribute(HistoryAttribute.NAME, org.apache.mailet.AttributeValue.of("garbage")));
+        queue.enQueue(mail);
+        thenRecipients(ImmutableMap.of());
+
+        RecordingMailQueue.Item item = deliverNext();
+
+        assertThat(item.status).isEqualTo(CompletionStatus.SUCCESS);
+        assertThat(attempts.get()).isEqualTo(1);
+        assertThat(ledger.find("<m1@example.com>")).isPresent();
+    }
+
+    @Test
     void anUnexpectedFailureLeavesTheMailToTheQueue() throws Exception {
         script.add(recipients -> {
             throw new IllegalStateException("boom");
