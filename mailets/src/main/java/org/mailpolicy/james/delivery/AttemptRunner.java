@@ -57,14 +57,17 @@ public final class AttemptRunner implements DeliveryAttempt {
     private final Properties smtpsProperties;
     private final Optional<String> authUser;
     private final Optional<String> authPassword;
+    private final boolean connectByHostname;
     private final Optional<MailetContext> contextFor7BitConversion;
 
     private AttemptRunner(Properties smtpProperties, Properties smtpsProperties, Optional<String> authUser,
-                          Optional<String> authPassword, Optional<MailetContext> contextFor7BitConversion) {
+                          Optional<String> authPassword, boolean connectByHostname,
+                          Optional<MailetContext> contextFor7BitConversion) {
         this.smtpProperties = withSendPartial(smtpProperties, "smtp");
         this.smtpsProperties = withSendPartial(smtpsProperties, "smtps");
         this.authUser = authUser;
         this.authPassword = authPassword;
+        this.connectByHostname = connectByHostname;
         this.contextFor7BitConversion = contextFor7BitConversion;
     }
 
@@ -73,12 +76,12 @@ public final class AttemptRunner implements DeliveryAttempt {
         Preconditions.checkNotNull(configuration, "configuration");
         return new AttemptRunner(configuration.createFinalJavaxProperties(),
                 configuration.createFinalJavaxPropertiesWithSSL(), Optional.ofNullable(configuration.getAuthUser()),
-                Optional.ofNullable(configuration.getAuthPass()), Optional.of(context));
+                Optional.ofNullable(configuration.getAuthPass()), configuration.isConnectByHostname(), Optional.of(context));
     }
 
     /** Plain JavaMail properties ({@code mail.smtp.*}); for tests and tools. */
     public static AttemptRunner withProperties(Properties smtpProperties) {
-        return new AttemptRunner(smtpProperties, smtpProperties, Optional.empty(), Optional.empty(), Optional.empty());
+        return new AttemptRunner(smtpProperties, smtpProperties, Optional.empty(), Optional.empty(), false, Optional.empty());
     }
 
     private static Properties withSendPartial(Properties p, String protocol) {
@@ -143,12 +146,23 @@ public final class AttemptRunner implements DeliveryAttempt {
         }
     }
 
+    /**
+     * As James's MailDelivrerToHost: by the MX host's name when authenticating or when asked to (so
+     * TLS can check the server's name), else by the address James resolved; the port is kept.
+     */
     private void connect(SMTPTransport transport, HostAddress host) throws MessagingException {
         if (authUser.isPresent()) {
-            transport.connect(host.getHost(), host.getPort(), authUser.get(), authPassword.orElse(null));
+            transport.connect(hostName(host), host.getPort(), authUser.get(), authPassword.orElse(null));
+        } else if (connectByHostname) {
+            transport.connect(hostName(host), host.getPort(), null, null);
         } else {
             transport.connect();
         }
+    }
+
+    private static String hostName(HostAddress host) {
+        String name = host.getHostName();
+        return name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
     }
 
     /**
