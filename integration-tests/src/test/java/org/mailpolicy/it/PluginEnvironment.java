@@ -49,6 +49,20 @@ final class PluginEnvironment implements AutoCloseable {
      */
     static PluginEnvironment start(UnaryOperator<String> policyEdit, UnaryOperator<String> mailetContainerEdit)
             throws Exception {
+        return boot(port -> policyEdit.apply(TestPolicy.forFakeAol(port)), mailetContainerEdit);
+    }
+
+    /** With a policy of its own, made from the fake AOL's port (for example the sandbox's, re-routed). */
+    static PluginEnvironment startWithPolicy(PolicyForPort policy) throws Exception {
+        return boot(policy, UnaryOperator.identity());
+    }
+
+    interface PolicyForPort {
+        String forFakeAolPort(int port) throws IOException;
+    }
+
+    private static PluginEnvironment boot(PolicyForPort policy, UnaryOperator<String> mailetContainerEdit)
+            throws Exception {
         FakeAol aol = FakeAol.start(FakeAolSettings.ephemeralPorts());
         try {
             Path workDir = Files.createTempDirectory("james-it-");
@@ -56,7 +70,7 @@ final class PluginEnvironment implements AutoCloseable {
             String mailetContainer = mailetContainerEdit.apply(
                     Files.readString(layout.config().resolve("mailetcontainer.xml"), StandardCharsets.UTF_8));
             JamesSetup setup = JamesSetup.of(workDir, JamesPorts.EPHEMERAL, TestPolicy.DNS,
-                    policyEdit.apply(TestPolicy.forFakeAol(aol.smtpPort())));
+                    policy.forFakeAolPort(aol.smtpPort()));
             if (!mailetContainerEdit.equals(UnaryOperator.identity())) {
                 setup = setup.withMailetContainer(mailetContainer);
             }
