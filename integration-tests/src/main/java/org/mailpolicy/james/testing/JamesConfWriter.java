@@ -5,13 +5,15 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.stream.Stream;
 
 /**
  * Builds James's {@code conf/} from the repository's files, the same files an operator copies:
- * {@code config/mailetcontainer.xml} as is, James's server files from {@code config/sandbox/} with the sandbox's fixed
- * ports replaced by the requested ones, and the policy as {@code conf/delivery-policy.yaml}.
+ * {@code config/mailetcontainer.xml} with its {@code <policy>} pointed at this boot's policy file (absolute), James's
+ * server files from {@code config/sandbox/} with the sandbox's fixed ports replaced by the requested ones, and the policy
+ * as {@code conf/delivery-policy.yaml}.
  *
  * <p>Port replacement is literal text and strict: each sandbox value must occur exactly once in its file, so an edit to
  * those files that would silently leave a test on the sandbox's fixed ports fails here with the file's name instead.
@@ -33,7 +35,7 @@ final class JamesConfWriter {
                 for (Path file : (Iterable<Path>) files::iterator) {
                     String name = file.getFileName().toString();
                     if (name.endsWith(".xml") || name.endsWith(".properties")) {
-                        Files.copy(file, conf.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                        Files.copy(file, conf.resolve(name), StandardCopyOption.REPLACE_EXISTING);
                     }
                 }
             }
