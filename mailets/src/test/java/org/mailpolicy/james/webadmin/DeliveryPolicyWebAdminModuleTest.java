@@ -6,6 +6,7 @@ import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.Key;
 import com.google.inject.TypeLiteral;
+import com.google.inject.multibindings.Multibinder;
 import java.io.File;
 import java.io.FileNotFoundException;
 import java.io.InputStream;
@@ -35,7 +36,11 @@ import org.mailpolicy.state.InMemoryDestinationStateStore;
 import org.mailpolicy.suppression.JdbcSentMessageLedger;
 import org.mailpolicy.suppression.JdbcSuppressionList;
 
-/** The Guice module as James's extension loader uses it: the routes share the mailets' runtime. */
+/**
+ * The Guice module as James 3.8.1's extension loader uses it (a child injector of James's, which already binds a set
+ * of routes): the routes are built there and share the mailets' runtime. The whole boot is in the integration tests'
+ * OperatingTest.
+ */
 class DeliveryPolicyWebAdminModuleTest {
     @TempDir
     Path dir;
@@ -86,15 +91,21 @@ class DeliveryPolicyWebAdminModuleTest {
         Files.createDirectories(dir.resolve("conf"));
         Files.writeString(dir.resolve("conf/delivery-policy.properties"), "policy.file=" + location + "\n");
         MemoryMailQueueFactory queues = new MemoryMailQueueFactory(new RawMailQueueItemDecoratorFactory());
-        Injector injector = Guice.createInjector(new DeliveryPolicyWebAdminModule(), binder -> {
+        // James's injector: its own WebAdmin routes in a Multibinder set (as TaskRoutesModule binds them).
+        Injector james = Guice.createInjector(binder -> {
+            Multibinder.newSetBinder(binder, Routes.class);
             binder.bind(FileSystem.class).toInstance(fileSystem());
             binder.bind(new TypeLiteral<MailQueueFactory<?>>() { }).toInstance(queues);
         });
+        // GuiceGenericLoader: the modules of extensions.properties in a child injector, from which the classes named
+        // by webadmin.properties' extensions.routes are instantiated.
+        Injector extensions = james.createChildInjector(new DeliveryPolicyWebAdminModule());
 
-        Set<Routes> routes = injector.getInstance(Key.get(new TypeLiteral<Set<Routes>>() { }));
+        Routes routes = extensions.getInstance(DeliveryPolicyRoutes.class);
 
-        assertThat(routes).hasSize(1).allMatch(r -> r instanceof DeliveryPolicyRoutes);
-        WebAdminServer server = WebAdminUtils.createWebAdminServer(routes.toArray(new Routes[0])).start();
+        assertThat(extensions.getInstance(DeliveryPolicyRoutes.class)).isSameAs(routes);
+        assertThat(james.getInstance(Key.get(new TypeLiteral<Set<Routes>>() { }))).isEmpty();
+        WebAdminServer server = WebAdminUtils.createWebAdminServer(routes).start();
         try {
             HttpResponse<String> put = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                             URI.create("http://127.0.0.1:" + server.getPort().getValue() + "/delivery-policy/suppressions/bob@aol.com"))
