@@ -49,20 +49,28 @@ final class PluginEnvironment implements AutoCloseable {
      */
     static PluginEnvironment start(UnaryOperator<String> policyEdit, UnaryOperator<String> mailetContainerEdit)
             throws Exception {
-        return boot(port -> policyEdit.apply(TestPolicy.forFakeAol(port)), mailetContainerEdit);
+        return boot(port -> policyEdit.apply(TestPolicy.forFakeAol(port)), mailetContainerEdit, UnaryOperator.identity());
+    }
+
+    /**
+     * With the test policy and the repository's mailetcontainer.xml, and what an operator adds to James's setup on top
+     * (for example {@code conf/extensions.properties} loading the plugin's WebAdmin module).
+     */
+    static PluginEnvironment startWithSetup(UnaryOperator<JamesSetup> setupEdit) throws Exception {
+        return boot(TestPolicy::forFakeAol, UnaryOperator.identity(), setupEdit);
     }
 
     /** With a policy of its own, made from the fake AOL's port (for example the sandbox's, re-routed). */
     static PluginEnvironment startWithPolicy(PolicyForPort policy) throws Exception {
-        return boot(policy, UnaryOperator.identity());
+        return boot(policy, UnaryOperator.identity(), UnaryOperator.identity());
     }
 
     interface PolicyForPort {
         String forFakeAolPort(int port) throws IOException;
     }
 
-    private static PluginEnvironment boot(PolicyForPort policy, UnaryOperator<String> mailetContainerEdit)
-            throws Exception {
+    private static PluginEnvironment boot(PolicyForPort policy, UnaryOperator<String> mailetContainerEdit,
+            UnaryOperator<JamesSetup> setupEdit) throws Exception {
         FakeAol aol = FakeAol.start(FakeAolSettings.ephemeralPorts());
         try {
             Path workDir = Files.createTempDirectory("james-it-");
@@ -74,6 +82,7 @@ final class PluginEnvironment implements AutoCloseable {
             if (!mailetContainerEdit.equals(UnaryOperator.identity())) {
                 setup = setup.withMailetContainer(mailetContainer);
             }
+            setup = setupEdit.apply(setup);
             PluginEnvironment environment = new PluginEnvironment(aol, workDir, setup);
             environment.bootJames();
             return environment;

@@ -7,13 +7,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
  * Builds James's {@code conf/} from the repository's files, the same files an operator copies:
  * {@code config/mailetcontainer.xml} with its {@code <policy>} pointed at this boot's policy file (absolute), James's
  * server files from {@code config/sandbox/} with the sandbox's fixed ports replaced by the requested ones, and the policy
- * as {@code conf/delivery-policy.yaml}.
+ * as {@code conf/delivery-policy.yaml}; the setup's extra files (what an operator adds or changes, such as
+ * {@code extensions.properties}) are written over the sandbox's before the ports are replaced.
  *
  * <p>Port replacement is literal text and strict: each sandbox value must occur exactly once in its file, so an edit to
  * those files that would silently leave a test on the sandbox's fixed ports fails here with the file's name instead.
@@ -52,6 +54,15 @@ final class JamesConfWriter {
             Files.writeString(conf.resolve("mailetcontainer.xml"), mailetContainer, StandardCharsets.UTF_8);
             Files.writeString(policy, setup.policyYaml().replace(JamesSetup.JAMES_HOME_TOKEN, setup.workingDirectory().toString()),
                     StandardCharsets.UTF_8);
+
+            for (Map.Entry<String, String> extra : setup.extraConfFiles().entrySet()) {
+                if (extra.getKey().equals("mailetcontainer.xml") || extra.getKey().equals("delivery-policy.yaml")) {
+                    throw new IllegalStateException("extra conf file " + extra.getKey()
+                            + ": use JamesSetup.withMailetContainer or withPolicy instead");
+                }
+                Files.writeString(conf.resolve(extra.getKey()), extra.getValue().replace(JamesSetup.JAMES_HOME_TOKEN,
+                        setup.workingDirectory().toString()), StandardCharsets.UTF_8);
+            }
 
             JamesPorts sandbox = JamesPorts.SANDBOX;
             JamesPorts wanted = setup.ports();

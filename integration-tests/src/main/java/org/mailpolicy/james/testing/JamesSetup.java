@@ -3,6 +3,8 @@ package org.mailpolicy.james.testing;
 import static java.util.Objects.requireNonNull;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -19,9 +21,13 @@ import java.util.Optional;
  *                         replaced by the working directory (the plugin resolves relative paths against the JVM's
  *                         working directory, which is not James's in a test)
  * @param mailetContainer  a replacement {@code mailetcontainer.xml} text, or empty for {@code config/mailetcontainer.xml}
+ * @param extraConfFiles   more files for {@code conf/} by name, for what an operator adds to a stock James (for example
+ *                         {@code extensions.properties}); {@value #JAMES_HOME_TOKEN} in them is replaced as in the policy.
+ *                         One may replace a sandbox file (ports are still replaced in it, so keep the sandbox's port
+ *                         lines), not the mailet container or the policy, which have their own setters
  */
 public record JamesSetup(Path workingDirectory, RepoLayout layout, JamesPorts ports, FixedDns dns, String policyYaml,
-        Optional<String> mailetContainer) {
+        Optional<String> mailetContainer, Map<String, String> extraConfFiles) {
     public static final String JAMES_HOME_TOKEN = "@JAMES_HOME@";
 
     public JamesSetup {
@@ -31,17 +37,30 @@ public record JamesSetup(Path workingDirectory, RepoLayout layout, JamesPorts po
         requireNonNull(dns, "dns");
         requireNonNull(policyYaml, "policyYaml");
         requireNonNull(mailetContainer, "mailetContainer");
+        extraConfFiles = Map.copyOf(requireNonNull(extraConfFiles, "extraConfFiles"));
+        for (String name : extraConfFiles.keySet()) {
+            if (name.isBlank() || name.contains("/") || name.contains("\\") || name.startsWith(".")) {
+                throw new IllegalArgumentException("extra conf file name must be a plain file name, was '" + name + "'");
+            }
+        }
     }
 
     public static JamesSetup of(Path workingDirectory, JamesPorts ports, FixedDns dns, String policyYaml) {
-        return new JamesSetup(workingDirectory, RepoLayout.find(), ports, dns, policyYaml, Optional.empty());
+        return new JamesSetup(workingDirectory, RepoLayout.find(), ports, dns, policyYaml, Optional.empty(), Map.of());
     }
 
     public JamesSetup withMailetContainer(String xml) {
-        return new JamesSetup(workingDirectory, layout, ports, dns, policyYaml, Optional.of(xml));
+        return new JamesSetup(workingDirectory, layout, ports, dns, policyYaml, Optional.of(xml), extraConfFiles);
     }
 
     public JamesSetup withPolicy(String yaml) {
-        return new JamesSetup(workingDirectory, layout, ports, dns, yaml, mailetContainer);
+        return new JamesSetup(workingDirectory, layout, ports, dns, yaml, mailetContainer, extraConfFiles);
+    }
+
+    /** With one more file in {@code conf/} (replacing an extra file of that name given before). */
+    public JamesSetup withConfFile(String name, String text) {
+        Map<String, String> files = new LinkedHashMap<>(extraConfFiles);
+        files.put(requireNonNull(name, "name"), requireNonNull(text, "text"));
+        return new JamesSetup(workingDirectory, layout, ports, dns, policyYaml, mailetContainer, files);
     }
 }
