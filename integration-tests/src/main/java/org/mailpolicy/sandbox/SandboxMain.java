@@ -118,9 +118,11 @@ public final class SandboxMain {
                 "  modes: NORMAL DYN_T1 RLY_NW RATE_LIMIT RTR_BB CON_B1 DOWN DROP_IN_DATA SLOW",
                 "  recipients by local part: ok* unknown* rejected* full* hvu* flaky*",
                 "",
-                "James's queue and error repository:",
-                "  curl " + webAdmin + "/mailQueues/outgoing/mails",
-                "  curl " + webAdmin + "/mailRepositories/memory%3A%2F%2Fvar%2Fmail%2Ferror%2F/mails",
+                "James's outgoing queue (its size) and error repository (failed null-sender mail):",
+                "  curl " + webAdmin + "/mailQueues/outgoing",
+                "  (not .../mailQueues/outgoing/mails: in James 3.8.1 with in-memory queues that route closes the",
+                "   queue it lists, and delivery stops until the sandbox is restarted)",
+                "  curl " + webAdmin + "/mailRepositories/var%2Fmail%2Ferror%2F/mails",
                 "");
     }
 }

@@ -91,6 +91,22 @@ class ExpiryNullSenderAndFaultsTest {
                 .findFirst().orElseThrow();
         assertThat(kept.hasSender()).isFalse();
         assertThat(kept.getMessage().getSubject()).isEqualTo(subject);
+
+        // What an operator (and the sandbox's banner) uses to find it: WebAdmin's mail repository listing.
+        java.net.http.HttpResponse<String> listing = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + env.james().webAdminPort()
+                        + "/mailRepositories/var%2Fmail%2Ferror%2F/mails")).GET().build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(listing.statusCode()).isEqualTo(200);
+        assertThat(listing.body()).contains(kept.getName());
+        java.net.http.HttpResponse<String> queue = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + env.james().webAdminPort()
+                        + "/mailQueues/outgoing")).GET().build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        // Not /mailQueues/outgoing/mails: in James 3.8.1 that route closes the memory queue twice, and the first call
+        // disposes the outgoing queue's dequeuing thread, so delivery stops until James restarts.
+        assertThat(queue.statusCode()).as("the sandbox banner's queue size").isEqualTo(200);
+        assertThat(queue.body()).contains("\"name\":\"outgoing\"");
     }
 
     @Test
