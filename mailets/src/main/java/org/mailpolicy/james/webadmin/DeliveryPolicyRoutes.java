@@ -76,16 +76,19 @@ public final class DeliveryPolicyRoutes implements Routes {
     private final DestinationClassifier classifier;
     private final Clock clock;
     private final QueuedMailCounter queued;
+    private final HeldMailRelease release;
     private final ObjectMapper json = new ObjectMapper();
 
     private DeliveryPolicyRoutes(SuppressionList suppressions, DestinationStateStore destinations, DeliveryPolicy policy,
-                                 DestinationClassifier classifier, Clock clock, QueuedMailCounter queued) {
+                                 DestinationClassifier classifier, Clock clock, QueuedMailCounter queued,
+                                 HeldMailRelease release) {
         this.suppressions = suppressions;
         this.destinations = destinations;
         this.policy = policy;
         this.classifier = classifier;
         this.clock = clock;
         this.queued = queued;
+        this.release = release;
     }
 
     /**
@@ -94,10 +97,20 @@ public final class DeliveryPolicyRoutes implements Routes {
     public static DeliveryPolicyRoutes of(SuppressionList suppressions, DestinationStateStore destinations,
                                           DeliveryPolicy policy, DestinationClassifier classifier,
                                           Clock clock, QueuedMailCounter queued) {
+        return of(suppressions, destinations, policy, classifier, clock, queued, HeldMailRelease.NONE);
+    }
+
+    /**
+     * @param release brings forward the mails a released hold postponed, normally in the delivery
+     *                mailet's outgoing queue
+     */
+    public static DeliveryPolicyRoutes of(SuppressionList suppressions, DestinationStateStore destinations,
+                                          DeliveryPolicy policy, DestinationClassifier classifier,
+                                          Clock clock, QueuedMailCounter queued, HeldMailRelease release) {
         return new DeliveryPolicyRoutes(Preconditions.checkNotNull(suppressions, "suppressions"),
                 Preconditions.checkNotNull(destinations, "destinations"), Preconditions.checkNotNull(policy, "policy"),
                 Preconditions.checkNotNull(classifier, "classifier"), Preconditions.checkNotNull(clock, "clock"),
-                Preconditions.checkNotNull(queued, "queued"));
+                Preconditions.checkNotNull(queued, "queued"), Preconditions.checkNotNull(release, "release"));
     }
 
     @Override
@@ -219,6 +232,8 @@ public final class DeliveryPolicyRoutes implements Routes {
             throw ErrorResponder.builder().statusCode(409).type(WRONG_STATE)
                     .message("destination '" + name + "' is not held").haltError();
         }
+        // Best effort: the hold is over either way; mail the queue keeps back goes at the hold's old end.
+        release.bringForward(name);
         response.status(204);
         return "";
     }

@@ -41,7 +41,8 @@ public final class DeliveryPolicyWebAdminModule extends AbstractModule {
         return DeliveryPolicyRoutes.of(runtime.suppressions(), runtime.destinations(), runtime.policy(),
                 (destination, reply) -> destination.map(runtime::classifierFor).orElse(runtime.classifier()).classify(reply),
                 runtime.clock(), MailQueueCounter.of(queues, settings.outgoingQueue(), runtime.policy(),
-                        MailQueueCounter.DEFAULT_MAX_BROWSED));
+                        MailQueueCounter.DEFAULT_MAX_BROWSED),
+                MailQueueRelease.of(queues, settings.outgoingQueue(), runtime.policy(), MailQueueCounter.DEFAULT_MAX_BROWSED));
     }
 
     private static Optional<java.nio.file.Path> propertiesFile(FileSystem fileSystem) {
