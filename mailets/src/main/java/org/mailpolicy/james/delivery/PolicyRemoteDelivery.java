@@ -36,6 +36,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
+import reactor.util.retry.Retry;
 
 /**
  * A drop-in replacement for James's {@code RemoteDelivery} that delivers by the operator's delivery
@@ -148,9 +149,17 @@ public class PolicyRemoteDelivery extends GenericMailet {
     private void start(int threads) {
         deliveryScheduler = Schedulers.newBoundedElastic(threads, Integer.MAX_VALUE, "PolicyRemoteDelivery");
         dequeueScheduler = Schedulers.newSingle("PolicyRemoteDelivery-Dequeue");
-        dequeuing = Flux.from(queue.deQueue())
+        dequeuing = Flux.defer(() -> Flux.from(queue.deQueue()))
                 .flatMap(item -> Mono.fromRunnable(() -> deliverOne(item)).subscribeOn(deliveryScheduler), threads)
                 .onErrorContinue((e, item) -> LOGGER.error("Unexpected error in the delivery loop", e))
+                // The queue's stream itself may fail or end (a queue backend hiccup, a queue closed under
+                // us): subscribe again instead of silently delivering nothing until James restarts.
+                // destroy() cancels the whole chain, which stops these resubscriptions too.
+                .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofSeconds(1)).maxBackoff(Duration.ofMinutes(1))
+                        .doBeforeRetry(signal -> LOGGER.warn("Outgoing queue stream failed; subscribing again (retry {})",
+                                signal.totalRetries() + 1, signal.failure())))
+                .repeatWhen(completed -> completed.doOnNext(n -> LOGGER.warn("Outgoing queue stream ended; subscribing again"))
+                        .delayElements(Duration.ofSeconds(1)))
                 .subscribeOn(dequeueScheduler)
                 .subscribe();
     }

@@ -53,6 +53,7 @@ import org.mailpolicy.schedule.AttemptHistory;
 import org.mailpolicy.state.InMemoryDestinationStateStore;
 import org.mailpolicy.suppression.JdbcSentMessageLedger;
 import org.mailpolicy.suppression.JdbcSuppressionList;
+import reactor.core.publisher.Flux;
 
 /**
  * The delivery mailet with James's test doubles: a recording queue, FakeMailContext as the bounce
@@ -139,14 +140,7 @@ class PolicyRemoteDeliveryTest {
                 new LoopbackDns(ImmutableMap.of("aol.com", ImmutableList.of("mx1.mx.aol.test."),
                         "vanity.test", ImmutableList.of("mx2.mx.aol.test."))),
                 null, queue, metricFactory, PolicyRemoteDelivery.ThreadState.DO_NOT_START_THREADS);
-        mailet.useAttemptForTesting((mail, recipients, hosts) -> {
-            attempts.incrementAndGet();
-            Function<List<MailAddress>, AttemptResult> next = script.poll();
-            if (next == null) {
-                throw new AssertionError("unexpected delivery attempt to " + recipients);
-            }
-            return next.apply(recipients);
-        });
+        mailet.useAttemptForTesting(scriptedAttempt());
         mailet.init(FakeMailetConfig.builder().mailetName("PolicyRemoteDelivery").mailetContext(context)
                 .setProperty("policy", POLICY_LOCATION)
                 .setProperty("heloName", "james.test")
@@ -161,6 +155,18 @@ class PolicyRemoteDeliveryTest {
     }
 
     // ---- helpers ---------------------------------------------------------------------------------
+
+    /** An attempt that counts itself and answers with the next scripted result. */
+    private DeliveryAttempt scriptedAttempt() {
+        return (mail, recipients, hosts) -> {
+            attempts.incrementAndGet();
+            Function<List<MailAddress>, AttemptResult> next = script.poll();
+            if (next == null) {
+                throw new AssertionError("unexpected delivery attempt to " + recipients);
+            }
+            return next.apply(recipients);
+        };
+    }
 
     private static Mail mail(String sender, String... recipients) throws MessagingException {
         FakeMail.Builder b = FakeMail.builder().name("mail-1");
@@ -248,6 +254,36 @@ class PolicyRemoteDeliveryTest {
     }
 
     // ---- tests -------------------------------------------------------------------------------------
+
+    @Test
+    void theDeliveryLoopSubscribesAgainWhenTheQueueStreamFailsOrEnds() throws Exception {
+        mailet.service(mail("sender@example.com", "a@aol.com"));
+        RecordingMailQueue.Item item = queue.take();
+        queue.scriptedStreams.add(Flux.error(new IllegalStateException("queue closed")));
+        queue.scriptedStreams.add(Flux.empty());
+        queue.scriptedStreams.add(Flux.just(item));
+        thenRecipients(ImmutableMap.of());
+        PolicyRemoteDelivery running = new PolicyRemoteDelivery(
+                new LoopbackDns(ImmutableMap.of("aol.com", ImmutableList.of("mx1.mx.aol.test."))),
+                null, queue, metricFactory, PolicyRemoteDelivery.ThreadState.START_THREADS);
+        running.useAttemptForTesting(scriptedAttempt());
+        try {
+            running.init(FakeMailetConfig.builder().mailetName("PolicyRemoteDelivery").mailetContext(context)
+                    .setProperty("policy", POLICY_LOCATION)
+                    .setProperty("heloName", "james.test")
+                    .setProperty("outgoing", "test-outgoing")
+                    .build());
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (item.status == null && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+        } finally {
+            running.destroy();
+        }
+        // A failed stream and an ended one did not stop delivery: the third subscription delivered the mail.
+        assertThat(item.status).isEqualTo(CompletionStatus.SUCCESS);
+        assertThat(attempts.get()).isEqualTo(1);
+    }
 
     @Test
     void serviceSplitsByDomainWithAFreshHistoryAndGhostsTheOriginal() throws Exception {

@@ -51,6 +51,8 @@ final class RecordingMailQueue implements MailQueue, MailQueueFactory<RecordingM
     /** What deQueue() hands out: tests push items here for the delivery threads. */
     final Sinks.Many<MailQueueItem> dequeued = Sinks.many().unicast().onBackpressureBuffer();
     volatile boolean failEnqueue;
+    /** When not empty, each deQueue() subscription takes the next of these instead of {@link #dequeued}. */
+    final java.util.Queue<Publisher<MailQueueItem>> scriptedStreams = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     @Override
     public MailQueueName getName() {
@@ -87,7 +89,8 @@ final class RecordingMailQueue implements MailQueue, MailQueueFactory<RecordingM
 
     @Override
     public Publisher<MailQueueItem> deQueue() {
-        return dequeued.asFlux();
+        Publisher<MailQueueItem> scripted = scriptedStreams.poll();
+        return scripted != null ? scripted : dequeued.asFlux();
     }
 
     @Override
