@@ -13,10 +13,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.common.base.CharMatcher;
 import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableSet;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -171,7 +174,7 @@ public final class DeliveryPolicyRoutes implements Routes {
 
     private String putSuppression(Request request, Response response) throws JsonProcessingException {
         String address = address(request);
-        JsonNode body = optionalJsonObject(request.body(), PUT_FIELDS);
+        JsonNode body = optionalJsonObject(body(request), PUT_FIELDS);
         String reason = textField(body, "reason").orElse(MANUAL_REASON);
         String reply = textField(body, "reply").orElse("");
         if (reason.trim().isEmpty()) {
@@ -238,8 +241,47 @@ public final class DeliveryPolicyRoutes implements Routes {
         return "";
     }
 
-    private String classify(Request request, Response response) throws JsonProcessingException {
+    /**
+     * The request body as sent. {@code curl -d} labels any body as a form; Jetty then parses it into
+     * parameters before the route runs and the body reads empty. For such a request the body is
+     * rebuilt from the form parameters that are not in the query string: exact for a reply or JSON
+     * text without '&amp;', '=', '+' or '%' (curl's form encoding changes those; send them with
+     * {@code -H 'Content-Type: text/plain'}).
+     */
+    private static String body(Request request) {
         String body = request.body();
+        String type = request.contentType();
+        if ((body != null && !body.isEmpty()) || type == null
+                || !type.toLowerCase(Locale.ROOT).startsWith("application/x-www-form-urlencoded")) {
+            return body;
+        }
+        Set<String> inQuery = new HashSet<>();
+        String query = request.raw().getQueryString();
+        if (query != null) {
+            for (String pair : query.split("&")) {
+                inQuery.add(URLDecoder.decode(pair.split("=", 2)[0], StandardCharsets.UTF_8));
+            }
+        }
+        StringBuilder rebuilt = new StringBuilder();
+        for (Map.Entry<String, String[]> p : request.raw().getParameterMap().entrySet()) {
+            if (inQuery.contains(p.getKey())) {
+                continue;
+            }
+            for (String value : p.getValue()) {
+                if (rebuilt.length() > 0) {
+                    rebuilt.append('&');
+                }
+                rebuilt.append(p.getKey());
+                if (!value.isEmpty()) {
+                    rebuilt.append('=').append(value);
+                }
+            }
+        }
+        return rebuilt.toString();
+    }
+
+    private String classify(Request request, Response response) throws JsonProcessingException {
+        String body = body(request);
         if (body == null || body.trim().isEmpty()) {
             throw badRequest("the body must be the reply text, or {\"reply\": \"...\", \"stage\": \"rcpt\"}");
         }

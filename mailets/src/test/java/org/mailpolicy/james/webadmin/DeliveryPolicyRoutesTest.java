@@ -81,6 +81,14 @@ class DeliveryPolicyRoutesTest {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** As {@code curl -d} sends: any body labelled as a form. */
+    private HttpResponse<String> sendAsForm(String path, String body) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.getPort().getValue() + path))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
     private JsonNode body(HttpResponse<String> r) throws Exception {
         return json.readTree(r.body());
     }
@@ -206,6 +214,19 @@ class DeliveryPolicyRoutesTest {
         assertThat(dflt.get("heldUntil").isNull()).isTrue();
         assertThat(dflt.get("queued").asLong()).isZero();
         assertThat(dflt.get("queuedComplete").asBoolean()).isTrue();
+    }
+
+    @Test
+    void classifyReadsABodyCurlLabelledAsAForm() throws Exception {
+        HttpResponse<String> plain = sendAsForm("/delivery-policy/classify?destination=aol", "421 4.7.1 : (DYN:T1)");
+        assertThat(plain.statusCode()).isEqualTo(200);
+        assertThat(body(plain).get("code").asInt()).isEqualTo(421);
+        assertThat(body(plain).get("input").asText()).isEqualTo("421 4.7.1 : (DYN:T1)");
+        assertThat(body(plain).get("rule").asText()).isEqualTo("aol.dyn-t1");
+        HttpResponse<String> json = sendAsForm("/delivery-policy/classify", "{\"reply\": \"550 MAILBOX NOT FOUND\", \"stage\": \"rcpt\"}");
+        assertThat(json.statusCode()).isEqualTo(200);
+        assertThat(body(json).get("input").asText()).isEqualTo("550 MAILBOX NOT FOUND");
+        assertThat(body(json).get("stage").asText()).isEqualTo("RCPT");
     }
 
     @Test
