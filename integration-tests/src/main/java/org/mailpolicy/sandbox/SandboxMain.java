@@ -59,7 +59,15 @@ public final class SandboxMain {
         FakeAol aol = FakeAol.start(FakeAolSettings.ports(FAKE_AOL_SMTP_PORT, FAKE_AOL_CONTROL_PORT));
         RunningJames james;
         try {
-            james = RunningJames.start(JamesSetup.of(workDir, JamesPorts.SANDBOX, FixedDns.loopbackMx(AOL_DOMAINS), policy));
+            // The plugin's WebAdmin routes, enabled as docs/operating.md tells an operator: the Guice module in
+            // extensions.properties and the routes class in webadmin.properties. They find the policy at
+            // conf/delivery-policy.yaml, relative to the JVM's directory, which is James's here.
+            String webAdmin = Files.readString(layout.sandboxConfig().resolve("webadmin.properties"), StandardCharsets.UTF_8);
+            james = RunningJames.start(JamesSetup.of(workDir, JamesPorts.SANDBOX, FixedDns.loopbackMx(AOL_DOMAINS), policy)
+                    .withConfFile("extensions.properties",
+                            "guice.extension.module=org.mailpolicy.james.webadmin.DeliveryPolicyWebAdminModule\n")
+                    .withConfFile("webadmin.properties",
+                            webAdmin + "extensions.routes=org.mailpolicy.james.webadmin.DeliveryPolicyRoutes\n"));
         } catch (Exception | Error e) {
             aol.close();
             throw e;
@@ -117,6 +125,12 @@ public final class SandboxMain {
                 "  curl -X DELETE " + control + "/transactions",
                 "  modes: NORMAL DYN_T1 RLY_NW RATE_LIMIT RTR_BB CON_B1 DOWN DROP_IN_DATA SLOW",
                 "  recipients by local part: ok* unknown* rejected* full* hvu* flaky*",
+                "",
+                "The plugin's WebAdmin routes (suppressions, destination holds, classify):",
+                "  curl " + webAdmin + "/delivery-policy/suppressions",
+                "  curl " + webAdmin + "/delivery-policy/destinations",
+                "  curl -X DELETE " + webAdmin + "/delivery-policy/destinations/aol/hold",
+                "  curl -X POST " + webAdmin + "/delivery-policy/classify -d '421 4.7.1 : (DYN:T1)'",
                 "",
                 "James's outgoing queue (its size) and error repository (failed null-sender mail):",
                 "  curl " + webAdmin + "/mailQueues/outgoing",
