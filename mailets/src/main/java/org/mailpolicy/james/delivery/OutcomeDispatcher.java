@@ -214,6 +214,11 @@ final class OutcomeDispatcher {
         }
     }
 
+    /** Said to the sender of a suppressing DSN, so the next bounce for the address is no surprise. */
+    private static final String SUPPRESSED_NOTE = " This server will not try the address again: later mail to it is"
+            + " returned at once, without contacting the receiver, until an administrator removes it from the"
+            + " suppression list.";
+
     private static RecipientReport recipientReport(Mail mail, MailAddress r, AttemptResult result,
                                                    AttemptDecision decision, DsnAction action, Instant now) {
         RecipientDecision d = decision.decisionFor(r.asString());
@@ -225,7 +230,7 @@ final class OutcomeDispatcher {
                 .reason(action == DsnAction.DELAYED ? c.reason() : d.reason().get())
                 .ruleId(c.ruleId())
                 .explanation(c.explanation())
-                .remedy(c.remedy());
+                .remedy(d.kind() == RecipientDecision.Kind.SUPPRESS ? c.remedy() + SUPPRESSED_NOTE : c.remedy());
         result.remoteHost().ifPresent(b::remoteMta);
         originalRecipient(mail, r).ifPresent(b::originalRecipient);
         if (action == DsnAction.DELAYED) {

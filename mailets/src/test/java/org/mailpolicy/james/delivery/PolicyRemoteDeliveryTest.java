@@ -332,6 +332,8 @@ class PolicyRemoteDeliveryTest {
         assertThat(gone.diagnostic()).hasValueSatisfying(d -> assertThat(d).contains("test-user-unknown"));
         assertThat(gone.ruleId()).isEqualTo("test.gone");
         assertThat(gone.remoteMta()).contains("mx1.mx.aol.test");
+        assertThat(gone.remedy()).startsWith("Remove the address from your list.")
+                .contains("will not try the address again").contains("suppression list");
 
         assertThat(suppressions.find("gone@aol.com")).hasValueSatisfying(e -> {
             assertThat(e.ruleId()).isEqualTo("test.gone");
@@ -418,6 +420,7 @@ class PolicyRemoteDeliveryTest {
         assertThat(r.status()).isEqualTo(EnhancedStatus.of(4, 4, 7));
         assertThat(r.reason()).isEqualTo("expired");
         assertThat(r.diagnostic()).hasValueSatisfying(d -> assertThat(d).contains("test-mailbox-full"));
+        assertThat(r.remedy()).doesNotContain("suppression list");
         assertThat(suppressions.find("full@aol.com")).isEmpty();
     }
 
