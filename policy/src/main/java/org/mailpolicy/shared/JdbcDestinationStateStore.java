@@ -21,6 +21,7 @@ import org.mailpolicy.destination.RateLimit;
 import org.mailpolicy.state.Admission;
 import org.mailpolicy.state.DestinationState;
 import org.mailpolicy.state.DestinationStateStore;
+import org.mailpolicy.suppression.SqlErrors;
 
 /**
  * {@link DestinationStateStore} in a SQL database shared by several James nodes (PostgreSQL in
@@ -44,7 +45,6 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
     public static final Duration DEFAULT_LEASE_TIMEOUT = Duration.ofMinutes(30);
     private static final int MAX_REPLY_CHARS = 500;
     private static final int NAME_COLUMN = 255;
-    private static final String INTEGRITY_VIOLATION_CLASS = "23";
 
     private final DataSource dataSource;
     private final Clock clock;
@@ -176,7 +176,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
             ps.setString(1, destination);
             ps.executeUpdate();
         } catch (SQLException e) {
-            if (!isDuplicateKey(e)) {
+            if (!SqlErrors.isDuplicateKey(e)) {
                 throw e;
             }
         }
@@ -489,16 +489,6 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
         } else {
             ps.setLong(index, value.toEpochMilli());
         }
-    }
-
-    private static boolean isDuplicateKey(SQLException e) {
-        for (SQLException x = e; x != null; x = x.getNextException()) {
-            String state = x.getSQLState();
-            if (state != null && state.startsWith(INTEGRITY_VIOLATION_CLASS)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private SharedStoreException failure(String what, SQLException e) {

@@ -22,7 +22,6 @@ import org.h2.jdbcx.JdbcConnectionPool;
  */
 public final class JdbcSentMessageLedger implements SentMessageLedger {
     static final String TABLE = "delivery_policy_sent";
-    private static final String INTEGRITY_VIOLATION_CLASS = "23";
 
     private final DataSource dataSource;
     private final JdbcConnectionPool ownedPool;
@@ -106,7 +105,7 @@ public final class JdbcSentMessageLedger implements SentMessageLedger {
             ps.executeUpdate();
         } catch (SQLException e) {
             // Another node inserted the same row between our UPDATE and INSERT: it exists now.
-            if (!isDuplicateKey(e)) {
+            if (!SqlErrors.isDuplicateKey(e)) {
                 throw e;
             }
             update(c, messageId, recipient, sentMs);
@@ -179,16 +178,6 @@ public final class JdbcSentMessageLedger implements SentMessageLedger {
         if (ownedPool != null) {
             ownedPool.dispose();
         }
-    }
-
-    private static boolean isDuplicateKey(SQLException e) {
-        for (SQLException x = e; x != null; x = x.getNextException()) {
-            String state = x.getSQLState();
-            if (state != null && state.startsWith(INTEGRITY_VIOLATION_CLASS)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private SuppressionStoreException failure(String what, SQLException e) {

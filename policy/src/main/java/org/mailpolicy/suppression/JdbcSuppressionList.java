@@ -30,7 +30,6 @@ public final class JdbcSuppressionList implements SuppressionList {
     private static final int TEXT_COLUMN = SuppressionEntry.MAX_TEXT_LENGTH;
     private static final String COLUMNS = "address, domain, since_ms, reason, reply, rule_id, source, message_id";
     /** SQLSTATE class 23: integrity constraint violation (a duplicate key, on H2 and PostgreSQL alike). */
-    private static final String INTEGRITY_VIOLATION_CLASS = "23";
     private static final int MAX_PAGE = 10_000;
 
     private final DataSource dataSource;
@@ -119,7 +118,7 @@ public final class JdbcSuppressionList implements SuppressionList {
             return ps.executeUpdate() == 1;
         } catch (SQLException e) {
             // Insert-then-detect is atomic where check-then-insert races: the first entry wins.
-            if (isDuplicateKey(e)) {
+            if (SqlErrors.isDuplicateKey(e)) {
                 return false;
             }
             throw failure("cannot add " + entry.address(), e);
@@ -213,16 +212,6 @@ public final class JdbcSuppressionList implements SuppressionList {
         }
         Preconditions.checkArgument(!d.isEmpty() && d.indexOf('@') < 0, "not a domain: '%s'", domain);
         return d;
-    }
-
-    private static boolean isDuplicateKey(SQLException e) {
-        for (SQLException x = e; x != null; x = x.getNextException()) {
-            String state = x.getSQLState();
-            if (state != null && state.startsWith(INTEGRITY_VIOLATION_CLASS)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private SuppressionStoreException failure(String what, SQLException e) {
