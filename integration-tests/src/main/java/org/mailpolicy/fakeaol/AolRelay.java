@@ -86,6 +86,13 @@ final class AolRelay {
     }
 
     ServerAction onRecipient(String address) {
+        ActiveMode mode = current();
+        if (mode.chaos != null) {
+            Optional<ServerAction> chaos = mode.chaos.atRecipient(address);
+            if (chaos.isPresent()) {
+                return chaos.get();
+            }
+        }
         switch (RecipientScenario.of(address)) {
             case UNKNOWN:
                 return ServerAction.reply(AolReplies.MAILBOX_NOT_FOUND);
@@ -103,11 +110,18 @@ final class AolRelay {
      * recipient rejects it, any flaky recipient not yet deferred defers it.
      */
     ServerAction onEndOfData(List<String> acceptedRecipients, boolean tooLarge) {
-        if (current().setting.mode() == Mode.DROP_IN_DATA) {
+        ActiveMode mode = current();
+        if (mode.setting.mode() == Mode.DROP_IN_DATA) {
             return ServerAction.hangUp();
         }
         if (tooLarge) {
             return ServerAction.reply(AolReplies.MESSAGE_TOO_BIG);
+        }
+        if (mode.chaos != null) {
+            Optional<ServerAction> chaos = mode.chaos.atEndOfData(acceptedRecipients);
+            if (chaos.isPresent()) {
+                return chaos.get();
+            }
         }
         if (acceptedRecipients.stream().anyMatch(r -> RecipientScenario.of(r) == RecipientScenario.HVU)) {
             return ServerAction.reply(AolReplies.HVU_B1);
@@ -186,16 +200,20 @@ final class AolRelay {
         final ModeSetting setting;
         final Optional<Instant> until;
         final RateWindows windows;
+        /** CHAOS's draws, counted from this activation: setting the mode again replays the same sequence. */
+        final ChaosReplies chaos;
 
-        private ActiveMode(ModeSetting setting, Optional<Instant> until, RateWindows windows) {
+        private ActiveMode(ModeSetting setting, Optional<Instant> until, RateWindows windows, ChaosReplies chaos) {
             this.setting = setting;
             this.until = until;
             this.windows = windows;
+            this.chaos = chaos;
         }
 
         static ActiveMode start(ModeSetting setting, Instant now) {
             return new ActiveMode(setting, setting.duration().map(now::plus),
-                    setting.mode().isRateLimited() ? new RateWindows(setting.perMinute()) : null);
+                    setting.mode().isRateLimited() ? new RateWindows(setting.perMinute()) : null,
+                    setting.mode() == Mode.CHAOS ? new ChaosReplies(setting.seed()) : null);
         }
     }
 }

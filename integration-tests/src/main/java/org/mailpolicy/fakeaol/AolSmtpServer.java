@@ -306,7 +306,7 @@ final class AolSmtpServer implements AutoCloseable {
 
             ServerAction action = relay.onEndOfData(transaction.acceptedRecipients, body.isEmpty());
             transaction.recording.dataReply(action.replyText().orElse(null));
-            if (action.isPositive()) {
+            if (action.acceptsMessage()) {
                 acceptedMessages.accept(ReceivedMessage.of(relay.now(), connections.get(session).client,
                         transaction.reversePath, transaction.acceptedRecipients, body.get()));
             }

@@ -31,7 +31,7 @@ import com.sun.net.httpserver.HttpServer;
  *
  * <pre>
  * PUT    /mode          {"mode": "DYN_T1", "seconds": 20}  (optional "perMinute" for RLY_NW and RATE_LIMIT,
- *                                                            "delayMillis" for SLOW)
+ *                                                            "delayMillis" for SLOW, "seed" for CHAOS)
  * GET    /mode
  * GET    /transactions  JSON array, oldest first
  * DELETE /transactions
@@ -46,7 +46,7 @@ import com.sun.net.httpserver.HttpServer;
  */
 final class ControlApi implements AutoCloseable {
     private static final int MAX_BODY_BYTES = 64 * 1024;
-    private static final Set<String> MODE_FIELDS = Set.of("mode", "seconds", "perMinute", "delayMillis");
+    private static final Set<String> MODE_FIELDS = Set.of("mode", "seconds", "perMinute", "delayMillis", "seed");
     private static final Set<String> BOUNCE_FIELDS = Set.of("to", "finalRecipient", "smtpHost", "smtpPort",
             "originalMessageId", "envelopeFrom");
 
@@ -223,6 +223,9 @@ final class ControlApi implements AutoCloseable {
             if (request.has("delayMillis")) {
                 setting = setting.delay(Duration.ofMillis(intField(request, "delayMillis")));
             }
+            if (request.has("seed")) {
+                setting = setting.seed(longField(request, "seed"));
+            }
             if (request.has("seconds") && !request.get("seconds").isNull()) {
                 JsonNode seconds = request.get("seconds");
                 if (!seconds.isNumber() || seconds.asDouble() <= 0 || seconds.asDouble() > 86_400 * 365) {
@@ -287,6 +290,17 @@ final class ControlApi implements AutoCloseable {
         return value.intValue();
     }
 
+    private static long longField(ObjectNode request, String field) throws BadRequest {
+        JsonNode value = request.get(field);
+        if (value == null || value.isNull()) {
+            throw new BadRequest(400, field + ": required integer field is missing");
+        }
+        if (!value.isIntegralNumber() || !value.canConvertToLong()) {
+            throw new BadRequest(400, field + ": expected an integer, got " + value);
+        }
+        return value.longValue();
+    }
+
     private ObjectNode modeJson(ModeStatus status) {
         ObjectNode node = json.createObjectNode();
         ModeSetting setting = status.setting();
@@ -305,6 +319,9 @@ final class ControlApi implements AutoCloseable {
         }
         if (setting.mode() == Mode.SLOW) {
             node.put("delayMillis", setting.delay().toMillis());
+        }
+        if (setting.mode() == Mode.CHAOS) {
+            node.put("seed", setting.seed());
         }
         return node;
     }

@@ -83,7 +83,10 @@ public final class FakeAol implements AutoCloseable {
         log.clear();
     }
 
-    /** Messages accepted with 250 so far, oldest first. */
+    /**
+     * Messages accepted with 250 so far, oldest first; in {@link Mode#CHAOS} also those accepted and then left without a
+     * reply (their transaction has no {@link Transaction#dataReply()}).
+     */
     public List<ReceivedMessage> messages() {
         synchronized (messages) {
             return List.copyOf(messages);

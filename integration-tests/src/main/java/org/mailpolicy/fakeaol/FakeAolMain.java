@@ -52,7 +52,7 @@ public final class FakeAolMain {
         System.out.println("  curl -X PUT " + control + "/mode -d '{\"mode\": \"DYN_T1\", \"seconds\": 20}'");
         System.out.println("  curl " + control + "/transactions");
         System.out.println("  curl " + control + "/messages");
-        System.out.println("Modes: NORMAL DYN_T1 RLY_NW RATE_LIMIT RTR_BB CON_B1 DOWN DROP_IN_DATA SLOW");
+        System.out.println("Modes: NORMAL DYN_T1 RLY_NW RATE_LIMIT RTR_BB CON_B1 DOWN DROP_IN_DATA SLOW CHAOS (\"seed\": N)");
         System.out.println("Recipients by local part: ok* unknown* rejected* full* hvu* flaky* (anything else: 250)");
         System.out.println("Ctrl-C to stop.");
         stopped.await();

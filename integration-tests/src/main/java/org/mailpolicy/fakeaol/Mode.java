@@ -25,7 +25,14 @@ public enum Mode {
     /** Reads the whole message after DATA, then closes the connection without any reply. */
     DROP_IN_DATA,
     /** Waits {@code delayMillis} (default 30 s) before the greeting, longer than a client's read timeout. */
-    SLOW;
+    SLOW,
+    /**
+     * Random failures, reproducible from {@code seed}: about one RCPT in five and one end of DATA in four get a 4xx or
+     * 5xx reply (421, 450, 451, 452, 550, 552, 554); one end of DATA in twenty is accepted (the message is kept) and the
+     * connection closed before the reply, as a relay that crashes after committing the message. The other replies are
+     * NORMAL's. See {@link ChaosReplies}.
+     */
+    CHAOS;
 
     boolean isRateLimited() {
         return this == RLY_NW || this == RATE_LIMIT;

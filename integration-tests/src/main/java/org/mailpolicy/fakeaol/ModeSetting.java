@@ -7,24 +7,27 @@ import java.util.Optional;
 
 /**
  * A mode with its parameters: how long it lasts (empty = until changed), the per-client message budget of the rate modes,
- * and the greeting delay of {@link Mode#SLOW}. Parameters that do not apply to the mode are rejected rather than ignored,
+ * the greeting delay of {@link Mode#SLOW}, and the seed of {@link Mode#CHAOS}'s random replies. Parameters that do not apply to the mode are rejected rather than ignored,
  * so an operator's typo does not silently do nothing.
  */
 public final class ModeSetting {
     static final int RLY_NW_DEFAULT_PER_MINUTE = 2;
     static final int RATE_LIMIT_DEFAULT_PER_MINUTE = 3;
     static final Duration SLOW_DEFAULT_DELAY = Duration.ofSeconds(30);
+    static final long CHAOS_DEFAULT_SEED = 1;
 
     private final Mode mode;
     private final Optional<Duration> duration;
     private final int perMinute;
     private final Duration delay;
+    private final long seed;
 
-    private ModeSetting(Mode mode, Optional<Duration> duration, int perMinute, Duration delay) {
+    private ModeSetting(Mode mode, Optional<Duration> duration, int perMinute, Duration delay, long seed) {
         this.mode = mode;
         this.duration = duration;
         this.perMinute = perMinute;
         this.delay = delay;
+        this.seed = seed;
     }
 
     /** The mode with its default parameters, lasting until changed. */
@@ -33,7 +36,8 @@ public final class ModeSetting {
         int perMinute = mode == Mode.RLY_NW ? RLY_NW_DEFAULT_PER_MINUTE
                 : mode == Mode.RATE_LIMIT ? RATE_LIMIT_DEFAULT_PER_MINUTE : 0;
         Duration delay = mode == Mode.SLOW ? SLOW_DEFAULT_DELAY : Duration.ZERO;
-        return new ModeSetting(mode, Optional.empty(), perMinute, delay);
+        long seed = mode == Mode.CHAOS ? CHAOS_DEFAULT_SEED : 0;
+        return new ModeSetting(mode, Optional.empty(), perMinute, delay, seed);
     }
 
     public static ModeSetting normal() {
@@ -46,7 +50,7 @@ public final class ModeSetting {
         if (duration.isNegative() || duration.isZero()) {
             throw new IllegalArgumentException("duration must be positive, was " + duration);
         }
-        return new ModeSetting(mode, Optional.of(duration), perMinute, delay);
+        return new ModeSetting(mode, Optional.of(duration), perMinute, delay, seed);
     }
 
     /** For {@link Mode#RLY_NW} and {@link Mode#RATE_LIMIT}: messages accepted per client in any 60 s window. */
@@ -57,7 +61,7 @@ public final class ModeSetting {
         if (messages < 1) {
             throw new IllegalArgumentException("perMinute must be at least 1, was " + messages);
         }
-        return new ModeSetting(mode, duration, messages, delay);
+        return new ModeSetting(mode, duration, messages, delay, seed);
     }
 
     /** For {@link Mode#SLOW}: how long the greeting is held back. */
@@ -69,7 +73,15 @@ public final class ModeSetting {
         if (greetingDelay.isNegative()) {
             throw new IllegalArgumentException("delay must not be negative, was " + greetingDelay);
         }
-        return new ModeSetting(mode, duration, perMinute, greetingDelay);
+        return new ModeSetting(mode, duration, perMinute, greetingDelay, seed);
+    }
+
+    /** For {@link Mode#CHAOS}: the seed its replies are drawn from; the same seed gives the same replies. */
+    public ModeSetting seed(long chaosSeed) {
+        if (mode != Mode.CHAOS) {
+            throw new IllegalArgumentException("seed applies only to CHAOS, not " + mode);
+        }
+        return new ModeSetting(mode, duration, perMinute, delay, chaosSeed);
     }
 
     public Mode mode() {
@@ -90,6 +102,11 @@ public final class ModeSetting {
         return delay;
     }
 
+    /** Zero for modes other than {@link Mode#CHAOS}. */
+    public long seed() {
+        return seed;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (!(o instanceof ModeSetting)) {
@@ -97,18 +114,19 @@ public final class ModeSetting {
         }
         ModeSetting that = (ModeSetting) o;
         return mode == that.mode && duration.equals(that.duration) && perMinute == that.perMinute
-                && delay.equals(that.delay);
+                && delay.equals(that.delay) && seed == that.seed;
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(mode, duration, perMinute, delay);
+        return java.util.Objects.hash(mode, duration, perMinute, delay, seed);
     }
 
     @Override
     public String toString() {
         return mode + duration.map(d -> " for " + d).orElse("")
                 + (mode.isRateLimited() ? " perMinute=" + perMinute : "")
-                + (mode == Mode.SLOW ? " delay=" + delay : "");
+                + (mode == Mode.SLOW ? " delay=" + delay : "")
+                + (mode == Mode.CHAOS ? " seed=" + seed : "");
     }
 }

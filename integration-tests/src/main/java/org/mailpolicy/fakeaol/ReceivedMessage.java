@@ -13,7 +13,10 @@ import javax.mail.MessagingException;
 import javax.mail.internet.InternetHeaders;
 import javax.mail.internet.MimeUtility;
 
-/** A message the fake accepted with {@code 250 OK}: its envelope and its bytes exactly as received (dot-unstuffed). */
+/**
+ * A message the fake accepted with {@code 250 OK} (or, in {@link Mode#CHAOS}, kept before closing without a reply): its
+ * envelope and its bytes exactly as received (dot-unstuffed).
+ */
 public final class ReceivedMessage {
     private final Instant receivedAt;
     private final String client;

@@ -9,14 +9,21 @@ import java.util.Optional;
 final class ServerAction {
     private enum Then { CONTINUE, CLOSE }
 
-    private static final ServerAction HANG_UP = new ServerAction(Optional.empty(), Then.CLOSE);
+    private static final ServerAction HANG_UP = new ServerAction(Optional.empty(), Then.CLOSE, false);
+    private static final ServerAction ACCEPT_THEN_HANG_UP = new ServerAction(Optional.empty(), Then.CLOSE, true);
 
     private final Optional<String> reply;
     private final Then then;
+    private final boolean acceptsSilently;
 
     private ServerAction(Optional<String> reply, Then then) {
+        this(reply, then, false);
+    }
+
+    private ServerAction(Optional<String> reply, Then then, boolean acceptsSilently) {
         this.reply = reply;
         this.then = then;
+        this.acceptsSilently = acceptsSilently;
     }
 
     /** The reply; a 421 always closes the connection afterwards, as SMTP servers announce with that code. */
@@ -34,6 +41,15 @@ final class ServerAction {
         return HANG_UP;
     }
 
+    /**
+     * At the end of DATA: keep the message as accepted, then close without any reply, as a relay that crashes (or whose
+     * link fails) after committing the message. The client cannot tell this from {@link #hangUp()}; retrying delivers the
+     * message twice, the one duplicate SMTP cannot prevent (RFC 1047).
+     */
+    static ServerAction acceptThenHangUp() {
+        return ACCEPT_THEN_HANG_UP;
+    }
+
     Optional<String> replyText() {
         return reply;
     }
@@ -44,6 +60,11 @@ final class ServerAction {
 
     boolean isPositive() {
         return reply.map(r -> r.startsWith("2")).orElse(false);
+    }
+
+    /** At the end of DATA: whether the message is kept, with a positive reply or silently. */
+    boolean acceptsMessage() {
+        return acceptsSilently || isPositive();
     }
 
     /** The three-digit code, for SubEtha's rejection API, which takes the code and the text separately. */
@@ -64,6 +85,7 @@ final class ServerAction {
 
     @Override
     public String toString() {
-        return reply.orElse("(no reply)") + (then == Then.CLOSE ? " then close" : "");
+        return (acceptsSilently ? "(accepted, no reply)" : reply.orElse("(no reply)"))
+                + (then == Then.CLOSE ? " then close" : "");
     }
 }
