@@ -3,6 +3,7 @@ package org.mailpolicy.shared;
 import com.google.common.base.CharMatcher;
 import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -15,55 +16,79 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
+import org.h2.jdbcx.JdbcConnectionPool;
+import org.h2.jdbcx.JdbcDataSource;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.destination.RateLimit;
 import org.mailpolicy.state.Admission;
+import org.mailpolicy.state.DestinationKey;
 import org.mailpolicy.state.DestinationState;
 import org.mailpolicy.state.DestinationStateStore;
 import org.mailpolicy.suppression.SqlErrors;
 
 /**
- * {@link DestinationStateStore} in a SQL database shared by several James nodes (PostgreSQL in
- * production; any database with {@code SELECT ... FOR UPDATE}, such as H2, in tests). Each
- * operation is one transaction that locks the destination's row, so a hold started by one node
- * stops every node's next admission, and concurrency and rate limits count the whole cluster.
+ * {@link DestinationStateStore} in a SQL database: PostgreSQL shared by several James nodes, or the
+ * embedded H2 file of one node (next to its suppression list), so that holds survive a restart.
+ * Each operation is one transaction that locks the key's row, so a hold started by one node stops
+ * every node's next admission, and concurrency and rate limits count the whole cluster.
  *
- * <p>The rules are those of {@code InMemoryDestinationStateStore}, applied to rows. Two things only
- * a cluster needs: an in-flight attempt is a lease row (node, start time), and a probe has a start
- * time, both ignored after {@code leaseTimeout}, so that a node that dies mid-attempt cannot hold
- * its slots, or the probe after a hold, for ever.
+ * <p>The rules are those of {@code InMemoryDestinationStateStore}, applied to rows. An in-flight
+ * attempt is a lease row (node, start time) and a probe has a start time, both ignored after
+ * {@code leaseTimeout}, so that a node that dies mid-attempt cannot hold its slots, or the probe
+ * after a hold, for ever. A store opened for a single node ({@link Builder#singleNode()}, the
+ * embedded H2 file, which only one process can open) also drops every lease and probe when it
+ * opens: whatever was in flight died with the previous process.
+ *
+ * <p>Idle keys are forgotten (see {@link DestinationStateStore}): at most once per
+ * {@code sweepEvery}, an admission or a recorded outcome also deletes, in separate statements,
+ * the rows of idle keys, expired leases, and the rate-limit starts of keys no longer there.
  *
  * <p>Times are epoch milliseconds in BIGINT columns: no time-zone conversion between drivers.
+ * Tables created by earlier versions get the new columns on open ({@code ADD COLUMN IF NOT EXISTS});
+ * their rows count as last active at their last attempt.
  */
-public final class JdbcDestinationStateStore implements DestinationStateStore {
+public final class JdbcDestinationStateStore implements DestinationStateStore, AutoCloseable {
     static final String STATE = "delivery_policy_destination";
     static final String SLOTS = "delivery_policy_destination_slot";
     static final String STARTS = "delivery_policy_destination_start";
     public static final Duration DEFAULT_BUSY_WAIT = Duration.ofSeconds(10);
     /** Longer than any SMTP attempt (James's timeouts are minutes): a lease this old belongs to a dead node. */
     public static final Duration DEFAULT_LEASE_TIMEOUT = Duration.ofMinutes(30);
+    public static final Duration DEFAULT_SWEEP_EVERY = Duration.ofMinutes(1);
     private static final int MAX_REPLY_CHARS = 500;
-    private static final int NAME_COLUMN = 255;
+    /** A key: a destination name (at most 64) or a domain name (at most 253). */
+    private static final int NAME_COLUMN = DestinationKey.MAX_LENGTH;
+    private static final int LOCK_ATTEMPTS = 3;
+    private static final System.Logger LOGGER = System.getLogger(JdbcDestinationStateStore.class.getName());
 
     private final DataSource dataSource;
+    private final JdbcConnectionPool ownedPool;
+    private final String description;
     private final Clock clock;
     private final String nodeId;
     private final Duration busyWait;
     private final Duration leaseTimeout;
+    private final Duration idleAfter;
+    private final Duration sweepEvery;
+    private final AtomicLong nextSweepMs = new AtomicLong(Long.MIN_VALUE);
 
-    private JdbcDestinationStateStore(DataSource dataSource, Clock clock, String nodeId, Duration busyWait,
-                                      Duration leaseTimeout) {
-        this.dataSource = dataSource;
-        this.clock = clock;
-        this.nodeId = nodeId;
-        this.busyWait = busyWait;
-        this.leaseTimeout = leaseTimeout;
+    private JdbcDestinationStateStore(Builder b, JdbcConnectionPool ownedPool, String description) {
+        this.dataSource = b.dataSource;
+        this.ownedPool = ownedPool;
+        this.description = description;
+        this.clock = b.clock;
+        this.nodeId = UUID.randomUUID().toString();
+        this.busyWait = b.busyWait;
+        this.leaseTimeout = b.leaseTimeout;
+        this.idleAfter = b.idleAfter;
+        this.sweepEvery = b.sweepEvery;
     }
 
-    /** Opens the store on a DataSource the caller owns, creating the tables if they are missing. */
+    /** Opens the store on a DataSource the caller owns (a cluster's database), creating the tables if they are missing. */
     public static JdbcDestinationStateStore open(DataSource dataSource) {
-        return open(dataSource, Clock.systemUTC(), DEFAULT_BUSY_WAIT, DEFAULT_LEASE_TIMEOUT);
+        return on(dataSource).open();
     }
 
     /**
@@ -74,16 +99,116 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
      */
     public static JdbcDestinationStateStore open(DataSource dataSource, Clock clock, Duration busyWait,
                                                  Duration leaseTimeout) {
-        Preconditions.checkNotNull(dataSource, "dataSource");
-        Preconditions.checkNotNull(clock, "clock");
-        Preconditions.checkArgument(busyWait != null && !busyWait.isNegative() && !busyWait.isZero(),
-                "busyWait must be positive: %s", busyWait);
-        Preconditions.checkArgument(leaseTimeout != null && !leaseTimeout.isNegative() && !leaseTimeout.isZero(),
-                "leaseTimeout must be positive: %s", leaseTimeout);
-        JdbcDestinationStateStore store = new JdbcDestinationStateStore(dataSource, clock, UUID.randomUUID().toString(),
-                busyWait, leaseTimeout);
-        store.createSchema();
-        return store;
+        return on(dataSource).clock(clock).busyWait(busyWait).leaseTimeout(leaseTimeout).open();
+    }
+
+    /** The store on {@code dataSource}, with the settings still to choose. */
+    public static Builder on(DataSource dataSource) {
+        return new Builder(Preconditions.checkNotNull(dataSource, "dataSource"));
+    }
+
+    /**
+     * The embedded H2 database file at {@code fileBase} (H2 adds {@code .mv.db}), the one the
+     * suppression list of the same path uses, opened for a single node: leases and probes left by a
+     * previous process are dropped. Close it to release the file.
+     *
+     * @throws SharedStoreException if the file cannot be opened (locked by another process, unreadable)
+     */
+    public static JdbcDestinationStateStore openH2(Path fileBase) {
+        return openH2(fileBase, Clock.systemUTC());
+    }
+
+    /** As {@link #openH2(Path)}, judging leases by {@code clock}. */
+    public static JdbcDestinationStateStore openH2(Path fileBase, Clock clock) {
+        Preconditions.checkNotNull(fileBase, "fileBase");
+        JdbcDataSource h2 = new JdbcDataSource();
+        // The same URL as the suppression list's (org.mailpolicy.suppression.EmbeddedH2): in one JVM,
+        // every pool on one file then shares one open database.
+        h2.setURL("jdbc:h2:file:" + fileBase.toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE;AUTO_SERVER=FALSE");
+        h2.setUser("sa");
+        h2.setPassword("");
+        JdbcConnectionPool pool = JdbcConnectionPool.create(h2);
+        pool.setMaxConnections(32);
+        try {
+            return on(pool).clock(clock).singleNode().open(pool, "H2 " + fileBase.toAbsolutePath());
+        } catch (RuntimeException e) {
+            pool.dispose();
+            throw e;
+        }
+    }
+
+    /** Settings of a store; {@link #open()} creates the tables if missing. */
+    public static final class Builder {
+        private final DataSource dataSource;
+        private Clock clock = Clock.systemUTC();
+        private Duration busyWait = DEFAULT_BUSY_WAIT;
+        private Duration leaseTimeout = DEFAULT_LEASE_TIMEOUT;
+        private Duration idleAfter = DEFAULT_IDLE_AFTER;
+        private Duration sweepEvery = DEFAULT_SWEEP_EVERY;
+        private boolean singleNode;
+
+        private Builder(DataSource dataSource) {
+            this.dataSource = dataSource;
+        }
+
+        /** The time {@link #get} and {@link #all} judge leases and probes by. */
+        public Builder clock(Clock c) {
+            this.clock = Preconditions.checkNotNull(c, "clock");
+            return this;
+        }
+
+        /** How long a caller refused for concurrency or a running probe waits. */
+        public Builder busyWait(Duration d) {
+            this.busyWait = positive(d, "busyWait");
+            return this;
+        }
+
+        /** After this, an in-flight slot or a probe of a node that never finished it is ignored. */
+        public Builder leaseTimeout(Duration d) {
+            this.leaseTimeout = positive(d, "leaseTimeout");
+            return this;
+        }
+
+        /** How long a key must be idle before it is forgotten. */
+        public Builder idleAfter(Duration d) {
+            this.idleAfter = positive(d, "idleAfter");
+            return this;
+        }
+
+        /** How often (at most) the idle rows are deleted. */
+        public Builder sweepEvery(Duration d) {
+            this.sweepEvery = positive(d, "sweepEvery");
+            return this;
+        }
+
+        /**
+         * The database belongs to this process alone (an embedded file): on open, every lease and
+         * probe is dropped, since the attempts they stood for died with the previous process.
+         * Never for a database that other nodes use: their running attempts would be forgotten.
+         */
+        public Builder singleNode() {
+            this.singleNode = true;
+            return this;
+        }
+
+        public JdbcDestinationStateStore open() {
+            // SharedDatabase's DataSource prints its URL and user, never the password.
+            return open(null, dataSource.toString());
+        }
+
+        private JdbcDestinationStateStore open(JdbcConnectionPool ownedPool, String description) {
+            JdbcDestinationStateStore store = new JdbcDestinationStateStore(this, ownedPool, description);
+            store.createSchema();
+            if (singleNode) {
+                store.dropLeftoverLeases();
+            }
+            return store;
+        }
+
+        private static Duration positive(Duration d, String name) {
+            Preconditions.checkArgument(d != null && !d.isNegative() && !d.isZero(), "%s must be positive: %s", name, d);
+            return d;
+        }
     }
 
     private void createSchema() {
@@ -97,6 +222,9 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
                     + "last_reply VARCHAR(" + (MAX_REPLY_CHARS + 3) + "), "
                     + "last_attempt_ms BIGINT, "
                     + "probe_started_ms BIGINT)");
+            // Added after the first release: tables of earlier versions get them here.
+            st.executeUpdate("ALTER TABLE " + STATE + " ADD COLUMN IF NOT EXISTS last_activity_ms BIGINT");
+            st.executeUpdate("ALTER TABLE " + STATE + " ADD COLUMN IF NOT EXISTS rate_window_end_ms BIGINT");
             st.executeUpdate("CREATE TABLE IF NOT EXISTS " + SLOTS + " ("
                     + "id VARCHAR(36) NOT NULL PRIMARY KEY, "
                     + "name VARCHAR(" + NAME_COLUMN + ") NOT NULL, "
@@ -113,7 +241,17 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
         }
     }
 
-    /** One locked row: the state as stored, plus the live lease count. */
+    /** Single node, on open: no attempt of a previous process is still running. */
+    private void dropLeftoverLeases() {
+        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
+            st.executeUpdate("DELETE FROM " + SLOTS);
+            st.executeUpdate("UPDATE " + STATE + " SET probe_started_ms = NULL WHERE probe_started_ms IS NOT NULL");
+        } catch (SQLException e) {
+            throw failure("cannot drop the in-flight attempts of the previous process", e);
+        }
+    }
+
+    /** One locked row: the state as stored. */
     private static final class Row {
         Instant heldUntil;
         Duration currentHold = Duration.ZERO;
@@ -122,7 +260,8 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
         String lastReply;
         Instant lastAttemptAt;
         Instant probeStarted;
-        int inFlight;
+        Instant lastActivity;
+        Instant rateWindowEnd;
 
         boolean probing(Instant now, Duration leaseTimeout) {
             return probeStarted != null && now.isBefore(probeStarted.plus(leaseTimeout));
@@ -138,63 +277,90 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
         T run(Connection c, Row row) throws SQLException;
     }
 
-    private <T> T inTransaction(String destination, Work<T> work) {
-        Preconditions.checkArgument(destination != null && !destination.isEmpty(), "destination must not be empty");
+    /** Runs {@code work} on the key's row, locked, creating the row if missing; then maybe sweeps. */
+    private <T> T inTransaction(DestinationKey key, Instant now, Work<T> work) {
+        Preconditions.checkNotNull(key, "key");
+        String name = key.asString();
+        T result;
         try (Connection c = dataSource.getConnection()) {
-            ensureRow(c, destination);
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(false);
-            try {
-                Row row = lock(c, destination);
-                T result = work.run(c, row);
-                write(c, destination, row);
+            result = lockedWork(c, name, now, work);
+        } catch (SQLException e) {
+            throw failure("cannot update destination " + name, e);
+        }
+        sweepIfDue(now);
+        return result;
+    }
+
+    private <T> T lockedWork(Connection c, String name, Instant now, Work<T> work) throws SQLException {
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            for (int attempt = 1; ; attempt++) {
+                Optional<Row> row = lock(c, name);
+                if (!row.isPresent()) {
+                    // Never seen, or forgotten as idle: create it, then lock it. Another thread or
+                    // node may create it at the same time (a duplicate key) or a sweep forget it
+                    // again before the lock: then start over, at most a few times.
+                    if (attempt >= LOCK_ATTEMPTS) {
+                        throw new SQLException("cannot create or lock the row of destination " + name);
+                    }
+                    insertRow(c, name, now);
+                    continue;
+                }
+                Row r = row.get();
+                T result = work.run(c, r);
+                if (r.lastActivity == null || now.isAfter(r.lastActivity)) {
+                    r.lastActivity = now;
+                }
+                write(c, name, r);
                 c.commit();
                 return result;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(autoCommit);
             }
-        } catch (SQLException e) {
-            throw failure("cannot update destination " + destination, e);
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(autoCommit);
         }
     }
 
-    /** Insert-if-missing on its own (auto-commit): a duplicate key from another node is fine. */
-    private static void ensureRow(Connection c, String destination) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + STATE + " WHERE name = ?")) {
-            ps.setString(1, destination);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    return;
-                }
-            }
-        }
+    /**
+     * Inserts a fresh row and commits it; false (rolled back) if another thread or node inserted it
+     * first. A new row is active now, so no sweep deletes it before the transaction locks it.
+     */
+    private static boolean insertRow(Connection c, String name, Instant now) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + STATE
-                + " (name, current_hold_ms, consecutive_throttles, attempts) VALUES (?, 0, 0, 0)")) {
-            ps.setString(1, destination);
+                + " (name, current_hold_ms, consecutive_throttles, attempts, last_activity_ms) VALUES (?, 0, 0, 0, ?)")) {
+            ps.setString(1, name);
+            ps.setLong(2, now.toEpochMilli());
             ps.executeUpdate();
+            c.commit();
+            return true;
         } catch (SQLException e) {
+            // On PostgreSQL the failed insert aborted the transaction: roll it back either way.
+            c.rollback();
             if (!SqlErrors.isDuplicateKey(e)) {
                 throw e;
             }
+            return false;
         }
     }
 
-    private Row lock(Connection c, String destination) throws SQLException {
-        Row row = new Row();
-        try (PreparedStatement ps = c.prepareStatement("SELECT held_until_ms, current_hold_ms, consecutive_throttles, "
-                + "attempts, last_reply, last_attempt_ms, probe_started_ms FROM " + STATE + " WHERE name = ? FOR UPDATE")) {
-            ps.setString(1, destination);
+    private static final String COLUMNS = "name, held_until_ms, current_hold_ms, consecutive_throttles, attempts, "
+            + "last_reply, last_attempt_ms, probe_started_ms, last_activity_ms, rate_window_end_ms";
+
+    private static Optional<Row> lock(Connection c, String name) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM " + STATE + " WHERE name = ? FOR UPDATE")) {
+            ps.setString(1, name);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
-                    throw new SQLException("destination row " + destination + " vanished");
+                    return Optional.empty();
                 }
+                Row row = new Row();
                 readInto(rs, row);
+                return Optional.of(row);
             }
         }
-        return row;
     }
 
     private static void readInto(ResultSet rs, Row row) throws SQLException {
@@ -205,12 +371,14 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
         row.lastReply = rs.getString("last_reply");
         row.lastAttemptAt = instant(rs, "last_attempt_ms");
         row.probeStarted = instant(rs, "probe_started_ms");
+        row.lastActivity = instant(rs, "last_activity_ms");
+        row.rateWindowEnd = instant(rs, "rate_window_end_ms");
     }
 
-    private static void write(Connection c, String destination, Row row) throws SQLException {
+    private static void write(Connection c, String name, Row row) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + STATE + " SET held_until_ms = ?, current_hold_ms = ?, "
-                + "consecutive_throttles = ?, attempts = ?, last_reply = ?, last_attempt_ms = ?, probe_started_ms = ? "
-                + "WHERE name = ?")) {
+                + "consecutive_throttles = ?, attempts = ?, last_reply = ?, last_attempt_ms = ?, probe_started_ms = ?, "
+                + "last_activity_ms = ?, rate_window_end_ms = ? WHERE name = ?")) {
             setInstant(ps, 1, row.heldUntil);
             ps.setLong(2, row.currentHold.toMillis());
             ps.setInt(3, row.consecutiveThrottles);
@@ -218,19 +386,18 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
             ps.setString(5, row.lastReply);
             setInstant(ps, 6, row.lastAttemptAt);
             setInstant(ps, 7, row.probeStarted);
-            ps.setString(8, destination);
+            setInstant(ps, 8, row.lastActivity);
+            setInstant(ps, 9, row.rateWindowEnd);
+            ps.setString(10, name);
             ps.executeUpdate();
         }
     }
 
-    private int liveSlots(Connection c, String destination, Instant now) throws SQLException {
-        try (PreparedStatement purge = c.prepareStatement("DELETE FROM " + SLOTS + " WHERE name = ? AND started_ms <= ?")) {
-            purge.setString(1, destination);
-            purge.setLong(2, now.minus(leaseTimeout).toEpochMilli());
-            purge.executeUpdate();
-        }
-        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM " + SLOTS + " WHERE name = ?")) {
-            ps.setString(1, destination);
+    /** Leases younger than the lease timeout; older ones belong to dead nodes (the sweep deletes them). */
+    private int liveSlots(Connection c, String name, Instant now) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM " + SLOTS + " WHERE name = ? AND started_ms > ?")) {
+            ps.setString(1, name);
+            ps.setLong(2, now.minus(leaseTimeout).toEpochMilli());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getInt(1);
@@ -239,11 +406,11 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
     }
 
     @Override
-    public Admission admit(DestinationPolicy policy, Instant now) {
+    public Admission admit(DestinationKey key, DestinationPolicy policy, Instant now) {
         Preconditions.checkNotNull(policy, "policy");
         Preconditions.checkNotNull(now, "now");
-        String name = policy.name();
-        return inTransaction(name, (c, row) -> {
+        String name = key.asString();
+        return inTransaction(key, now, (c, row) -> {
             boolean probe = false;
             if (row.heldUntil != null) {
                 if (now.isBefore(row.heldUntil)) {
@@ -280,6 +447,10 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
                     }
                 }
                 insert(c, "INSERT INTO " + STARTS + " (id, name, started_ms) VALUES (?, ?, ?)", name, now);
+                Instant windowEnd = now.plus(rate.get().per());
+                if (row.rateWindowEnd == null || windowEnd.isAfter(row.rateWindowEnd)) {
+                    row.rateWindowEnd = windowEnd;
+                }
             }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + SLOTS
                     + " (id, name, node, started_ms) VALUES (?, ?, ?, ?)")) {
@@ -304,40 +475,53 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
     }
 
     @Override
-    public void finished(String destination, Instant now) {
-        Preconditions.checkNotNull(destination, "destination");
+    public void finished(DestinationKey key, Instant now) {
+        Preconditions.checkNotNull(key, "key");
         Preconditions.checkNotNull(now, "now");
-        inTransaction(destination, (c, row) -> {
-            // This node's oldest lease: which of its attempts ends does not matter, the count does.
-            String slot = null;
-            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM " + SLOTS
-                    + " WHERE name = ? AND node = ? ORDER BY started_ms")) {
-                ps.setString(1, destination);
-                ps.setString(2, nodeId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        slot = rs.getString(1);
-                    }
+        String name = key.asString();
+        try (Connection c = dataSource.getConnection()) {
+            boolean autoCommit = c.getAutoCommit();
+            c.setAutoCommit(false);
+            try {
+                Optional<Row> locked = lock(c, name);
+                if (!locked.isPresent()) {
+                    // Nothing to give back: never admitted here, or forgotten (then with no slot).
+                    c.rollback();
+                    return;
                 }
-            }
-            if (slot != null) {
-                try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + SLOTS + " WHERE id = ?")) {
-                    ps.setString(1, slot);
+                Row row = locked.get();
+                // This node's oldest lease: which of its attempts ends does not matter, the count does.
+                try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + SLOTS + " WHERE id = (SELECT id FROM "
+                        + SLOTS + " WHERE name = ? AND node = ? ORDER BY started_ms, id FETCH FIRST 1 ROWS ONLY)")) {
+                    ps.setString(1, name);
+                    ps.setString(2, nodeId);
                     ps.executeUpdate();
                 }
+                // A probe that finishes without a recorded outcome is inconclusive: the next admit probes again.
+                row.probeStarted = null;
+                if (row.lastActivity == null || now.isAfter(row.lastActivity)) {
+                    row.lastActivity = now;
+                }
+                write(c, name, row);
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(autoCommit);
             }
-            // A probe that finishes without a recorded outcome is inconclusive: the next admit probes again.
-            row.probeStarted = null;
-            return null;
-        });
+        } catch (SQLException e) {
+            throw failure("cannot update destination " + name, e);
+        }
     }
 
     @Override
-    public DestinationState recordThrottle(DestinationPolicy policy, String reply, Optional<Duration> hint, Instant now) {
+    public DestinationState recordThrottle(DestinationKey key, DestinationPolicy policy, String reply,
+                                           Optional<Duration> hint, Instant now) {
         Preconditions.checkNotNull(policy, "policy");
         Preconditions.checkNotNull(hint, "hint");
         Preconditions.checkNotNull(now, "now");
-        return inTransaction(policy.name(), (c, row) -> {
+        return inTransaction(key, now, (c, row) -> {
             counted(row, reply, now);
             row.probeStarted = null;
             Duration hintLength = policy.throttleHold().boundedHint(hint);
@@ -354,15 +538,15 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
                 row.heldUntil = now.plus(hold);
                 row.consecutiveThrottles++;
             }
-            return snapshot(c, policy.name(), row, now);
+            return snapshot(c, key.asString(), row, now);
         });
     }
 
     @Override
-    public DestinationState recordSuccess(DestinationPolicy policy, String reply, Instant now) {
+    public DestinationState recordSuccess(DestinationKey key, DestinationPolicy policy, String reply, Instant now) {
         Preconditions.checkNotNull(policy, "policy");
         Preconditions.checkNotNull(now, "now");
-        return inTransaction(policy.name(), (c, row) -> {
+        return inTransaction(key, now, (c, row) -> {
             boolean held = row.isHeldAt(now);
             counted(row, reply, now);
             if (!held) {
@@ -371,15 +555,15 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
                 row.consecutiveThrottles = 0;
                 row.currentHold = policy.throttleHold().shrink(row.currentHold);
             }
-            return snapshot(c, policy.name(), row, now);
+            return snapshot(c, key.asString(), row, now);
         });
     }
 
     @Override
-    public DestinationState recordFailure(DestinationPolicy policy, String reply, Instant now) {
+    public DestinationState recordFailure(DestinationKey key, DestinationPolicy policy, String reply, Instant now) {
         Preconditions.checkNotNull(policy, "policy");
         Preconditions.checkNotNull(now, "now");
-        return inTransaction(policy.name(), (c, row) -> {
+        return inTransaction(key, now, (c, row) -> {
             boolean probeAnswered = row.probing(now, leaseTimeout) && !row.isHeldAt(now);
             counted(row, reply, now);
             if (probeAnswered) {
@@ -388,14 +572,14 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
                 row.probeStarted = null;
                 row.consecutiveThrottles = 0;
             }
-            return snapshot(c, policy.name(), row, now);
+            return snapshot(c, key.asString(), row, now);
         });
     }
 
     @Override
-    public Optional<DestinationState> get(String destination) {
-        Preconditions.checkNotNull(destination, "destination");
-        return read(" WHERE name = ?", destination).stream().findFirst();
+    public Optional<DestinationState> get(DestinationKey key) {
+        Preconditions.checkNotNull(key, "key");
+        return read(" WHERE name = ?", key.asString()).stream().findFirst();
     }
 
     @Override
@@ -403,13 +587,12 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
         return read(" ORDER BY name", null);
     }
 
-    private List<DestinationState> read(String where, String destination) {
+    private List<DestinationState> read(String where, String name) {
         Instant now = clock.instant();
         try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("SELECT name, held_until_ms, current_hold_ms, consecutive_throttles, "
-                     + "attempts, last_reply, last_attempt_ms, probe_started_ms FROM " + STATE + where)) {
-            if (destination != null) {
-                ps.setString(1, destination);
+             PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM " + STATE + where)) {
+            if (name != null) {
+                ps.setString(1, name);
             }
             ImmutableList.Builder<DestinationState> out = ImmutableList.builder();
             try (ResultSet rs = ps.executeQuery()) {
@@ -426,20 +609,87 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
     }
 
     @Override
-    public boolean releaseHold(String destination) {
-        Preconditions.checkNotNull(destination, "destination");
-        if (!get(destination).isPresent()) {
-            return false;
-        }
-        return inTransaction(destination, (c, row) -> {
-            if (row.heldUntil == null) {
-                return false;
+    public boolean releaseHold(DestinationKey key) {
+        Preconditions.checkNotNull(key, "key");
+        String name = key.asString();
+        try (Connection c = dataSource.getConnection()) {
+            boolean autoCommit = c.getAutoCommit();
+            c.setAutoCommit(false);
+            try {
+                Optional<Row> locked = lock(c, name);
+                if (!locked.isPresent() || locked.get().heldUntil == null) {
+                    c.rollback();
+                    return false;
+                }
+                Row row = locked.get();
+                row.heldUntil = null;
+                row.probeStarted = null;
+                row.consecutiveThrottles = 0;
+                write(c, name, row);
+                c.commit();
+                return true;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(autoCommit);
             }
-            row.heldUntil = null;
-            row.probeStarted = null;
-            row.consecutiveThrottles = 0;
-            return true;
-        });
+        } catch (SQLException e) {
+            throw failure("cannot release the hold of " + name, e);
+        }
+    }
+
+    /**
+     * Deletes now the rows of idle keys (see {@link DestinationStateStore}), expired leases, and the
+     * rate-limit starts of keys no longer there; returns how many keys were forgotten. Runs by
+     * itself at most once per {@code sweepEvery}, on admissions and recorded outcomes.
+     */
+    public int forgetIdle(Instant now) {
+        Preconditions.checkNotNull(now, "now");
+        nextSweepMs.set(now.plus(sweepEvery).toEpochMilli());
+        long cutoff = now.minus(idleAfter).toEpochMilli();
+        long leaseCutoff = now.minus(leaseTimeout).toEpochMilli();
+        try (Connection c = dataSource.getConnection()) {
+            int forgotten;
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + STATE
+                    + " WHERE (held_until_ms IS NULL OR held_until_ms <= ?)"
+                    + " AND (probe_started_ms IS NULL OR probe_started_ms <= ?)"
+                    + " AND COALESCE(last_activity_ms, last_attempt_ms, 0) <= ?"
+                    + " AND (rate_window_end_ms IS NULL OR rate_window_end_ms <= ?)"
+                    + " AND NOT EXISTS (SELECT 1 FROM " + SLOTS + " s WHERE s.name = " + STATE + ".name AND s.started_ms > ?)")) {
+                ps.setLong(1, cutoff);
+                ps.setLong(2, leaseCutoff);
+                ps.setLong(3, cutoff);
+                ps.setLong(4, now.toEpochMilli());
+                ps.setLong(5, leaseCutoff);
+                forgotten = ps.executeUpdate();
+            }
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + SLOTS + " WHERE started_ms <= ?")) {
+                ps.setLong(1, leaseCutoff);
+                ps.executeUpdate();
+            }
+            try (Statement st = c.createStatement()) {
+                st.executeUpdate("DELETE FROM " + STARTS + " WHERE NOT EXISTS (SELECT 1 FROM " + STATE
+                        + " d WHERE d.name = " + STARTS + ".name)");
+            }
+            return forgotten;
+        } catch (SQLException e) {
+            throw failure("cannot forget idle destinations", e);
+        }
+    }
+
+    /** Best effort: a failed sweep must not fail the delivery that triggered it; the next one tries again. */
+    private void sweepIfDue(Instant now) {
+        long due = nextSweepMs.get();
+        long nowMs = now.toEpochMilli();
+        if (nowMs < due || !nextSweepMs.compareAndSet(due, now.plus(sweepEvery).toEpochMilli())) {
+            return;
+        }
+        try {
+            forgetIdle(now);
+        } catch (RuntimeException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "delivery policy: " + e.getMessage(), e);
+        }
     }
 
     private DestinationState snapshot(Connection c, String name, Row row, Instant now) throws SQLException {
@@ -492,11 +742,19 @@ public final class JdbcDestinationStateStore implements DestinationStateStore {
     }
 
     private SharedStoreException failure(String what, SQLException e) {
-        return new SharedStoreException(what + " in " + dataSource + ": " + e.getMessage(), e);
+        return new SharedStoreException(what + " in " + description + ": " + e.getMessage(), e);
+    }
+
+    /** Releases the embedded database file when this store opened it ({@link #openH2}); else nothing. */
+    @Override
+    public void close() {
+        if (ownedPool != null) {
+            ownedPool.dispose();
+        }
     }
 
     @Override
     public String toString() {
-        return "JdbcDestinationStateStore{node " + nodeId + ", " + dataSource + "}";
+        return "JdbcDestinationStateStore{node " + nodeId + ", " + description + "}";
     }
 }

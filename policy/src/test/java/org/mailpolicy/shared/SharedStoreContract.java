@@ -2,6 +2,9 @@ package org.mailpolicy.shared;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -9,10 +12,12 @@ import java.time.ZoneOffset;
 import java.util.Optional;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
+import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.destination.RateLimit;
 import org.mailpolicy.destination.ThrottleHold;
 import org.mailpolicy.state.Admission;
+import org.mailpolicy.state.DestinationKey;
 import org.mailpolicy.state.DestinationState;
 import org.mailpolicy.state.DestinationStateStore;
 import org.mailpolicy.state.InMemoryDestinationStateStore;
@@ -160,6 +165,147 @@ abstract class SharedStoreContract {
         }
         assertThat(shared.get("aol")).isEqualTo(memory.get("aol"));
         assertThat(shared.all()).isEqualTo(memory.all());
+    }
+
+    static final DestinationPolicy DEFAULT = DestinationPolicy.builder(DeliveryPolicy.DEFAULT_NAME)
+            .throttle(ThrottleHold.of(Duration.ofMinutes(10), 2.0, Duration.ofHours(1))).concurrency(1).build();
+
+    @Test
+    void unlistedDomainsAreHeldOneByOneAcrossTheCluster() {
+        DataSource db = database();
+        JdbcDestinationStateStore a = node(db);
+        JdbcDestinationStateStore b = node(db);
+        DestinationKey org = DestinationKey.forDelivery(DEFAULT, "example.org", false);
+        DestinationKey net = DestinationKey.forDelivery(DEFAULT, "example.net", false);
+
+        assertThat(a.admit(org, DEFAULT, T0).isGranted()).isTrue();
+        a.recordThrottle(org, DEFAULT, "421 4.7.0 try later", Optional.empty(), T0);
+        a.finished(org, T0);
+
+        assertThat(b.admit(org, DEFAULT, T0.plusSeconds(1)).reason()).contains("example.org held until");
+        assertThat(b.admit(net, DEFAULT, T0.plusSeconds(1)).isGranted()).isTrue();
+        // The default's concurrency (1) counts per domain, cluster-wide.
+        assertThat(a.admit(net, DEFAULT, T0.plusSeconds(2)).reason()).contains("concurrency limit 1");
+        assertThat(a.all()).extracting(DestinationState::destination).containsExactly("example.net", "example.org");
+        assertThat(b.releaseHold("example.org")).isTrue();
+        assertThat(a.admit(org, DEFAULT, T0.plusSeconds(3)).isGranted()).isTrue();
+    }
+
+    @Test
+    void idleRowsExpiredLeasesAndOldStartsAreDeleted() throws Exception {
+        DataSource db = database();
+        JdbcDestinationStateStore dead = node(db);
+        JdbcDestinationStateStore alive = node(db);
+        DestinationPolicy limited = DEFAULT.toBuilder().rate(RateLimit.of(5, Duration.ofMinutes(1))).build();
+        for (int i = 0; i < 50; i++) {
+            DestinationKey k = DestinationKey.of("d" + i + ".example");
+            alive.admit(k, limited, T0);
+            alive.recordSuccess(k, limited, "250 OK", T0);
+            alive.finished(k, T0);
+        }
+        // A node dies in the middle of an attempt to a domain nobody sends to again.
+        dead.admit(DestinationKey.of("orphan.example"), DEFAULT, T0);
+        assertThat(rows(db, JdbcDestinationStateStore.STATE)).isEqualTo(51);
+        assertThat(rows(db, JdbcDestinationStateStore.SLOTS)).isEqualTo(1);
+        assertThat(rows(db, JdbcDestinationStateStore.STARTS)).isEqualTo(50);
+
+        // An hour on: the idle keys go, and the orphan too, its lease (30 minutes) long expired; with them their
+        // leases and rate-limit starts.
+        Instant later = T0.plus(JdbcDestinationStateStore.DEFAULT_IDLE_AFTER).plusSeconds(60);
+        assertThat(alive.forgetIdle(later)).isEqualTo(51);
+        assertThat(rows(db, JdbcDestinationStateStore.STATE)).isZero();
+        assertThat(rows(db, JdbcDestinationStateStore.SLOTS)).isZero();
+        assertThat(rows(db, JdbcDestinationStateStore.STARTS)).isZero();
+    }
+
+    @Test
+    void theSweepRunsByItselfOnAdmissionsAtMostOnceAMinute() throws Exception {
+        DataSource db = database();
+        JdbcDestinationStateStore a = node(db);
+        DestinationKey old = DestinationKey.of("old.example");
+        a.admit(old, DEFAULT, T0); // also the first sweep
+        a.recordSuccess(old, DEFAULT, "250 OK", T0);
+        a.finished(old, T0);
+        Instant hourOn = T0.plus(JdbcDestinationStateStore.DEFAULT_IDLE_AFTER).plusSeconds(1);
+
+        a.admit(DestinationKey.of("new.example"), DEFAULT, hourOn);
+
+        assertThat(a.get(old)).isEmpty();
+        assertThat(a.all()).extracting(DestinationState::destination).containsExactly("new.example");
+    }
+
+    @Test
+    void aHeldRowIsNotForgottenAndAnOperatorCanStillReleaseIt() {
+        DataSource db = database();
+        JdbcDestinationStateStore a = node(db);
+        DestinationPolicy longHold = DEFAULT.toBuilder()
+                .throttle(ThrottleHold.of(Duration.ofHours(4), 2.0, Duration.ofHours(4))).build();
+        DestinationKey org = DestinationKey.of("example.org");
+        a.recordThrottle(org, longHold, "421 4.7.0 try later", Optional.empty(), T0);
+
+        assertThat(a.forgetIdle(T0.plus(Duration.ofHours(3)))).isZero();
+        assertThat(a.releaseHold(org)).isTrue();
+        assertThat(a.forgetIdle(T0.plus(Duration.ofHours(3)))).isEqualTo(1);
+    }
+
+    @Test
+    void aSingleNodeStoreDropsTheLeasesAndProbeOfThePreviousProcessWhenItOpens() {
+        DataSource db = database();
+        JdbcDestinationStateStore before = node(db);
+        before.recordThrottle(AOL, "421 DYN:T1", Optional.empty(), T0);
+        Instant holdEnd = T0.plus(Duration.ofMinutes(15));
+        assertThat(before.admit(AOL, holdEnd).isProbe()).isTrue();
+        DestinationKey org = DestinationKey.of("example.org");
+        before.admit(org, DEFAULT, holdEnd);
+
+        // Another node of a cluster opening the database must not forget running attempts.
+        JdbcDestinationStateStore otherNode = node(db);
+        assertThat(otherNode.get("aol").get().probing()).isTrue();
+        assertThat(otherNode.get(org).get().inFlight()).isEqualTo(1);
+
+        // The process that owns an embedded file restarts: nothing of the old one is running.
+        JdbcDestinationStateStore restarted = JdbcDestinationStateStore.on(db).clock(Clock.fixed(T0, ZoneOffset.UTC))
+                .singleNode().open();
+        assertThat(restarted.get("aol").get().probing()).isFalse();
+        assertThat(restarted.get("aol").get().heldUntil()).contains(holdEnd);
+        assertThat(restarted.get(org).get().inFlight()).isZero();
+        assertThat(restarted.admit(AOL, holdEnd.plusSeconds(1)).isProbe()).isTrue();
+        assertThat(restarted.admit(org, DEFAULT, holdEnd.plusSeconds(1)).isGranted()).isTrue();
+    }
+
+    @Test
+    void aDatabaseOfThePreviousVersionIsUpgradedInPlace() throws Exception {
+        DataSource db = database();
+        // The tables as the first release created them, with a hold of the old single "default" state.
+        try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
+            st.executeUpdate("CREATE TABLE " + JdbcDestinationStateStore.STATE + " (name VARCHAR(255) NOT NULL PRIMARY KEY, "
+                    + "held_until_ms BIGINT, current_hold_ms BIGINT NOT NULL, consecutive_throttles INTEGER NOT NULL, "
+                    + "attempts BIGINT NOT NULL, last_reply VARCHAR(503), last_attempt_ms BIGINT, probe_started_ms BIGINT)");
+            st.executeUpdate("INSERT INTO " + JdbcDestinationStateStore.STATE + " VALUES ('default', "
+                    + T0.plus(Duration.ofMinutes(15)).toEpochMilli() + ", 900000, 1, 3, '421 slow down', "
+                    + T0.toEpochMilli() + ", NULL)");
+            st.executeUpdate("INSERT INTO " + JdbcDestinationStateStore.STATE + " VALUES ('aol', NULL, 0, 0, 7, '250 OK', "
+                    + T0.toEpochMilli() + ", NULL)");
+        }
+
+        JdbcDestinationStateStore upgraded = node(db);
+
+        assertThat(upgraded.get("default").get().heldUntil()).contains(T0.plus(Duration.ofMinutes(15)));
+        assertThat(upgraded.get("aol").get().attempts()).isEqualTo(7);
+        assertThat(upgraded.admit(AOL, T0.plusSeconds(1)).isGranted()).isTrue();
+        upgraded.finished("aol", T0.plusSeconds(1));
+        // Old rows are last active at their last attempt: both go once idle (the old hold is long over by then).
+        assertThat(upgraded.forgetIdle(T0.plus(Duration.ofMinutes(15)).plus(JdbcDestinationStateStore.DEFAULT_IDLE_AFTER)))
+                .isEqualTo(2);
+        node(db); // opening again is harmless
+    }
+
+    static int rows(DataSource db, String table) throws Exception {
+        try (Connection c = db.getConnection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + table)) {
+            rs.next();
+            return rs.getInt(1);
+        }
     }
 
     @Test

@@ -1,6 +1,7 @@
 package org.mailpolicy.state;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.common.collect.ImmutableList;
 import java.time.Duration;
@@ -15,16 +16,17 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.destination.RateLimit;
 import org.mailpolicy.destination.ThrottleHold;
 
 /**
- * What every {@link DestinationStateStore} must do; the shared SQL store to come runs these same
- * tests by extending this class.
+ * What every {@link DestinationStateStore} must do; the in-memory store and the SQL store (on H2,
+ * as the embedded mode runs it) both run these tests by extending this class.
  */
 public abstract class DestinationStateStoreContract {
-    private static final Instant T0 = Instant.parse("2026-11-22T10:00:00Z");
+    protected static final Instant T0 = Instant.parse("2026-11-22T10:00:00Z");
     private static final DestinationPolicy AOL = DestinationPolicy.builder("aol")
             .domains(ImmutableList.of("aol.com"))
             .throttle(ThrottleHold.of(Duration.ofMinutes(15), 2.0, Duration.ofHours(4)))
@@ -32,10 +34,23 @@ public abstract class DestinationStateStoreContract {
             .build();
     private static final String DYN_T1 = "421 4.7.1 : (DYN:T1)";
 
-    /** A fresh, empty store whose refusals for concurrency or a running probe say "come back in {@code busyWait}". */
-    protected abstract DestinationStateStore newStore(Duration busyWait);
+    private static final DestinationPolicy DEFAULT = DestinationPolicy.builder(DeliveryPolicy.DEFAULT_NAME)
+            .throttle(ThrottleHold.of(Duration.ofMinutes(10), 2.0, Duration.ofHours(1)))
+            .concurrency(1)
+            .build();
+    private static final DestinationKey AOL_KEY = DestinationKey.of(AOL);
+    private static final DestinationKey EXAMPLE_ORG = DestinationKey.forDelivery(DEFAULT, "Example.ORG", false);
+    private static final DestinationKey EXAMPLE_NET = DestinationKey.forDelivery(DEFAULT, "example.net", false);
+    private static final Duration IDLE = Duration.ofMinutes(10);
 
-    private final DestinationStateStore store = newStore(Duration.ofSeconds(10));
+    /**
+     * A fresh, empty store whose refusals for concurrency or a running probe say "come back in
+     * {@code busyWait}", and which forgets keys idle for {@code idleAfter}. A store with a clock
+     * (for leases) gets one fixed at {@link #T0}, the start of every test's time line.
+     */
+    protected abstract DestinationStateStore newStore(Duration busyWait, Duration idleAfter);
+
+    private final DestinationStateStore store = newStore(Duration.ofSeconds(10), IDLE);
 
     @Test
     void freshDestinationIsAdmittedUpToItsConcurrency() {
@@ -267,6 +282,133 @@ public abstract class DestinationStateStoreContract {
         assertThat(maxSeen.get()).isBetween(1, 5);
         assertThat(granted.get()).isPositive();
         assertThat(store.get("aol").get().inFlight()).isZero();
+    }
+
+    // ---- keys -------------------------------------------------------------------------------------
+
+    @Test
+    void eachKeyOfTheDefaultHasItsOwnHoldAndConcurrency() {
+        assertThat(EXAMPLE_ORG.asString()).isEqualTo("example.org");
+        assertThat(store.admit(EXAMPLE_ORG, DEFAULT, T0).isGranted()).isTrue();
+        // The default's concurrency (1) is per key: another domain is not refused.
+        assertThat(store.admit(EXAMPLE_ORG, DEFAULT, T0).reason()).contains("example.org").contains("concurrency limit 1");
+        assertThat(store.admit(EXAMPLE_NET, DEFAULT, T0).isGranted()).isTrue();
+        store.recordThrottle(EXAMPLE_ORG, DEFAULT, "421 4.7.0 slow down", Optional.empty(), T0);
+        store.finished(EXAMPLE_ORG, T0);
+        store.recordSuccess(EXAMPLE_NET, DEFAULT, "250 OK", T0);
+        store.finished(EXAMPLE_NET, T0);
+
+        Admission held = store.admit(EXAMPLE_ORG, DEFAULT, T0.plusSeconds(60));
+        assertThat(held.isGranted()).isFalse();
+        assertThat(held.reason()).contains("destination example.org held until");
+        assertThat(store.admit(EXAMPLE_NET, DEFAULT, T0.plusSeconds(60)).isGranted()).isTrue();
+        assertThat(store.get("EXAMPLE.org").get().heldUntil()).contains(T0.plus(Duration.ofMinutes(10)));
+        assertThat(store.get(EXAMPLE_NET).get().heldUntil()).isEmpty();
+        assertThat(store.all()).extracting(DestinationState::destination).containsExactly("example.net", "example.org");
+
+        // An operator releases the hold of one domain by its name.
+        assertThat(store.releaseHold("example.org")).isTrue();
+        assertThat(store.admit(EXAMPLE_ORG, DEFAULT, T0.plusSeconds(61)).isGranted()).isTrue();
+    }
+
+    @Test
+    void theDefaultDestinationHasNoSingleKey() {
+        assertThatThrownBy(() -> store.admit(DEFAULT, T0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("per recipient domain");
+        assertThat(store.all()).isEmpty();
+    }
+
+    // ---- idle keys are forgotten --------------------------------------------------------------------
+
+    @Test
+    void anIdleKeyIsForgottenAndComesBackFresh() {
+        store.admit(EXAMPLE_ORG, DEFAULT, T0);
+        store.recordFailure(EXAMPLE_ORG, DEFAULT, "451 4.3.0 later", T0);
+        store.finished(EXAMPLE_ORG, T0);
+        // Activity on another key is what sweeps (at most once a minute).
+        touch(EXAMPLE_NET, T0.plus(IDLE).minusSeconds(1));
+        assertThat(store.get(EXAMPLE_ORG)).as("idle for less than the idle period").isPresent();
+
+        touch(EXAMPLE_NET, T0.plus(IDLE).plusSeconds(60));
+        assertThat(store.get(EXAMPLE_ORG)).as("idle for the idle period").isEmpty();
+        assertThat(store.all()).extracting(DestinationState::destination).containsExactly("example.net");
+
+        Instant later = T0.plus(IDLE).plusSeconds(61);
+        assertThat(store.admit(EXAMPLE_ORG, DEFAULT, later)).isEqualTo(Admission.granted());
+        assertThat(store.get(EXAMPLE_ORG).get())
+                .isEqualTo(DestinationState.builder("example.org").inFlight(1).build());
+    }
+
+    @Test
+    void aHeldKeyIsKeptUntilItsHoldHasBeenOverForTheIdlePeriod() {
+        grantAndThrottle(AOL_KEY, AOL, T0); // held 15 minutes
+        Instant holdEnd = T0.plus(Duration.ofMinutes(15));
+        touch(EXAMPLE_NET, holdEnd.minusSeconds(1));
+        assertThat(store.get(AOL_KEY)).isPresent();
+        touch(EXAMPLE_NET, holdEnd.plus(IDLE).minusSeconds(1));
+        assertThat(store.get(AOL_KEY)).as("hold over, but not for the idle period").isPresent();
+        touch(EXAMPLE_NET, holdEnd.plus(IDLE).plusSeconds(60));
+        assertThat(store.get(AOL_KEY)).isEmpty();
+    }
+
+    @Test
+    void aKeyWithAnAttemptInFlightOrAProbeIsNotForgotten() {
+        assertThat(store.admit(EXAMPLE_ORG, DEFAULT, T0).isGranted()).isTrue(); // never finished
+        grantAndThrottle(AOL_KEY, AOL, T0);
+        Instant holdEnd = T0.plus(Duration.ofMinutes(15));
+        assertThat(store.admit(AOL_KEY, AOL, holdEnd).isProbe()).isTrue(); // the probe, still running
+
+        touch(EXAMPLE_NET, holdEnd.plus(IDLE).plusSeconds(60));
+
+        assertThat(store.get(EXAMPLE_ORG).get().inFlight()).isEqualTo(1);
+        assertThat(store.get(AOL_KEY).get().probing()).isTrue();
+    }
+
+    @Test
+    void aKeyIsNotForgottenWhileItsRateLimitWindowIsOpen() {
+        DestinationPolicy limited = DEFAULT.toBuilder().concurrency(10).rate(RateLimit.of(2, Duration.ofHours(1))).build();
+        assertThat(store.admit(EXAMPLE_ORG, limited, T0).isGranted()).isTrue();
+        store.finished(EXAMPLE_ORG, T0);
+        assertThat(store.admit(EXAMPLE_ORG, limited, T0).isGranted()).isTrue();
+        store.finished(EXAMPLE_ORG, T0);
+
+        touch(EXAMPLE_NET, T0.plus(IDLE).plusSeconds(60));
+        // Still remembered: forgetting it would let a third attempt through inside the hour.
+        Admission third = store.admit(EXAMPLE_ORG, limited, T0.plus(IDLE).plusSeconds(61));
+        assertThat(third.isGranted()).isFalse();
+        assertThat(third.notBefore()).contains(T0.plus(Duration.ofHours(1)));
+
+        touch(EXAMPLE_NET, T0.plus(Duration.ofHours(1)).plus(IDLE).plusSeconds(120));
+        assertThat(store.get(EXAMPLE_ORG)).isEmpty();
+    }
+
+    @Test
+    void manyDomainsComeAndGoWithoutTheStoreGrowing() {
+        Instant t = T0;
+        for (int round = 0; round < 5; round++) {
+            for (int i = 0; i < 200; i++) {
+                DestinationKey k = DestinationKey.of("d" + round + "-" + i + ".example");
+                store.admit(k, DEFAULT, t);
+                store.recordSuccess(k, DEFAULT, "250 OK", t);
+                store.finished(k, t);
+            }
+            t = t.plus(IDLE).plusSeconds(61);
+        }
+        touch(EXAMPLE_NET, t);
+        assertThat(store.all()).extracting(DestinationState::destination).containsExactly("example.net");
+    }
+
+    /** An attempt to {@code key} at {@code t} that succeeds: activity, which also runs a due sweep. */
+    private void touch(DestinationKey key, Instant t) {
+        assertThat(store.admit(key, DEFAULT, t).isGranted()).isTrue();
+        store.recordSuccess(key, DEFAULT, "250 OK", t);
+        store.finished(key, t);
+    }
+
+    private void grantAndThrottle(DestinationKey key, DestinationPolicy policy, Instant t) {
+        assertThat(store.admit(key, policy, t).isGranted()).isTrue();
+        store.recordThrottle(key, policy, DYN_T1, Optional.empty(), t);
+        store.finished(key, t);
     }
 
     private void grantAndThrottle(Instant t) {

@@ -4,7 +4,7 @@ import java.time.Duration;
 
 class InMemoryDestinationStateStoreTest extends DestinationStateStoreContract {
     @Override
-    protected DestinationStateStore newStore(Duration busyWait) {
-        return new InMemoryDestinationStateStore(busyWait);
+    protected DestinationStateStore newStore(Duration busyWait, Duration idleAfter) {
+        return new InMemoryDestinationStateStore(busyWait, idleAfter);
     }
 }

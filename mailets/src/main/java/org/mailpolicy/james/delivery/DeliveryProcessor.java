@@ -25,6 +25,7 @@ import org.mailpolicy.rules.Classification;
 import org.mailpolicy.rules.ReplyClassifier;
 import org.mailpolicy.schedule.AttemptHistory;
 import org.mailpolicy.state.Admission;
+import org.mailpolicy.state.DestinationKey;
 import org.mailpolicy.state.DestinationState;
 import org.mailpolicy.state.DestinationStateStore;
 import org.slf4j.Logger;
@@ -72,13 +73,16 @@ final class DeliveryProcessor {
         }
         TargetResolver.Target target = targets.resolve(recipients.get(0).getDomain());
         DestinationPolicy destination = target.destination();
+        // State (holds, probe, limits) and logs go by the key: aol, or example.org under the default.
+        // Metrics go by the policy's name, so that their number stays bounded whatever the domains.
+        DestinationKey key = target.key();
         DestinationStateStore states = runtime.destinations();
 
-        Admission admission = states.admit(destination, now);
+        Admission admission = states.admit(key, destination, now);
         if (!admission.isGranted()) {
             Instant until = admission.notBefore().get();
             LOGGER.info("delivery mail={} destination={} recipients={} action=wait until={} because={}",
-                    mail.getName(), destination.name(), recipients.size(), until, admission.reason());
+                    mail.getName(), key, recipients.size(), until, admission.reason());
             dispatcher.postpone(mail, history, until, now);
             return;
         }
@@ -90,18 +94,14 @@ final class DeliveryProcessor {
             timing.stop();
             Instant after = runtime.clock().instant();
             AttemptOutcome outcome = classify(result, runtime.classifierFor(destination));
-            boolean heldBefore = states.get(destination.name()).map(st -> st.isHeldAt(after)).orElse(false);
-            DestinationState state = record(states, destination, result, outcome, after);
-            if (!heldBefore && state.isHeldAt(after)) {
-                metrics.holdStarted(destination.name());
-            }
+            DestinationState state = record(states, key, destination, result, outcome, after);
             AttemptDecision decision = DeliveryDecider.decide(destination, history, outcome, Optional.of(state),
                     runtime.clock());
-            log(mail, destination, result, outcome, decision);
+            log(mail, key, result, outcome, decision);
             dispatcher.dispatch(mail, destination, result, decision, after);
         } finally {
             timing.stop();
-            states.finished(destination.name(), runtime.clock().instant());
+            states.finished(key, runtime.clock().instant());
         }
     }
 
@@ -139,44 +139,50 @@ final class DeliveryProcessor {
     }
 
     /** A throttle anywhere in the attempt holds the destination; else any delivery is a success. */
-    private static DestinationState record(DestinationStateStore states, DestinationPolicy destination,
-                                           AttemptResult result, AttemptOutcome outcome, Instant now) {
+    private DestinationState record(DestinationStateStore states, DestinationKey key, DestinationPolicy destination,
+                                    AttemptResult result, AttemptOutcome outcome, Instant now) {
         Classification firstFailure = null;
         for (String r : outcome.recipients()) {
             Optional<Classification> c = outcome.failure(r);
             if (c.isPresent() && c.get().action() == Action.THROTTLE) {
-                return states.recordThrottle(destination, c.get().reply().raw(), c.get().holdHint(), now);
+                boolean heldBefore = states.get(key).map(st -> st.isHeldAt(now)).orElse(false);
+                DestinationState state = states.recordThrottle(key, destination, c.get().reply().raw(),
+                        c.get().holdHint(), now);
+                if (!heldBefore && state.isHeldAt(now)) {
+                    metrics.holdStarted(destination.name());
+                }
+                return state;
             }
             if (c.isPresent() && firstFailure == null) {
                 firstFailure = c.get();
             }
         }
         if (!result.delivered().isEmpty()) {
-            return states.recordSuccess(destination, "delivered to " + result.delivered().size() + " recipient(s)", now);
+            return states.recordSuccess(key, destination, "delivered to " + result.delivered().size() + " recipient(s)", now);
         }
-        return states.recordFailure(destination, firstFailure.reply().raw(), now);
+        return states.recordFailure(key, destination, firstFailure.reply().raw(), now);
     }
 
     /**
      * One structured line per recipient through {@link DeliveryMetrics} (what the reply said), and
      * the decision taken: at debug level, except expiry and holds, which operators want to see.
      */
-    private void log(Mail mail, DestinationPolicy destination, AttemptResult result, AttemptOutcome outcome,
+    private void log(Mail mail, DestinationKey destination, AttemptResult result, AttemptOutcome outcome,
                      AttemptDecision decision) {
         String messageId = OutcomeDispatcher.messageId(mail).orElse(null);
         for (String r : outcome.recipients()) {
             RecipientDecision d = decision.decisionFor(r);
             Optional<Classification> c = d.classification();
             if (c.isPresent()) {
-                metrics.outcome(messageId, destination.name(), r, c.get());
+                metrics.outcome(messageId, destination.asString(), r, c.get());
             } else {
-                metrics.delivered(messageId, destination.name(), r,
+                metrics.delivered(messageId, destination.asString(), r,
                         "accepted by " + result.remoteHost().orElse("remote server"));
             }
             boolean notable = d.kind() == RecipientDecision.Kind.EXPIRED || d.kind() == RecipientDecision.Kind.HOLD;
             if (notable || LOGGER.isDebugEnabled()) {
                 String line = "delivery decision mail={} destination={} host={} recipient={} decision={} next={} reason={} rule={}";
-                Object[] args = {mail.getName(), destination.name(), result.remoteHost().orElse("-"), r, d.kind().id(),
+                Object[] args = {mail.getName(), destination.asString(), result.remoteHost().orElse("-"), r, d.kind().id(),
                         d.nextAttempt().map(Instant::toString).orElse("-"), d.reason().orElse("-"),
                         c.map(Classification::ruleId).orElse("-")};
                 if (notable) {

@@ -18,6 +18,7 @@ import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.destination.Route;
 import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.reply.Stage;
+import org.mailpolicy.state.DestinationKey;
 
 /**
  * Where a recipient domain's mail goes: its destination policy and the hosts to try. The policy's
@@ -41,35 +42,43 @@ final class TargetResolver {
         this.smtps = smtps;
     }
 
-    /** Where to deliver; a DNS failure is described as a reply to classify, never thrown. */
+    /**
+     * Where to deliver; a DNS failure is described as a reply to classify, never thrown. The
+     * target's {@link Target#key() key} is the state the attempt counts against: see
+     * {@link DestinationKey#forDelivery} (with the mailet's gateway as the one relay).
+     */
     Target resolve(Domain domain) {
-        DestinationPolicy byDomain = policy.forRecipientDomain(domain.asString());
+        String name = domain.asString();
+        DestinationPolicy byDomain = policy.forRecipientDomain(name);
         if (byDomain.route().isPresent()) {
-            return Target.hosts(byDomain, hostsOf(ImmutableList.of(asHostPort(byDomain.route().get()))));
+            return Target.hosts(byDomain, DestinationKey.forDelivery(byDomain, name, true),
+                    hostsOf(ImmutableList.of(asHostPort(byDomain.route().get()))));
         }
         if (!gateways.isEmpty()) {
             List<String> order = new ArrayList<>(gateways);
             if (loadBalancing) {
                 Collections.shuffle(order);
             }
-            return Target.hosts(byDomain, hostsOf(order));
+            return Target.hosts(byDomain, DestinationKey.forDelivery(byDomain, name, true), hostsOf(order));
         }
         List<String> mx;
         try {
-            mx = ImmutableList.copyOf(dns.findMXRecords(domain.asString()));
+            mx = ImmutableList.copyOf(dns.findMXRecords(name));
         } catch (TemporaryResolutionException e) {
-            return Target.failed(byDomain, SmtpReply.parse("Temporary problem looking up mail server for host: "
-                    + domain.asString() + ": " + e.getMessage(), Stage.CONNECT));
+            return Target.failed(byDomain, DestinationKey.forDelivery(byDomain, name, false),
+                    SmtpReply.parse("Temporary problem looking up mail server for host: " + name + ": " + e.getMessage(),
+                            Stage.CONNECT));
         }
-        DestinationPolicy destination = policy.resolve(domain.asString(), withoutTrailingDots(mx));
+        DestinationPolicy destination = policy.resolve(name, withoutTrailingDots(mx));
+        DestinationKey key = DestinationKey.forDelivery(destination, name, false);
         if (destination.route().isPresent()) {
-            return Target.hosts(destination, hostsOf(ImmutableList.of(asHostPort(destination.route().get()))));
+            return Target.hosts(destination, key, hostsOf(ImmutableList.of(asHostPort(destination.route().get()))));
         }
         if (mx.isEmpty()) {
-            return Target.failed(destination, SmtpReply.parse("No mail server found for domain " + domain.asString(),
+            return Target.failed(destination, key, SmtpReply.parse("No mail server found for domain " + name,
                     Stage.CONNECT));
         }
-        return Target.hosts(destination, hostsOf(mx));
+        return Target.hosts(destination, key, hostsOf(mx));
     }
 
     private Iterator<HostAddress> hostsOf(List<String> hosts) {
@@ -88,28 +97,39 @@ final class TargetResolver {
         return out;
     }
 
-    /** A destination and either the hosts to try or the reason there are none. */
+    /** A destination (its settings and the key of its state) and either the hosts to try or the reason there are none. */
     static final class Target {
         private final DestinationPolicy destination;
+        private final DestinationKey key;
         private final Iterator<HostAddress> hosts;
         private final SmtpReply failure;
 
-        private Target(DestinationPolicy destination, Iterator<HostAddress> hosts, SmtpReply failure) {
-            this.destination = destination;
+        private Target(DestinationPolicy destination, DestinationKey key, Iterator<HostAddress> hosts, SmtpReply failure) {
+            this.destination = Preconditions.checkNotNull(destination, "destination");
+            this.key = Preconditions.checkNotNull(key, "key");
             this.hosts = hosts;
             this.failure = failure;
         }
 
-        static Target hosts(DestinationPolicy destination, Iterator<HostAddress> hosts) {
-            return new Target(destination, Preconditions.checkNotNull(hosts), null);
+        static Target hosts(DestinationPolicy destination, DestinationKey key, Iterator<HostAddress> hosts) {
+            return new Target(destination, key, Preconditions.checkNotNull(hosts), null);
         }
 
-        static Target failed(DestinationPolicy destination, SmtpReply failure) {
-            return new Target(destination, Collections.emptyIterator(), Preconditions.checkNotNull(failure));
+        static Target failed(DestinationPolicy destination, DestinationKey key, SmtpReply failure) {
+            return new Target(destination, key, Collections.emptyIterator(), Preconditions.checkNotNull(failure));
         }
 
+        /** The settings: a named destination's, or the default's. */
         DestinationPolicy destination() {
             return destination;
+        }
+
+        /**
+         * The state this attempt counts against (holds, probe, concurrency, rate): the destination's
+         * name, or the recipient domain under the default.
+         */
+        DestinationKey key() {
+            return key;
         }
 
         Iterator<HostAddress> hosts() {

@@ -35,6 +35,7 @@ import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.reply.Stage;
 import org.mailpolicy.rules.Classification;
 import org.mailpolicy.rules.ClassificationJson;
+import org.mailpolicy.state.DestinationKey;
 import org.mailpolicy.state.DestinationState;
 import org.mailpolicy.state.DestinationStateStore;
 import org.mailpolicy.suppression.SuppressionEntry;
@@ -55,8 +56,8 @@ import spark.Service;
  * GET    /delivery-policy/suppressions/{address}
  * PUT    /delivery-policy/suppressions/{address}      body optional: {"reason": "...", "reply": "..."}
  * DELETE /delivery-policy/suppressions/{address}
- * GET    /delivery-policy/destinations
- * DELETE /delivery-policy/destinations/{destination}/hold
+ * GET    /delivery-policy/destinations                 named destinations, and unlisted domains with state
+ * DELETE /delivery-policy/destinations/{destination}/hold   {destination}: aol, or a domain such as example.org
  * POST   /delivery-policy/classify?destination=aol    body: the reply, or
  *                                                    {"reply": "...", "stage": "rcpt", "destination": "aol"}
  * </pre>
@@ -205,19 +206,24 @@ public final class DeliveryPolicyRoutes implements Routes {
         return "";
     }
 
+    /**
+     * Every named destination of the policy (fresh when never used) and every key the store
+     * remembers: named destinations by name, unlisted domains (the default's settings, one state
+     * each) by domain. {@code policy} names the settings that apply.
+     */
     private String listDestinations(Request request, Response response) throws JsonProcessingException {
         Instant now = clock.instant();
-        Map<String, DestinationState> byName = new TreeMap<>();
+        Map<String, DestinationState> byKey = new TreeMap<>();
         for (DestinationPolicy d : policy.destinations()) {
-            byName.put(d.name(), DestinationState.initial(d.name()));
+            String key = DestinationKey.of(d).asString();
+            byKey.put(key, DestinationState.initial(key));
         }
-        byName.put(policy.defaultDestination().name(), DestinationState.initial(policy.defaultDestination().name()));
         for (DestinationState s : destinations.all()) {
-            byName.put(s.destination(), s);
+            byKey.put(s.destination(), s);
         }
         Optional<QueuedMailCounter.Counts> counts = queued.count();
         ArrayNode body = json.createArrayNode();
-        for (DestinationState s : byName.values()) {
+        for (DestinationState s : byKey.values()) {
             body.add(destinationJson(s, now, counts));
         }
         return json.writeValueAsString(body);
@@ -228,15 +234,22 @@ public final class DeliveryPolicyRoutes implements Routes {
         if (name == null || name.isEmpty()) {
             throw badRequest("destination must not be empty");
         }
-        if (!policy.destination(name).isPresent() && !destinations.get(name).isPresent()) {
-            throw notFound("no destination named '" + printable(name) + "'");
+        DestinationKey key;
+        try {
+            key = DestinationKey.of(name);
+        } catch (IllegalArgumentException e) {
+            throw badRequest(e.getMessage());
         }
-        if (!destinations.releaseHold(name)) {
+        if (!policy.destination(key.asString()).isPresent() && !destinations.get(key).isPresent()) {
+            throw notFound("no destination '" + printable(name) + "': neither a destination of the policy nor a domain "
+                    + "with delivery state (see GET " + BASE + "/destinations)");
+        }
+        if (!destinations.releaseHold(key)) {
             throw ErrorResponder.builder().statusCode(409).type(WRONG_STATE)
-                    .message("destination '" + name + "' is not held").haltError();
+                    .message("destination '" + key + "' is not held").haltError();
         }
         // Best effort: the hold is over either way; mail the queue keeps back goes at the hold's old end.
-        release.bringForward(name);
+        release.bringForward(key.asString());
         response.status(204);
         return "";
     }
@@ -331,8 +344,11 @@ public final class DeliveryPolicyRoutes implements Routes {
 
     private ObjectNode destinationJson(DestinationState s, Instant now, Optional<QueuedMailCounter.Counts> counts) {
         ObjectNode node = json.createObjectNode();
+        Optional<DestinationPolicy> named = policy.destination(s.destination());
         node.put("name", s.destination());
-        node.put("configured", policy.destination(s.destination()).isPresent());
+        // Whose settings apply: a named destination's, or the default's for an unlisted domain.
+        node.put("policy", named.map(DestinationPolicy::name).orElse(policy.defaultDestination().name()));
+        node.put("configured", named.isPresent());
         node.put("held", s.isHeldAt(now));
         node.put("heldUntil", s.heldUntil().map(Instant::toString).orElse(null));
         node.put("currentHold", s.currentHold().toString());

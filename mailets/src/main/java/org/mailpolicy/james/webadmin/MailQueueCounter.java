@@ -1,6 +1,7 @@
 package org.mailpolicy.james.webadmin;
 
 import com.google.common.base.Preconditions;
+import com.google.common.collect.ImmutableSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -12,14 +13,16 @@ import org.apache.james.queue.api.MailQueueFactory;
 import org.apache.james.queue.api.MailQueueName;
 import org.apache.james.queue.api.ManageableMailQueue;
 import org.mailpolicy.destination.DeliveryPolicy;
+import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.state.DestinationKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Counts the mails in the delivery mailet's outgoing queue per destination, by browsing it. A mail
- * counts once for each destination among its recipients' domains. Destinations are matched by
- * recipient domain only (no DNS lookups on a WebAdmin request): a vanity domain hosted by a
- * provider counts under the destination its domain matches, usually the default.
+ * Counts the mails in the delivery mailet's outgoing queue per destination key, by browsing it. A
+ * mail counts once for each key among its recipients' domains (see {@link #destinationsOf}).
+ * Destinations are matched by recipient domain only (no DNS lookups on a WebAdmin request): a
+ * vanity domain hosted by a provider counts under its own domain, as the default would key it.
  */
 public final class MailQueueCounter implements QueuedMailCounter {
     /** Browsing is linear in the queue: stop here and say the count is partial. */
@@ -46,6 +49,18 @@ public final class MailQueueCounter implements QueuedMailCounter {
                 Preconditions.checkNotNull(queueName, "queueName"), Preconditions.checkNotNull(policy, "policy"), maxBrowsed);
     }
 
+    /**
+     * What a recipient's mail counts under: its destination key (a named destination's name, or
+     * its domain under the default) and the name of the policy whose settings apply (so that
+     * {@code default} counts all the default's mail, as its state does when the default goes
+     * through one relay).
+     */
+    static Set<String> destinationsOf(DeliveryPolicy policy, MailAddress recipient) {
+        String domain = recipient.getDomain().asString();
+        DestinationPolicy d = policy.forRecipientDomain(domain);
+        return ImmutableSet.of(DestinationKey.forDelivery(d, domain, false).asString(), d.name());
+    }
+
     @Override
     public Optional<Counts> count() {
         Optional<? extends MailQueue> queue = factory.getQueue(queueName);
@@ -70,7 +85,7 @@ public final class MailQueueCounter implements QueuedMailCounter {
                 browsed++;
                 Set<String> destinations = new HashSet<>();
                 for (MailAddress r : items.next().getMail().getRecipients()) {
-                    destinations.add(policy.forRecipientDomain(r.getDomain().asString()).name());
+                    destinations.addAll(destinationsOf(policy, r));
                 }
                 destinations.forEach(d -> counts.merge(d, 1L, Long::sum));
             }

@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * Brings a destination's delayed mails forward in the delivery mailet's outgoing queue: each one is
  * removed by name and queued again without delay. Only a mail that was really removed is queued again,
  * so a mail the delivery threads took meanwhile is not sent twice. Mails are matched to destinations
- * by recipient domain, as {@link MailQueueCounter} counts them; a mail with a recipient of another
+ * by recipient domain, as {@link MailQueueCounter} counts them (a released {@code example.org} brings
+ * its own mails forward, a released {@code aol} those of aol.com, aim.com, ...); a mail with a recipient of another
  * destination is left alone (the delivery mailet splits those itself). Not the whole queue
  * ({@link ManageableMailQueue#flush()}): other destinations' retries keep their schedule.
  */
@@ -106,9 +107,10 @@ public final class MailQueueRelease implements HeldMailRelease {
         return candidates;
     }
 
+    /** Every recipient's mail counts under {@code destination}: its key (aol, example.org) or its policy's name. */
     private boolean allFor(Mail mail, String destination) {
         for (MailAddress r : mail.getRecipients()) {
-            if (!policy.forRecipientDomain(r.getDomain().asString()).name().equals(destination)) {
+            if (!MailQueueCounter.destinationsOf(policy, r).contains(destination)) {
                 return false;
             }
         }

@@ -110,6 +110,7 @@ class PolicyRemoteDeliveryTest {
     private FakeMailContext context;
     private JdbcSuppressionList suppressions;
     private JdbcSentMessageLedger ledger;
+    private InMemoryDestinationStateStore states;
     private PolicyRemoteDelivery mailet;
     private final Deque<Function<List<MailAddress>, AttemptResult>> script = new ArrayDeque<>();
     private final AtomicInteger attempts = new AtomicInteger();
@@ -123,7 +124,7 @@ class PolicyRemoteDeliveryTest {
         suppressions = JdbcSuppressionList.openH2(store);
         ledger = JdbcSentMessageLedger.openH2(store);
         DestinationPolicy aol = DestinationPolicy.builder("aol")
-                .domains(ImmutableList.of("aol.com"))
+                .domains(ImmutableList.of("aol.com", "aim.com"))
                 .mx(ImmutableList.of("*.mx.aol.test"))
                 .retry(RetrySchedule.explicit(ImmutableList.of(Duration.ofMinutes(10), Duration.ofMinutes(30))))
                 .maxAge(Duration.ofHours(24))
@@ -133,12 +134,16 @@ class PolicyRemoteDeliveryTest {
         DeliveryPolicy policy = DeliveryPolicy.of(SuppressionSettings.of(SuppressionSettings.Store.H2, store),
                 ImmutableList.of(), ImmutableList.of(aol), DestinationPolicy.builder(DeliveryPolicy.DEFAULT_NAME).build());
         ReplyClassifier classifier = ReplyClassifier.builtIn().plus(RuleSet.parse(TEST_RULES, "test-rules.yaml"));
+        states = new InMemoryDestinationStateStore();
         PolicyRuntime.registerForTesting(POLICY_LOCATION,
-                PolicyRuntime.of(policy, classifier, suppressions, ledger, new InMemoryDestinationStateStore(), clock));
+                PolicyRuntime.of(policy, classifier, suppressions, ledger, states, clock));
 
         mailet = new PolicyRemoteDelivery(
                 new LoopbackDns(ImmutableMap.of("aol.com", ImmutableList.of("mx1.mx.aol.test."),
-                        "vanity.test", ImmutableList.of("mx2.mx.aol.test."))),
+                        "aim.com", ImmutableList.of("mx1.mx.aol.test."),
+                        "vanity.test", ImmutableList.of("mx2.mx.aol.test."),
+                        "small.test", ImmutableList.of("mail.small.test."),
+                        "other.test", ImmutableList.of("mail.other.test."))),
                 null, queue, metricFactory, PolicyRemoteDelivery.ThreadState.DO_NOT_START_THREADS);
         mailet.useAttemptForTesting(scriptedAttempt());
         mailet.init(FakeMailetConfig.builder().mailetName("PolicyRemoteDelivery").mailetContext(context)
@@ -400,6 +405,75 @@ class PolicyRemoteDeliveryTest {
         deliverNext();
         assertThat(attempts.get()).isEqualTo(3);
         assertThat(queue.entries).isEmpty();
+    }
+
+    @Test
+    void eachUnlistedDomainIsHeldAloneWhileANamedDestinationsDomainsAreHeldTogether() throws Exception {
+        // A small unlisted domain says "slow down".
+        thenWholeAttemptFails(reply("421 4.7.0 test-throttled, come back later", Stage.CONNECT));
+        serviceAndDeliver(named(mail("sender@example.com", "x@small.test"), "to-small-1"));
+        assertThat(attempts.get()).isEqualTo(1);
+        assertThat(queue.entries.remove(0).delay).isEqualTo(Duration.ofMinutes(30));
+
+        // Another unlisted domain is not held by it: its mail is attempted and delivered.
+        clock.advance(Duration.ofMinutes(1));
+        thenRecipients(ImmutableMap.of());
+        serviceAndDeliver(named(mail("sender@example.com", "y@other.test"), "to-other"));
+        assertThat(attempts.get()).isEqualTo(2);
+        assertThat(queue.entries).isEmpty();
+
+        // More mail for the held domain waits without connecting.
+        serviceAndDeliver(named(mail("sender@example.com", "x2@small.test"), "to-small-2"));
+        assertThat(attempts.get()).isEqualTo(2);
+        assertThat(queue.entries.remove(0).delay).isEqualTo(Duration.ofMinutes(29));
+
+        // aol.com throttles: aim.com, the same provider's servers, waits for the same hold.
+        thenWholeAttemptFails(reply("421 4.7.0 test-throttled, come back later", Stage.CONNECT));
+        serviceAndDeliver(named(mail("sender@example.com", "a@aol.com"), "to-aol"));
+        assertThat(attempts.get()).isEqualTo(3);
+        queue.entries.remove(0);
+        clock.advance(Duration.ofMinutes(1));
+        serviceAndDeliver(named(mail("sender@example.com", "b@aim.com"), "to-aim"));
+        assertThat(attempts.get()).isEqualTo(3);
+        RecordingMailQueue.Entry aim = queue.entries.remove(0);
+        assertThat(aim.mail.getRecipients()).containsExactly(address("b@aim.com"));
+        assertThat(aim.delay).isEqualTo(Duration.ofMinutes(29));
+
+        // The state: one key per unlisted domain, one for aol; none for "default" as a whole.
+        Instant now = clock.instant();
+        assertThat(states.all()).extracting(s -> s.destination())
+                .containsExactly("aol", "other.test", "small.test");
+        assertThat(states.get("small.test").get().isHeldAt(now)).isTrue();
+        assertThat(states.get("other.test").get().isHeldAt(now)).isFalse();
+        assertThat(states.get("aol").get().isHeldAt(now)).isTrue();
+        // Metrics stay bounded: by the policy's name, never by recipient domain.
+        assertThat(metricFactory.countFor("delivery-policy.holds.started.default")).isEqualTo(1);
+        assertThat(metricFactory.countFor("delivery-policy.holds.started.aol")).isEqualTo(1);
+        assertThat(metricFactory.countFor("delivery-policy.attempts.default")).isEqualTo(2);
+        assertThat(metricFactory.countFor("delivery-policy.attempts.small_test")).isZero();
+    }
+
+    @Test
+    void theDefaultsConcurrencyIsPerRecipientDomain() throws Exception {
+        // it-style default: concurrency 10 here; take every slot of small.test, other.test still goes.
+        DestinationPolicy dflt = PolicyRuntime.forPolicyFile(POLICY_LOCATION).policy().defaultDestination();
+        for (int i = 0; i < dflt.concurrency(); i++) {
+            assertThat(states.admit(org.mailpolicy.state.DestinationKey.of("small.test"), dflt, clock.instant())
+                    .isGranted()).isTrue();
+        }
+        serviceAndDeliver(named(mail("sender@example.com", "x@small.test"), "to-small"));
+        assertThat(attempts.get()).isZero();
+        assertThat(queue.entries.remove(0).delay).isEqualTo(InMemoryDestinationStateStore.DEFAULT_BUSY_WAIT);
+
+        thenRecipients(ImmutableMap.of());
+        serviceAndDeliver(named(mail("sender@example.com", "y@other.test"), "to-other"));
+        assertThat(attempts.get()).isEqualTo(1);
+        assertThat(queue.entries).isEmpty();
+    }
+
+    private static Mail named(Mail mail, String name) {
+        mail.setName(name);
+        return mail;
     }
 
     @Test

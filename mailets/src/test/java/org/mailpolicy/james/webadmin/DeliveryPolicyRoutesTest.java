@@ -15,8 +15,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.Optional;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
 import org.apache.james.webadmin.WebAdminServer;
 import org.apache.james.webadmin.WebAdminUtils;
 import org.junit.jupiter.api.AfterEach;
@@ -29,6 +32,7 @@ import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.rules.Action;
 import org.mailpolicy.rules.Classification;
 import org.mailpolicy.rules.Scope;
+import org.mailpolicy.state.DestinationKey;
 import org.mailpolicy.state.InMemoryDestinationStateStore;
 import org.mailpolicy.suppression.JdbcSuppressionList;
 import org.mailpolicy.suppression.SuppressionEntry;
@@ -46,6 +50,7 @@ class DeliveryPolicyRoutesTest {
     Path dir;
     private JdbcSuppressionList suppressions;
     private InMemoryDestinationStateStore states;
+    private final List<String> released = new ArrayList<>();
     private DeliveryPolicy policy;
     private WebAdminServer server;
     private final HttpClient http = HttpClient.newHttpClient();
@@ -58,7 +63,11 @@ class DeliveryPolicyRoutesTest {
         policy = DeliveryPolicy.parse(POLICY, "test-policy.yaml");
         DeliveryPolicyRoutes routes = DeliveryPolicyRoutes.of(suppressions, states, policy,
                 (destination, reply) -> classify(destination, reply), Clock.fixed(NOW, ZoneOffset.UTC),
-                () -> Optional.of(QueuedMailCounter.Counts.of(Map.of("aol", 7L), true)));
+                () -> Optional.of(QueuedMailCounter.Counts.of(Map.of("aol", 7L, "example.org", 3L), true)),
+                destination -> {
+                    released.add(destination);
+                    return OptionalLong.of(0);
+                });
         server = WebAdminUtils.createWebAdminServer(routes).start();
     }
 
@@ -197,11 +206,17 @@ class DeliveryPolicyRoutesTest {
     @Test
     void listsConfiguredAndSeenDestinationsWithTheirHolds() throws Exception {
         states.recordThrottle(policy.destination("aol").get(), "421 DYN:T1", Optional.empty(), NOW.minusSeconds(60));
+        // Unlisted domains: one state each, under the default's settings.
+        states.recordThrottle(DestinationKey.of("example.org"), policy.defaultDestination(), "421 4.7.0 later",
+                Optional.empty(), NOW.minusSeconds(30));
+        states.admit(DestinationKey.of("example.net"), policy.defaultDestination(), NOW.minusSeconds(10));
 
         JsonNode list = body(send("GET", "/delivery-policy/destinations", null));
 
-        assertThat(list.findValuesAsText("name")).containsExactly("aol", "default");
+        assertThat(list.findValuesAsText("name")).containsExactly("aol", "example.net", "example.org");
+        assertThat(list.findValuesAsText("policy")).containsExactly("aol", "default", "default");
         JsonNode aol = list.get(0);
+        assertThat(aol.get("configured").asBoolean()).isTrue();
         assertThat(aol.get("held").asBoolean()).isTrue();
         assertThat(aol.get("heldUntil").asText()).isEqualTo("2026-11-22T12:14:00Z");
         assertThat(aol.get("currentHold").asText()).isEqualTo("PT15M");
@@ -209,11 +224,17 @@ class DeliveryPolicyRoutesTest {
         assertThat(aol.get("lastReply").asText()).isEqualTo("421 DYN:T1");
         assertThat(aol.get("attempts").asLong()).isEqualTo(1);
         assertThat(aol.get("queued").asLong()).isEqualTo(7);
-        JsonNode dflt = list.get(1);
-        assertThat(dflt.get("held").asBoolean()).isFalse();
-        assertThat(dflt.get("heldUntil").isNull()).isTrue();
-        assertThat(dflt.get("queued").asLong()).isZero();
-        assertThat(dflt.get("queuedComplete").asBoolean()).isTrue();
+        JsonNode net = list.get(1);
+        assertThat(net.get("configured").asBoolean()).isFalse();
+        assertThat(net.get("held").asBoolean()).isFalse();
+        assertThat(net.get("heldUntil").isNull()).isTrue();
+        assertThat(net.get("inFlight").asInt()).isEqualTo(1);
+        assertThat(net.get("queued").asLong()).isZero();
+        assertThat(net.get("queuedComplete").asBoolean()).isTrue();
+        JsonNode org = list.get(2);
+        assertThat(org.get("held").asBoolean()).isTrue();
+        assertThat(org.get("lastReply").asText()).isEqualTo("421 4.7.0 later");
+        assertThat(org.get("queued").asLong()).isEqualTo(3);
     }
 
     @Test
@@ -235,6 +256,7 @@ class DeliveryPolicyRoutesTest {
 
         assertThat(send("DELETE", "/delivery-policy/destinations/aol/hold", null).statusCode()).isEqualTo(204);
         assertThat(states.get("aol").get().heldUntil()).isEmpty();
+        assertThat(released).containsExactly("aol");
 
         HttpResponse<String> notHeld = send("DELETE", "/delivery-policy/destinations/aol/hold", null);
         assertThat(notHeld.statusCode()).isEqualTo(409);
@@ -243,6 +265,27 @@ class DeliveryPolicyRoutesTest {
         HttpResponse<String> unknown = send("DELETE", "/delivery-policy/destinations/nowhere/hold", null);
         assertThat(unknown.statusCode()).isEqualTo(404);
         assertThat(body(unknown).get("message").asText()).contains("nowhere");
+    }
+
+    @Test
+    void releasesTheHoldOfAnUnlistedDomain() throws Exception {
+        states.recordThrottle(DestinationKey.of("example.org"), policy.defaultDestination(), "421 4.7.0 later",
+                Optional.empty(), NOW);
+        states.recordThrottle(DestinationKey.of("example.net"), policy.defaultDestination(), "421 4.7.0 later",
+                Optional.empty(), NOW);
+
+        // Any case, as an operator types it; only that domain is released.
+        assertThat(send("DELETE", "/delivery-policy/destinations/Example.ORG/hold", null).statusCode()).isEqualTo(204);
+        assertThat(states.get("example.org").get().heldUntil()).isEmpty();
+        assertThat(states.get("example.net").get().isHeldAt(NOW)).isTrue();
+        assertThat(released).containsExactly("example.org");
+
+        assertThat(send("DELETE", "/delivery-policy/destinations/example.org/hold", null).statusCode()).isEqualTo(409);
+        HttpResponse<String> never = send("DELETE", "/delivery-policy/destinations/never-seen.example/hold", null);
+        assertThat(never.statusCode()).isEqualTo(404);
+        assertThat(body(never).get("message").asText()).contains("never-seen.example");
+        HttpResponse<String> bad = send("DELETE", "/delivery-policy/destinations/a%20b/hold", null);
+        assertThat(bad.statusCode()).isEqualTo(400);
     }
 
     @Test

@@ -32,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.james.PolicyRuntime;
 import org.mailpolicy.rules.ReplyClassifier;
+import org.mailpolicy.state.DestinationKey;
 import org.mailpolicy.state.InMemoryDestinationStateStore;
 import org.mailpolicy.suppression.JdbcSentMessageLedger;
 import org.mailpolicy.suppression.JdbcSuppressionList;
@@ -113,10 +114,14 @@ class DeliveryPolicyWebAdminModuleTest {
             assertThat(put.statusCode()).isEqualTo(201);
             // The same list the delivery mailets of this policy file consult.
             assertThat(runtime.suppressions().find("bob@aol.com")).isPresent();
+            runtime.destinations().admit(DestinationKey.of("example.org"), runtime.policy().defaultDestination(),
+                    runtime.clock().instant());
             HttpResponse<String> destinations = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                             URI.create("http://127.0.0.1:" + server.getPort().getValue() + "/delivery-policy/destinations"))
                     .build(), HttpResponse.BodyHandlers.ofString());
-            assertThat(destinations.body()).contains("\"name\":\"default\"").contains("\"queued\":0");
+            // The same destination state: an unlisted domain the mailets' store knows, with the queue's count.
+            assertThat(destinations.body()).contains("\"name\":\"example.org\"").contains("\"policy\":\"default\"")
+                    .contains("\"inFlight\":1").contains("\"queued\":0");
         } finally {
             server.destroy();
         }

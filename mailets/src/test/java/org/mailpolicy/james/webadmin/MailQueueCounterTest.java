@@ -43,12 +43,16 @@ class MailQueueCounterTest {
         enqueue(queue, "m1", "a@aol.com", "b@aim.com");
         enqueue(queue, "m2", "c@aol.com", "d@gmail.com");
         enqueue(queue, "m3", "e@example.org");
+        enqueue(queue, "m4", "f@example.org", "g@Example.NET");
 
         QueuedMailCounter.Counts counts = MailQueueCounter.of(factory, OUTGOING, policy(), 100).count().get();
 
         assertThat(counts.of("aol")).isEqualTo(2);
         assertThat(counts.of("gmail")).isEqualTo(1);
-        assertThat(counts.of("default")).isEqualTo(1);
+        // Unlisted domains count under their own key, as their state is kept; and all of them under default.
+        assertThat(counts.of("example.org")).isEqualTo(2);
+        assertThat(counts.of("example.net")).isEqualTo(1);
+        assertThat(counts.of("default")).isEqualTo(2);
         assertThat(counts.complete()).isTrue();
     }
 

@@ -81,6 +81,25 @@ class MailQueueReleaseTest {
     }
 
     @Test
+    void bringsForwardTheMailsOfOneUnlistedDomain() throws Exception {
+        ManageableMailQueue queue = factory.createQueue(OUTGOING);
+        enqueue(queue, "org-1", HOLD, "a@example.org");
+        enqueue(queue, "org-2", HOLD, "b@example.org", "c@example.org");
+        enqueue(queue, "net", HOLD, "d@example.net");
+        enqueue(queue, "aol", HOLD, "e@aol.com");
+
+        long moved = MailQueueRelease.of(factory, OUTGOING, policy(), 100).bringForward("example.org").getAsLong();
+
+        assertThat(moved).isEqualTo(2);
+        Map<String, ZonedDateTime> due = due(queue);
+        ZonedDateTime soon = ZonedDateTime.now().plusMinutes(1);
+        assertThat(due.get("org-1")).isBefore(soon);
+        assertThat(due.get("org-2")).isBefore(soon);
+        assertThat(due.get("net")).isAfter(soon);
+        assertThat(due.get("aol")).isAfter(soon);
+    }
+
+    @Test
     void mailsSharingANameAreLeftWhereTheyAre() throws Exception {
         ManageableMailQueue queue = factory.createQueue(OUTGOING);
         enqueue(queue, "twice", HOLD, "a@aol.com");
