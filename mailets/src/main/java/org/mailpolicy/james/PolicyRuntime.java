@@ -21,7 +21,6 @@ import org.mailpolicy.rules.RulesException;
 import org.mailpolicy.shared.JdbcDestinationStateStore;
 import org.mailpolicy.shared.SharedDatabase;
 import org.mailpolicy.state.DestinationStateStore;
-import org.mailpolicy.state.InMemoryDestinationStateStore;
 import org.mailpolicy.suppression.JdbcSentMessageLedger;
 import org.mailpolicy.suppression.JdbcSuppressionList;
 import org.mailpolicy.suppression.SentMessageLedger;
@@ -164,10 +163,21 @@ public final class PolicyRuntime {
             throw new MessagingException("sent-message ledger " + store + " (from " + file + ") cannot be opened: "
                     + e.getMessage(), e);
         }
+        // Holds live in the same H2 file as the suppressions, so they survive a restart. One process
+        // owns the file, so leases and probes of a previous process (a crash mid-attempt) are dropped.
+        JdbcDestinationStateStore destinations;
         try {
-            return new PolicyRuntime(policy, classifier, suppressions, ledger, new InMemoryDestinationStateStore(),
-                    Clock.systemUTC());
+            destinations = JdbcDestinationStateStore.openH2(store);
         } catch (RuntimeException e) {
+            ledger.close();
+            suppressions.close();
+            throw new MessagingException("destination state " + store + " (from " + file + ") cannot be opened: "
+                    + e.getMessage(), e);
+        }
+        try {
+            return new PolicyRuntime(policy, classifier, suppressions, ledger, destinations, Clock.systemUTC());
+        } catch (RuntimeException e) {
+            destinations.close();
             ledger.close();
             suppressions.close();
             throw new MessagingException("delivery policy " + file + " cannot be used: " + e.getMessage(), e);
@@ -217,7 +227,11 @@ public final class PolicyRuntime {
         return sentMessages;
     }
 
-    /** Holds, probes, concurrency and rate limits per destination, shared by every delivery thread. */
+    /**
+     * Holds, probes, concurrency and rate limits per destination key, shared by every delivery
+     * thread: in the H2 file of the suppressions (one node, survives restarts) or in PostgreSQL
+     * (a cluster).
+     */
     public DestinationStateStore destinations() {
         return destinations;
     }
@@ -228,6 +242,13 @@ public final class PolicyRuntime {
 
     /** Releases the stores; only tests and {@link #forgetForTesting} call it (James keeps a runtime for its life). */
     void close() {
+        if (destinations instanceof AutoCloseable) {
+            try {
+                ((AutoCloseable) destinations).close();
+            } catch (Exception e) {
+                // Closing releases a file; nothing else to do about a failure here.
+            }
+        }
         sentMessages.close();
         suppressions.close();
     }

@@ -6,6 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Optional;
 import javax.mail.MessagingException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -13,6 +17,11 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.james.PolicyRuntime;
 import org.mailpolicy.rules.Action;
+import org.mailpolicy.state.Admission;
+import org.mailpolicy.state.DestinationKey;
+import org.mailpolicy.state.DestinationState;
+import org.mailpolicy.state.DestinationStateStore;
+import org.mailpolicy.suppression.SuppressionEntry;
 
 /** Loading the runtime the mailets share from a policy file, as James's mailet init does. */
 class PolicyRuntimeTest {
@@ -96,5 +105,74 @@ class PolicyRuntimeTest {
         assertThatThrownBy(() -> PolicyRuntime.forPolicyFile(missing.toString()))
                 .isInstanceOf(MessagingException.class)
                 .hasMessageContaining(missing.toString());
+    }
+
+    @Test
+    void holdsSurviveAReloadInTheSuppressionsH2FileButAttemptsInFlightDoNot() throws Exception {
+        Path store = dir.resolve("var").resolve("suppressions");
+        policyFile = writePolicy("policy.yaml", String.join("\n",
+                "version: 1",
+                "suppression:",
+                "  store: h2",
+                "  path: " + store,
+                "destinations:",
+                "  - name: aol",
+                "    domains: [aol.com]",
+                ""));
+        PolicyRuntime first = PolicyRuntime.forPolicyFile(policyFile.toString());
+        DestinationPolicy aol = first.policy().destination("aol").get();
+        DestinationPolicy dflt = first.policy().defaultDestination();
+        DestinationKey exampleOrg = DestinationKey.of("example.org");
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS); // the store keeps milliseconds
+        DestinationStateStore before = first.destinations();
+        assertThat(before.admit(aol, now).isGranted()).isTrue();
+        before.recordThrottle(aol, "421 4.7.1 : (DYN:T1)", Optional.empty(), now);
+        before.finished("aol", now);
+        // A crash mid-attempt: an attempt to example.org was admitted and never finished.
+        assertThat(before.admit(exampleOrg, dflt, now).isGranted()).isTrue();
+        assertThat(before.get(exampleOrg).get().inFlight()).isEqualTo(1);
+        first.suppressions().add(SuppressionEntry.of("gone@aol.com", now, "userunknown", "550 MAILBOX NOT FOUND",
+                "aol.mailbox-not-found", SuppressionEntry.Source.LIVE_REPLY, Optional.empty()));
+
+        PolicyRuntime.forgetForTesting(policyFile.toString()); // James stops
+        PolicyRuntime second = PolicyRuntime.forPolicyFile(policyFile.toString()); // and starts again
+
+        assertThat(second).isNotSameAs(first);
+        DestinationStateStore after = second.destinations();
+        DestinationState held = after.get("aol").get();
+        assertThat(held.heldUntil()).contains(now.plus(Duration.ofMinutes(15)));
+        assertThat(held.lastReply()).contains("421 4.7.1 : (DYN:T1)");
+        Admission refused = after.admit(aol, now.plusSeconds(60));
+        assertThat(refused.isGranted()).isFalse();
+        assertThat(refused.notBefore()).contains(now.plus(Duration.ofMinutes(15)));
+        // The attempt that died with the previous process holds no slot.
+        assertThat(after.get(exampleOrg).get().inFlight()).isZero();
+        assertThat(second.suppressions().find("gone@aol.com")).isPresent();
+    }
+
+    @Test
+    void aProbeLeftByACrashDoesNotBlockTheNextProbe() throws Exception {
+        Path store = dir.resolve("var").resolve("suppressions");
+        policyFile = writePolicy("policy.yaml", String.join("\n",
+                "version: 1",
+                "suppression:",
+                "  store: h2",
+                "  path: " + store,
+                "destinations:",
+                "  - name: aol",
+                "    domains: [aol.com]",
+                ""));
+        PolicyRuntime first = PolicyRuntime.forPolicyFile(policyFile.toString());
+        DestinationPolicy aol = first.policy().destination("aol").get();
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS); // the store keeps milliseconds
+        first.destinations().recordThrottle(aol, "421 4.7.1 : (DYN:T1)", Optional.empty(), now);
+        Instant holdEnd = now.plus(Duration.ofMinutes(15));
+        assertThat(first.destinations().admit(aol, holdEnd).isProbe()).isTrue(); // the probe; then the crash
+
+        PolicyRuntime.forgetForTesting(policyFile.toString());
+        PolicyRuntime second = PolicyRuntime.forPolicyFile(policyFile.toString());
+
+        assertThat(second.destinations().get("aol").get().probing()).isFalse();
+        assertThat(second.destinations().admit(aol, holdEnd.plusSeconds(1)).isProbe()).isTrue();
     }
 }
