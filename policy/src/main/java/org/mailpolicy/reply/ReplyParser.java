@@ -135,7 +135,12 @@ final class ReplyParser {
         return s.substring(0, cut) + ELLIPSIS;
     }
 
-    /** Joins the lines of a multi-line reply with a space; other control characters become spaces. */
+    /**
+     * Joins the lines of a multi-line reply with a space; other control characters and the Unicode
+     * line and paragraph separators become spaces, and a lone surrogate (binary input, or a pair cut
+     * at {@link #MAX_SCAN}) becomes '?', so text() is one line of well-formed UTF-16 that any encoder
+     * writes as is (ReplyFuzzTest found both kinds reaching text() and the classify JSON).
+     */
     private static String flatten(String s) {
         String[] lines = LINE_BREAK.split(s, -1);
         StringBuilder sb = new StringBuilder(s.length());
@@ -149,7 +154,13 @@ final class ReplyParser {
             }
             for (int i = 0; i < l.length(); i++) {
                 char c = l.charAt(i);
-                sb.append(Character.isISOControl(c) ? ' ' : c);
+                if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+                    sb.append(' ');
+                } else if (Character.isSurrogate(c) && !validSurrogateAt(l, i)) {
+                    sb.append('?');
+                } else {
+                    sb.append(c);
+                }
             }
         }
         return sb.toString();
