@@ -71,7 +71,8 @@ public final class DeliveryPolicy {
     }
 
     /**
-     * Reads and validates a policy file (UTF-8 YAML).
+     * Reads and validates a policy file (UTF-8 YAML), and checks that the rule files it names
+     * exist and can be read.
      *
      * @throws PolicyException listing every problem, each with file, line and field
      */
@@ -80,9 +81,9 @@ public final class DeliveryPolicy {
         try {
             text = new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new PolicyException(Collections.singletonList(file + ": cannot read: " + e), e);
+            throw new PolicyException(Collections.singletonList(file + ":1: file: cannot read: " + e), e);
         }
-        return parse(text, file.toString());
+        return PolicyParser.parse(text, file.toString(), true);
     }
 
     /** As {@link #load(Path)}, from text; {@code fileName} names the source in errors. */

@@ -5,6 +5,7 @@ import static org.mailpolicy.yaml.YamlNodes.line;
 
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableSet;
+import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -48,11 +49,14 @@ final class PolicyParser {
 
     private final String fileName;
     private final Path baseDirectory;
+    /** Loading a real file: the rule files it names must exist now, not first fail when James starts. */
+    private final boolean checkRuleFiles;
     private final List<String> errors = new ArrayList<>();
     private final List<Integer> errorLines = new ArrayList<>();
 
-    private PolicyParser(String fileName) {
+    private PolicyParser(String fileName, boolean checkRuleFiles) {
         this.fileName = fileName;
+        this.checkRuleFiles = checkRuleFiles;
         Path parent = null;
         try {
             parent = Paths.get(fileName).toAbsolutePath().getParent();
@@ -63,7 +67,12 @@ final class PolicyParser {
     }
 
     static DeliveryPolicy parse(String yaml, String fileName) throws PolicyException {
-        PolicyParser parser = new PolicyParser(fileName == null ? "<policy>" : fileName);
+        return parse(yaml, fileName, false);
+    }
+
+    /** @param checkRuleFiles whether the {@code rules:} files must exist and be readable (a policy read from disk) */
+    static DeliveryPolicy parse(String yaml, String fileName, boolean checkRuleFiles) throws PolicyException {
+        PolicyParser parser = new PolicyParser(fileName == null ? "<policy>" : fileName, checkRuleFiles);
         DeliveryPolicy policy = parser.parseDocument(yaml == null ? "" : yaml);
         if (!parser.errors.isEmpty()) {
             throw new PolicyException(parser.errorsInFileOrder());
@@ -240,7 +249,13 @@ final class PolicyParser {
             try {
                 Path p = Paths.get(s.trim());
                 // Relative to the policy file, so a policy and its rules move together.
-                out.add(p.isAbsolute() || baseDirectory == null ? p : baseDirectory.resolve(p).normalize());
+                Path resolved = p.isAbsolute() || baseDirectory == null ? p : baseDirectory.resolve(p).normalize();
+                if (checkRuleFiles && !Files.exists(resolved)) {
+                    error(items.get(i), field, "no such file: " + resolved);
+                } else if (checkRuleFiles && !(Files.isRegularFile(resolved) && Files.isReadable(resolved))) {
+                    error(items.get(i), field, "cannot read " + resolved + ": not a readable file");
+                }
+                out.add(resolved);
             } catch (InvalidPathException e) {
                 error(items.get(i), field, "not a valid path: " + e.getReason());
             }

@@ -46,8 +46,14 @@ public final class YamlNodes {
             return new Yaml(options).compose(new StringReader(yaml));
         } catch (MarkedYAMLException e) {
             Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
-            throw new SyntaxError(mark == null ? 1 : mark.getLine() + 1,
-                    firstLine(e.getProblem() == null ? e.getMessage() : e.getProblem()));
+            String message = firstLine(e.getProblem() == null ? e.getMessage() : e.getProblem());
+            // "expected ',' or ']'" is noticed on the line after an unclosed [ ... : say where it opened.
+            Mark context = e.getContextMark();
+            if (e.getProblem() != null && e.getContext() != null && context != null && mark != null
+                    && context.getLine() != mark.getLine()) {
+                message += " (" + firstLine(e.getContext()) + " that starts at line " + (context.getLine() + 1) + ")";
+            }
+            throw new SyntaxError(mark == null ? 1 : mark.getLine() + 1, message);
         } catch (YAMLException e) {
             throw new SyntaxError(1, firstLine(e.getMessage()));
         }

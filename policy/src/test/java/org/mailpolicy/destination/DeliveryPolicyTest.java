@@ -208,7 +208,11 @@ class DeliveryPolicyTest {
     @Test
     void loadsFromAFile(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Path f = dir.resolve("p.yaml");
-        java.nio.file.Files.write(f, POLICY.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        // Loaded from disk, the rule files it names must exist.
+        java.nio.file.Files.writeString(dir.resolve("extra-rules.yaml"), "version: 1\nrules: []\n");
+        java.nio.file.Files.writeString(dir.resolve("more.yaml"), "version: 1\nrules: []\n");
+        String policy = POLICY.replace("/etc/james/more.yaml", dir.resolve("more.yaml").toString());
+        java.nio.file.Files.write(f, policy.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         DeliveryPolicy p = DeliveryPolicy.load(f);
         assertThat(p.destinations()).extracting(DestinationPolicy::name)
                 .containsExactly("aol", "aol-uk", "gmail", "google-alt");

@@ -2,13 +2,26 @@ package org.mailpolicy.destination;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class PolicyValidationTest {
+    /** The first line of each file under broken/: {@code # expect: LINE: FIELD: MESSAGE (a fragment)}. */
+    private static final Pattern EXPECT = Pattern.compile("# expect: (\\d+): (\\S+): (.*)");
 
     private static List<String> errorsOf(String... lines) {
         try {
@@ -162,6 +175,59 @@ class PolicyValidationTest {
         Path missing = dir.resolve("nope.yaml");
         assertThatThrownBy(() -> DeliveryPolicy.load(missing))
                 .isInstanceOf(PolicyException.class)
-                .hasMessageContaining(missing.toString());
+                .hasMessageContaining(missing + ":1: file: cannot read: ");
+    }
+
+    /**
+     * One file per mistake an operator makes (broken/NN-what.yaml), loaded from disk as James loads
+     * it: each is refused, and the error its first line names is there with file, line and field.
+     * Every other error of the file has the same form, so none is a bare exception message.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("brokenPolicyFiles")
+    void eachBrokenPolicyFileIsRefusedNamingFileLineAndField(String name, Path file) throws Exception {
+        String first = Files.readAllLines(file, StandardCharsets.UTF_8).get(0);
+        Matcher expect = EXPECT.matcher(first);
+        assertThat(expect.matches()).as("first line of %s: %s", name, first).isTrue();
+
+        PolicyException e = catchThrowableOfType(() -> DeliveryPolicy.load(file), PolicyException.class);
+
+        assertThat(e).as("%s must be refused", name).isNotNull();
+        String where = file + ":" + expect.group(1) + ": " + expect.group(2) + ": ";
+        assertThat(e.errors()).anySatisfy(error -> assertThat(error).startsWith(where).contains(expect.group(3)));
+        assertThat(e.errors()).allSatisfy(error ->
+                assertThat(error).matches(Pattern.quote(file.toString()) + ":[1-9]\\d*: \\S+: .+"));
+        assertThat(e.getMessage()).contains(where);
+    }
+
+    static Stream<Object[]> brokenPolicyFiles() throws Exception {
+        Path dir = resourceDirectory("broken");
+        List<Path> files;
+        try (Stream<Path> list = Files.list(dir)) {
+            files = list.filter(p -> p.toString().endsWith(".yaml")).sorted().collect(Collectors.toList());
+        }
+        assertThat(files).as("broken policy files in %s", dir).hasSizeGreaterThanOrEqualTo(20);
+        return files.stream().map(p -> new Object[] {p.getFileName().toString(), p});
+    }
+
+    private static Path resourceDirectory(String name) throws URISyntaxException {
+        return Paths.get(PolicyValidationTest.class.getResource(name).toURI());
+    }
+
+    @Test
+    void aRulesFileThePolicyNamesMustExistWhenThePolicyIsLoaded(@TempDir Path dir) throws Exception {
+        Path policy = dir.resolve("policy.yaml");
+        Files.writeString(policy, "version: 1\nrules:\n  - local-rules.yaml\n  - " + dir + "\n");
+
+        PolicyException e = catchThrowableOfType(() -> DeliveryPolicy.load(policy), PolicyException.class);
+
+        assertThat(e.errors()).containsExactly(
+                policy + ":3: rules[0]: no such file: " + dir.resolve("local-rules.yaml"),
+                policy + ":4: rules[1]: cannot read " + dir + ": not a readable file");
+        Files.writeString(dir.resolve("local-rules.yaml"), "version: 1\nrules: []\n");
+        Files.writeString(policy, "version: 1\nrules: [local-rules.yaml]\n");
+        assertThat(DeliveryPolicy.load(policy).ruleFiles()).containsExactly(dir.resolve("local-rules.yaml"));
+        // Parsed from text (tests, tools), the files are named but not looked for.
+        assertThat(DeliveryPolicy.parse("version: 1\nrules: [elsewhere.yaml]\n", "p.yaml").ruleFiles()).hasSize(1);
     }
 }
