@@ -77,7 +77,9 @@ final class DsnMessage {
 
         ReportMultipart multipart = new ReportMultipart();
         MimeBodyPart text = new MimeBodyPart();
-        text.setText(DsnText.render(shown, originalSubject), StandardCharsets.UTF_8.name());
+        // CRLF, as RFC 5322 wants every line: JavaMail writes a 7bit text part's lines as given, and a
+        // mail store or client that meets a bare LF may show the part as one line or refuse it.
+        text.setText(DsnText.render(shown, originalSubject).replace("\n", "\r\n"), StandardCharsets.UTF_8.name());
         multipart.addBodyPart(text);
 
         MimeBodyPart status = new MimeBodyPart();

@@ -545,6 +545,33 @@ class PolicyRemoteDeliveryTest {
     }
 
     @Test
+    void noDelayWarningForANullSenderMailOrASenderWhoSaidNever() throws Exception {
+        for (boolean nullSender : new boolean[] {true, false}) {
+            context.resetSentMails();
+            queue.entries.clear();
+            Mail mail = mail(nullSender ? null : "sender@example.com", "full@aol.com");
+            mail.setName("mail-1-to-aol.com");
+            mail.setAttribute(HistoryAttribute.of(AttemptHistory.of("mail-1-to-aol.com", START.minus(Duration.ofHours(5)), 3,
+                    Optional.of(START.minus(Duration.ofHours(1))), false)));
+            if (!nullSender) {
+                mail.setDsnParameters(DsnParameters.builder().addRcptParameter(address("full@aol.com"),
+                        DsnParameters.RecipientDsnParameters.of(EnumSet.of(DsnParameters.Notify.NEVER))).build().get());
+            }
+            queue.enQueue(mail);
+            thenRecipients(ImmutableMap.of("full@aol.com", reply("452 4.2.2 test-mailbox-full", Stage.RCPT)));
+
+            deliverNext();
+
+            // A warning to the null sender would go nowhere (or loop); NEVER means never.
+            assertThat(reports()).as("reports, null sender %s", nullSender).isEmpty();
+            assertThat(queue.entries).hasSize(1);
+            assertThat(queue.entries.get(0).mail.hasSender()).isEqualTo(!nullSender);
+            assertThat(historyOf(queue.entries.get(0).mail).delayWarningSent()).isTrue();
+            assertAccountedFor(List.of("full@aol.com"), List.of());
+        }
+    }
+
+    @Test
     void nullSenderMailIsRetriedAndItsFinalFailureStillReachesTheBounceProcessor() throws Exception {
         thenRecipients(ImmutableMap.of(
                 "full@aol.com", reply("452 4.2.2 test-mailbox-full", Stage.RCPT),

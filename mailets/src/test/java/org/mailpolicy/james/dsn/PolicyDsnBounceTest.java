@@ -39,7 +39,11 @@ import org.apache.mailet.base.test.FakeMailContext;
 import org.apache.mailet.base.test.FakeMailetConfig;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.mailpolicy.reply.EnhancedStatus;
+import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.report.DeliveryReport;
 import org.mailpolicy.report.DsnAction;
 import org.mailpolicy.report.RecipientReport;
@@ -454,6 +458,248 @@ class PolicyDsnBounceTest {
                 .setProperty("sender", "not an address")))
                 .isInstanceOf(MessagingException.class)
                 .hasMessageContaining("sender");
+    }
+
+    // ---- hostile replies: the DSN keeps its own headers and parts whatever the remote server says
+
+    /** Remote replies that try to add a header, a MIME part or a status group, or to break line limits. */
+    private static final String[] HOSTILE_REPLIES = {
+        "550 5.1.1 nope\r\nBcc: someone@example.net",
+        "550 5.1.1 nope\r\n--boundary\r\nContent-Type: text/html\r\n\r\n<b>click here</b>\r\n--boundary--",
+        "550 5.1.1 nope\r\n\r\nFinal-Recipient: rfc822; mallory@evil.example\r\nAction: delivered\r\nStatus: 2.0.0",
+        "550 5.1.1 nope\nSubject: free money\rTo: victim@example.net\r\n.\r\nMAIL FROM:<x@evil.example>",
+        "550 5.1.1 nope\r\n\tContent-Transfer-Encoding: base64\r\n MIME-Version: 1.0",
+        "550 5.1.1 \u0000nul\u0007bell\u001b[31mred\u202eevil\u2028line\u0085next\ufeffbom \u00e9chec \ud800lone",
+    };
+
+    /** A 20,000-character line, with spaces or without, and 500 continuation lines of header-looking text. */
+    private static String[] longReplies() {
+        StringBuilder noSpaces = new StringBuilder("550 5.1.1 ");
+        StringBuilder words = new StringBuilder("550 5.1.1 ");
+        StringBuilder lines = new StringBuilder();
+        while (noSpaces.length() < 20_000) {
+            noSpaces.append("x");
+            words.append("word ");
+        }
+        for (int i = 0; i < 500; i++) {
+            lines.append("550-5.1.1 X-Header-").append(i).append(": value\r\n");
+        }
+        lines.append("550 5.1.1 end");
+        return new String[] {noSpaces.toString(), words.toString(), lines.toString()};
+    }
+
+    @Test
+    void aHostileReplyLeavesTheDsnHeadersAndPartsIntact() throws Exception {
+        List<String> replies = new ArrayList<>(List.of(HOSTILE_REPLIES));
+        replies.addAll(List.of(longReplies()));
+        for (String reply : replies) {
+            // As the delivery mailet passes it (the parser's safe raw form), and raw as received.
+            for (String diagnostic : List.of(SmtpReply.parse(reply).raw(), reply)) {
+                context.resetSentMails();
+                RecipientReport bob = RecipientReport.builder("bob@aol.com", DsnAction.FAILED, EnhancedStatus.of(5, 1, 1))
+                        .remoteMta("mx-aol.mail.gm0.yahoodns.net")
+                        .diagnostic(diagnostic)
+                        .lastAttempt(LAST_ATTEMPT)
+                        .build();
+                mailet.service(reportMail(report(bob), null));
+                assertIntactDsn(context.getSentMails().get(0).getMsg(), diagnostic);
+            }
+        }
+    }
+
+    /**
+     * What a recipient's client sees: the DSN's own headers only (no Bcc, no Subject or To from the
+     * reply), exactly three parts, the status part with exactly one per-message and one per-recipient
+     * group of the expected fields, the reply only inside Diagnostic-Code (unfolded: the cleaned
+     * reply) and inside the quoted sentence of the text part, no line over 998 octets, no NUL or
+     * bare CR/LF, and no line starting with "--" that is not the DSN's own boundary.
+     */
+    private static void assertIntactDsn(MimeMessage produced, String diagnostic) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        produced.writeTo(out);
+        byte[] bytes = out.toByteArray();
+        String what = "DSN for reply " + diagnostic.substring(0, Math.min(60, diagnostic.length())).replace("\r\n", "\\r\\n");
+        String raw = new String(bytes, StandardCharsets.ISO_8859_1);
+        // Up to the returned message, which is the original's own bytes (this test's original has LF lines).
+        int ours = raw.indexOf("Content-Type: message/rfc822");
+        assertThat(ours).as(what).isPositive();
+        for (int i = 0; i < ours; i++) {
+            assertThat(bytes[i]).as("%s: NUL at %s", what, i).isNotEqualTo((byte) 0);
+            if (bytes[i] == '\r') {
+                assertThat(i + 1 < bytes.length && bytes[i + 1] == '\n').as("%s: bare CR at %s", what, i).isTrue();
+            }
+            if (bytes[i] == '\n') {
+                assertThat(i > 0 && bytes[i - 1] == '\r').as("%s: bare LF at %s", what, i).isTrue();
+            }
+        }
+        MimeMessage dsn = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(bytes));
+
+        List<String> headerNames = new ArrayList<>();
+        for (javax.mail.Header h : Collections.list(dsn.getAllHeaders())) {
+            headerNames.add(h.getName());
+        }
+        assertThat(headerNames).as(what).containsExactlyInAnyOrder("Date", "From", "To", "Message-ID", "Subject",
+                "Auto-Submitted", "In-Reply-To", "References", "MIME-Version", "Content-Type");
+        assertThat(dsn.getAllRecipients()).as(what).extracting(Object::toString).containsExactly("alice@example.org");
+        assertThat(dsn.getSubject()).as(what).isEqualTo("Undelivered mail returned to sender: Quarterly numbers");
+
+        String boundary = new ContentType(dsn.getContentType()).getParameter("boundary");
+        for (String line : raw.split("\r\n", -1)) {
+            assertThat(line.length()).as("%s: line length", what).isLessThanOrEqualTo(998);
+            if (line.startsWith("--")) {
+                assertThat(line).as("%s: a line that looks like a MIME boundary", what)
+                        .isIn("--" + boundary, "--" + boundary + "--");
+            }
+        }
+
+        MimeMultipart parts = parts(dsn);
+        assertThat(parts.getCount()).as(what).isEqualTo(3);
+        assertThat(parts.getBodyPart(0).isMimeType("text/plain")).as(what).isTrue();
+        assertThat(parts.getBodyPart(1).isMimeType("message/delivery-status")).as(what).isTrue();
+        assertThat(parts.getBodyPart(2).isMimeType("message/rfc822")).as(what).isTrue();
+        for (int i = 0; i < 3; i++) {
+            List<String> partHeaders = new ArrayList<>();
+            for (javax.mail.Header h : Collections.list(parts.getBodyPart(i).getAllHeaders())) {
+                partHeaders.add(h.getName());
+            }
+            assertThat(partHeaders).as("%s: headers of part %s", what, i)
+                    .isSubsetOf("Content-Type", "Content-Transfer-Encoding", "Content-Description", "Content-Disposition");
+        }
+
+        String cleaned = FieldText.ascii(diagnostic, DeliveryStatusFields.MAX_DIAGNOSTIC_CHARS);
+        List<InternetHeaders> groups = groups(parts.getBodyPart(1));
+        assertThat(groups).as(what).hasSize(2);
+        List<String> fields = new ArrayList<>();
+        for (javax.mail.Header h : Collections.list(groups.get(1).getAllHeaders())) {
+            fields.add(h.getName());
+        }
+        assertThat(fields).as(what).containsExactly("Final-Recipient", "Action", "Status", "Remote-MTA",
+                "Diagnostic-Code", "Last-Attempt-Date");
+        assertThat(field(groups.get(1), "Final-Recipient")).isEqualTo("rfc822; bob@aol.com");
+        assertThat(field(groups.get(1), "Action")).isEqualTo("failed");
+        assertThat(field(groups.get(1), "Status")).isEqualTo("5.1.1");
+        assertThat(unfold(field(groups.get(1), "Diagnostic-Code"))).as(what).isEqualTo("smtp; " + cleaned);
+
+        String human = (String) parts.getBodyPart(0).getContent();
+        for (String line : human.split("\r?\n")) {
+            assertThat(line).as("%s: a line of the text part", what)
+                    .doesNotStartWith("Bcc:").doesNotStartWith("--").doesNotStartWith("Content-Type:")
+                    .doesNotStartWith("Final-Recipient:").doesNotStartWith("Subject:").doesNotStartWith(".")
+                    .hasSizeLessThanOrEqualTo(76);
+        }
+        String sentence = human.replaceAll("\\s+", " ");
+        int said = sentence.indexOf("mx-aol.mail.gm0.yahoodns.net said: \"550");
+        assertThat(said).as("%s: the reply is quoted in the text part", what).isGreaterThanOrEqualTo(0);
+        for (String planted : List.of("Bcc:", "Content-Type: text/html", "Final-Recipient: rfc822; mallory",
+                "Subject: free money", "X-Header-")) {
+            int at = sentence.indexOf(planted);
+            if (at >= 0) {
+                // Only inside the quotation, which ends where the next sentence of ours starts.
+                assertThat(at).as("%s: %s outside the quoted reply", what, planted).isGreaterThan(said);
+                assertThat(at).as("%s: %s outside the quoted reply", what, planted)
+                        .isLessThan(sentence.indexOf("\" Last attempt:", said));
+            }
+        }
+    }
+
+    // ---- backscatter, NOTIFY and RET
+
+    @ParameterizedTest(name = "null sender, {0} report")
+    @ValueSource(strings = {"failed", "delayed", "stock-bounce", "unreadable"})
+    void noDsnIsEverSentForANullSenderMailWhateverItsReport(String kind) throws Exception {
+        FakeMail.Builder b = FakeMail.builder().name("null-" + kind)
+                .sender(MaybeSender.nullSender())
+                .recipient(kind.equals("delayed") ? "carol@aol.com" : "bob@aol.com")
+                .mimeMessage(original());
+        switch (kind) {
+            case "failed":
+                b.attribute(ReportAttribute.of(report(failedBob())));
+                break;
+            case "delayed":
+                b.attribute(ReportAttribute.of(report(delayedCarol())));
+                break;
+            case "stock-bounce":
+                b.attribute(new Attribute(StockBounceReport.DELIVERY_ERROR, AttributeValue.of("550 5.1.1 unknown")));
+                break;
+            default:
+                b.attribute(new Attribute(ReportAttribute.NAME, AttributeValue.of("not json")));
+                break;
+        }
+        Mail mail = b.build();
+
+        mailet.service(mail);
+
+        assertThat(context.getSentMails()).as("mails sent").isEmpty();
+        assertThat(repositories.storedNames(ERROR_REPOSITORY)).containsExactly("null-" + kind);
+        assertThat(mail.getState()).isEqualTo(Mail.GHOST);
+    }
+
+    /** RFC 3461 section 4.1, per recipient: which outcomes each NOTIFY asks to hear about. */
+    @ParameterizedTest(name = "NOTIFY={0}, {1}: DSN {2}")
+    @CsvSource({
+        "NEVER,          failed,    no",
+        "NEVER,          delayed,   no",
+        "NEVER,          delivered, no",
+        "FAILURE,        failed,    yes",
+        "FAILURE,        delayed,   no",
+        "FAILURE,        delivered, no",
+        "DELAY,          failed,    no",
+        "DELAY,          delayed,   yes",
+        "SUCCESS,        delivered, yes",
+        "SUCCESS,        failed,    no",
+        "FAILURE+DELAY,  delayed,   yes",
+        "FAILURE+DELAY,  delivered, no",
+        "(none),         failed,    yes",
+        "(none),         delayed,   yes",
+        "(none),         delivered, no",
+    })
+    void notifyDecidesWhichOutcomesAreReported(String notify, String action, String sent) throws Exception {
+        RecipientReport r = RecipientReport.builder("bob@aol.com", DsnAction.valueOf(action.toUpperCase(java.util.Locale.ROOT)),
+                        action.equals("failed") ? EnhancedStatus.of(5, 1, 1)
+                                : action.equals("delayed") ? EnhancedStatus.of(4, 7, 0) : EnhancedStatus.of(2, 0, 0))
+                .diagnostic(action.equals("delivered") ? "250 2.0.0 OK" : "550 5.1.1 unknown")
+                .willRetryUntil(RETRY_UNTIL)
+                .build();
+        DsnParameters dsn = null;
+        if (!notify.equals("(none)")) {
+            EnumSet<Notify> set = EnumSet.noneOf(Notify.class);
+            for (String n : notify.split("\\+")) {
+                set.add(Notify.valueOf(n));
+            }
+            dsn = DsnParameters.builder().addRcptParameter(new MailAddress("bob@aol.com"), RecipientDsnParameters.of(set))
+                    .build().get();
+        }
+        Mail mail = reportMail(report(r), dsn);
+
+        mailet.service(mail);
+
+        assertThat(context.getSentMails()).hasSize(sent.equals("yes") ? 1 : 0);
+        assertThat(mail.getState()).isEqualTo(Mail.GHOST);
+        assertThat(repositories.storedNames(ERROR_REPOSITORY)).isEmpty();
+        if (sent.equals("yes")) {
+            assertThat(field(groups(parts(onlySentDsn()).getBodyPart(1)).get(1), "Action")).isEqualTo(action);
+        }
+    }
+
+    @Test
+    void retFullReturnsTheWholeMessageAndRetHdrsOnlyItsHeaders() throws Exception {
+        ByteArrayOutputStream originalBytes = new ByteArrayOutputStream();
+        original().writeTo(originalBytes);
+
+        mailet.service(reportMail(report(failedBob()), DsnParameters.builder().ret(DsnParameters.Ret.FULL).build().get()));
+        Part full = parts(onlySentDsn()).getBodyPart(2);
+        assertThat(full.isMimeType("message/rfc822")).isTrue();
+        assertThat(new String(full.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                .isEqualTo(originalBytes.toString(StandardCharsets.UTF_8));
+
+        context.resetSentMails();
+        mailet.service(reportMail(report(failedBob()), DsnParameters.builder().ret(DsnParameters.Ret.HDRS).build().get()));
+        Part headers = parts(onlySentDsn()).getBodyPart(2);
+        assertThat(headers.isMimeType("text/rfc822-headers")).isTrue();
+        String returned = read(headers.getInputStream());
+        String originalText = originalBytes.toString(StandardCharsets.UTF_8);
+        assertThat(returned).isEqualTo(originalText.substring(0, originalText.indexOf("\r\n\r\n") + 2));
+        assertThat(returned).doesNotContain("The figures are attached.");
     }
 
     // ---- fixtures
