@@ -72,4 +72,33 @@ class TargetResolverTest {
         assertThat(resolver.resolve(Domain.of("nomx.test")).failure())
                 .hasValueSatisfying(r -> assertThat(r.raw()).contains("No mail server found for domain nomx.test"));
     }
+
+    @Test
+    void theStateKeyIsTheNamedDestinationOrTheRecipientDomain() {
+        TargetResolver resolver = new TargetResolver(POLICY, DNS, ImmutableList.of(), true, false);
+
+        assertThat(resolver.resolve(Domain.of("aol.com")).key().asString()).isEqualTo("aol");
+        // A vanity domain AOL hosts shares AOL's state: the same servers.
+        assertThat(resolver.resolve(Domain.of("vanity.test")).key().asString()).isEqualTo("aol");
+        assertThat(resolver.resolve(Domain.of("relayed.test")).key().asString()).isEqualTo("relayed");
+        // Each domain under the default is its own destination, DNS failures included.
+        assertThat(resolver.resolve(Domain.of("Plain.TEST")).key().asString()).isEqualTo("plain.test");
+        assertThat(resolver.resolve(Domain.of("dns-broken.test")).key().asString()).isEqualTo("dns-broken.test");
+        assertThat(resolver.resolve(Domain.of("nomx.test")).key().asString()).isEqualTo("nomx.test");
+    }
+
+    @Test
+    void throughOneRelayTheDefaultIsOneDestination() {
+        // The mailet's gateway: every unlisted domain goes to the same next hop, which throttles for all of them.
+        TargetResolver withGateway = new TargetResolver(POLICY, DNS, ImmutableList.of("gw.test:2526"), false, false);
+        assertThat(withGateway.resolve(Domain.of("plain.test")).key().asString()).isEqualTo(DeliveryPolicy.DEFAULT_NAME);
+        assertThat(withGateway.resolve(Domain.of("aol.com")).key().asString()).isEqualTo("aol");
+
+        // The default's own route, likewise.
+        DeliveryPolicy routed = DeliveryPolicy.of(SuppressionSettings.defaults(), ImmutableList.of(), ImmutableList.of(AOL),
+                DestinationPolicy.builder(DeliveryPolicy.DEFAULT_NAME).route(Route.of("smarthost.test", 25)).build());
+        TargetResolver viaRoute = new TargetResolver(routed, DNS, ImmutableList.of(), false, false);
+        assertThat(viaRoute.resolve(Domain.of("plain.test")).key().asString()).isEqualTo(DeliveryPolicy.DEFAULT_NAME);
+        assertThat(viaRoute.resolve(Domain.of("aol.com")).key().asString()).isEqualTo("aol");
+    }
 }
