@@ -25,6 +25,12 @@ final class ReplyParser {
     static final int MAX_TEXT = 1000;
     /** Only this much of the input is examined: codes and tokens sit at the start of a reply. */
     private static final int MAX_SCAN = 8192;
+    /**
+     * Distinct tokens kept. A real reply carries one or two; 8 KB of made-up ones (ReplyFuzzTest)
+     * would otherwise make each new token a scan of all before it, a JSON array of a thousand, and a
+     * thousand lookups in the token tier.
+     */
+    static final int MAX_TOKENS = 16;
     private static final String ELLIPSIS = "...";
 
     // A basic code: 2-5 then two digits (RFC 5321 4.2; 571 is out of range yet seen in the wild), standing alone. The look-behind keeps
@@ -207,7 +213,7 @@ final class ReplyParser {
     private static List<String> tokens(String flat) {
         Matcher m = TOKEN.matcher(flat);
         List<String> out = new ArrayList<>(2);
-        while (m.find()) {
+        while (out.size() < MAX_TOKENS && m.find()) {
             String t = m.group(1) != null ? m.group(1) : m.group(2);
             if (!out.contains(t) && !NOT_TOKENS.matcher(t).matches()) {
                 out.add(t);

@@ -170,7 +170,18 @@ class ReplyFuzzTest {
         while (noSpace.length() < 1 << 20) {
             noSpace.append('a');
         }
+        StringBuilder rejectedCodes = new StringBuilder();
+        while (rejectedCodes.length() < 1 << 20) {
+            rejectedCodes.append("waited 300 seconds on port 465, ");
+        }
+        StringBuilder distinctTokens = new StringBuilder("421 ");
+        for (int k = 0; distinctTokens.length() < 1 << 20; k++) {
+            distinctTokens.append((char) ('A' + k % 26)).append((char) ('A' + k / 26 % 26)).append(':')
+                    .append((char) ('A' + k / 676 % 26)).append(k / 17576 % 10).append(' ');
+        }
         Map<String, String> cases = new java.util.LinkedHashMap<>();
+        cases.put("1 MB of numbers that are not codes", rejectedCodes.toString());
+        cases.put("1 MB of distinct provider tokens", distinctTokens.toString());
         cases.put("1 MB line of words", megabyteLine.toString());
         cases.put("10,000 continuation lines", continuations.toString());
         cases.put("1 MB of codes", digits.toString());
@@ -188,6 +199,7 @@ class ReplyFuzzTest {
             assertThat(took).as(e.getKey()).isLessThan(Duration.ofSeconds(1));
         }
         assertThat(CLASSIFIER.classify(continuations.toString()).action()).isEqualTo(Action.SUPPRESS);
+        assertThat(SmtpReply.parse(distinctTokens.toString()).tokens()).hasSize(16).startsWith("AA:A0", "BA:A0");
         // The reply after a megabyte of empty lines is past what is examined: classified, not read whole.
         assertThat(CLASSIFIER.classify(breaks.toString()).action()).isNotNull();
     }
