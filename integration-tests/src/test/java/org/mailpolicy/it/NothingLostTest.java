@@ -160,9 +160,8 @@ class NothingLostTest {
         env.aol.setMode(Mode.NORMAL);
         Instant allSent = Instant.now();
 
-        Accounting accounting = awaitFixedPoint(sent);
-        Instant settled = Instant.now();
-        accounting.print(Duration.between(start, allSent), Duration.between(allSent, settled));
+        Accounting accounting = awaitFixedPoint(sent, Duration.between(start, allSent));
+        accounting.print(Duration.between(start, allSent), Duration.between(allSent, Instant.now()), "LOST");
 
         assertThat(accounting.chaosReplies).as("CHAOS's random replies met").isPositive();
         assertThat(accounting.receivedWithoutReply).as("transactions that lost their end-of-data reply").isPositive();
@@ -220,7 +219,7 @@ class NothingLostTest {
      * Polls until James's queues are empty and every recipient is accounted for, then looks once more a moment later, so
      * that a late duplicate is seen too. Fails early if the queues stay empty with recipients still missing.
      */
-    private static Accounting awaitFixedPoint(List<Sent> sent) throws Exception {
+    private static Accounting awaitFixedPoint(List<Sent> sent, Duration sending) throws Exception {
         Instant deadline = Instant.now().plus(SETTLE_TIMEOUT);
         Instant idleSince = null;
         Accounting last = null;
@@ -242,7 +241,7 @@ class NothingLostTest {
             }
             if (Instant.now().isAfter(deadline)) {
                 Accounting now = Accounting.of(sent);
-                now.print(Duration.ZERO, SETTLE_TIMEOUT);
+                now.print(sending, SETTLE_TIMEOUT, "NOT ACCOUNTED FOR YET");
                 throw new AssertionError("James did not settle within " + SETTLE_TIMEOUT.toSeconds()
                         + " s of the last message: spool " + queueSize("spool") + ", outgoing " + queueSize("outgoing")
                         + " mail(s) queued; " + now.lost.size() + " recipient(s) not accounted for yet");
@@ -423,7 +422,8 @@ class NothingLostTest {
             return Optional.ofNullable(f);
         }
 
-        void print(Duration sending, Duration settling) {
+        /** @param missing how to label a recipient with no outcome: lost, or not there yet */
+        void print(Duration sending, Duration settling, String missing) {
             Map<String, Integer> replies = new TreeMap<>();
             for (Transaction t : transactions) {
                 String greeting = t.connectReply().startsWith("220") ? "220" : firstLine(t.connectReply());
@@ -454,7 +454,7 @@ class NothingLostTest {
                     errorRepositoryMails));
             replies.forEach((reply, n) -> out.append(String.format(Locale.ROOT, "  %5d  %s%n", n, reply)));
             for (String line : lost) {
-                out.append("LOST ").append(line).append('\n');
+                out.append(missing).append(' ').append(line).append('\n');
             }
             for (String line : unexplainedDuplicates) {
                 out.append("DUPLICATE ").append(line).append('\n');
