@@ -1,5 +1,6 @@
 package org.mailpolicy.suppression;
 
+import com.google.common.base.Preconditions;
 import java.util.List;
 import java.util.Optional;
 
@@ -13,6 +14,26 @@ public interface SuppressionList extends AutoCloseable {
 
     /** Adds the entry; true if the address was new. An address already present keeps its first entry (and {@code since}). */
     boolean add(SuppressionEntry entry);
+
+    /**
+     * Adds every entry as {@link #add} would, in order (so within {@code entries} too the first
+     * entry for an address wins), and returns how many addresses were new: the way to import a
+     * list. The entries are read once, as they come, so an import need not fit in memory.
+     *
+     * <p>Not atomic: an implementation may commit a part at a time, and a failure part-way leaves
+     * the parts before it added. Running the same import again is harmless, since an address
+     * already present keeps its entry.
+     */
+    default long addAll(Iterable<SuppressionEntry> entries) {
+        Preconditions.checkNotNull(entries, "entries");
+        long added = 0;
+        for (SuppressionEntry entry : entries) {
+            if (add(entry)) {
+                added++;
+            }
+        }
+        return added;
+    }
 
     /** True if the address was present. */
     boolean remove(String address);

@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -133,6 +135,79 @@ class JdbcSuppressionListTest {
         pool.shutdown();
         assertThat(newForShared.get()).isEqualTo(50);
         assertThat(list.count(Optional.empty())).isEqualTo(8 * 50 + 50);
+    }
+
+    @Test
+    void addAllImportsInChunksAndEveryAddressKeepsItsFirstEntry() {
+        assertThat(list.add(entry("bob@aol.com", T0))).isTrue();
+        int many = JdbcSuppressionList.BULK_CHUNK * 2 + 500;
+        List<SuppressionEntry> entries = new ArrayList<>();
+        // More than two transactions' worth, in no particular order, with a repeat (in other case)
+        // and an address that is already listed.
+        for (int i = many; i > 0; i--) {
+            entries.add(entry("user" + (i * 7919 % many) + "@example" + (i % 7) + ".com", T0));
+        }
+        entries.add(entry("Carol@AOL.com", T0.plusSeconds(60)));
+        entries.add(entry("carol@aol.com", T0.plusSeconds(120)));
+        entries.add(entry("BOB@aol.com", T0.plusSeconds(180)));
+
+        assertThat(list.addAll(entries)).isEqualTo(many + 1);
+        assertThat(list.count(Optional.empty())).isEqualTo(many + 2);
+        assertThat(list.find("carol@aol.com").get().since()).isEqualTo(T0.plusSeconds(60));
+        assertThat(list.find("bob@aol.com").get().since()).isEqualTo(T0);
+        SuppressionEntry someone = entries.get(1234);
+        assertThat(list.find(someone.address())).contains(someone);
+        // Importing the same list again is harmless.
+        assertThat(list.addAll(entries)).isZero();
+        assertThat(list.count(Optional.empty())).isEqualTo(many + 2);
+    }
+
+    @Test
+    void addAllReadsItsEntriesOnceAndAcceptsNothing() {
+        assertThat(list.addAll(new ArrayList<>())).isZero();
+        List<SuppressionEntry> entries = List.of(entry("a@aol.com", T0), entry("b@aol.com", T0));
+        Iterator<SuppressionEntry> once = entries.iterator();
+        // A stream of lines can be read only once: an Iterable over it must be enough.
+        assertThat(list.addAll(() -> once)).isEqualTo(2);
+        assertThat(list.count(Optional.empty())).isEqualTo(2);
+        assertThatThrownBy(() -> list.addAll(Arrays.asList(entry("c@aol.com", T0), null)))
+                .isInstanceOf(NullPointerException.class);
+    }
+
+    @Test
+    void concurrentImportsAndAddsOfTheSameAddressesCountEachOnce() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        CountDownLatch start = new CountDownLatch(1);
+        AtomicInteger added = new AtomicInteger();
+        List<Future<?>> futures = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            final int thread = t;
+            futures.add(pool.submit(() -> {
+                start.await();
+                for (int round = 0; round < 10; round++) {
+                    List<SuppressionEntry> batch = new ArrayList<>();
+                    for (int i = 0; i < 60; i++) {
+                        batch.add(entry("u" + ((round * 60 + i * 7 + thread * 13) % 400) + "@aol.com", T0.plusSeconds(thread)));
+                    }
+                    if (thread < 2) {
+                        added.addAndGet((int) list.addAll(batch));
+                    } else {
+                        for (SuppressionEntry e : batch) {
+                            added.addAndGet(list.add(e) ? 1 : 0);
+                        }
+                    }
+                }
+                return null;
+            }));
+        }
+        start.countDown();
+        for (Future<?> f : futures) {
+            f.get(120, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+        long listed = list.count(Optional.empty());
+        assertThat(listed).isEqualTo(400);
+        assertThat(added.get()).isEqualTo(400);
     }
 
     @Test
