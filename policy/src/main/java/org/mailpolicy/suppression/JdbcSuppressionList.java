@@ -234,9 +234,8 @@ public final class JdbcSuppressionList implements SuppressionList {
         if (limit == 0) {
             return ImmutableList.of();
         }
-        String sql = "SELECT " + COLUMNS + " FROM " + TABLE + (domain.isPresent() ? " WHERE domain = ?" : "")
-                + " ORDER BY address OFFSET ? ROWS FETCH NEXT ? ROWS ONLY";
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement(listSql(domain.isPresent()))) {
             int i = 1;
             if (domain.isPresent()) {
                 ps.setString(i++, normaliseDomain(domain.get()));
@@ -253,6 +252,17 @@ public final class JdbcSuppressionList implements SuppressionList {
         } catch (SQLException e) {
             throw failure("cannot list suppressions", e);
         }
+    }
+
+    /**
+     * For one domain the order is spelled (domain, address), the domain index's own order: it is
+     * the same order under {@code domain = ?}, but H2 reads the index in order and stops after the
+     * page only when the ORDER BY names the index's columns. Ordered by address alone, it fetched
+     * and sorted every row of the domain for each page: millions of rows for gmail.com on a large list.
+     */
+    static String listSql(boolean oneDomain) {
+        return "SELECT " + COLUMNS + " FROM " + TABLE + (oneDomain ? " WHERE domain = ? ORDER BY domain, address"
+                : " ORDER BY address") + " OFFSET ? ROWS FETCH NEXT ? ROWS ONLY";
     }
 
     @Override

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -208,6 +211,29 @@ class JdbcSuppressionListTest {
         long listed = list.count(Optional.empty());
         assertThat(listed).isEqualTo(400);
         assertThat(added.get()).isEqualTo(400);
+    }
+
+    @Test
+    void aPageOfOneDomainIsReadInTheDomainIndexOrder() throws Exception {
+        for (int i = 0; i < 50; i++) {
+            list.add(entry("user" + i + "@" + (i % 2 == 0 ? "aol.com" : "yahoo.com"), T0));
+        }
+        JdbcDataSource ds = new JdbcDataSource();
+        ds.setURL("jdbc:h2:file:" + fileBase.toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE;AUTO_SERVER=FALSE");
+        ds.setUser("sa");
+        ds.setPassword("");
+        // Not sorting the domain's rows: H2 walks the (domain, address) index and stops after the page.
+        try (Connection c = ds.getConnection();
+             PreparedStatement ps = c.prepareStatement("EXPLAIN " + JdbcSuppressionList.listSql(true))) {
+            ps.setString(1, "aol.com");
+            ps.setInt(2, 0);
+            ps.setInt(3, 10);
+            try (ResultSet rs = ps.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).containsIgnoringCase(JdbcSuppressionList.TABLE + "_domain")
+                        .contains("index sorted");
+            }
+        }
     }
 
     @Test
