@@ -32,7 +32,8 @@ import org.mailpolicy.rules.RulesException;
 
 /**
  * The {@code delivery-policy} command line: classify replies, explain one, list the rules, check
- * a policy file. Exit codes: 0 success, 1 the input or file is invalid, 2 usage error.
+ * a policy file, import suppressions. Exit codes: 0 success, 1 the input, a file or the store is
+ * invalid or unusable, 2 usage error.
  */
 public final class DeliveryPolicyCli {
     static final int OK = 0;
@@ -49,9 +50,15 @@ public final class DeliveryPolicyCli {
             "  explain [--stage STAGE] [--rules FILE]... REPLY   explain one reply for a person",
             "  rules [--rules FILE]...                      list the rules in effect, in order",
             "  check-config FILE                            validate a delivery policy file",
+            "  suppressions import (--policy FILE | --store PATH) [--reason TEXT] FILE|-",
+            "                                               add the addresses in FILE (one a line) to the suppression list",
             "",
             "STAGE: CONNECT, HELO, MAIL, RCPT, DATA, END_OF_DATA",
-            "--rules FILE: an override rules file, loaded after the built-in rules (later rules win)");
+            "--rules FILE: an override rules file, loaded after the built-in rules (later rules win)",
+            "suppressions import: the store of the policy file (a relative H2 path is taken from the current",
+            "  directory: run it where James runs) or the H2 file base PATH; the embedded store can only be",
+            "  opened while James is stopped. The first field of each line is the address (blank lines and",
+            "  # comments are skipped); addresses already listed keep their entry. Prints a JSON summary.");
 
     private DeliveryPolicyCli() {
     }
@@ -88,6 +95,8 @@ public final class DeliveryPolicyCli {
                     return rules(rest, out, err);
                 case "check-config":
                     return checkConfig(rest, out, err);
+                case "suppressions":
+                    return SuppressionImport.run(rest, in, out, err);
                 case "help":
                 case "--help":
                 case "-h":

@@ -18,9 +18,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mailpolicy.suppression.JdbcSuppressionList;
+import org.mailpolicy.suppression.SuppressionEntry;
 
 class DeliveryPolicyCliTest {
     @TempDir
@@ -216,6 +219,83 @@ class DeliveryPolicyCliTest {
         assertThat(r.exit).isEqualTo(1);
         assertThat(r.out).isEmpty();
         assertThat(r.err).contains(bad + ":2: ").contains("colour");
+    }
+
+    @Test
+    void suppressionsImportAddsEachAddressOnceAndNamesBadLines() throws IOException {
+        Path store = dir.resolve("var/suppressions");
+        Path input = dir.resolve("bounced.csv");
+        Files.write(input, String.join("\n",
+                "\uFEFFemail,reason",
+                "bob@aol.com",
+                "  \"Carol@AOL.com\" , hard bounce",
+                "",
+                "# exported 2026-11-01",
+                "BOB@aol.com",
+                "not-an-address",
+                "<dave@yahoo.com>\tuser unknown").getBytes(StandardCharsets.UTF_8));
+
+        Result r = run("", "suppressions", "import", "--store", store.toString(), input.toString());
+        // The good lines are in; the exit code tells a script that some were not.
+        assertThat(r.exit).isEqualTo(1);
+        assertThat(r.err).contains("line 1: not a mail address (expected local@domain): 'email'")
+                .contains("line 7: not a mail address (expected local@domain): 'not-an-address'");
+        Map<String, Object> summary = json(r.lines().get(0));
+        assertThat(summary).containsEntry("addresses", 4).containsEntry("added", 3)
+                .containsEntry("already_listed", 1).containsEntry("invalid_lines", 2);
+
+        try (JdbcSuppressionList list = JdbcSuppressionList.openH2(store)) {
+            assertThat(list.count(Optional.empty())).isEqualTo(3);
+            SuppressionEntry carol = list.find("carol@aol.com").get();
+            assertThat(carol.source()).isEqualTo(SuppressionEntry.Source.MANUAL);
+            assertThat(carol.reason()).isEqualTo("manual");
+            assertThat(carol.ruleId()).isEqualTo("import");
+            assertThat(list.find("dave@yahoo.com")).isPresent();
+        }
+    }
+
+    @Test
+    void suppressionsImportFromStandardInputIntoThePolicysStoreIsRepeatable() throws IOException {
+        Path store = dir.resolve("policy-store/suppressions");
+        Path policy = dir.resolve("delivery-policy.yaml");
+        Files.write(policy, ("version: 1\nsuppression:\n  store: h2\n  path: " + store.toAbsolutePath() + "\n")
+                .getBytes(StandardCharsets.UTF_8));
+        String addresses = "a@gmail.com\nb@gmail.com\r\nc@gmail.com";
+
+        Result first = run(addresses, "suppressions", "import", "--policy", policy.toString(), "--reason", "userunknown", "-");
+        assertThat(first.err).isEmpty();
+        assertThat(first.exit).isZero();
+        assertThat(json(first.lines().get(0))).containsEntry("added", 3).containsEntry("invalid_lines", 0);
+        Result again = run(addresses, "suppressions", "import", "--policy", policy.toString(), "-");
+        assertThat(json(again.lines().get(0))).containsEntry("added", 0).containsEntry("already_listed", 3);
+
+        try (JdbcSuppressionList list = JdbcSuppressionList.openH2(store)) {
+            assertThat(list.find("b@gmail.com").get().reason()).isEqualTo("userunknown");
+        }
+    }
+
+    @Test
+    void suppressionsImportUsageAndUnusableInputs() throws IOException {
+        String store = dir.resolve("s").toString();
+        assertThat(run("", "suppressions").exit).isEqualTo(2);
+        assertThat(run("", "suppressions", "export").exit).isEqualTo(2);
+        assertThat(run("", "suppressions", "import", "-").exit).isEqualTo(2);
+        assertThat(run("", "suppressions", "import", "--store", store).exit).isEqualTo(2);
+        assertThat(run("", "suppressions", "import", "--store", store, "--policy", "p.yaml", "-").exit).isEqualTo(2);
+        assertThat(run("", "suppressions", "import", "--store", store, "--reason", " ", "-").exit).isEqualTo(2);
+        assertThat(run("", "suppressions", "import", "--store", store, "--force", "-").exit).isEqualTo(2);
+
+        Result missing = run("", "suppressions", "import", "--store", store, dir.resolve("none.txt").toString());
+        assertThat(missing.exit).isEqualTo(1);
+        assertThat(missing.err).contains("none.txt: no such file");
+
+        // A store that cannot be opened: its file is not an H2 database.
+        Path garbage = dir.resolve("garbage");
+        Files.createDirectories(garbage);
+        Files.write(garbage.resolve("s.mv.db"), "not a database, not at all".repeat(1000).getBytes(StandardCharsets.UTF_8));
+        Result broken = run("a@b.com\n", "suppressions", "import", "--store", garbage.resolve("s").toString(), "-");
+        assertThat(broken.exit).isEqualTo(1);
+        assertThat(broken.err).contains("cannot open the suppression store").contains("stop James first");
     }
 
     @Test
