@@ -44,14 +44,16 @@ final class DeliveryProcessor {
     private final DeliveryAttempt attempts;
     private final OutcomeDispatcher dispatcher;
     private final DeliveryMetrics metrics;
+    private final AdmissionGate gate;
 
     DeliveryProcessor(PolicyRuntime runtime, TargetResolver targets, DeliveryAttempt attempts,
-                      OutcomeDispatcher dispatcher, DeliveryMetrics metrics) {
+                      OutcomeDispatcher dispatcher, DeliveryMetrics metrics, AdmissionGate gate) {
         this.runtime = Preconditions.checkNotNull(runtime, "runtime");
         this.targets = Preconditions.checkNotNull(targets, "targets");
         this.attempts = Preconditions.checkNotNull(attempts, "attempts");
         this.dispatcher = Preconditions.checkNotNull(dispatcher, "dispatcher");
         this.metrics = Preconditions.checkNotNull(metrics, "metrics");
+        this.gate = Preconditions.checkNotNull(gate, "gate");
     }
 
     void process(Mail mail) throws MessagingException {
@@ -78,12 +80,12 @@ final class DeliveryProcessor {
         DestinationKey key = target.key();
         DestinationStateStore states = runtime.destinations();
 
-        Admission admission = states.admit(key, destination, now);
+        Admission admission = admit(states, key, destination);
         if (!admission.isGranted()) {
             Instant until = admission.notBefore().get();
             LOGGER.info("delivery mail={} destination={} recipients={} action=wait until={} because={}",
                     mail.getName(), key, recipients.size(), until, admission.reason());
-            dispatcher.postpone(mail, history, until, now);
+            dispatcher.postpone(mail, history, until, runtime.clock().instant());
             return;
         }
         DeliveryMetrics.Attempt timing = metrics.attemptStarted(destination.name());
@@ -102,6 +104,20 @@ final class DeliveryProcessor {
         } finally {
             timing.stop();
             states.finished(key, runtime.clock().instant());
+            gate.released(key.asString());
+        }
+    }
+
+    /** Admission, waiting in this thread while a slot or the rate limit's next opening is near ({@link AdmissionGate}). */
+    private Admission admit(DestinationStateStore states, DestinationKey key, DestinationPolicy destination)
+            throws MessagingException {
+        try {
+            return gate.admit(key.asString(), destination.concurrency(),
+                    () -> states.admit(key, destination, runtime.clock().instant()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            // Not acknowledged: the queue gives the mail back, nothing was attempted.
+            throw new MessagingException("interrupted while waiting for a delivery slot to " + key.asString(), e);
         }
     }
 

@@ -121,7 +121,11 @@ public class PolicyRemoteDelivery extends GenericMailet {
                 metrics);
         TargetResolver targets = new TargetResolver(runtime.policy(), dns, configuration.getGatewayServer(),
                 configuration.isLoadBalancing(), configuration.isSSLEnable());
-        processor = new DeliveryProcessor(runtime, targets, attempts, dispatcher, metrics);
+        // Waiting for a slot in the delivery thread only makes sense when other threads give slots back.
+        AdmissionGate gate = threadState == ThreadState.START_THREADS
+                ? new AdmissionGate(runtime.clock(), AdmissionGate.DEFAULT_MAX_WAIT, Math.max(1, threads / 2))
+                : AdmissionGate.noWait(runtime.clock());
+        processor = new DeliveryProcessor(runtime, targets, attempts, dispatcher, metrics, gate);
         if (threadState == ThreadState.START_THREADS) {
             start(threads);
         }
