@@ -31,6 +31,12 @@ class ProductionPolicyFileTest {
         assertThat(aol.throttleHold().initial()).isEqualTo(Duration.ofMinutes(15));
         assertThat(aol.throttleHold().max()).isEqualTo(Duration.ofHours(4));
         assertThat(aol.concurrency()).isLessThanOrEqualTo(5);
+        // The pace bin/bench drain measured (docs/benchmarks.md): a little under the 300 a minute AOL accepts per
+        // IP there, and enough connections to keep that pace with transactions of about a second each.
+        RateLimit rate = aol.rateLimit().orElseThrow();
+        double perMinute = rate.count() * 60.0 / rate.per().getSeconds();
+        assertThat(perMinute).isBetween(200.0, 290.0);
+        assertThat(aol.concurrency()).isGreaterThanOrEqualTo((int) Math.ceil(perMinute / 60));
         assertThat(p.resolve("vanity.example", Arrays.asList("mailin-03.mx.aol.com"))).isSameAs(aol);
         // AOL's current Yahoo-run MX is AOL's, not Yahoo's, though *.yahoodns.net is Yahoo's pattern.
         assertThat(p.resolve("vanity.example", Arrays.asList("mx-aol.mail.gm0.yahoodns.net"))).isSameAs(aol);
