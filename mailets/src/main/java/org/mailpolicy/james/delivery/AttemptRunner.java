@@ -1,6 +1,9 @@
 package org.mailpolicy.james.delivery;
 
 import com.google.common.base.Preconditions;
+import com.google.common.cache.CacheBuilder;
+import com.google.common.cache.CacheLoader;
+import com.google.common.cache.LoadingCache;
 import com.google.common.collect.ImmutableMap;
 import com.sun.mail.smtp.SMTPAddressFailedException;
 import com.sun.mail.smtp.SMTPMessage;
@@ -52,6 +55,8 @@ import org.slf4j.LoggerFactory;
 public final class AttemptRunner implements DeliveryAttempt {
     private static final Logger LOGGER = LoggerFactory.getLogger(AttemptRunner.class);
     private static final String BIT_MIME_8 = "8BITMIME";
+    /** Envelope senders whose JavaMail sessions are kept; an MTA relays for a bounded set of senders at a time. */
+    private static final int SESSION_CACHE_SIZE = 1000;
 
     private final Properties smtpProperties;
     private final Properties smtpsProperties;
@@ -59,6 +64,14 @@ public final class AttemptRunner implements DeliveryAttempt {
     private final Optional<String> authPassword;
     private final boolean connectByHostname;
     private final Optional<MailetContext> contextFor7BitConversion;
+    /**
+     * JavaMail sessions by protocol and envelope sender ({@code mail.smtp.from} is a session property).
+     * Building a Session reads JavaMail's resource files through the class loader, which walks every
+     * jar of James's class path: the plugin's largest cost per message after its databases before these
+     * were kept (docs/benchmarks.md). A session is only configuration, safe to share between threads.
+     */
+    private final LoadingCache<String, Session> sessions = CacheBuilder.newBuilder().maximumSize(SESSION_CACHE_SIZE)
+            .build(CacheLoader.from(this::newSession));
 
     private AttemptRunner(Properties smtpProperties, Properties smtpsProperties, Optional<String> authUser,
                           Optional<String> authPassword, boolean connectByHostname,
@@ -125,12 +138,8 @@ public final class AttemptRunner implements DeliveryAttempt {
     private HostOutcome attemptHost(Mail mail, List<MailAddress> recipients, HostAddress host) {
         Optional<String> hostName = Optional.of(host.getHostName());
         boolean smtps = "smtps".equalsIgnoreCase(host.getProtocol());
-        String protocol = smtps ? "smtps" : "smtp";
-        Properties props = new Properties();
-        props.putAll(smtps ? smtpsProperties : smtpProperties);
         // "<>" for the null sender: JavaMail replaces an empty envelope sender with the message's From header.
-        props.put("mail." + protocol + ".from", mail.getMaybeSender().asOptional().map(MailAddress::asString).orElse("<>"));
-        Session session = Session.getInstance(props);
+        Session session = sessionFor(smtps, mail.getMaybeSender().asOptional().map(MailAddress::asString).orElse("<>"));
         // Built directly, not through Session.getTransport: another "smtp" provider on the class path
         // cannot take its place, and the subclass keeps the replies JavaMail would drop.
         ReplyRecordingTransport transport = new ReplyRecordingTransport(session, host, smtps);
@@ -144,6 +153,20 @@ public final class AttemptRunner implements DeliveryAttempt {
         } finally {
             closeQuietly(transport, mail, host);
         }
+    }
+
+    /** The session for this protocol and envelope sender, built once (see {@link #sessions}). */
+    Session sessionFor(boolean smtps, String envelopeFrom) {
+        return sessions.getUnchecked((smtps ? "smtps" : "smtp") + "\n" + envelopeFrom);
+    }
+
+    private Session newSession(String protocolAndFrom) {
+        int newline = protocolAndFrom.indexOf('\n');
+        String protocol = protocolAndFrom.substring(0, newline);
+        Properties props = new Properties();
+        props.putAll(protocol.equals("smtps") ? smtpsProperties : smtpProperties);
+        props.put("mail." + protocol + ".from", protocolAndFrom.substring(newline + 1));
+        return Session.getInstance(props);
     }
 
     /**

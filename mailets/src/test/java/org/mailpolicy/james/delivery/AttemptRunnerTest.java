@@ -201,6 +201,25 @@ class AttemptRunnerTest {
     }
 
     @Test
+    void oneRunnerKeepsEachMailsOwnEnvelopeSenderThoughItReusesSessions() throws Exception {
+        AttemptRunner runner = runner();
+        Mail fromAlice = FakeMail.builder().name("m-a").sender("alice@example.com").recipients("a@aol.com")
+                .mimeMessage(MimeMessageBuilder.mimeMessageBuilder().setSubject("a").setText("body")).build();
+        Mail fromBob = FakeMail.builder().name("m-b").sender("bob@example.com").recipients("b@aol.com")
+                .mimeMessage(MimeMessageBuilder.mimeMessageBuilder().setSubject("b").setText("body")).build();
+
+        for (Mail mail : List.of(fromAlice, fromBob, fromAlice)) {
+            runner.attempt(mail, addresses(mail), ImmutableList.of(host(server.getPortAllocated())).iterator());
+        }
+
+        assertThat(envelopeSenders).containsExactly("alice@example.com", "bob@example.com", "alice@example.com");
+        assertThat(runner.sessionFor(false, "alice@example.com")).isSameAs(runner.sessionFor(false, "alice@example.com"));
+        assertThat(runner.sessionFor(false, "alice@example.com")).isNotSameAs(runner.sessionFor(false, "bob@example.com"))
+                .isNotSameAs(runner.sessionFor(true, "alice@example.com"));
+        assertThat(runner.sessionFor(true, "alice@example.com").getProperty("mail.smtps.from")).isEqualTo("alice@example.com");
+    }
+
+    @Test
     void recipientsAskingForDifferentNotifyGetTheirOwnTransaction() throws Exception {
         rcptReplies.put("b@aol.com", new RejectException(550, "5.1.1 no b"));
         Mail mail = mail("a@aol.com", "b@aol.com", "c@aol.com", "d@aol.com");
