@@ -70,13 +70,19 @@ final class BenchSystem implements AutoCloseable {
      * ({@link BenchPolicy#RULES_FILE}) are written next to it.
      */
     static BenchSystem plugin(ModeSetting mode, int scale, IntFunction<String> policyForPort) throws Exception {
-        return boot("plugin", mode, port -> JamesSetup.of(tempDir(), JamesPorts.EPHEMERAL, DNS, policyForPort.apply(port))
-                .withConfFile(BenchPolicy.RULES_FILE, BenchPolicy.scaledRules(scale)));
+        return plugin(mode, scale, FakeAolSettings.ephemeralPorts(), DNS, policyForPort);
+    }
+
+    /** As {@link #plugin(ModeSetting, int, IntFunction)}, with the fake on these ports and James resolving from {@code dns}. */
+    static BenchSystem plugin(ModeSetting mode, int scale, FakeAolSettings fake, FixedDns dns,
+            IntFunction<String> policyForPort) throws Exception {
+        return boot("plugin", mode, fake, port -> JamesSetup.of(tempDir(), JamesPorts.EPHEMERAL, dns,
+                policyForPort.apply(port)).withConfFile(BenchPolicy.RULES_FILE, BenchPolicy.scaledRules(scale)));
     }
 
     /** Stock James 3.8.1: RemoteDelivery to the fake as its gateway, with these retry delays. */
     static BenchSystem stock(ModeSetting mode, List<Duration> delays, int maxRetries) throws Exception {
-        return boot("stock", mode, port -> JamesSetup.of(tempDir(), JamesPorts.EPHEMERAL, DNS, "version: 1\n")
+        return boot("stock", mode, FakeAolSettings.ephemeralPorts(), port -> JamesSetup.of(tempDir(), JamesPorts.EPHEMERAL, DNS, "version: 1\n")
                 .withMailetContainer(stockMailetContainer(port, delays, maxRetries)));
     }
 
@@ -84,8 +90,9 @@ final class BenchSystem implements AutoCloseable {
         JamesSetup make(int fakeAolPort) throws IOException;
     }
 
-    private static BenchSystem boot(String name, ModeSetting mode, SetupForPort setup) throws Exception {
-        FakeAol aol = FakeAol.start(FakeAolSettings.ephemeralPorts());
+    private static BenchSystem boot(String name, ModeSetting mode, FakeAolSettings fake, SetupForPort setup)
+            throws Exception {
+        FakeAol aol = FakeAol.start(fake);
         try {
             aol.setMode(mode);
             JamesSetup jamesSetup = setup.make(aol.smtpPort());
