@@ -237,6 +237,41 @@ class JdbcSuppressionListTest {
     }
 
     @Test
+    void compactingShrinksTheFileAndKeepsEveryEntry() throws Exception {
+        List<SuppressionEntry> entries = new ArrayList<>();
+        for (int i = 0; i < 20_000; i++) {
+            entries.add(entry("user" + i + "@aol.com", T0));
+        }
+        list.addAll(entries);
+        for (int i = 0; i < 20_000; i += 2) {
+            list.remove("user" + i + "@aol.com");
+        }
+        list.close();
+        Path file = fileBase.resolveSibling("suppressions.mv.db");
+        long before = Files.size(file);
+
+        list = JdbcSuppressionList.openH2(fileBase);
+        list.compactAndClose();
+        assertThat(Files.size(file)).isLessThan(before);
+        list = JdbcSuppressionList.openH2(fileBase);
+        assertThat(list.count(Optional.empty())).isEqualTo(10_000);
+        assertThat(list.find("user1@aol.com")).contains(entry("user1@aol.com", T0));
+    }
+
+    @Test
+    void compactingLeavesACallerOwnedDataSourceAlone() {
+        JdbcDataSource ds = new JdbcDataSource();
+        ds.setURL("jdbc:h2:mem:compact-" + System.nanoTime() + ";DB_CLOSE_DELAY=-1");
+        try (JdbcSuppressionList other = JdbcSuppressionList.open(ds)) {
+            other.add(entry("x@y.com", T0));
+            other.compactAndClose();
+        }
+        try (JdbcSuppressionList again = JdbcSuppressionList.open(ds)) {
+            assertThat(again.count(Optional.empty())).isEqualTo(1);
+        }
+    }
+
+    @Test
     void rejectsInvalidAddressesClearly() {
         for (String bad : new String[] {"", "   ", "no-at-sign", "@aol.com", "bob@", "a@b@c.com", "bob smith@aol.com",
             "bob@aol..com", "bob\r\n@aol.com", "<>"}) {
