@@ -50,7 +50,7 @@ public final class DeliveryPolicyCli {
             "  explain [--stage STAGE] [--rules FILE]... REPLY   explain one reply for a person",
             "  rules [--rules FILE]...                      list the rules in effect, in order",
             "  check-config FILE                            validate a delivery policy file",
-            "  suppressions import (--policy FILE | --store PATH) [--reason TEXT] FILE|-",
+            "  suppressions import (--policy FILE | --store PATH) [--reason TEXT] [--no-compact] FILE|-",
             "                                               add the addresses in FILE (one a line) to the suppression list",
             "",
             "STAGE: CONNECT, HELO, MAIL, RCPT, DATA, END_OF_DATA",
@@ -58,7 +58,9 @@ public final class DeliveryPolicyCli {
             "suppressions import: the store of the policy file (a relative H2 path is taken from the current",
             "  directory: run it where James runs) or the H2 file base PATH; the embedded store can only be",
             "  opened while James is stopped. The first field of each line is the address (blank lines and",
-            "  # comments are skipped); addresses already listed keep their entry. Prints a JSON summary.");
+            "  # comments are skipped); addresses already listed keep their entry. Prints a JSON summary.",
+            "  Afterwards the H2 file is rewritten without the old page copies H2 keeps (a large import",
+            "  leaves several times the live data); --no-compact skips that.");
 
     private DeliveryPolicyCli() {
     }

@@ -18,11 +18,13 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import org.mailpolicy.cli.DeliveryPolicyCli.LineReader;
 import org.mailpolicy.cli.DeliveryPolicyCli.UsageException;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.PolicyException;
 import org.mailpolicy.destination.SuppressionSettings;
+import org.mailpolicy.shared.SharedDatabase;
 import org.mailpolicy.suppression.JdbcSuppressionList;
 import org.mailpolicy.suppression.SuppressionEntry;
 import org.mailpolicy.suppression.SuppressionList;
@@ -58,6 +60,7 @@ final class SuppressionImport {
         Path policyFile = null;
         Path store = null;
         String reason = DEFAULT_REASON;
+        boolean compact = true;
         List<String> positional = new ArrayList<>();
         for (int i = 1; i < args.size(); i++) {
             String a = args.get(i);
@@ -67,6 +70,8 @@ final class SuppressionImport {
                 store = Paths.get(value(args, ++i, a));
             } else if ("--reason".equals(a)) {
                 reason = value(args, ++i, a);
+            } else if ("--no-compact".equals(a)) {
+                compact = false;
             } else if (a.startsWith("--")) {
                 throw new UsageException("unknown option '" + a + "'");
             } else {
@@ -83,9 +88,19 @@ final class SuppressionImport {
             throw new UsageException("--reason must not be empty");
         }
 
-        SuppressionList list;
+        JdbcSuppressionList list;
+        boolean embedded;
         try {
-            list = policyFile != null ? openForPolicy(policyFile) : JdbcSuppressionList.openH2(store);
+            Optional<SharedDatabase> shared = Optional.empty();
+            Path h2 = store;
+            if (policyFile != null) {
+                // The store James would use with this policy, a relative H2 path taken from here.
+                SuppressionSettings settings = DeliveryPolicy.load(policyFile).suppression();
+                shared = settings.database();
+                h2 = settings.resolvedPath(Paths.get("").toAbsolutePath());
+            }
+            embedded = !shared.isPresent();
+            list = embedded ? JdbcSuppressionList.openH2(h2) : JdbcSuppressionList.open(shared.get().dataSource());
         } catch (PolicyException e) {
             e.errors().forEach(err::println);
             return DeliveryPolicyCli.INVALID;
@@ -96,7 +111,7 @@ final class SuppressionImport {
             return DeliveryPolicyCli.INVALID;
         }
         String input = positional.get(0);
-        try (SuppressionList l = list; InputStream in = open(input, stdin)) {
+        try (JdbcSuppressionList l = list; InputStream in = open(input, stdin)) {
             Lines lines = new Lines(new LineReader(in, DeliveryPolicyCli.MAX_LINE_BYTES), reason, Instant.now(), err);
             long start = System.nanoTime();
             long added;
@@ -111,7 +126,13 @@ final class SuppressionImport {
                 return DeliveryPolicyCli.INVALID;
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            out.println(summary(l, lines, added, seconds));
+            OptionalDouble compactSeconds = OptionalDouble.empty();
+            if (embedded && compact && added > 0) {
+                long compactStart = System.nanoTime();
+                l.compactAndClose();
+                compactSeconds = OptionalDouble.of((System.nanoTime() - compactStart) / 1e9);
+            }
+            out.println(summary(l, lines, added, seconds, compactSeconds));
             out.flush();
             return lines.invalid == 0 ? DeliveryPolicyCli.OK : DeliveryPolicyCli.INVALID;
         }
@@ -135,16 +156,8 @@ final class SuppressionImport {
         return args.get(i);
     }
 
-    /** The store James would use with this policy file, a relative H2 path taken from the current directory. */
-    private static SuppressionList openForPolicy(Path policyFile) throws PolicyException {
-        SuppressionSettings settings = DeliveryPolicy.load(policyFile).suppression();
-        if (settings.store() == SuppressionSettings.Store.POSTGRESQL) {
-            return JdbcSuppressionList.open(settings.database().get().dataSource());
-        }
-        return JdbcSuppressionList.openH2(settings.resolvedPath(Paths.get("").toAbsolutePath()));
-    }
-
-    private static String summary(SuppressionList list, Lines lines, long added, double seconds) throws IOException {
+    private static String summary(SuppressionList list, Lines lines, long added, double seconds,
+                                  OptionalDouble compactSeconds) throws IOException {
         StringWriter json = new StringWriter();
         try (JsonGenerator g = new JsonFactory().createGenerator(json)) {
             g.writeStartObject();
@@ -155,6 +168,9 @@ final class SuppressionImport {
             g.writeNumberField("already_listed", lines.valid - added);
             g.writeNumberField("invalid_lines", lines.invalid);
             g.writeNumberField("seconds", Math.round(seconds * 10) / 10.0);
+            if (compactSeconds.isPresent()) {
+                g.writeNumberField("compact_seconds", Math.round(compactSeconds.getAsDouble() * 10) / 10.0);
+            }
             g.writeEndObject();
         }
         return json.toString();

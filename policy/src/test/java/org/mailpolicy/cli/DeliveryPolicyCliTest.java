@@ -242,7 +242,8 @@ class DeliveryPolicyCliTest {
                 .contains("line 7: not a mail address (expected local@domain): 'not-an-address'");
         Map<String, Object> summary = json(r.lines().get(0));
         assertThat(summary).containsEntry("addresses", 4).containsEntry("added", 3)
-                .containsEntry("already_listed", 1).containsEntry("invalid_lines", 2);
+                .containsEntry("already_listed", 1).containsEntry("invalid_lines", 2)
+                .containsKey("compact_seconds");
 
         try (JdbcSuppressionList list = JdbcSuppressionList.openH2(store)) {
             assertThat(list.count(Optional.empty())).isEqualTo(3);
@@ -266,8 +267,12 @@ class DeliveryPolicyCliTest {
         assertThat(first.err).isEmpty();
         assertThat(first.exit).isZero();
         assertThat(json(first.lines().get(0))).containsEntry("added", 3).containsEntry("invalid_lines", 0);
-        Result again = run(addresses, "suppressions", "import", "--policy", policy.toString(), "-");
-        assertThat(json(again.lines().get(0))).containsEntry("added", 0).containsEntry("already_listed", 3);
+        Result again = run(addresses, "suppressions", "import", "--policy", policy.toString(), "--no-compact", "-");
+        // Nothing new, nothing to compact.
+        assertThat(json(again.lines().get(0))).containsEntry("added", 0).containsEntry("already_listed", 3)
+                .doesNotContainKey("compact_seconds");
+        Result skipped = run("z@gmail.com", "suppressions", "import", "--policy", policy.toString(), "--no-compact", "-");
+        assertThat(json(skipped.lines().get(0))).containsEntry("added", 1).doesNotContainKey("compact_seconds");
 
         try (JdbcSuppressionList list = JdbcSuppressionList.openH2(store)) {
             assertThat(list.find("b@gmail.com").get().reason()).isEqualTo("userunknown");
