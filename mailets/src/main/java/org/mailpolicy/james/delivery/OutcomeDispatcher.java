@@ -169,10 +169,24 @@ final class OutcomeDispatcher {
             copy.setName(history.messageKey() + "-" + UUID.randomUUID().toString().substring(0, 8));
             copy.setRecipients(new ArrayList<>(recipients));
             copy.setAttribute(HistoryAttribute.of(history));
-            Duration delay = Duration.between(now, at);
-            queue.enQueue(copy, delay.isNegative() ? Duration.ZERO : delay);
+            enqueue(queue, copy, Duration.between(now, at));
         } finally {
             LifecycleUtil.dispose(copy);
+        }
+    }
+
+    /**
+     * Puts a mail on the queue, due after {@code delay}; a mail due now (zero or negative delay) goes through
+     * {@link MailQueue#enQueue(Mail)}, as stock RemoteDelivery queues new mail. Not {@code enQueue(mail, Duration.ZERO)}:
+     * James's JMS queue (ActiveMQ, the JPA app's) stamps that "due at this millisecond", and its consumer already
+     * waiting holds a selector fixed when it began waiting (up to 10 s), so the mail would sit out that wait; without
+     * a delay it is due at once for any consumer.
+     */
+    static void enqueue(MailQueue queue, Mail mail, Duration delay) throws MailQueue.MailQueueException {
+        if (delay.isNegative() || delay.isZero()) {
+            queue.enQueue(mail);
+        } else {
+            queue.enQueue(mail, delay);
         }
     }
 

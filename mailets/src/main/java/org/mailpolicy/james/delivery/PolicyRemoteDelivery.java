@@ -210,7 +210,8 @@ public class PolicyRemoteDelivery extends GenericMailet {
                 part.setName(mail.getName() + NAME_JUNCTION + e.getKey().asString());
                 part.setRecipients(ImmutableList.copyOf(e.getValue()));
                 part.setAttribute(HistoryAttribute.of(AttemptHistory.start(part.getName(), now)));
-                queue.enQueue(part, Duration.ZERO);
+                // Due now: without a delay (see OutcomeDispatcher.enqueue), so a JMS queue hands it out at once.
+                queue.enQueue(part);
             } finally {
                 LifecycleUtil.dispose(part);
             }

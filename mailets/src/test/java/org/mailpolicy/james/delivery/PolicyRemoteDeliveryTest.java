@@ -304,6 +304,7 @@ class PolicyRemoteDeliveryTest {
         assertThat(historyOf(aol)).isEqualTo(AttemptHistory.start("mail-1-to-aol.com", START));
         assertThat(queue.entries.get(1).mail.getRecipients()).containsExactly(address("b@gmail.test"));
         assertThat(queue.entries.get(0).delay).isEqualTo(Duration.ZERO);
+        assertThat(queue.entries).as("due now: queued without a delay").allMatch(e -> e.withoutDelay);
     }
 
     @Test
@@ -379,6 +380,7 @@ class PolicyRemoteDeliveryTest {
         assertThat(held.mail.getRecipients()).containsExactly(address("a@aol.com"), address("b@aol.com"));
         // The rule's 30 minute hint beats the policy's 15 minute first hold.
         assertThat(held.delay).isEqualTo(Duration.ofMinutes(30));
+        assertThat(held.withoutDelay).isFalse();
         assertThat(reports()).isEmpty();
         assertThat(metricFactory.countFor("delivery-policy.holds.started.aol")).isEqualTo(1);
 
@@ -615,7 +617,26 @@ class PolicyRemoteDeliveryTest {
         assertThat(queue.entries.get(0).mail.getRecipients()).containsExactly(address("a@aol.com"), address("c@aol.com"));
         assertThat(queue.entries.get(1).mail.getRecipients()).containsExactly(address("b@gmail.test"));
         assertThat(queue.entries.get(1).delay).isEqualTo(Duration.ZERO);
+        assertThat(queue.entries).as("due now: queued without a delay").allMatch(e -> e.withoutDelay);
         assertAccountedFor(List.of("a@aol.com", "b@gmail.test", "c@aol.com"), List.of());
+    }
+
+    /**
+     * James's JMS queue (ActiveMQ, as the JPA app runs it) reads {@code enQueue(mail, Duration.ZERO)} as "due at this
+     * millisecond", which its consumer already waiting (selector fixed when it began, up to 10 s) does not see: every
+     * new mail and every re-queue due now waited up to 10 s. Due now goes through {@code enQueue(mail)}, as stock
+     * RemoteDelivery queues new mail; a real delay stays a delay.
+     */
+    @Test
+    void mailDueNowGoesOnTheQueueWithoutADelay() throws Exception {
+        Mail m = mail("sender@example.com", "a@aol.com");
+
+        OutcomeDispatcher.enqueue(queue, m, Duration.ZERO);
+        OutcomeDispatcher.enqueue(queue, m, Duration.ofSeconds(-3));
+        OutcomeDispatcher.enqueue(queue, m, Duration.ofSeconds(2));
+
+        assertThat(queue.entries).extracting(e -> e.withoutDelay).containsExactly(true, true, false);
+        assertThat(queue.entries.get(2).delay).isEqualTo(Duration.ofSeconds(2));
     }
 
     @Test

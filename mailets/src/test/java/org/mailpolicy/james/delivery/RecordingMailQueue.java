@@ -16,14 +16,19 @@ import reactor.core.publisher.Sinks;
 
 /** An outgoing queue that keeps a copy of what was enqueued, with its delay; nothing is dequeued on its own. */
 final class RecordingMailQueue implements MailQueue, MailQueueFactory<RecordingMailQueue> {
-    /** One enqueued mail: a copy taken at enqueue time (the caller disposes its own), and its delay. */
+    /**
+     * One enqueued mail: a copy taken at enqueue time (the caller disposes its own), and its delay; {@code withoutDelay}
+     * when it came through {@link #enQueue(Mail)} (delay recorded as zero), not {@link #enQueue(Mail, Duration)}.
+     */
     static final class Entry {
         final Mail mail;
         final Duration delay;
+        final boolean withoutDelay;
 
-        Entry(Mail mail, Duration delay) {
+        Entry(Mail mail, Duration delay, boolean withoutDelay) {
             this.mail = mail;
             this.delay = delay;
+            this.withoutDelay = withoutDelay;
         }
     }
 
@@ -61,19 +66,23 @@ final class RecordingMailQueue implements MailQueue, MailQueueFactory<RecordingM
 
     @Override
     public void enQueue(Mail mail, Duration delay) throws MailQueueException {
-        if (failEnqueue) {
-            throw new MailQueueException("queue is down");
-        }
-        try {
-            entries.add(new Entry(mail.duplicate(), delay));
-        } catch (MessagingException e) {
-            throw new MailQueueException("cannot copy", e);
-        }
+        record(mail, delay, false);
     }
 
     @Override
     public void enQueue(Mail mail) throws MailQueueException {
-        enQueue(mail, Duration.ZERO);
+        record(mail, Duration.ZERO, true);
+    }
+
+    private void record(Mail mail, Duration delay, boolean withoutDelay) throws MailQueueException {
+        if (failEnqueue) {
+            throw new MailQueueException("queue is down");
+        }
+        try {
+            entries.add(new Entry(mail.duplicate(), delay, withoutDelay));
+        } catch (MessagingException e) {
+            throw new MailQueueException("cannot copy", e);
+        }
     }
 
     @Override
