@@ -20,10 +20,12 @@ import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.james.PolicyRuntime;
 import org.mailpolicy.james.metrics.DeliveryMetrics;
 import org.mailpolicy.reply.SmtpReply;
+import org.mailpolicy.reply.Stage;
 import org.mailpolicy.rules.Action;
 import org.mailpolicy.rules.Classification;
 import org.mailpolicy.rules.ReplyClassifier;
 import org.mailpolicy.schedule.AttemptHistory;
+import org.mailpolicy.schedule.DeliverySchedule;
 import org.mailpolicy.state.Admission;
 import org.mailpolicy.state.DestinationKey;
 import org.mailpolicy.state.DestinationState;
@@ -82,10 +84,16 @@ final class DeliveryProcessor {
 
         Admission admission = admit(states, key, destination);
         if (!admission.isGranted()) {
-            Instant until = admission.notBefore().get();
+            Instant refusedAt = runtime.clock().instant();
+            if (!refusedAt.isBefore(DeliverySchedule.expiresAt(destination, history))) {
+                expireWithoutAttempt(mail, recipients, key, destination, history, admission);
+                return;
+            }
+            // Never past the maximum age: a mail waiting out a long hold still gets its final answer on time.
+            Instant until = earliest(admission.notBefore().get(), DeliverySchedule.expiresAt(destination, history));
             LOGGER.info("delivery mail={} destination={} recipients={} action=wait until={} because={}",
                     mail.getName(), key, recipients.size(), until, admission.reason());
-            dispatcher.postpone(mail, history, until, runtime.clock().instant());
+            dispatcher.postpone(mail, history, until, refusedAt);
             return;
         }
         DeliveryMetrics.Attempt timing = metrics.attemptStarted(destination.name());
@@ -106,6 +114,30 @@ final class DeliveryProcessor {
             states.finished(key, runtime.clock().instant());
             gate.released(key.asString());
         }
+    }
+
+    /**
+     * The mail reached its maximum age while its destination kept refusing admission (held, busy): no attempt is
+     * made, and every recipient gets the final expired outcome, with why the mail could not go as the last reply.
+     */
+    private void expireWithoutAttempt(Mail mail, List<MailAddress> recipients, DestinationKey key,
+                                      DestinationPolicy destination, AttemptHistory history, Admission admission)
+            throws MessagingException {
+        SmtpReply why = SmtpReply.parse("not attempted: " + admission.reason(), Stage.CONNECT);
+        AttemptResult result = AttemptResult.failed(recipients, why, Optional.empty());
+        AttemptOutcome outcome = classify(result, runtime.classifierFor(destination));
+        Instant now = runtime.clock().instant();
+        AttemptDecision decision = DeliveryDecider.decide(destination, history, outcome, stateOf(key), runtime.clock());
+        log(mail, key, result, outcome, decision);
+        dispatcher.dispatch(mail, destination, result, decision, now);
+    }
+
+    private Optional<DestinationState> stateOf(DestinationKey key) {
+        return runtime.destinations().get(key);
+    }
+
+    private static Instant earliest(Instant a, Instant b) {
+        return a.isBefore(b) ? a : b;
     }
 
     /** Admission, waiting in this thread while a slot or the rate limit's next opening is near ({@link AdmissionGate}). */

@@ -501,6 +501,37 @@ class PolicyRemoteDeliveryTest {
     }
 
     @Test
+    void mailWaitingForAHeldDestinationExpiresAtItsMaximumAgeWithoutAnAttempt() throws Exception {
+        DestinationPolicy aol = PolicyRuntime.forPolicyFile(POLICY_LOCATION).policy().forRecipientDomain("aol.com");
+        states.recordThrottle(aol, "421 4.7.1 test-throttled", Optional.of(Duration.ofHours(2)), START);
+        Mail mail = mail("sender@example.com", "bob@aol.com");
+        mail.setName("mail-1-to-aol.com");
+        mail.setAttribute(HistoryAttribute.of(AttemptHistory.of("mail-1-to-aol.com", START.minus(Duration.ofHours(23)), 5,
+                Optional.of(START.minus(Duration.ofMinutes(30))), true)));
+        queue.enQueue(mail);
+
+        deliverNext();
+
+        // Held for 2 h, but the mail's 24 h end in 1 h: it waits until then, not until the hold's end.
+        assertThat(queue.entries).hasSize(1);
+        assertThat(queue.entries.get(0).delay).isEqualTo(Duration.ofHours(1));
+        assertThat(reports()).isEmpty();
+
+        clock.advance(Duration.ofHours(1));
+        deliverNext();
+
+        assertThat(attempts).as("no connection to a held destination").hasValue(0);
+        assertThat(queue.entries).isEmpty();
+        assertThat(reports()).hasSize(1);
+        RecipientReport r = reportOf(reports().get(0)).recipients().get(0);
+        assertThat(r.action()).isEqualTo(DsnAction.FAILED);
+        assertThat(r.status()).isEqualTo(EnhancedStatus.of(4, 4, 7));
+        assertThat(r.reason()).isEqualTo("expired");
+        assertThat(r.diagnostic()).hasValueSatisfying(d -> assertThat(d).contains("test-throttled"));
+        assertAccountedFor(List.of("bob@aol.com"), List.of());
+    }
+
+    @Test
     void delayWarningIsSentOnceWhenDue() throws Exception {
         Mail mail = mail("sender@example.com", "full@aol.com");
         mail.setName("mail-1-to-aol.com");
