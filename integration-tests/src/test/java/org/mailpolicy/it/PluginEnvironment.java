@@ -16,6 +16,7 @@ import org.mailpolicy.fakeaol.FakeAolSettings;
 import org.mailpolicy.fakeaol.Transaction;
 import org.mailpolicy.james.testing.JamesPorts;
 import org.mailpolicy.james.testing.JamesSetup;
+import org.mailpolicy.james.testing.MailQueueKind;
 import org.mailpolicy.james.testing.RepoLayout;
 import org.mailpolicy.james.testing.RunningJames;
 
@@ -60,6 +61,14 @@ final class PluginEnvironment implements AutoCloseable {
         return boot(TestPolicy::forFakeAol, UnaryOperator.identity(), setupEdit);
     }
 
+    /**
+     * On the given mail queue ({@link MailQueueKind#ACTIVEMQ}: one that survives a restart), with the test policy edited.
+     */
+    static PluginEnvironment startOnQueue(MailQueueKind queue, UnaryOperator<String> policyEdit) throws Exception {
+        return boot(port -> policyEdit.apply(TestPolicy.forFakeAol(port)), UnaryOperator.identity(),
+                setup -> setup.withMailQueue(queue));
+    }
+
     /** With a policy of its own, made from the fake AOL's port (for example the sandbox's, re-routed). */
     static PluginEnvironment startWithPolicy(PolicyForPort policy) throws Exception {
         return boot(policy, UnaryOperator.identity(), UnaryOperator.identity());
@@ -98,7 +107,10 @@ final class PluginEnvironment implements AutoCloseable {
         client = new MailClient(james.smtpPort(), james.imapPort());
     }
 
-    /** Stops James and starts it again on the same working directory: var/ (the suppression database) survives. */
+    /**
+     * Stops James and starts it again on the same working directory: var/ (the suppression database, and the mail
+     * queue when it is ActiveMQ's) survives.
+     */
     void restartJames() throws Exception {
         james.close();
         bootJames();

@@ -25,9 +25,11 @@ import java.util.Optional;
  *                         {@code extensions.properties}); {@value #JAMES_HOME_TOKEN} in them is replaced as in the policy.
  *                         One may replace a sandbox file (ports are still replaced in it, so keep the sandbox's port
  *                         lines), not the mailet container or the policy, which have their own setters
+ * @param mailQueue        the mail queue James runs on: {@link MailQueueKind#MEMORY} (the memory app's, the default) or
+ *                         {@link MailQueueKind#ACTIVEMQ} (persistent, under {@code var/})
  */
 public record JamesSetup(Path workingDirectory, RepoLayout layout, JamesPorts ports, FixedDns dns, String policyYaml,
-        Optional<String> mailetContainer, Map<String, String> extraConfFiles) {
+        Optional<String> mailetContainer, Map<String, String> extraConfFiles, MailQueueKind mailQueue) {
     public static final String JAMES_HOME_TOKEN = "@JAMES_HOME@";
 
     public JamesSetup {
@@ -38,6 +40,7 @@ public record JamesSetup(Path workingDirectory, RepoLayout layout, JamesPorts po
         requireNonNull(policyYaml, "policyYaml");
         requireNonNull(mailetContainer, "mailetContainer");
         extraConfFiles = Map.copyOf(requireNonNull(extraConfFiles, "extraConfFiles"));
+        requireNonNull(mailQueue, "mailQueue");
         for (String name : extraConfFiles.keySet()) {
             if (name.isBlank() || name.contains("/") || name.contains("\\") || name.startsWith(".")) {
                 throw new IllegalArgumentException("extra conf file name must be a plain file name, was '" + name + "'");
@@ -46,21 +49,27 @@ public record JamesSetup(Path workingDirectory, RepoLayout layout, JamesPorts po
     }
 
     public static JamesSetup of(Path workingDirectory, JamesPorts ports, FixedDns dns, String policyYaml) {
-        return new JamesSetup(workingDirectory, RepoLayout.find(), ports, dns, policyYaml, Optional.empty(), Map.of());
+        return new JamesSetup(workingDirectory, RepoLayout.find(), ports, dns, policyYaml, Optional.empty(), Map.of(),
+                MailQueueKind.MEMORY);
     }
 
     public JamesSetup withMailetContainer(String xml) {
-        return new JamesSetup(workingDirectory, layout, ports, dns, policyYaml, Optional.of(xml), extraConfFiles);
+        return new JamesSetup(workingDirectory, layout, ports, dns, policyYaml, Optional.of(xml), extraConfFiles, mailQueue);
     }
 
     public JamesSetup withPolicy(String yaml) {
-        return new JamesSetup(workingDirectory, layout, ports, dns, yaml, mailetContainer, extraConfFiles);
+        return new JamesSetup(workingDirectory, layout, ports, dns, yaml, mailetContainer, extraConfFiles, mailQueue);
     }
 
     /** With one more file in {@code conf/} (replacing an extra file of that name given before). */
     public JamesSetup withConfFile(String name, String text) {
         Map<String, String> files = new LinkedHashMap<>(extraConfFiles);
         files.put(requireNonNull(name, "name"), requireNonNull(text, "text"));
-        return new JamesSetup(workingDirectory, layout, ports, dns, policyYaml, mailetContainer, files);
+        return new JamesSetup(workingDirectory, layout, ports, dns, policyYaml, mailetContainer, files, mailQueue);
+    }
+
+    /** On this mail queue instead of the memory app's. */
+    public JamesSetup withMailQueue(MailQueueKind kind) {
+        return new JamesSetup(workingDirectory, layout, ports, dns, policyYaml, mailetContainer, extraConfFiles, kind);
     }
 }

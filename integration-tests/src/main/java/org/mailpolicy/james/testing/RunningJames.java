@@ -21,11 +21,15 @@ import org.apache.james.utils.WebAdminGuiceProbe;
 import org.apache.mailet.Mail;
 import org.mailpolicy.james.PolicyRuntime;
 
+import com.google.inject.multibindings.Multibinder;
+
 /**
  * A real James 3.8.1 (the memory app's modules: SMTP, IMAP, WebAdmin, in-memory mailboxes, queues and mail repositories)
  * running in this JVM, configured from the repository's files (see {@link JamesConfWriter}) and resolving names from a
  * {@link FixedDns}. JMX stays off (the memory app only adds it in its own {@code main}). Close it to stop it; a second
  * {@link #start} on the same working directory is a restart: {@code var/} (for example the suppression database) survives.
+ * With {@link MailQueueKind#ACTIVEMQ} the mail queues are James's ActiveMQ ones, kept in {@code var/} too, so queued mail
+ * survives the restart as well; with the default memory queue it is lost.
  */
 public final class RunningJames implements AutoCloseable {
     static {
@@ -49,8 +53,12 @@ public final class RunningJames implements AutoCloseable {
                 .build();
         DNSService dns = setup.dns();
         GuiceJamesServer server = MemoryJamesServerMain.createServer(configuration)
-                .combineWith(new FakeSearchMailboxModule())
+                .combineWith(new FakeSearchMailboxModule(),
+                        binder -> Multibinder.newSetBinder(binder, GuiceProbe.class).addBinding().to(QueueProbe.class))
                 .overrideWith(binder -> binder.bind(DNSService.class).toInstance(dns));
+        if (setup.mailQueue() == MailQueueKind.ACTIVEMQ) {
+            server = server.overrideWith(new ActiveMQMailQueueModule());
+        }
         try {
             server.start();
         } catch (Exception | Error e) {
@@ -104,6 +112,11 @@ public final class RunningJames implements AutoCloseable {
             }
         }
         return mails;
+    }
+
+    /** The mails on a mail queue (for example {@code outgoing}, the plugin's), as the queue reports them. */
+    public List<QueuedMail> queuedMails(String queueName) throws Exception {
+        return probe(QueueProbe.class).browse(queueName);
     }
 
     public <T extends GuiceProbe> T probe(Class<T> type) {
