@@ -142,7 +142,7 @@ class SuppressionAcrossRestartTest {
                 .allSatisfy(t -> assertThat(t.time()).as("connected at").isAfterOrEqualTo(heldUntil));
         // The probe's success is recorded when its SMTP conversation ends, a moment after the fake has the message.
         Poll.until(Duration.ofSeconds(10), "the probe succeeded: hold over",
-                () -> runtime().destinations().get("aol").get().heldUntil(), held -> held.isEmpty());
+                () -> runtime().destinations().get("aol").get().heldUntil(), until -> until.isEmpty());
 
         // Mail queued before the restart would have gone with ok-h3 (it was due at the same instant): it is lost.
         Poll.during(Duration.ofSeconds(5), "no delivery of the mail queued before the restart", env.aol::messages,
