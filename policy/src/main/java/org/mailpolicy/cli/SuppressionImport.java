@@ -88,26 +88,29 @@ final class SuppressionImport {
             throw new UsageException("--reason must not be empty");
         }
 
-        JdbcSuppressionList list;
-        boolean embedded;
-        try {
-            Optional<SharedDatabase> shared = Optional.empty();
-            Path h2 = store;
-            if (policyFile != null) {
+        Optional<SharedDatabase> shared = Optional.empty();
+        Path h2 = store;
+        if (policyFile != null) {
+            try {
                 // The store James would use with this policy, a relative H2 path taken from here.
                 SuppressionSettings settings = DeliveryPolicy.load(policyFile).suppression();
                 shared = settings.database();
                 h2 = settings.resolvedPath(Paths.get("").toAbsolutePath());
+            } catch (PolicyException e) {
+                e.errors().forEach(err::println);
+                return DeliveryPolicyCli.INVALID;
             }
-            embedded = !shared.isPresent();
+        }
+        boolean embedded = !shared.isPresent();
+        JdbcSuppressionList list;
+        try {
             list = embedded ? JdbcSuppressionList.openH2(h2) : JdbcSuppressionList.open(shared.get().dataSource());
-        } catch (PolicyException e) {
-            e.errors().forEach(err::println);
-            return DeliveryPolicyCli.INVALID;
         } catch (SuppressionStoreException e) {
             err.println("delivery-policy suppressions import: cannot open the suppression store: " + e.getMessage());
-            err.println("(the embedded store belongs to one process: stop James first, or add addresses through"
-                    + " WebAdmin)");
+            if (embedded) {
+                err.println("(the embedded store belongs to one process: stop James first, or add addresses through"
+                        + " WebAdmin)");
+            }
             return DeliveryPolicyCli.INVALID;
         }
         String input = positional.get(0);
