@@ -93,8 +93,8 @@ public final class DsnText {
             case DELIVERED:
                 return "Delivered to the recipient's mailbox" + status + ".";
             case RELAYED:
-                return "Passed on to a server that does not send delivery reports; no further news will come"
-                        + status + ".";
+                return "Delivered: relayed to a mail server that accepted it but does not send delivery reports,"
+                        + " so no further news will come" + status + ".";
             case EXPANDED:
                 return "Delivered to a list or alias, which passed it on to its members" + status + ".";
             default:

@@ -28,14 +28,19 @@ public final class AttemptResult {
     private final ImmutableMap<MailAddress, SmtpReply> recipientReplies;
     private final SmtpReply transactionFailure;
     private final String remoteHost;
+    private final boolean nextHopSupportsDsn;
+    private final ImmutableMap<MailAddress, String> acceptedReplies;
 
     private AttemptResult(List<MailAddress> recipients, Set<MailAddress> delivered,
-                          Map<MailAddress, SmtpReply> recipientReplies, SmtpReply transactionFailure, String remoteHost) {
+                          Map<MailAddress, SmtpReply> recipientReplies, SmtpReply transactionFailure, String remoteHost,
+                          boolean nextHopSupportsDsn, Map<MailAddress, String> acceptedReplies) {
         this.recipients = ImmutableList.copyOf(recipients);
         this.delivered = ImmutableSet.copyOf(delivered);
         this.recipientReplies = ImmutableMap.copyOf(recipientReplies);
         this.transactionFailure = transactionFailure;
         this.remoteHost = remoteHost;
+        this.nextHopSupportsDsn = nextHopSupportsDsn;
+        this.acceptedReplies = ImmutableMap.copyOf(acceptedReplies);
     }
 
     /**
@@ -61,7 +66,19 @@ public final class AttemptResult {
         Preconditions.checkArgument(!someUncovered || transactionFailure.isPresent(),
                 "recipients neither delivered nor refused need the reply that ended the attempt");
         return new AttemptResult(ImmutableList.copyOf(recipients), ImmutableSet.copyOf(delivered), recipientReplies,
-                someUncovered ? transactionFailure.get() : null, remoteHost.orElse(null));
+                someUncovered ? transactionFailure.get() : null, remoteHost.orElse(null), false, ImmutableMap.of());
+    }
+
+    /**
+     * This result, with what is known of the server that accepted the delivered recipients: whether it
+     * advertised the DSN extension (so their NOTIFY was passed on, RFC 3461) and the reply with which it
+     * accepted each (the end-of-data reply, normally a 250), where it was read.
+     */
+    public AttemptResult withNextHop(boolean supportsDsn, Map<MailAddress, String> acceptedReplies) {
+        Preconditions.checkArgument(delivered.containsAll(acceptedReplies.keySet()),
+                "accepted replies for %s, not all delivered (%s)", acceptedReplies.keySet(), delivered);
+        return new AttemptResult(recipients, delivered, recipientReplies, transactionFailure, remoteHost, supportsDsn,
+                acceptedReplies);
     }
 
     /** The whole attempt failed before any recipient got its own answer. */
@@ -101,10 +118,25 @@ public final class AttemptResult {
         return Optional.ofNullable(remoteHost);
     }
 
+    /**
+     * Whether the server that accepted the delivered recipients advertised DSN, so that their NOTIFY
+     * went on with the message. False when unknown (results built without {@link #withNextHop}): a
+     * relaying MTA may claim the next hop reports only when it saw the extension.
+     */
+    public boolean nextHopSupportsDsn() {
+        return nextHopSupportsDsn;
+    }
+
+    /** The reply with which the server accepted a delivered recipient, when it was read. */
+    public Optional<String> acceptedReply(MailAddress recipient) {
+        return Optional.ofNullable(acceptedReplies.get(recipient));
+    }
+
     @Override
     public String toString() {
         return "AttemptResult{delivered " + delivered + ", refused " + recipientReplies
                 + (transactionFailure == null ? "" : ", failure '" + transactionFailure.raw() + "'")
-                + (remoteHost == null ? "" : ", host " + remoteHost) + "}";
+                + (remoteHost == null ? "" : ", host " + remoteHost)
+                + (nextHopSupportsDsn ? ", next hop supports DSN" : "") + "}";
     }
 }

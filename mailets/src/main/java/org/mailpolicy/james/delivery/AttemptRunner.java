@@ -221,6 +221,9 @@ public final class AttemptRunner implements DeliveryAttempt {
                                Optional<String> hostName) {
         List<MailAddress> delivered = new ArrayList<>();
         Map<MailAddress, SmtpReply> failed = new LinkedHashMap<>();
+        Map<MailAddress, String> accepted = new HashMap<>();
+        // Read after connect: whether this server takes the NOTIFY we pass on (RFC 3461 6.2.2 otherwise).
+        boolean supportsDsn = transport.supportsExtension("DSN");
         try {
             MimeMessage message = adaptTo(transport, mail);
             for (Map.Entry<Optional<Integer>, List<MailAddress>> group : notifyGroups(mail, recipients).entrySet()) {
@@ -229,6 +232,7 @@ public final class AttemptRunner implements DeliveryAttempt {
                     transport.sendMessage(withDsnParameters(mail, message, transport, group.getKey()),
                             toInternetAddresses(part));
                     delivered.addAll(part);
+                    acceptedReply(transport).ifPresent(reply -> part.forEach(m -> accepted.put(m, reply)));
                 } catch (SendFailedException e) {
                     AttemptResult r = fromSendFailure(part, e, lastRefusal(transport), hostName);
                     delivered.addAll(r.delivered());
@@ -246,7 +250,13 @@ public final class AttemptRunner implements DeliveryAttempt {
                 }
             }
         }
-        return AttemptResult.of(recipients, delivered, failed, Optional.empty(), hostName);
+        return AttemptResult.of(recipients, delivered, failed, Optional.empty(), hostName)
+                .withNextHop(supportsDsn, accepted);
+    }
+
+    /** The positive reply that ended a successful transaction (the end-of-data 250), if that is what was read last. */
+    private static Optional<String> acceptedReply(ReplyRecordingTransport transport) {
+        return transport.lastReply().map(String::trim).filter(r -> r.startsWith("2"));
     }
 
     private MimeMessage adaptTo(SMTPTransport transport, Mail mail) throws MessagingException {

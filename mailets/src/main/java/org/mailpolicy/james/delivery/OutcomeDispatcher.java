@@ -22,6 +22,7 @@ import org.mailpolicy.decision.RecipientDecision;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.james.dsn.ReportAttribute;
 import org.mailpolicy.james.metrics.DeliveryMetrics;
+import org.mailpolicy.reply.EnhancedStatus;
 import org.mailpolicy.report.DeliveryReport;
 import org.mailpolicy.report.DsnAction;
 import org.mailpolicy.report.RecipientReport;
@@ -37,7 +38,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Applies one attempt's decisions to James: re-queues the recipients that wait (one copy per
  * next-attempt instant, carrying the new history), sends the sender's reports (final failures, the
- * one delay warning) to the bounce processor as mails holding a {@link DeliveryReport}, records
+ * one delay warning, "relayed" for a NOTIFY=SUCCESS the next hop could not take) to the bounce processor as mails holding a {@link DeliveryReport}, records
  * suppressions and the delivered recipients. Each follow-up is stored before this returns; any
  * failure to store one is thrown, so the caller leaves the dequeued mail unacknowledged.
  */
@@ -85,6 +86,14 @@ final class OutcomeDispatcher {
         List<MailAddress> delivered = select(result, decision, RecipientDecision.Kind.DELIVERED);
         if (!delivered.isEmpty()) {
             recordDelivered(mail, messageId, delivered, now);
+            // RFC 3461 6.2.2: a NOTIFY=SUCCESS the next hop could not take is answered here, with "relayed".
+            // A server that advertised DSN got the NOTIFY and reports itself; the null sender is never told.
+            if (mail.hasSender() && !result.nextHopSupportsDsn()) {
+                List<MailAddress> wanting = asking(mail, delivered, DsnParameters.Notify.SUCCESS);
+                if (!wanting.isEmpty()) {
+                    sendRelayedReport(mail, wanting, result, decision.nextHistory(), messageId, now);
+                }
+            }
         }
 
         AttemptHistory nextHistory = decision.nextHistory();
@@ -213,6 +222,36 @@ final class OutcomeDispatcher {
         for (MailAddress r : recipients) {
             reports.add(recipientReport(mail, r, result, decision, action, now));
         }
+        send(mail, recipients, action, reports, history, messageId);
+    }
+
+    /** Said of a recipient delivered to a server that does not report delivery itself (RFC 3461 6.2.2). */
+    private static String relayedExplanation(Optional<String> host) {
+        return "The message was delivered to the recipient's mail server" + host.map(h -> " (" + h + ")").orElse("")
+                + ", which does not report delivery itself; this is the last report you will get for this recipient.";
+    }
+
+    /** A successful delivery, reported as {@code relayed}: no classification, nothing for the sender to do. */
+    private void sendRelayedReport(Mail mail, List<MailAddress> recipients, AttemptResult result,
+                                   AttemptHistory history, Optional<String> messageId, Instant now)
+            throws MessagingException {
+        List<RecipientReport> reports = new ArrayList<>();
+        for (MailAddress r : recipients) {
+            RecipientReport.Builder b = RecipientReport.builder(r.asString(), DsnAction.RELAYED, EnhancedStatus.of(2, 0, 0))
+                    .lastAttempt(now)
+                    .explanation(relayedExplanation(result.remoteHost()));
+            // Only a reply the server sent: a DSN writes the diagnostic as "smtp; <reply>" (RFC 3464 2.3.6).
+            result.acceptedReply(r).ifPresent(b::diagnostic);
+            result.remoteHost().ifPresent(b::remoteMta);
+            originalRecipient(mail, r).ifPresent(b::originalRecipient);
+            reports.add(b.build());
+        }
+        send(mail, recipients, DsnAction.RELAYED, reports, history, messageId);
+    }
+
+    /** Hands a report on {@code recipients} to the bounce processor, which writes the DSN. */
+    private void send(Mail mail, List<MailAddress> recipients, DsnAction action, List<RecipientReport> reports,
+                      AttemptHistory history, Optional<String> messageId) throws MessagingException {
         DeliveryReport report = DeliveryReport.of(reportingMta, Optional.of(history.firstQueued()), envelopeId(mail),
                 messageId, reports);
         Mail reportMail = mail.duplicate();
@@ -253,13 +292,28 @@ final class OutcomeDispatcher {
         return b.build();
     }
 
+    /** The recipients whose NOTIFY names {@code wanted}; none when they did not say. */
+    private static List<MailAddress> asking(Mail mail, List<MailAddress> recipients, DsnParameters.Notify wanted) {
+        List<MailAddress> out = new ArrayList<>();
+        for (MailAddress r : recipients) {
+            if (notifyOf(mail, r).map(n -> n.contains(wanted)).orElse(false)) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    private static Optional<EnumSet<DsnParameters.Notify>> notifyOf(Mail mail, MailAddress r) {
+        return mail.dsnParameters()
+                .flatMap(p -> Optional.ofNullable(p.getRcptParameters().get(r)))
+                .flatMap(DsnParameters.RecipientDsnParameters::getNotifyParameter);
+    }
+
     /** The recipients who asked for delay notices, or did not say (RFC 3461: the MTA decides; we tell them). */
     private static List<MailAddress> wantingDelayNotice(Mail mail, List<MailAddress> recipients) {
         List<MailAddress> out = new ArrayList<>();
         for (MailAddress r : recipients) {
-            Optional<EnumSet<DsnParameters.Notify>> notify = mail.dsnParameters()
-                    .flatMap(p -> Optional.ofNullable(p.getRcptParameters().get(r)))
-                    .flatMap(DsnParameters.RecipientDsnParameters::getNotifyParameter);
+            Optional<EnumSet<DsnParameters.Notify>> notify = notifyOf(mail, r);
             if (!notify.isPresent() || notify.get().contains(DsnParameters.Notify.DELAY)) {
                 out.add(r);
             }

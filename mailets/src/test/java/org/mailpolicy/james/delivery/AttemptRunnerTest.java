@@ -283,6 +283,59 @@ class AttemptRunnerTest {
     }
 
     @Test
+    void aServerWithoutDsnIsRecordedWithTheReplyThatAcceptedTheMessage() throws Exception {
+        Mail mail = mail("ok@aol.com");
+
+        AttemptResult result = runner().attempt(mail, addresses(mail), ImmutableList.of(host(server.getPortAllocated())).iterator());
+
+        assertThat(result.delivered()).containsExactly(new MailAddress("ok@aol.com"));
+        assertThat(result.nextHopSupportsDsn()).isFalse();
+        assertThat(result.acceptedReply(new MailAddress("ok@aol.com"))).hasValueSatisfying(r -> assertThat(r).startsWith("250"));
+    }
+
+    @Test
+    void aServerAdvertisingDsnIsRecorded() throws Exception {
+        try (ServerSocket scripted = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread t = new Thread(() -> {
+                try (Socket s = scripted.accept()) {
+                    java.io.BufferedReader in = new java.io.BufferedReader(
+                            new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+                    OutputStream out = s.getOutputStream();
+                    out.write("220 mx.test ESMTP\r\n".getBytes(StandardCharsets.US_ASCII));
+                    in.readLine();
+                    out.write("250-mx.test\r\n250 DSN\r\n".getBytes(StandardCharsets.US_ASCII));
+                    in.readLine();
+                    out.write("250 2.1.0 ok\r\n".getBytes(StandardCharsets.US_ASCII));
+                    in.readLine();
+                    out.write("250 2.1.5 ok\r\n".getBytes(StandardCharsets.US_ASCII));
+                    in.readLine();
+                    out.write("354 go ahead\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    for (String line = in.readLine(); line != null && !line.equals("."); line = in.readLine()) {
+                        // the message
+                    }
+                    out.write("250 2.0.0 Ok: queued as DSN1\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    in.readLine();
+                    out.write("221 bye\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                } catch (IOException e) {
+                    // the client hung up
+                }
+            });
+            t.start();
+            Mail mail = mail("ok@aol.com");
+
+            AttemptResult result = runner().attempt(mail, addresses(mail), ImmutableList.of(host(scripted.getLocalPort())).iterator());
+            t.join(5000);
+
+            assertThat(result.delivered()).as(result.toString()).containsExactly(new MailAddress("ok@aol.com"));
+            assertThat(result.nextHopSupportsDsn()).isTrue();
+            assertThat(result.acceptedReply(new MailAddress("ok@aol.com"))).contains("250 2.0.0 Ok: queued as DSN1");
+        }
+    }
+
+    @Test
     void refusalFollowedByHangUpKeepsTheRefusalText() throws Exception {
         try (ServerSocket scripted = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Thread t = new Thread(() -> {

@@ -604,6 +604,119 @@ class PolicyRemoteDeliveryTest {
         }
     }
 
+    /** Every recipient is accepted with a 250, by a server that advertised DSN or not. */
+    private void thenAllAccepted(boolean nextHopSupportsDsn) {
+        script.add(recipients -> {
+            ImmutableMap.Builder<MailAddress, String> accepted = ImmutableMap.builder();
+            recipients.forEach(r -> accepted.put(r, "250 2.0.0 Ok: queued as ABC123"));
+            return AttemptResult.of(recipients, recipients, ImmutableMap.of(), Optional.empty(),
+                    Optional.of("mx1.mx.aol.test")).withNextHop(nextHopSupportsDsn, accepted.build());
+        });
+    }
+
+    private static Mail mailAsking(String sender, EnumSet<DsnParameters.Notify> notify, String... recipients)
+            throws MessagingException {
+        Mail mail = mail(sender, recipients);
+        DsnParameters.Builder dsn = DsnParameters.builder();
+        for (String r : recipients) {
+            dsn.addRcptParameter(address(r), DsnParameters.RecipientDsnParameters.of(notify));
+        }
+        mail.setDsnParameters(dsn.build().get());
+        return mail;
+    }
+
+    @Test
+    void successAskedOfANextHopWithoutDsnIsReportedAsRelayed() throws Exception {
+        thenAllAccepted(false);
+        Mail mail = mail("sender@example.com", "ok@aol.com", "quiet@aol.com");
+        mail.setDsnParameters(DsnParameters.builder()
+                .addRcptParameter(address("ok@aol.com"), DsnParameters.RecipientDsnParameters.of(
+                        EnumSet.of(DsnParameters.Notify.SUCCESS, DsnParameters.Notify.FAILURE)))
+                .addRcptParameter(address("quiet@aol.com"), DsnParameters.RecipientDsnParameters.of(
+                        EnumSet.of(DsnParameters.Notify.FAILURE)))
+                .build().get());
+
+        RecordingMailQueue.Item item = serviceAndDeliver(mail);
+
+        assertThat(item.status).isEqualTo(CompletionStatus.SUCCESS);
+        assertThat(queue.entries).isEmpty();
+        assertThat(reports()).hasSize(1);
+        FakeMailContext.SentMail sent = reports().get(0);
+        assertThat(sent.getState()).isEqualTo("bounces");
+        assertThat(sent.getSender()).isEqualTo(address("sender@example.com"));
+        assertThat(sent.getRecipients()).containsExactly(address("ok@aol.com"));
+        DeliveryReport report = reportOf(sent);
+        assertThat(report.recipients()).hasSize(1);
+        RecipientReport r = report.recipients().get(0);
+        assertThat(r.finalRecipient()).isEqualTo("ok@aol.com");
+        assertThat(r.action()).isEqualTo(DsnAction.RELAYED);
+        assertThat(r.status()).isEqualTo(EnhancedStatus.of(2, 0, 0));
+        assertThat(r.remoteMta()).contains("mx1.mx.aol.test");
+        assertThat(r.diagnostic()).contains("250 2.0.0 Ok: queued as ABC123");
+        assertThat(r.explanation()).contains("does not report delivery itself");
+        assertThat(r.remedy()).isEmpty();
+        assertThat(r.reason()).isEmpty();
+        assertThat(r.willRetryUntil()).isEmpty();
+        assertThat(metricFactory.countFor("delivery-policy.dsn.sent.relayed")).isEqualTo(1);
+        assertAccountedFor(List.of("ok@aol.com", "quiet@aol.com"), List.of("ok@aol.com", "quiet@aol.com"));
+    }
+
+    @Test
+    void relayedReportWithoutTheAcceptingReplyNamesTheHostButInventsNoDiagnostic() throws Exception {
+        script.add(recipients -> AttemptResult.of(recipients, recipients, ImmutableMap.of(), Optional.empty(),
+                Optional.of("mx1.mx.aol.test")));
+
+        serviceAndDeliver(mailAsking("sender@example.com", EnumSet.of(DsnParameters.Notify.SUCCESS), "ok@aol.com"));
+
+        assertThat(reports()).hasSize(1);
+        RecipientReport r = reportOf(reports().get(0)).recipients().get(0);
+        assertThat(r.action()).isEqualTo(DsnAction.RELAYED);
+        assertThat(r.diagnostic()).as("no reply was read: no invented Diagnostic-Code").isEmpty();
+        assertThat(r.remoteMta()).contains("mx1.mx.aol.test");
+        assertThat(r.explanation()).contains("(mx1.mx.aol.test)");
+    }
+
+    @Test
+    void noRelayedReportWhenTheNextHopTakesTheNotifyItself() throws Exception {
+        thenAllAccepted(true);
+
+        serviceAndDeliver(mailAsking("sender@example.com", EnumSet.of(DsnParameters.Notify.SUCCESS), "ok@aol.com"));
+
+        assertThat(reports()).isEmpty();
+        assertThat(queue.entries).isEmpty();
+        assertThat(ledger.find("<m1@example.com>")).isPresent();
+    }
+
+    @Test
+    void noRelayedReportUnlessSuccessWasAskedFor() throws Exception {
+        List<Optional<EnumSet<DsnParameters.Notify>>> cases = List.of(Optional.empty(),
+                Optional.of(EnumSet.of(DsnParameters.Notify.FAILURE)),
+                Optional.of(EnumSet.of(DsnParameters.Notify.DELAY)),
+                Optional.of(EnumSet.of(DsnParameters.Notify.FAILURE, DsnParameters.Notify.DELAY)),
+                Optional.of(EnumSet.of(DsnParameters.Notify.NEVER)));
+        for (Optional<EnumSet<DsnParameters.Notify>> notify : cases) {
+            context.resetSentMails();
+            thenAllAccepted(false);
+            Mail mail = notify.isPresent() ? mailAsking("sender@example.com", notify.get(), "ok@aol.com")
+                    : mail("sender@example.com", "ok@aol.com");
+
+            serviceAndDeliver(mail);
+
+            assertThat(reports()).as("reports for NOTIFY %s", notify).isEmpty();
+            assertThat(queue.entries).isEmpty();
+        }
+    }
+
+    @Test
+    void noRelayedReportForANullSenderMail() throws Exception {
+        thenAllAccepted(false);
+
+        serviceAndDeliver(mailAsking(null, EnumSet.of(DsnParameters.Notify.SUCCESS), "ok@aol.com"));
+
+        assertThat(reports()).isEmpty();
+        assertThat(queue.entries).isEmpty();
+    }
+
     @Test
     void nullSenderMailIsRetriedAndItsFinalFailureStillReachesTheBounceProcessor() throws Exception {
         thenRecipients(ImmutableMap.of(

@@ -230,6 +230,53 @@ class PolicyDsnBounceTest {
     }
 
     @Test
+    void aRelayedReportTellsTheSenderTheMessageWasDeliveredAndNoMoreNewsWillCome() throws Exception {
+        RecipientReport relayed = RecipientReport.builder("bob@aol.com", DsnAction.RELAYED, EnhancedStatus.of(2, 0, 0))
+                .remoteMta("mx-aol.mail.gm0.yahoodns.net")
+                .diagnostic("250 2.0.0 Ok: queued as 4XyZ1")
+                .lastAttempt(LAST_ATTEMPT)
+                .explanation("The message was delivered to the recipient's mail server, which does not report"
+                        + " delivery itself; this is the last report you will get for this recipient.")
+                .build();
+        DsnParameters dsn = DsnParameters.builder()
+                .addRcptParameter(new MailAddress("bob@aol.com"), RecipientDsnParameters.of(EnumSet.of(Notify.SUCCESS)))
+                .build().get();
+        mailet.service(reportMail(report(relayed), dsn));
+
+        MimeMessage sent = onlySentDsn();
+        assertThat(sent.getSubject()).isEqualTo("Delivery report: Quarterly numbers");
+        String human = unfold((String) parts(sent).getBodyPart(0).getContent()).replaceAll("\\s+", " ");
+        assertThat(human).contains("was delivered as shown below",
+                "Delivered: relayed to a mail server", "does not send delivery reports", "(status 2.0.0)",
+                "does not report delivery itself", "250 2.0.0 Ok: queued as 4XyZ1", "Nothing more to do.");
+        assertThat(human).doesNotContain("could not be delivered", "Not delivered", "What to do", "keep trying");
+        List<InternetHeaders> groups = groups(parts(sent).getBodyPart(1));
+        assertThat(groups).hasSize(2);
+        InternetHeaders bob = groups.get(1);
+        assertThat(field(bob, "Final-Recipient")).isEqualTo("rfc822; bob@aol.com");
+        assertThat(field(bob, "Action")).isEqualTo("relayed");
+        assertThat(field(bob, "Status")).isEqualTo("2.0.0");
+        assertThat(field(bob, "Remote-MTA")).isEqualTo("dns; mx-aol.mail.gm0.yahoodns.net");
+        assertThat(unfold(field(bob, "Diagnostic-Code"))).isEqualTo("smtp; 250 2.0.0 Ok: queued as 4XyZ1");
+        assertThat(bob.getHeader("Will-Retry-Until")).isNull();
+    }
+
+    @Test
+    void aRelayedReportIsLeftOutForASenderWhoAskedOnlyForFailures() throws Exception {
+        RecipientReport relayed = RecipientReport.builder("bob@aol.com", DsnAction.RELAYED, EnhancedStatus.of(2, 0, 0))
+                .build();
+        DsnParameters dsn = DsnParameters.builder()
+                .addRcptParameter(new MailAddress("bob@aol.com"), RecipientDsnParameters.of(EnumSet.of(Notify.FAILURE)))
+                .build().get();
+        Mail mail = reportMail(report(relayed), dsn);
+
+        mailet.service(mail);
+
+        assertThat(context.getSentMails()).isEmpty();
+        assertThat(mail.getState()).isEqualTo(Mail.GHOST);
+    }
+
+    @Test
     void delaysAloneAreReportedWhenTheSenderGaveNoNotify() throws Exception {
         mailet.service(reportMail(report(delayedCarol()), null));
 
