@@ -85,12 +85,13 @@ final class DeliveryProcessor {
         Admission admission = admit(states, key, destination);
         if (!admission.isGranted()) {
             Instant refusedAt = runtime.clock().instant();
-            if (!refusedAt.isBefore(DeliverySchedule.expiresAt(destination, history))) {
+            Instant expiry = DeliverySchedule.expiresAt(destination, history);
+            if (!refusedAt.isBefore(expiry)) {
                 expireWithoutAttempt(mail, recipients, key, destination, history, admission);
                 return;
             }
             // Never past the maximum age: a mail waiting out a long hold still gets its final answer on time.
-            Instant until = earliest(admission.notBefore().get(), DeliverySchedule.expiresAt(destination, history));
+            Instant until = earliest(admission.notBefore().get(), expiry);
             LOGGER.info("delivery mail={} destination={} recipients={} action=wait until={} because={}",
                     mail.getName(), key, recipients.size(), until, admission.reason());
             dispatcher.postpone(mail, history, until, refusedAt);
