@@ -237,6 +237,16 @@ class PolicyRemoteDeliveryTest {
         return DeliveryReport.fromJson((String) a.getValue().value());
     }
 
+    /**
+     * Makes {@code mail} the queued copy for aol.com of a message first queued {@code age} before START, tried
+     * {@code attempts} times, last {@code sinceLastAttempt} before START, its delay warning sent or not.
+     */
+    private static void aged(Mail mail, Duration age, int attempts, Duration sinceLastAttempt, boolean warned) {
+        mail.setName("mail-1-to-aol.com");
+        mail.setAttribute(HistoryAttribute.of(AttemptHistory.of("mail-1-to-aol.com", START.minus(age), attempts,
+                Optional.of(START.minus(sinceLastAttempt)), warned)));
+    }
+
     private static AttemptHistory historyOf(Mail mail) {
         return HistoryAttribute.read(mail, Instant.EPOCH);
     }
@@ -481,9 +491,7 @@ class PolicyRemoteDeliveryTest {
     @Test
     void temporaryFailureAtMaxAgeBouncesAsExpired() throws Exception {
         Mail mail = mail("sender@example.com", "full@aol.com");
-        mail.setName("mail-1-to-aol.com");
-        mail.setAttribute(HistoryAttribute.of(AttemptHistory.of("mail-1-to-aol.com", START.minus(Duration.ofHours(24)), 7,
-                Optional.of(START.minus(Duration.ofMinutes(30))), true)));
+        aged(mail, Duration.ofHours(24), 7, Duration.ofMinutes(30), true);
         queue.enQueue(mail);
         thenRecipients(ImmutableMap.of("full@aol.com", reply("452 4.2.2 test-mailbox-full", Stage.RCPT)));
 
@@ -505,9 +513,7 @@ class PolicyRemoteDeliveryTest {
         DestinationPolicy aol = PolicyRuntime.forPolicyFile(POLICY_LOCATION).policy().forRecipientDomain("aol.com");
         states.recordThrottle(aol, "421 4.7.1 test-throttled", Optional.of(Duration.ofHours(2)), START);
         Mail mail = mail("sender@example.com", "bob@aol.com");
-        mail.setName("mail-1-to-aol.com");
-        mail.setAttribute(HistoryAttribute.of(AttemptHistory.of("mail-1-to-aol.com", START.minus(Duration.ofHours(23)), 5,
-                Optional.of(START.minus(Duration.ofMinutes(30))), true)));
+        aged(mail, Duration.ofHours(23), 5, Duration.ofMinutes(30), true);
         queue.enQueue(mail);
 
         deliverNext();
@@ -534,9 +540,7 @@ class PolicyRemoteDeliveryTest {
     @Test
     void delayWarningIsSentOnceWhenDue() throws Exception {
         Mail mail = mail("sender@example.com", "full@aol.com");
-        mail.setName("mail-1-to-aol.com");
-        mail.setAttribute(HistoryAttribute.of(AttemptHistory.of("mail-1-to-aol.com", START.minus(Duration.ofHours(5)), 3,
-                Optional.of(START.minus(Duration.ofHours(1))), false)));
+        aged(mail, Duration.ofHours(5), 3, Duration.ofHours(1), false);
         queue.enQueue(mail);
         thenRecipients(ImmutableMap.of("full@aol.com", reply("452 4.2.2 test-mailbox-full", Stage.RCPT)));
 
@@ -563,9 +567,7 @@ class PolicyRemoteDeliveryTest {
     @Test
     void noDelayWarningWhenTheSenderAskedOnlyForFailures() throws Exception {
         Mail mail = mail("sender@example.com", "full@aol.com");
-        mail.setName("mail-1-to-aol.com");
-        mail.setAttribute(HistoryAttribute.of(AttemptHistory.of("mail-1-to-aol.com", START.minus(Duration.ofHours(5)), 3,
-                Optional.of(START.minus(Duration.ofHours(1))), false)));
+        aged(mail, Duration.ofHours(5), 3, Duration.ofHours(1), false);
         mail.setDsnParameters(DsnParameters.builder().addRcptParameter(address("full@aol.com"),
                 DsnParameters.RecipientDsnParameters.of(EnumSet.of(DsnParameters.Notify.FAILURE))).build().get());
         queue.enQueue(mail);
@@ -583,9 +585,7 @@ class PolicyRemoteDeliveryTest {
             context.resetSentMails();
             queue.entries.clear();
             Mail mail = mail(nullSender ? null : "sender@example.com", "full@aol.com");
-            mail.setName("mail-1-to-aol.com");
-            mail.setAttribute(HistoryAttribute.of(AttemptHistory.of("mail-1-to-aol.com", START.minus(Duration.ofHours(5)), 3,
-                    Optional.of(START.minus(Duration.ofHours(1))), false)));
+            aged(mail, Duration.ofHours(5), 3, Duration.ofHours(1), false);
             if (!nullSender) {
                 mail.setDsnParameters(DsnParameters.builder().addRcptParameter(address("full@aol.com"),
                         DsnParameters.RecipientDsnParameters.of(EnumSet.of(DsnParameters.Notify.NEVER))).build().get());
