@@ -11,21 +11,16 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.mail.MessagingException;
-import javax.sql.DataSource;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.destination.PolicyException;
-import org.mailpolicy.destination.SuppressionSettings;
+import org.mailpolicy.jdbc.StoreException;
 import org.mailpolicy.rules.ReplyClassifier;
 import org.mailpolicy.rules.RulesException;
-import org.mailpolicy.shared.JdbcDestinationStateStore;
-import org.mailpolicy.shared.SharedDatabase;
+import org.mailpolicy.store.PolicyStores;
 import org.mailpolicy.state.DestinationStateStore;
-import org.mailpolicy.suppression.JdbcSentMessageLedger;
-import org.mailpolicy.suppression.JdbcSuppressionList;
 import org.mailpolicy.suppression.SentMessageLedger;
 import org.mailpolicy.suppression.SuppressionList;
-import org.mailpolicy.suppression.SuppressionStoreException;
 
 /**
  * Everything the mailets of one policy file share inside one James JVM: the loaded policy, the
@@ -47,15 +42,19 @@ public final class PolicyRuntime {
     private final SentMessageLedger sentMessages;
     private final DestinationStateStore destinations;
     private final Clock clock;
+    /** The stores this runtime opened from its policy file, closed with it; null when a test passed its own parts. */
+    private final PolicyStores ownedStores;
 
     private PolicyRuntime(DeliveryPolicy policy, ReplyClassifier classifier, SuppressionList suppressions,
-                          SentMessageLedger sentMessages, DestinationStateStore destinations, Clock clock) {
+                          SentMessageLedger sentMessages, DestinationStateStore destinations, Clock clock,
+                          PolicyStores ownedStores) {
         this.policy = Preconditions.checkNotNull(policy, "policy");
         this.classifier = Preconditions.checkNotNull(classifier, "classifier");
         this.suppressions = Preconditions.checkNotNull(suppressions, "suppressions");
         this.sentMessages = Preconditions.checkNotNull(sentMessages, "sentMessages");
         this.destinations = Preconditions.checkNotNull(destinations, "destinations");
         this.clock = Preconditions.checkNotNull(clock, "clock");
+        this.ownedStores = ownedStores;
         // Built once: a destination's own rules are parsed at load, so a broken rule fails init, not a delivery.
         Map<String, ReplyClassifier> byName = new HashMap<>();
         byName.put(policy.defaultDestination().name(), policy.defaultDestination().classifier(classifier));
@@ -93,7 +92,7 @@ public final class PolicyRuntime {
     /** Assembles a runtime from parts, outside the registry; tests use it with a fixed clock. */
     public static PolicyRuntime of(DeliveryPolicy policy, ReplyClassifier classifier, SuppressionList suppressions,
                                    SentMessageLedger sentMessages, DestinationStateStore destinations, Clock clock) {
-        return new PolicyRuntime(policy, classifier, suppressions, sentMessages, destinations, clock);
+        return new PolicyRuntime(policy, classifier, suppressions, sentMessages, destinations, clock, null);
     }
 
     /**
@@ -143,61 +142,18 @@ public final class PolicyRuntime {
             throw new MessagingException("reply rules of delivery policy " + file + " cannot be used:\n  "
                     + String.join("\n  ", e.errors()), e);
         }
-        if (policy.suppression().store() == SuppressionSettings.Store.POSTGRESQL) {
-            return loadShared(file, policy, classifier);
-        }
-        Path workingDirectory = Paths.get("").toAbsolutePath();
-        Path store = policy.suppression().resolvedPath(workingDirectory);
-        JdbcSuppressionList suppressions;
+        PolicyStores stores;
         try {
-            suppressions = JdbcSuppressionList.openH2(store);
-        } catch (SuppressionStoreException e) {
-            throw new MessagingException("suppression store " + store + " (from " + file + ") cannot be opened: "
-                    + e.getMessage(), e);
+            stores = PolicyStores.open(policy.suppression(), Paths.get("").toAbsolutePath());
+        } catch (StoreException e) {
+            throw new MessagingException("the store of delivery policy " + file + " cannot be used: " + e.getMessage(), e);
         }
-        JdbcSentMessageLedger ledger;
         try {
-            ledger = JdbcSentMessageLedger.openH2(store);
+            return new PolicyRuntime(policy, classifier, stores.suppressions(), stores.sentMessages(),
+                    stores.destinations(), Clock.systemUTC(), stores);
         } catch (RuntimeException e) {
-            suppressions.close();
-            throw new MessagingException("sent-message ledger " + store + " (from " + file + ") cannot be opened: "
-                    + e.getMessage(), e);
-        }
-        // Holds live in the same H2 file as the suppressions, so they survive a restart. One process
-        // owns the file, so leases and probes of a previous process (a crash mid-attempt) are dropped.
-        JdbcDestinationStateStore destinations;
-        try {
-            destinations = JdbcDestinationStateStore.openH2(store);
-        } catch (RuntimeException e) {
-            ledger.close();
-            suppressions.close();
-            throw new MessagingException("destination state " + store + " (from " + file + ") cannot be opened: "
-                    + e.getMessage(), e);
-        }
-        try {
-            return new PolicyRuntime(policy, classifier, suppressions, ledger, destinations, Clock.systemUTC());
-        } catch (RuntimeException e) {
-            destinations.close();
-            ledger.close();
-            suppressions.close();
+            stores.close();
             throw new MessagingException("delivery policy " + file + " cannot be used: " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * {@code suppression: {store: postgresql, ...}}: suppressions, sent messages and destination
-     * holds in one database that every James node of the cluster uses.
-     */
-    private static PolicyRuntime loadShared(Path file, DeliveryPolicy policy, ReplyClassifier classifier)
-            throws MessagingException {
-        SharedDatabase db = policy.suppression().database().get();
-        try {
-            DataSource dataSource = db.dataSource();
-            return new PolicyRuntime(policy, classifier, JdbcSuppressionList.open(dataSource),
-                    JdbcSentMessageLedger.open(dataSource), JdbcDestinationStateStore.open(dataSource), Clock.systemUTC());
-        } catch (RuntimeException e) {
-            throw new MessagingException("shared store " + db + " (from " + file + ") cannot be used: "
-                    + e.getMessage(), e);
         }
     }
 
@@ -242,15 +198,9 @@ public final class PolicyRuntime {
 
     /** Releases the stores; only tests and {@link #forgetForTesting} call it (James keeps a runtime for its life). */
     void close() {
-        if (destinations instanceof AutoCloseable) {
-            try {
-                ((AutoCloseable) destinations).close();
-            } catch (Exception e) {
-                // Closing releases a file; nothing else to do about a failure here.
-            }
+        if (ownedStores != null) {
+            ownedStores.close();
         }
-        sentMessages.close();
-        suppressions.close();
     }
 
     @Override

@@ -24,11 +24,12 @@ import org.mailpolicy.cli.DeliveryPolicyCli.UsageException;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.PolicyException;
 import org.mailpolicy.destination.SuppressionSettings;
-import org.mailpolicy.shared.SharedDatabase;
+import org.mailpolicy.jdbc.Database;
+import org.mailpolicy.jdbc.SharedDatabase;
 import org.mailpolicy.suppression.JdbcSuppressionList;
 import org.mailpolicy.suppression.SuppressionEntry;
 import org.mailpolicy.suppression.SuppressionList;
-import org.mailpolicy.suppression.SuppressionStoreException;
+import org.mailpolicy.jdbc.StoreException;
 
 /**
  * {@code delivery-policy suppressions import}: adds a file of addresses to the suppression list, as
@@ -104,8 +105,8 @@ final class SuppressionImport {
         boolean embedded = !shared.isPresent();
         JdbcSuppressionList list;
         try {
-            list = embedded ? JdbcSuppressionList.openH2(h2) : JdbcSuppressionList.open(shared.get().dataSource());
-        } catch (SuppressionStoreException e) {
+            list = embedded ? JdbcSuppressionList.openH2(h2) : JdbcSuppressionList.open(Database.open(shared.get()));
+        } catch (StoreException e) {
             err.println("delivery-policy suppressions import: cannot open the suppression store: " + e.getMessage());
             if (embedded) {
                 err.println("(the embedded store belongs to one process: stop James first, or add addresses through"
@@ -122,7 +123,7 @@ final class SuppressionImport {
                 added = l.addAll(lines);
             } catch (UncheckedIOException e) {
                 throw e.getCause();
-            } catch (SuppressionStoreException e) {
+            } catch (StoreException e) {
                 err.println("delivery-policy suppressions import: stopped after line " + lines.lineNumber + ": "
                         + e.getMessage());
                 err.println("(addresses before it may have been added; importing the file again is harmless)");

@@ -24,6 +24,7 @@ public final class DestinationPolicy {
     private final Route route;
     private final int concurrency;
     private final RateLimit rateLimit;
+    private final PacingSettings pacing;
     private final RuleSet rules;
     /** The last (base, base.plus(rules)) pair: callers pass the same base for every reply. */
     private volatile ClassifierPair lastClassifier;
@@ -39,6 +40,7 @@ public final class DestinationPolicy {
         this.route = b.route;
         this.concurrency = b.concurrency;
         this.rateLimit = b.rateLimit;
+        this.pacing = b.pacing;
         this.rules = b.rules;
     }
 
@@ -58,6 +60,7 @@ public final class DestinationPolicy {
         b.route = route;
         b.concurrency = concurrency;
         b.rateLimit = rateLimit;
+        b.pacing = pacing;
         b.rules = rules;
         return b;
     }
@@ -110,6 +113,11 @@ public final class DestinationPolicy {
     }
 
     /** Whether this destination brings rule overrides of its own. */
+    /** How the effective rate and concurrency adapt under the ceilings {@link #rateLimit()} and {@link #concurrency()}. */
+    public PacingSettings pacing() {
+        return pacing;
+    }
+
     public boolean hasRuleOverrides() {
         return rules != null && rules.size() > 0;
     }
@@ -203,6 +211,7 @@ public final class DestinationPolicy {
         private Route route;
         private int concurrency = DeliveryPolicy.DEFAULT_CONCURRENCY;
         private RateLimit rateLimit;
+        private PacingSettings pacing = PacingSettings.DEFAULT;
         private RuleSet rules;
 
         private Builder(String name) {
@@ -253,6 +262,12 @@ public final class DestinationPolicy {
 
         public Builder rate(RateLimit limit) {
             this.rateLimit = limit;
+            return this;
+        }
+
+        /** How the effective rate and concurrency adapt under the ceilings {@link #rate} and {@link #concurrency}. */
+        public Builder pacing(PacingSettings p) {
+            this.pacing = Preconditions.checkNotNull(p, "pacing");
             return this;
         }
 

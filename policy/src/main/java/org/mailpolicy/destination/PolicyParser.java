@@ -214,7 +214,7 @@ final class PolicyParser {
                     + "jdbc:postgresql://db.example.net:5432/mail");
             return SuppressionSettings.defaults();
         }
-        return SuppressionSettings.postgresql(org.mailpolicy.shared.SharedDatabase.of(url, user, password));
+        return SuppressionSettings.postgresql(org.mailpolicy.jdbc.SharedDatabase.of(url, user, password));
     }
 
     private String requiredString(Node node, Map<String, NodeTuple> m, String key) {

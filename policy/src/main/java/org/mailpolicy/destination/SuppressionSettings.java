@@ -6,7 +6,7 @@ import java.nio.file.Paths;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
-import org.mailpolicy.shared.SharedDatabase;
+import org.mailpolicy.jdbc.SharedDatabase;
 
 /**
  * Where the suppression list (and, with a shared database, the sent-message ledger and the

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
+import org.mailpolicy.destination.DestinationPolicy;
 
 /**
  * What the engine knows about one destination right now: whether it is held and until when, how
@@ -20,6 +21,11 @@ public final class DestinationState {
     private final String lastReply;
     private final Instant lastAttemptAt;
     private final boolean probing;
+    private final Instant holdStartedAt;
+    private final Instant lastActivity;
+    private final Instant nextStartAt;
+    private final Instant rateWindowEnd;
+    private final Pace pace;
 
     private DestinationState(Builder b) {
         this.destination = b.destination;
@@ -31,6 +37,11 @@ public final class DestinationState {
         this.lastReply = b.lastReply;
         this.lastAttemptAt = b.lastAttemptAt;
         this.probing = b.probing;
+        this.holdStartedAt = b.holdStartedAt;
+        this.lastActivity = b.lastActivity;
+        this.nextStartAt = b.nextStartAt;
+        this.rateWindowEnd = b.rateWindowEnd;
+        this.pace = b.pace;
     }
 
     /** A destination never seen: not held, nothing in flight. */
@@ -52,6 +63,11 @@ public final class DestinationState {
         b.lastReply = lastReply;
         b.lastAttemptAt = lastAttemptAt;
         b.probing = probing;
+        b.holdStartedAt = holdStartedAt;
+        b.lastActivity = lastActivity;
+        b.nextStartAt = nextStartAt;
+        b.rateWindowEnd = rateWindowEnd;
+        b.pace = pace;
         return b;
     }
 
@@ -104,6 +120,36 @@ public final class DestinationState {
         return probing;
     }
 
+    /** When the current (or last) hold began: the throttle that started it, not one that only extended it. */
+    public Optional<Instant> holdStartedAt() {
+        return Optional.ofNullable(holdStartedAt);
+    }
+
+    /** The last operation on the key (an admission asked, an outcome recorded, a slot given back). */
+    public Optional<Instant> lastActivity() {
+        return Optional.ofNullable(lastActivity);
+    }
+
+    /** The earliest start the rate allows next: starts are spaced evenly, never in a burst. */
+    public Optional<Instant> nextStartAt() {
+        return Optional.ofNullable(nextStartAt);
+    }
+
+    /** When the last start leaves its rate period; the key is not forgotten before. */
+    public Optional<Instant> rateWindowEnd() {
+        return Optional.ofNullable(rateWindowEnd);
+    }
+
+    /** The pace learned so far; empty until the destination's first attempt. */
+    public Optional<Pace> pace() {
+        return Optional.ofNullable(pace);
+    }
+
+    /** The pace learned so far, or where {@code policy} starts a destination never seen. */
+    public Pace paceUnder(DestinationPolicy policy, Instant now) {
+        return pace != null ? pace : Pace.initial(policy, now);
+    }
+
     @Override
     public boolean equals(Object o) {
         if (!(o instanceof DestinationState)) {
@@ -113,20 +159,23 @@ public final class DestinationState {
         return consecutiveThrottles == that.consecutiveThrottles && attempts == that.attempts
                 && inFlight == that.inFlight && probing == that.probing && destination.equals(that.destination)
                 && Objects.equals(heldUntil, that.heldUntil) && currentHold.equals(that.currentHold)
-                && Objects.equals(lastReply, that.lastReply) && Objects.equals(lastAttemptAt, that.lastAttemptAt);
+                && Objects.equals(lastReply, that.lastReply) && Objects.equals(lastAttemptAt, that.lastAttemptAt)
+                && Objects.equals(holdStartedAt, that.holdStartedAt)
+                && Objects.equals(lastActivity, that.lastActivity) && Objects.equals(nextStartAt, that.nextStartAt)
+                && Objects.equals(rateWindowEnd, that.rateWindowEnd) && Objects.equals(pace, that.pace);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(destination, heldUntil, currentHold, consecutiveThrottles, attempts, inFlight,
-                lastReply, lastAttemptAt, probing);
+                lastReply, lastAttemptAt, probing, holdStartedAt, lastActivity, nextStartAt, rateWindowEnd, pace);
     }
 
     @Override
     public String toString() {
         return "DestinationState{" + destination + (heldUntil == null ? "" : ", heldUntil " + heldUntil)
                 + ", hold " + currentHold + ", throttles " + consecutiveThrottles + ", attempts " + attempts
-                + ", inFlight " + inFlight + (probing ? ", probing" : "")
+                + ", inFlight " + inFlight + (probing ? ", probing" : "") + (pace == null ? "" : ", " + pace)
                 + (lastReply == null ? "" : ", last '" + lastReply + "'") + "}";
     }
 
@@ -141,6 +190,11 @@ public final class DestinationState {
         private String lastReply;
         private Instant lastAttemptAt;
         private boolean probing;
+        private Instant holdStartedAt;
+        private Instant lastActivity;
+        private Instant nextStartAt;
+        private Instant rateWindowEnd;
+        private Pace pace;
 
         private Builder(String destination) {
             Preconditions.checkArgument(destination != null && !destination.isEmpty(), "destination must not be empty");
@@ -188,6 +242,31 @@ public final class DestinationState {
 
         public Builder probing(boolean p) {
             this.probing = p;
+            return this;
+        }
+
+        public Builder holdStartedAt(Optional<Instant> at) {
+            this.holdStartedAt = at.orElse(null);
+            return this;
+        }
+
+        public Builder lastActivity(Optional<Instant> at) {
+            this.lastActivity = at.orElse(null);
+            return this;
+        }
+
+        public Builder nextStartAt(Optional<Instant> at) {
+            this.nextStartAt = at.orElse(null);
+            return this;
+        }
+
+        public Builder rateWindowEnd(Optional<Instant> at) {
+            this.rateWindowEnd = at.orElse(null);
+            return this;
+        }
+
+        public Builder pace(Optional<Pace> p) {
+            this.pace = p.orElse(null);
             return this;
         }
 

@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.rules.ThrottleEffect;
 
 /**
  * Per-destination delivery state: holds after throttling, the probe that ends a hold, concurrency
@@ -41,13 +42,17 @@ public interface DestinationStateStore {
     void finished(DestinationKey key, Instant now);
 
     /**
-     * The destination throttled us: start the hold (the policy's initial hold) or grow it (times
-     * growth, up to max), and at least {@code hint} (itself bounded by the policy's max). A throttle
-     * received while a hold is already running (from a connection that started before it) extends
-     * nothing but the hint: simultaneous connections must not multiply the hold.
+     * The destination throttled us; {@code effect} says what shrinks: see
+     * {@link DestinationTransitions#throttled}.
      */
-    DestinationState recordThrottle(DestinationKey key, DestinationPolicy policy, String reply, Optional<Duration> hint,
-                                    Instant now);
+    DestinationState recordThrottle(DestinationKey key, DestinationPolicy policy, ThrottleEffect effect, String reply,
+                                    Optional<Duration> hint, Instant now);
+
+    /** {@link #recordThrottle(DestinationKey, DestinationPolicy, ThrottleEffect, String, Optional, Instant)} for a hold. */
+    default DestinationState recordThrottle(DestinationKey key, DestinationPolicy policy, String reply,
+                                            Optional<Duration> hint, Instant now) {
+        return recordThrottle(key, policy, ThrottleEffect.HOLD, reply, hint, now);
+    }
 
     /** An attempt got through: ends a hold whose time is over and shrinks the next hold. */
     DestinationState recordSuccess(DestinationKey key, DestinationPolicy policy, String reply, Instant now);

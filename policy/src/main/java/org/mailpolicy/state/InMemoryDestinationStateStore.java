@@ -1,6 +1,5 @@
 package org.mailpolicy.state;
 
-import com.google.common.base.CharMatcher;
 import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import java.time.Duration;
@@ -15,6 +14,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.destination.RateLimit;
+import org.mailpolicy.rules.ThrottleEffect;
 
 /**
  * {@link DestinationStateStore} for one James node, in memory: fast, and gone when James stops.
@@ -29,7 +29,6 @@ public final class InMemoryDestinationStateStore implements DestinationStateStor
     public static final Duration DEFAULT_BUSY_WAIT = Duration.ofSeconds(10);
     /** The idle sweep runs at most this often. */
     public static final Duration SWEEP_EVERY = Duration.ofMinutes(1);
-    private static final int MAX_REPLY_CHARS = 500;
 
     private final Duration busyWait;
     private final Duration idleAfter;
@@ -37,19 +36,45 @@ public final class InMemoryDestinationStateStore implements DestinationStateStor
     private final Map<DestinationKey, Entry> entries = new HashMap<>();
     private Instant nextSweep = Instant.MIN;
 
-    /** What is kept per key besides the visible state. */
-    private static final class Entry {
+    /** What is kept per key besides the state value: the starts within the rate period. */
+    private static final class Entry implements RecentStarts {
         DestinationState state;
-        /** The last operation on the key (admission asked, outcome recorded, slot given back). */
-        Instant lastActivity;
-        /** Start instants of recent grants, for the sliding-window rate limit. */
+        /** Start instants within the last rate period, oldest first. */
         final Deque<Instant> starts = new ArrayDeque<>();
-        /** When the last grant leaves its rate-limit window; the key is not forgotten before. */
-        Instant rateWindowEnd;
+        /** The rate period the starts were last trimmed to. */
+        Duration period = Duration.ZERO;
 
-        Entry(DestinationState state, Instant now) {
+        Entry(DestinationState state) {
             this.state = state;
-            this.lastActivity = now;
+        }
+
+        /** Drops the starts that left the period ending {@code now}; the deque is then this view. */
+        RecentStarts within(Optional<RateLimit> rate, Instant now) {
+            if (!rate.isPresent()) {
+                starts.clear();
+                return this;
+            }
+            Instant periodStart = now.minus(rate.get().per());
+            while (!starts.isEmpty() && !starts.peekFirst().isAfter(periodStart)) {
+                starts.pollFirst();
+            }
+            period = rate.get().per();
+            return this;
+        }
+
+        @Override
+        public int count() {
+            return starts.size();
+        }
+
+        @Override
+        public Instant whenFewerThan(int limit) {
+            Iterator<Instant> it = starts.iterator();
+            Instant leaving = it.next();
+            for (int i = 1; i < starts.size() - limit + 1; i++) {
+                leaving = it.next();
+            }
+            return leaving.plus(period);
         }
     }
 
@@ -79,46 +104,14 @@ public final class InMemoryDestinationStateStore implements DestinationStateStor
         Preconditions.checkNotNull(now, "now");
         synchronized (lock) {
             sweepIfDue(now);
-            Entry e = entry(key, now);
-            DestinationState s = e.state;
-            Optional<Instant> heldUntil = s.heldUntil();
-            boolean probe = false;
-            if (heldUntil.isPresent()) {
-                if (now.isBefore(heldUntil.get())) {
-                    return Admission.waitUntil(heldUntil.get(), "destination " + key + " held until "
-                            + heldUntil.get() + " after throttling" + s.lastReply().map(r -> ": " + r).orElse(""));
-                }
-                if (s.probing()) {
-                    return Admission.waitUntil(now.plus(busyWait), "destination " + key + ": probe after hold in flight");
-                }
-                probe = true;
+            Entry e = entry(key);
+            DestinationTransitions.Admitted a = DestinationTransitions.admit(e.state, policy,
+                    e.within(policy.rateLimit(), now), busyWait, now);
+            e.state = a.next();
+            if (a.admission().isGranted() && policy.rateLimit().isPresent()) {
+                e.starts.addLast(now);
             }
-            if (s.inFlight() >= policy.concurrency()) {
-                return Admission.waitUntil(now.plus(busyWait), "destination " + key + ": concurrency limit "
-                        + policy.concurrency() + " reached");
-            }
-            Optional<RateLimit> rate = policy.rateLimit();
-            Deque<Instant> starts = e.starts;
-            if (rate.isPresent()) {
-                Instant windowStart = now.minus(rate.get().per());
-                while (!starts.isEmpty() && !starts.peekFirst().isAfter(windowStart)) {
-                    starts.pollFirst();
-                }
-                if (starts.size() >= rate.get().count()) {
-                    // The oldest start in the window leaves it exactly one period later.
-                    return Admission.waitUntil(starts.peekFirst().plus(rate.get().per()), "destination "
-                            + key + ": rate limit " + rate.get() + " reached");
-                }
-                starts.addLast(now);
-                Instant windowEnd = now.plus(rate.get().per());
-                if (e.rateWindowEnd == null || windowEnd.isAfter(e.rateWindowEnd)) {
-                    e.rateWindowEnd = windowEnd;
-                }
-            } else {
-                starts.clear();
-            }
-            e.state = s.toBuilder().inFlight(s.inFlight() + 1).probing(probe).build();
-            return probe ? Admission.probe() : Admission.granted();
+            return a.admission();
         }
     }
 
@@ -127,41 +120,25 @@ public final class InMemoryDestinationStateStore implements DestinationStateStor
         Preconditions.checkNotNull(key, "key");
         synchronized (lock) {
             Entry e = entries.get(key);
-            if (e == null) {
-                return;
+            if (e != null) {
+                e.state = DestinationTransitions.finished(e.state, now);
             }
-            touch(e, now);
-            // A probe that finishes without a recorded outcome is inconclusive: the next admit probes again.
-            e.state = e.state.toBuilder().inFlight(Math.max(0, e.state.inFlight() - 1)).probing(false).build();
         }
     }
 
     @Override
-    public DestinationState recordThrottle(DestinationKey key, DestinationPolicy policy, String reply,
-                                           Optional<Duration> hint, Instant now) {
+    public DestinationState recordThrottle(DestinationKey key, DestinationPolicy policy, ThrottleEffect effect,
+                                           String reply, Optional<Duration> hint, Instant now) {
         Preconditions.checkNotNull(key, "key");
         Preconditions.checkNotNull(policy, "policy");
+        Preconditions.checkNotNull(effect, "effect");
         Preconditions.checkNotNull(hint, "hint");
         Preconditions.checkNotNull(now, "now");
         synchronized (lock) {
             sweepIfDue(now);
-            Entry e = entry(key, now);
-            DestinationState s = e.state;
-            DestinationState.Builder b = counted(s, reply, now).probing(false);
-            Duration hintLength = policy.throttleHold().boundedHint(hint);
-            if (s.isHeldAt(now)) {
-                // A connection that started before the hold was answered late: the hold already
-                // accounts for this throttle; only a longer hint may lengthen it.
-                Instant byHint = now.plus(hintLength);
-                if (byHint.isAfter(s.heldUntil().get())) {
-                    b.heldUntil(Optional.of(byHint));
-                }
-            } else {
-                Duration hold = policy.throttleHold().next(s.currentHold(), hint);
-                b.currentHold(hold).heldUntil(Optional.of(now.plus(hold)))
-                        .consecutiveThrottles(s.consecutiveThrottles() + 1);
-            }
-            return e.state = b.build();
+            Entry e = entry(key);
+            return e.state = DestinationTransitions.throttled(e.state, policy, effect, reply, hint,
+                    e.within(policy.rateLimit(), now), now);
         }
     }
 
@@ -172,15 +149,8 @@ public final class InMemoryDestinationStateStore implements DestinationStateStor
         Preconditions.checkNotNull(now, "now");
         synchronized (lock) {
             sweepIfDue(now);
-            Entry e = entry(key, now);
-            DestinationState s = e.state;
-            DestinationState.Builder b = counted(s, reply, now);
-            if (s.isHeldAt(now)) {
-                // An attempt from before the hold got through: good news, but the throttle is newer.
-                return e.state = b.build();
-            }
-            return e.state = b.heldUntil(Optional.empty()).probing(false).consecutiveThrottles(0)
-                    .currentHold(policy.throttleHold().shrink(s.currentHold())).build();
+            Entry e = entry(key);
+            return e.state = DestinationTransitions.succeeded(e.state, policy, reply, now);
         }
     }
 
@@ -191,14 +161,8 @@ public final class InMemoryDestinationStateStore implements DestinationStateStor
         Preconditions.checkNotNull(now, "now");
         synchronized (lock) {
             sweepIfDue(now);
-            Entry e = entry(key, now);
-            DestinationState s = e.state;
-            DestinationState.Builder b = counted(s, reply, now);
-            if (s.probing() && !s.isHeldAt(now)) {
-                // The probe was answered, not throttled: the destination talks to us again.
-                b.heldUntil(Optional.empty()).probing(false).consecutiveThrottles(0);
-            }
-            return e.state = b.build();
+            Entry e = entry(key);
+            return e.state = DestinationTransitions.failed(e.state, reply, now);
         }
     }
 
@@ -228,7 +192,7 @@ public final class InMemoryDestinationStateStore implements DestinationStateStor
             if (e == null || !e.state.heldUntil().isPresent()) {
                 return false;
             }
-            e.state = e.state.toBuilder().heldUntil(Optional.empty()).probing(false).consecutiveThrottles(0).build();
+            e.state = DestinationTransitions.released(e.state);
             return true;
         }
     }
@@ -247,7 +211,7 @@ public final class InMemoryDestinationStateStore implements DestinationStateStor
             nextSweep = now.plus(SWEEP_EVERY);
             int forgotten = 0;
             for (Iterator<Entry> it = entries.values().iterator(); it.hasNext(); ) {
-                if (isIdle(it.next(), now)) {
+                if (DestinationTransitions.isIdle(it.next().state, idleAfter, now)) {
                     it.remove();
                     forgotten++;
                 }
@@ -262,40 +226,8 @@ public final class InMemoryDestinationStateStore implements DestinationStateStor
         }
     }
 
-    private boolean isIdle(Entry e, Instant now) {
-        DestinationState s = e.state;
-        Instant cutoff = now.minus(idleAfter);
-        return s.inFlight() == 0 && !s.probing()
-                && (!s.heldUntil().isPresent() || !s.heldUntil().get().isAfter(cutoff))
-                && !e.lastActivity.isAfter(cutoff)
-                && (e.rateWindowEnd == null || !e.rateWindowEnd.isAfter(now));
-    }
-
-    /** The key's entry, made fresh if it was never seen or was forgotten; marks the key active. */
-    private Entry entry(DestinationKey key, Instant now) {
-        Entry e = entries.get(key);
-        if (e == null) {
-            e = new Entry(DestinationState.initial(key.asString()), now);
-            entries.put(key, e);
-        }
-        touch(e, now);
-        return e;
-    }
-
-    private static void touch(Entry e, Instant now) {
-        if (now != null && now.isAfter(e.lastActivity)) {
-            e.lastActivity = now;
-        }
-    }
-
-    private static DestinationState.Builder counted(DestinationState s, String reply, Instant now) {
-        return s.toBuilder().attempts(s.attempts() + 1).lastAttemptAt(Optional.of(now))
-                .lastReply(Optional.ofNullable(reply).map(InMemoryDestinationStateStore::sanitise));
-    }
-
-    /** Remote text ends up in logs and WebAdmin: no control characters, bounded. */
-    static String sanitise(String reply) {
-        String t = CharMatcher.javaIsoControl().replaceFrom(reply, ' ').trim();
-        return t.length() > MAX_REPLY_CHARS ? t.substring(0, MAX_REPLY_CHARS) + "..." : t;
+    /** The key's entry, made fresh if it was never seen or was forgotten. */
+    private Entry entry(DestinationKey key) {
+        return entries.computeIfAbsent(key, k -> new Entry(DestinationState.initial(k.asString())));
     }
 }

@@ -11,8 +11,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import javax.sql.DataSource;
-import org.h2.jdbcx.JdbcConnectionPool;
+import org.mailpolicy.jdbc.Database;
+import org.mailpolicy.jdbc.SqlErrors;
 
 /**
  * {@link SentMessageLedger} over JDBC, one row per (message, recipient), in the same database as the
@@ -23,14 +23,13 @@ import org.h2.jdbcx.JdbcConnectionPool;
 public final class JdbcSentMessageLedger implements SentMessageLedger {
     static final String TABLE = "delivery_policy_sent";
 
-    private final DataSource dataSource;
-    private final JdbcConnectionPool ownedPool;
-    private final String description;
+    private final Database db;
+    /** Whether {@link #close()} closes the database: only when {@link #openH2} opened it for this store alone. */
+    private final boolean ownsDatabase;
 
-    private JdbcSentMessageLedger(DataSource dataSource, JdbcConnectionPool ownedPool, String description) {
-        this.dataSource = dataSource;
-        this.ownedPool = ownedPool;
-        this.description = description;
+    private JdbcSentMessageLedger(Database db, boolean ownsDatabase) {
+        this.db = db;
+        this.ownsDatabase = ownsDatabase;
     }
 
     /**
@@ -38,27 +37,28 @@ public final class JdbcSentMessageLedger implements SentMessageLedger {
      * own file base, and the ledger table. Close it to release its connections.
      */
     public static JdbcSentMessageLedger openH2(Path fileBase) {
-        JdbcConnectionPool pool = EmbeddedH2.pool(fileBase, 8);
-        JdbcSentMessageLedger ledger = new JdbcSentMessageLedger(pool, pool, "H2 " + fileBase.toAbsolutePath());
+        Database db = Database.openH2(fileBase);
         try {
-            ledger.createSchema();
+            return open(db, true);
         } catch (RuntimeException e) {
-            pool.dispose();
+            db.close();
             throw e;
         }
-        return ledger;
     }
 
-    /** Uses a DataSource the caller owns (and closes); creates the table if it is missing. */
-    public static JdbcSentMessageLedger open(DataSource dataSource) {
-        Preconditions.checkNotNull(dataSource, "dataSource");
-        JdbcSentMessageLedger ledger = new JdbcSentMessageLedger(dataSource, null, dataSource.getClass().getName());
-        ledger.createSchema();
-        return ledger;
+    /** Uses a database the caller owns (and closes); creates the table if it is missing. */
+    public static JdbcSentMessageLedger open(Database db) {
+        return open(Preconditions.checkNotNull(db, "db"), false);
+    }
+
+    private static JdbcSentMessageLedger open(Database db, boolean ownsDatabase) {
+        JdbcSentMessageLedger store = new JdbcSentMessageLedger(db, ownsDatabase);
+        store.createSchema();
+        return store;
     }
 
     private void createSchema() {
-        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
+        try (Connection c = db.connection(); Statement st = c.createStatement()) {
             st.executeUpdate("CREATE TABLE IF NOT EXISTS " + TABLE + " ("
                     + "message_id VARCHAR(" + SentMessage.MAX_MESSAGE_ID_LENGTH + ") NOT NULL, "
                     + "recipient VARCHAR(" + SuppressionEntry.MAX_ADDRESS_LENGTH + ") NOT NULL, "
@@ -67,30 +67,19 @@ public final class JdbcSentMessageLedger implements SentMessageLedger {
             // Pruning by age scans by time.
             st.executeUpdate("CREATE INDEX IF NOT EXISTS " + TABLE + "_sent ON " + TABLE + " (sent_ms)");
         } catch (SQLException e) {
-            throw failure("cannot create the sent-message table", e);
+            throw db.failure("create the sent-message table", e);
         }
     }
 
     @Override
     public void record(SentMessage message) {
         Preconditions.checkNotNull(message, "message");
-        try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(false);
-            try {
-                for (String recipient : message.recipients()) {
-                    upsert(c, message.messageId(), recipient, message.sentAt().toEpochMilli());
-                }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(autoCommit);
+        db.inTransaction("record " + message, c -> {
+            for (String recipient : message.recipients()) {
+                upsert(c, message.messageId(), recipient, message.sentAt().toEpochMilli());
             }
-        } catch (SQLException e) {
-            throw failure("cannot record " + message, e);
-        }
+            return null;
+        });
     }
 
     private static void upsert(Connection c, String messageId, String recipient, long sentMs) throws SQLException {
@@ -140,7 +129,7 @@ public final class JdbcSentMessageLedger implements SentMessageLedger {
         if (!id.isPresent()) {
             return Optional.empty();
         }
-        try (Connection c = dataSource.getConnection();
+        try (Connection c = db.connection();
              PreparedStatement ps = c.prepareStatement("SELECT recipient, sent_ms FROM " + TABLE
                      + " WHERE message_id = ? ORDER BY recipient")) {
             ps.setString(1, id.get());
@@ -157,35 +146,32 @@ public final class JdbcSentMessageLedger implements SentMessageLedger {
             }
             return Optional.of(SentMessage.of(id.get(), recipients, Instant.ofEpochMilli(latest)));
         } catch (SQLException e) {
-            throw failure("cannot look up message " + id.get(), e);
+            throw db.failure("look up message " + id.get(), e);
         }
     }
 
     @Override
     public int pruneSentBefore(Instant cutoff) {
         Preconditions.checkNotNull(cutoff, "cutoff");
-        try (Connection c = dataSource.getConnection();
+        try (Connection c = db.connection();
              PreparedStatement ps = c.prepareStatement("DELETE FROM " + TABLE + " WHERE sent_ms < ?")) {
             ps.setLong(1, cutoff.toEpochMilli());
             return ps.executeUpdate();
         } catch (SQLException e) {
-            throw failure("cannot prune sent messages", e);
+            throw db.failure("prune sent messages", e);
         }
     }
 
     @Override
     public void close() {
-        if (ownedPool != null) {
-            ownedPool.dispose();
+        if (ownsDatabase) {
+            db.close();
         }
     }
 
-    private SuppressionStoreException failure(String what, SQLException e) {
-        return new SuppressionStoreException(what + " in " + description + ": " + e.getMessage(), e);
-    }
 
     @Override
     public String toString() {
-        return "JdbcSentMessageLedger{" + description + "}";
+        return "JdbcSentMessageLedger{" + db + "}";
     }
 }

@@ -14,8 +14,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import javax.sql.DataSource;
-import org.h2.jdbcx.JdbcConnectionPool;
+import org.mailpolicy.jdbc.Database;
+import org.mailpolicy.jdbc.SqlErrors;
 
 /**
  * {@link SuppressionList} over JDBC. The default is an embedded H2 database in file mode: a real
@@ -37,45 +37,44 @@ public final class JdbcSuppressionList implements SuppressionList {
     /** Entries per transaction of {@link #addAll}. */
     static final int BULK_CHUNK = 5_000;
 
-    private final DataSource dataSource;
-    private final JdbcConnectionPool ownedPool;
-    private final String description;
+    private final Database db;
+    /** Whether {@link #close()} closes the database: only when {@link #openH2} opened it for this store alone. */
+    private final boolean ownsDatabase;
 
-    private JdbcSuppressionList(DataSource dataSource, JdbcConnectionPool ownedPool, String description) {
-        this.dataSource = dataSource;
-        this.ownedPool = ownedPool;
-        this.description = description;
+    private JdbcSuppressionList(Database db, boolean ownsDatabase) {
+        this.db = db;
+        this.ownsDatabase = ownsDatabase;
     }
 
     /**
      * Opens (creating if needed) the H2 database at {@code fileBase} (H2 adds {@code .mv.db}) and
      * the table. Close it to release the file.
      *
-     * @throws SuppressionStoreException if the file cannot be opened (locked by another process, unreadable)
+     * @throws StoreException if the file cannot be opened (locked by another process, unreadable)
      */
     public static JdbcSuppressionList openH2(Path fileBase) {
-        JdbcConnectionPool pool = EmbeddedH2.pool(fileBase, 16);
-        JdbcSuppressionList list = new JdbcSuppressionList(pool, pool, "H2 " + fileBase.toAbsolutePath());
+        Database db = Database.openH2(fileBase);
         try {
-            list.createSchema();
+            return open(db, true);
         } catch (RuntimeException e) {
-            pool.dispose();
+            db.close();
             throw e;
         }
-        return list;
     }
 
-    /** Uses a DataSource the caller owns (and closes); creates the table if it is missing. */
-    public static JdbcSuppressionList open(DataSource dataSource) {
-        Preconditions.checkNotNull(dataSource, "dataSource");
-        // Not toString(): some DataSources print their credentials.
-        JdbcSuppressionList list = new JdbcSuppressionList(dataSource, null, dataSource.getClass().getName());
-        list.createSchema();
-        return list;
+    /** Uses a database the caller owns (and closes); creates the table if it is missing. */
+    public static JdbcSuppressionList open(Database db) {
+        return open(Preconditions.checkNotNull(db, "db"), false);
+    }
+
+    private static JdbcSuppressionList open(Database db, boolean ownsDatabase) {
+        JdbcSuppressionList store = new JdbcSuppressionList(db, ownsDatabase);
+        store.createSchema();
+        return store;
     }
 
     private void createSchema() {
-        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
+        try (Connection c = db.connection(); Statement st = c.createStatement()) {
             st.executeUpdate("CREATE TABLE IF NOT EXISTS " + TABLE + " ("
                     + "address VARCHAR(" + ADDRESS_COLUMN + ") NOT NULL PRIMARY KEY, "
                     + "domain VARCHAR(" + ADDRESS_COLUMN + ") NOT NULL, "
@@ -88,28 +87,28 @@ public final class JdbcSuppressionList implements SuppressionList {
                     + "message_id VARCHAR(" + TEXT_COLUMN + "))");
             st.executeUpdate("CREATE INDEX IF NOT EXISTS " + TABLE + "_domain ON " + TABLE + " (domain, address)");
         } catch (SQLException e) {
-            throw failure("cannot create the suppression table", e);
+            throw db.failure("create the suppression table", e);
         }
     }
 
     @Override
     public Optional<SuppressionEntry> find(String address) {
         String a = SuppressionEntry.normaliseAddress(address);
-        try (Connection c = dataSource.getConnection();
+        try (Connection c = db.connection();
              PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM " + TABLE + " WHERE address = ?")) {
             ps.setString(1, a);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(read(rs)) : Optional.empty();
             }
         } catch (SQLException e) {
-            throw failure("cannot look up " + a, e);
+            throw db.failure("look up " + a, e);
         }
     }
 
     @Override
     public boolean add(SuppressionEntry entry) {
         Preconditions.checkNotNull(entry, "entry");
-        try (Connection c = dataSource.getConnection();
+        try (Connection c = db.connection();
              PreparedStatement ps = c.prepareStatement("INSERT INTO " + TABLE + " (" + COLUMNS
                      + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
             bind(ps, entry);
@@ -119,7 +118,7 @@ public final class JdbcSuppressionList implements SuppressionList {
             if (SqlErrors.isDuplicateKey(e)) {
                 return false;
             }
-            throw failure("cannot add " + entry.address(), e);
+            throw db.failure("add " + entry.address(), e);
         }
     }
 
@@ -159,40 +158,34 @@ public final class JdbcSuppressionList implements SuppressionList {
     }
 
     private int addChunk(List<SuppressionEntry> chunk) {
-        try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(false);
+        try (Connection c = db.connection()) {
             // Plain portable SQL (no MERGE or ON CONFLICT): insert the row only if its address is
             // absent. Each statement of the batch sees the ones before it, so a repeated address
             // inside the chunk keeps its first entry too.
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + TABLE + " (" + COLUMNS
-                    + ") SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM " + TABLE
-                    + " WHERE address = ?)")) {
-                for (SuppressionEntry entry : chunk) {
-                    bind(ps, entry);
-                    ps.setString(9, entry.address());
-                    ps.addBatch();
-                }
-                int added = 0;
-                for (int count : ps.executeBatch()) {
-                    if (count > 0) {
-                        added++;
+            return Database.inTransaction(c, tx -> {
+                try (PreparedStatement ps = tx.prepareStatement("INSERT INTO " + TABLE + " (" + COLUMNS
+                        + ") SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM " + TABLE
+                        + " WHERE address = ?)")) {
+                    for (SuppressionEntry entry : chunk) {
+                        bind(ps, entry);
+                        ps.setString(9, entry.address());
+                        ps.addBatch();
                     }
+                    int added = 0;
+                    for (int count : ps.executeBatch()) {
+                        if (count > 0) {
+                            added++;
+                        }
+                    }
+                    return added;
                 }
-                c.commit();
-                return added;
-            } catch (SQLException e) {
-                c.rollback();
-                if (!SqlErrors.isDuplicateKey(e)) {
-                    throw e;
-                }
-                // Another writer (a James node, a bounce) inserted one of these addresses between
-                // our check and our insert. Redone one entry at a time, each loses its race alone.
-            } finally {
-                c.setAutoCommit(autoCommit);
-            }
+            });
         } catch (SQLException e) {
-            throw failure("cannot add " + chunk.size() + " entries from " + chunk.get(0).address(), e);
+            if (!SqlErrors.isDuplicateKey(e)) {
+                throw db.failure("add " + chunk.size() + " entries from " + chunk.get(0).address(), e);
+            }
+            // Another writer (a James node, a bounce) inserted one of these addresses between our
+            // check and our insert. Redone one entry at a time, each loses its race alone.
         }
         int added = 0;
         for (SuppressionEntry entry : chunk) {
@@ -217,12 +210,12 @@ public final class JdbcSuppressionList implements SuppressionList {
     @Override
     public boolean remove(String address) {
         String a = SuppressionEntry.normaliseAddress(address);
-        try (Connection c = dataSource.getConnection();
+        try (Connection c = db.connection();
              PreparedStatement ps = c.prepareStatement("DELETE FROM " + TABLE + " WHERE address = ?")) {
             ps.setString(1, a);
             return ps.executeUpdate() > 0;
         } catch (SQLException e) {
-            throw failure("cannot remove " + a, e);
+            throw db.failure("remove " + a, e);
         }
     }
 
@@ -234,7 +227,7 @@ public final class JdbcSuppressionList implements SuppressionList {
         if (limit == 0) {
             return ImmutableList.of();
         }
-        try (Connection c = dataSource.getConnection();
+        try (Connection c = db.connection();
              PreparedStatement ps = c.prepareStatement(listSql(domain.isPresent()))) {
             int i = 1;
             if (domain.isPresent()) {
@@ -250,7 +243,7 @@ public final class JdbcSuppressionList implements SuppressionList {
             }
             return out.build();
         } catch (SQLException e) {
-            throw failure("cannot list suppressions", e);
+            throw db.failure("list suppressions", e);
         }
     }
 
@@ -269,7 +262,7 @@ public final class JdbcSuppressionList implements SuppressionList {
     public long count(Optional<String> domain) {
         Preconditions.checkNotNull(domain, "domain");
         String sql = "SELECT COUNT(*) FROM " + TABLE + (domain.isPresent() ? " WHERE domain = ?" : "");
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
             if (domain.isPresent()) {
                 ps.setString(1, normaliseDomain(domain.get()));
             }
@@ -278,36 +271,27 @@ public final class JdbcSuppressionList implements SuppressionList {
                 return rs.getLong(1);
             }
         } catch (SQLException e) {
-            throw failure("cannot count suppressions", e);
+            throw db.failure("count suppressions", e);
         }
     }
 
-    /** Closes the H2 database this list opened; a caller-owned DataSource is left alone. */
+    /** Closes the database when {@link #openH2} opened it for this list; a caller's is left alone. */
     @Override
     public void close() {
-        if (ownedPool != null) {
-            ownedPool.dispose();
+        if (ownsDatabase) {
+            db.close();
         }
     }
 
     /**
-     * Closes the H2 database this list opened and rewrites its file without the old copies of
-     * pages that H2 keeps for a while after each save. After a large import the file holds several
-     * times the live data: 12.1 GB for 10 million entries, 1.9 GB once compacted, which took 54 s.
-     * The database must not be in use elsewhere in the process (the sent-message ledger shares its
-     * file): this is for a store opened alone, by {@code delivery-policy suppressions import}. A
-     * caller-owned DataSource is only left alone, as by {@link #close}.
+     * Closes the H2 database this list opened and rewrites its file without the page copies a
+     * large import leaves: 12.1 GB for 10 million entries, 1.9 GB once compacted, which took 54 s.
+     * For a list opened alone, by {@code delivery-policy suppressions import}; a caller's database
+     * is left alone, as by {@link #close}.
      */
     public void compactAndClose() {
-        if (ownedPool == null) {
-            return;
-        }
-        try (Connection c = ownedPool.getConnection(); Statement st = c.createStatement()) {
-            st.execute("SHUTDOWN COMPACT");
-        } catch (SQLException e) {
-            throw failure("cannot compact", e);
-        } finally {
-            ownedPool.dispose();
+        if (ownsDatabase) {
+            db.compactAndClose();
         }
     }
 
@@ -334,12 +318,9 @@ public final class JdbcSuppressionList implements SuppressionList {
         return d;
     }
 
-    private SuppressionStoreException failure(String what, SQLException e) {
-        return new SuppressionStoreException(what + " in " + description + ": " + e.getMessage(), e);
-    }
 
     @Override
     public String toString() {
-        return "JdbcSuppressionList{" + description + "}";
+        return "JdbcSuppressionList{" + db + "}";
     }
 }

@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.destination.PacingSettings;
 import org.mailpolicy.destination.RateLimit;
 import org.mailpolicy.destination.ThrottleHold;
 
@@ -31,12 +32,14 @@ public abstract class DestinationStateStoreContract {
             .domains(ImmutableList.of("aol.com"))
             .throttle(ThrottleHold.of(Duration.ofMinutes(15), 2.0, Duration.ofHours(4)))
             .concurrency(2)
+            .pacing(PacingSettings.FIXED)
             .build();
     private static final String DYN_T1 = "421 4.7.1 : (DYN:T1)";
 
     private static final DestinationPolicy DEFAULT = DestinationPolicy.builder(DeliveryPolicy.DEFAULT_NAME)
             .throttle(ThrottleHold.of(Duration.ofMinutes(10), 2.0, Duration.ofHours(1)))
             .concurrency(1)
+            .pacing(PacingSettings.FIXED)
             .build();
     private static final DestinationKey AOL_KEY = DestinationKey.of(AOL);
     private static final DestinationKey EXAMPLE_ORG = DestinationKey.forDelivery(DEFAULT, "Example.ORG", false);
@@ -211,19 +214,40 @@ public abstract class DestinationStateStoreContract {
     }
 
     @Test
-    void rateLimitReturnsTheInstantASlotFrees() {
+    void rateLimitSpacesStartsAndReturnsTheInstantTheNextMayStart() {
         DestinationPolicy limited = AOL.toBuilder().concurrency(100).rate(RateLimit.of(3, Duration.ofMinutes(1))).build();
         assertThat(store.admit(limited, T0).isGranted()).isTrue();
-        assertThat(store.admit(limited, T0.plusSeconds(10)).isGranted()).isTrue();
+        // 3 a minute is one every 20 s, never three at once.
+        Admission tooSoon = store.admit(limited, T0.plusSeconds(10));
+        assertThat(tooSoon.isGranted()).isFalse();
+        assertThat(tooSoon.notBefore()).contains(T0.plusSeconds(20));
+        assertThat(tooSoon.reason()).contains("spaced evenly at 3/1m");
         assertThat(store.admit(limited, T0.plusSeconds(20)).isGranted()).isTrue();
-        Admission fourth = store.admit(limited, T0.plusSeconds(30));
+        assertThat(store.admit(limited, T0.plusSeconds(40)).isGranted()).isTrue();
+        // Three within the minute: the next waits for the first to leave it.
+        Admission fourth = store.admit(limited, T0.plusSeconds(50));
         assertThat(fourth.isGranted()).isFalse();
         assertThat(fourth.notBefore()).contains(T0.plusSeconds(60));
         assertThat(fourth.reason()).contains("rate limit 3/1m");
         // Refusals do not take a place in the window.
         assertThat(store.admit(limited, T0.plusSeconds(59)).notBefore()).contains(T0.plusSeconds(60));
         assertThat(store.admit(limited, T0.plusSeconds(60)).isGranted()).isTrue();
-        assertThat(store.admit(limited, T0.plusSeconds(61)).notBefore()).contains(T0.plusSeconds(70));
+        // Starts at 20, 40 and 60 fill the minute to 80, which is also 60 + 20.
+        assertThat(store.admit(limited, T0.plusSeconds(61)).notBefore()).contains(T0.plusSeconds(80));
+    }
+
+    @Test
+    void anOutcomeWithoutReplyTextKeepsTheLastReply() {
+        // The two stores once differed here: the memory store cleared the reply, the SQL one kept it.
+        store.admit(AOL, T0);
+        store.recordFailure(AOL, "451 4.3.0 try later", T0);
+        store.finished("aol", T0);
+        store.admit(AOL, T0.plusSeconds(1));
+        DestinationState s = store.recordFailure(AOL, null, T0.plusSeconds(1));
+        store.finished("aol", T0.plusSeconds(1));
+        assertThat(s.lastReply()).contains("451 4.3.0 try later");
+        assertThat(s.attempts()).isEqualTo(2);
+        assertThat(store.get("aol").get().lastReply()).contains("451 4.3.0 try later");
     }
 
     @Test
@@ -336,7 +360,8 @@ public abstract class DestinationStateStoreContract {
         Instant later = T0.plus(IDLE).plusSeconds(61);
         assertThat(store.admit(EXAMPLE_ORG, DEFAULT, later)).isEqualTo(Admission.granted());
         assertThat(store.get(EXAMPLE_ORG).get())
-                .isEqualTo(DestinationState.builder("example.org").inFlight(1).build());
+                .isEqualTo(DestinationState.builder("example.org").inFlight(1).lastActivity(Optional.of(later))
+                        .pace(Optional.of(Pace.initial(DEFAULT, later))).build());
     }
 
     @Test
@@ -369,16 +394,18 @@ public abstract class DestinationStateStoreContract {
         DestinationPolicy limited = DEFAULT.toBuilder().concurrency(10).rate(RateLimit.of(2, Duration.ofHours(1))).build();
         assertThat(store.admit(EXAMPLE_ORG, limited, T0).isGranted()).isTrue();
         store.finished(EXAMPLE_ORG, T0);
-        assertThat(store.admit(EXAMPLE_ORG, limited, T0).isGranted()).isTrue();
-        store.finished(EXAMPLE_ORG, T0);
+        // 2 an hour: the second 30 minutes later, so both are in the hour until T0 + 1 h.
+        Instant second = T0.plus(Duration.ofMinutes(30));
+        assertThat(store.admit(EXAMPLE_ORG, limited, second).isGranted()).isTrue();
+        store.finished(EXAMPLE_ORG, second);
 
-        touch(EXAMPLE_NET, T0.plus(IDLE).plusSeconds(60));
+        touch(EXAMPLE_NET, second.plus(IDLE).plusSeconds(60));
         // Still remembered: forgetting it would let a third attempt through inside the hour.
-        Admission third = store.admit(EXAMPLE_ORG, limited, T0.plus(IDLE).plusSeconds(61));
+        Admission third = store.admit(EXAMPLE_ORG, limited, second.plus(IDLE).plusSeconds(61));
         assertThat(third.isGranted()).isFalse();
         assertThat(third.notBefore()).contains(T0.plus(Duration.ofHours(1)));
 
-        touch(EXAMPLE_NET, T0.plus(Duration.ofHours(1)).plus(IDLE).plusSeconds(120));
+        touch(EXAMPLE_NET, second.plus(Duration.ofHours(1)).plus(IDLE).plusSeconds(120));
         assertThat(store.get(EXAMPLE_ORG)).isEmpty();
     }
 

@@ -21,6 +21,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.h2.jdbcx.JdbcDataSource;
+import org.mailpolicy.jdbc.Database;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -262,11 +263,11 @@ class JdbcSuppressionListTest {
     void compactingLeavesACallerOwnedDataSourceAlone() {
         JdbcDataSource ds = new JdbcDataSource();
         ds.setURL("jdbc:h2:mem:compact-" + System.nanoTime() + ";DB_CLOSE_DELAY=-1");
-        try (JdbcSuppressionList other = JdbcSuppressionList.open(ds)) {
+        try (JdbcSuppressionList other = JdbcSuppressionList.open(Database.on(ds, "H2 in memory"))) {
             other.add(entry("x@y.com", T0));
             other.compactAndClose();
         }
-        try (JdbcSuppressionList again = JdbcSuppressionList.open(ds)) {
+        try (JdbcSuppressionList again = JdbcSuppressionList.open(Database.on(ds, "H2 in memory"))) {
             assertThat(again.count(Optional.empty())).isEqualTo(1);
         }
     }
@@ -305,12 +306,12 @@ class JdbcSuppressionListTest {
     void worksOverACallerOwnedDataSource() {
         JdbcDataSource ds = new JdbcDataSource();
         ds.setURL("jdbc:h2:mem:suppression-" + System.nanoTime() + ";DB_CLOSE_DELAY=-1");
-        try (JdbcSuppressionList other = JdbcSuppressionList.open(ds)) {
+        try (JdbcSuppressionList other = JdbcSuppressionList.open(Database.on(ds, "H2 in memory"))) {
             assertThat(other.add(entry("x@y.com", T0))).isTrue();
             assertThat(other.find("X@Y.COM")).isPresent();
         }
         // The caller's database is still there after close.
-        try (JdbcSuppressionList again = JdbcSuppressionList.open(ds)) {
+        try (JdbcSuppressionList again = JdbcSuppressionList.open(Database.on(ds, "H2 in memory"))) {
             assertThat(again.count(Optional.empty())).isEqualTo(1);
         }
     }

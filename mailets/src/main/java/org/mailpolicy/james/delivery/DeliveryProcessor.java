@@ -194,10 +194,9 @@ final class DeliveryProcessor {
         for (String r : outcome.recipients()) {
             Optional<Classification> c = outcome.failure(r);
             if (c.isPresent() && c.get().action() == Action.THROTTLE) {
-                boolean heldBefore = states.get(key).map(st -> st.isHeldAt(now)).orElse(false);
                 DestinationState state = states.recordThrottle(key, destination, c.get().reply().raw(),
                         c.get().holdHint(), now);
-                if (!heldBefore && state.isHeldAt(now)) {
+                if (state.holdStartedAt().equals(Optional.of(now)) && state.isHeldAt(now)) {
                     metrics.holdStarted(destination.name());
                 }
                 return state;

@@ -8,7 +8,7 @@ import java.util.Optional;
 import org.apache.james.core.MailAddress;
 import org.mailpolicy.suppression.SuppressionEntry;
 import org.mailpolicy.suppression.SuppressionList;
-import org.mailpolicy.suppression.SuppressionStoreException;
+import org.mailpolicy.jdbc.StoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +37,7 @@ final class SuppressedRecipients {
             } catch (IllegalArgumentException e) {
                 // An address the list cannot hold (a quoted local part with spaces) is never in it.
                 continue;
-            } catch (SuppressionStoreException e) {
+            } catch (StoreException e) {
                 LOGGER.error("Suppression list {} unreadable; delivering to {} without the check: {}", list,
                         recipient.asString(), e.getMessage());
                 continue;

@@ -40,7 +40,7 @@ import org.mailpolicy.state.DestinationState;
 import org.mailpolicy.state.DestinationStateStore;
 import org.mailpolicy.suppression.SuppressionEntry;
 import org.mailpolicy.suppression.SuppressionList;
-import org.mailpolicy.suppression.SuppressionStoreException;
+import org.mailpolicy.jdbc.StoreException;
 import spark.HaltException;
 import spark.Request;
 import spark.Response;
@@ -147,7 +147,7 @@ public final class DeliveryPolicyRoutes implements Routes {
             total = suppressions.count(domain);
         } catch (IllegalArgumentException e) {
             throw badRequest(e.getMessage());
-        } catch (SuppressionStoreException e) {
+        } catch (StoreException e) {
             throw storeFailure(e);
         }
         ObjectNode body = json.createObjectNode();
@@ -164,7 +164,7 @@ public final class DeliveryPolicyRoutes implements Routes {
         Optional<SuppressionEntry> entry;
         try {
             entry = suppressions.find(address);
-        } catch (SuppressionStoreException e) {
+        } catch (StoreException e) {
             throw storeFailure(e);
         }
         if (!entry.isPresent()) {
@@ -188,7 +188,7 @@ public final class DeliveryPolicyRoutes implements Routes {
             // An address already on the list keeps its first entry: the history of why is worth more.
             response.status(added ? 201 : 200);
             return json.writeValueAsString(entryJson(added ? entry : suppressions.find(address).orElse(entry)));
-        } catch (SuppressionStoreException e) {
+        } catch (StoreException e) {
             throw storeFailure(e);
         }
     }
@@ -199,7 +199,7 @@ public final class DeliveryPolicyRoutes implements Routes {
             if (!suppressions.remove(address)) {
                 throw notFound(address + " is not suppressed");
             }
-        } catch (SuppressionStoreException e) {
+        } catch (StoreException e) {
             throw storeFailure(e);
         }
         response.status(204);
@@ -457,7 +457,7 @@ public final class DeliveryPolicyRoutes implements Routes {
         return ErrorResponder.builder().statusCode(404).type(NOT_FOUND).message(message).haltError();
     }
 
-    private static HaltException storeFailure(SuppressionStoreException e) {
+    private static HaltException storeFailure(StoreException e) {
         return ErrorResponder.builder().statusCode(500).type(SERVER_ERROR)
                 .message("the suppression store failed: " + e.getMessage()).haltError();
     }

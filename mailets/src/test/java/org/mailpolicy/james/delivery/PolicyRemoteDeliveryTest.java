@@ -467,12 +467,15 @@ class PolicyRemoteDeliveryTest {
 
     @Test
     void theDefaultsConcurrencyIsPerRecipientDomain() throws Exception {
-        // it-style default: concurrency 10 here; take every slot of small.test, other.test still goes.
+        // it-style default: concurrency 10 here, a fresh domain starting at its pacing's share of it;
+        // take every slot of small.test, other.test still goes.
         DestinationPolicy dflt = PolicyRuntime.forPolicyFile(POLICY_LOCATION).policy().defaultDestination();
-        for (int i = 0; i < dflt.concurrency(); i++) {
-            assertThat(states.admit(org.mailpolicy.state.DestinationKey.of("small.test"), dflt, clock.instant())
-                    .isGranted()).isTrue();
+        org.mailpolicy.state.DestinationKey small = org.mailpolicy.state.DestinationKey.of("small.test");
+        int taken = 0;
+        while (states.admit(small, dflt, clock.instant()).isGranted()) {
+            taken++;
         }
+        assertThat(taken).isEqualTo(org.mailpolicy.state.Pace.initial(dflt, clock.instant()).effectiveConcurrency(dflt));
         serviceAndDeliver(named(mail("sender@example.com", "x@small.test"), "to-small"));
         assertThat(attempts.get()).isZero();
         assertThat(queue.entries.remove(0).delay).isEqualTo(InMemoryDestinationStateStore.DEFAULT_BUSY_WAIT);

@@ -44,7 +44,7 @@ import org.mailpolicy.state.InMemoryDestinationStateStore;
 import org.mailpolicy.suppression.JdbcSentMessageLedger;
 import org.mailpolicy.suppression.SuppressionEntry;
 import org.mailpolicy.suppression.SuppressionList;
-import org.mailpolicy.suppression.SuppressionStoreException;
+import org.mailpolicy.jdbc.StoreException;
 
 /** Against a real policy file and a real H2 suppression store in a temporary folder. */
 class RemoveSuppressedRecipientsTest {
@@ -218,7 +218,7 @@ class RemoveSuppressedRecipientsTest {
         SuppressionList broken = new SuppressionList() {
             @Override
             public Optional<SuppressionEntry> find(String address) {
-                throw new SuppressionStoreException("cannot look up " + address + ": disk gone",
+                throw new StoreException("cannot look up " + address + ": disk gone",
                         new java.sql.SQLException("disk gone"));
             }
 

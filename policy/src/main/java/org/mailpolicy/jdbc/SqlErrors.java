@@ -1,4 +1,4 @@
-package org.mailpolicy.suppression;
+package org.mailpolicy.jdbc;
 
 import java.sql.SQLException;
 

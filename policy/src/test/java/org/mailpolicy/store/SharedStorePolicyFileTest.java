@@ -1,4 +1,4 @@
-package org.mailpolicy.shared;
+package org.mailpolicy.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import org.junit.jupiter.api.Test;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.PolicyException;
+import org.mailpolicy.jdbc.SharedDatabase;
 import org.mailpolicy.destination.SuppressionSettings;
 
 /** The policy file's choice of the shared PostgreSQL store, and its errors with file, line and field. */

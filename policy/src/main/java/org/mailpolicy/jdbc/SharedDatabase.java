@@ -1,4 +1,4 @@
-package org.mailpolicy.shared;
+package org.mailpolicy.jdbc;
 
 import com.google.common.base.Preconditions;
 import java.io.PrintWriter;

@@ -1,4 +1,4 @@
-package org.mailpolicy.suppression;
+package org.mailpolicy.jdbc;
 
 import com.google.common.base.Preconditions;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package org.mailpolicy.shared;
+package org.mailpolicy.store;
 
 import java.util.UUID;
 import javax.sql.DataSource;

@@ -1,10 +1,11 @@
-package org.mailpolicy.shared;
+package org.mailpolicy.state;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.util.UUID;
 import org.h2.jdbcx.JdbcConnectionPool;
+import org.mailpolicy.jdbc.Database;
 import org.mailpolicy.state.DestinationStateStore;
 import org.mailpolicy.state.DestinationStateStoreContract;
 
@@ -17,7 +18,7 @@ class JdbcDestinationStateStoreTest extends DestinationStateStoreContract {
     protected DestinationStateStore newStore(Duration busyWait, Duration idleAfter) {
         JdbcConnectionPool h2 = JdbcConnectionPool.create("jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1",
                 "sa", "");
-        return JdbcDestinationStateStore.on(h2).clock(Clock.fixed(T0, ZoneOffset.UTC)).busyWait(busyWait)
-                .idleAfter(idleAfter).singleNode().open();
+        return JdbcDestinationStateStore.on(Database.on(h2, "H2 in memory", true)).clock(Clock.fixed(T0, ZoneOffset.UTC)).busyWait(busyWait)
+                .idleAfter(idleAfter).open();
     }
 }

@@ -1,0 +1,159 @@
+package org.mailpolicy.jdbc;
+
+import com.google.common.base.Preconditions;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import javax.sql.DataSource;
+import org.h2.jdbcx.JdbcConnectionPool;
+
+/**
+ * The one SQL database the plugin's stores share: the embedded H2 file of one James node, or the
+ * PostgreSQL database of a cluster. It hands out connections, runs a unit of work in one
+ * transaction, and turns an {@link SQLException} into a {@link StoreException} that says what
+ * failed and in which database. Every store goes through it, so commit, rollback and the error
+ * text are written once.
+ */
+public final class Database implements AutoCloseable {
+    /** Connections of the embedded pool: every delivery thread of a busy node plus WebAdmin. */
+    static final int EMBEDDED_MAX_CONNECTIONS = 32;
+
+    private final DataSource dataSource;
+    private final JdbcConnectionPool ownedPool;
+    private final String description;
+    private final boolean singleProcess;
+
+    private Database(DataSource dataSource, JdbcConnectionPool ownedPool, String description, boolean singleProcess) {
+        this.dataSource = dataSource;
+        this.ownedPool = ownedPool;
+        this.description = description;
+        this.singleProcess = singleProcess;
+    }
+
+    /**
+     * The embedded H2 database file at {@code fileBase} (H2 adds {@code .mv.db}), created if
+     * missing, with one pool that {@link #close()} releases. Only this process can open the file.
+     */
+    public static Database openH2(Path fileBase) {
+        JdbcConnectionPool pool = EmbeddedH2.pool(fileBase, EMBEDDED_MAX_CONNECTIONS);
+        return new Database(pool, pool, "H2 " + fileBase.toAbsolutePath(), true);
+    }
+
+    /** A cluster's database; the connections are opened as {@link SharedDatabase#dataSource()} opens them. */
+    public static Database open(SharedDatabase shared) {
+        Preconditions.checkNotNull(shared, "shared");
+        // SharedDatabase prints its URL and user, never the password.
+        return new Database(shared.dataSource(), null, shared.toString(), false);
+    }
+
+    /**
+     * A DataSource the caller owns and closes (tests, embedding applications). {@code description}
+     * names it in errors: never a text that holds a password.
+     */
+    public static Database on(DataSource dataSource, String description) {
+        return on(dataSource, description, false);
+    }
+
+    /**
+     * As {@link #on(DataSource, String)}; {@code singleProcess} says the database belongs to this
+     * process alone, as an embedded file does (see {@link #isSingleProcess()}).
+     */
+    public static Database on(DataSource dataSource, String description, boolean singleProcess) {
+        Preconditions.checkNotNull(dataSource, "dataSource");
+        Preconditions.checkArgument(description != null && !description.isEmpty(), "description must not be empty");
+        return new Database(dataSource, null, description, singleProcess);
+    }
+
+    /**
+     * Whether this process alone uses the database (the embedded file): then whatever was in flight
+     * when the previous process stopped died with it.
+     */
+    public boolean isSingleProcess() {
+        return singleProcess;
+    }
+
+    /** A connection of the database's own; the caller closes it. */
+    public Connection connection() throws SQLException {
+        return dataSource.getConnection();
+    }
+
+    /** A unit of work on one connection. */
+    public interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} on one connection, in auto-commit mode; a failure becomes a
+     * {@link StoreException} saying "cannot {@code what} in {@code this}".
+     */
+    public <T> T withConnection(String what, Work<T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw failure(what, e);
+        }
+    }
+
+    /** Runs {@code work} in one transaction on a connection of its own; see {@link #inTransaction(Connection, Work)}. */
+    public <T> T inTransaction(String what, Work<T> work) {
+        return withConnection(what, c -> inTransaction(c, work));
+    }
+
+    /**
+     * Runs {@code work} in one transaction on {@code c}: committed when it returns, rolled back when
+     * it throws (the exception goes on unchanged, so a caller can tell a lost race from a failure),
+     * and the connection's auto-commit mode restored either way, since pools hand it on.
+     */
+    public static <T> T inTransaction(Connection c, Work<T> work) throws SQLException {
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            T result = work.run(c);
+            c.commit();
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(autoCommit);
+        }
+    }
+
+    /** The error a store throws: what it could not do, in which database, and the driver's words. */
+    public StoreException failure(String what, SQLException e) {
+        return new StoreException("cannot " + what + " in " + description + ": " + e.getMessage(), e);
+    }
+
+    /**
+     * Closes the embedded database and rewrites its file without the old copies of pages that H2
+     * keeps for a while after each save (after a large import the file holds several times the
+     * live data). Nothing else in the process may be using it. A caller's DataSource is only left
+     * alone, as by {@link #close()}.
+     */
+    public void compactAndClose() {
+        if (ownedPool == null) {
+            return;
+        }
+        try (Connection c = ownedPool.getConnection(); Statement st = c.createStatement()) {
+            st.execute("SHUTDOWN COMPACT");
+        } catch (SQLException e) {
+            throw failure("compact", e);
+        } finally {
+            ownedPool.dispose();
+        }
+    }
+
+    /** Releases the embedded file when this object opened it; a caller's DataSource is left alone. */
+    @Override
+    public void close() {
+        if (ownedPool != null) {
+            ownedPool.dispose();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return description;
+    }
+}

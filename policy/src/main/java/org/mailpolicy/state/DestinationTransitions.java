@@ -1,0 +1,227 @@
+package org.mailpolicy.state;
+
+import com.google.common.base.CharMatcher;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.destination.RateLimit;
+import org.mailpolicy.rules.ThrottleEffect;
+
+/**
+ * The rules of holds, probes, pacing and limits, written once: pure functions from one
+ * destination's {@link DestinationState} (and what its store counts: the attempts in flight, the
+ * starts within the rate period) to the next. Every {@link DestinationStateStore} keeps the values
+ * and applies these functions under its own lock or transaction; none decides anything itself.
+ *
+ * <p>In short: no attempt while held; once a hold is over, one probe at a time, and only with
+ * nothing else in flight, until an attempt is answered without a throttle; never more attempts in
+ * flight than the effective concurrency; starts spaced evenly at the effective rate and never more
+ * of them within the rate period than that rate allows, so a cut rate also waits for the period to
+ * empty. The effective values move as {@link Pace} says.
+ */
+public final class DestinationTransitions {
+    /** Longest reply text kept: it ends up in logs and WebAdmin. */
+    public static final int MAX_REPLY_CHARS = 500;
+
+    private DestinationTransitions() {
+    }
+
+    /** The answer to an admission and the state after it. */
+    public static final class Admitted {
+        private final Admission admission;
+        private final DestinationState next;
+
+        Admitted(Admission admission, DestinationState next) {
+            this.admission = admission;
+            this.next = next;
+        }
+
+        public Admission admission() {
+            return admission;
+        }
+
+        /** The state to store; on a grant, the store also records the start and the slot. */
+        public DestinationState next() {
+            return next;
+        }
+    }
+
+    /**
+     * Whether one attempt may start now. {@code s.inFlight()} and {@code s.probing()} must be the
+     * store's live counts; {@code busyWait} is how long to come back after a refusal whose end is
+     * unknown (a slot or the probe held by a running attempt).
+     */
+    public static Admitted admit(DestinationState s, DestinationPolicy policy, RecentStarts starts, Duration busyWait,
+                                 Instant now) {
+        DestinationState active = touched(s, now);
+        String key = s.destination();
+        Optional<Instant> heldUntil = s.heldUntil();
+        boolean probe = false;
+        if (heldUntil.isPresent()) {
+            if (now.isBefore(heldUntil.get())) {
+                return new Admitted(Admission.waitUntil(heldUntil.get(), "destination " + key + " held until "
+                        + heldUntil.get() + " after throttling" + s.lastReply().map(r -> ": " + r).orElse("")), active);
+            }
+            if (s.probing()) {
+                return new Admitted(Admission.waitUntil(now.plus(busyWait), "destination " + key
+                        + ": probe after hold in flight"), active);
+            }
+            if (s.inFlight() > 0) {
+                // One probe answers before any other connection: attempts from before the hold finish first.
+                return new Admitted(Admission.waitUntil(now.plus(busyWait), "destination " + key
+                        + ": attempts from before the hold still in flight"), active);
+            }
+            probe = true;
+        }
+        Pace pace = s.paceUnder(policy, now);
+        int concurrency = pace.effectiveConcurrency(policy);
+        if (s.inFlight() >= concurrency) {
+            return new Admitted(Admission.waitUntil(now.plus(busyWait), "destination " + key + ": concurrency limit "
+                    + concurrency + " reached"), active);
+        }
+        DestinationState.Builder next = active.toBuilder().pace(Optional.of(pace));
+        Optional<RateLimit> ceiling = policy.rateLimit();
+        if (ceiling.isPresent()) {
+            Duration per = ceiling.get().per();
+            double rate = pace.effectiveRate(policy);
+            int perPeriod = Math.max(1, (int) Math.floor(rate));
+            // Both bounds hold: the later of the two says when the next start may go.
+            Optional<Instant> nextStart = s.nextStartAt().filter(now::isBefore);
+            if (starts.count() >= perPeriod) {
+                Instant periodFrees = starts.whenFewerThan(perPeriod);
+                Instant notBefore = nextStart.filter(periodFrees::isBefore).orElse(periodFrees);
+                return new Admitted(Admission.waitUntil(notBefore, "destination " + key
+                        + ": rate limit " + rateText(rate, ceiling.get()) + " reached"), active);
+            }
+            if (nextStart.isPresent()) {
+                return new Admitted(Admission.waitUntil(nextStart.get(), "destination " + key
+                        + ": starts spaced evenly at " + rateText(rate, ceiling.get())), active);
+            }
+            Duration spacing = Duration.ofNanos((long) (per.toNanos() / rate));
+            next.nextStartAt(Optional.of(now.plus(spacing)));
+            Instant windowEnd = now.plus(per);
+            if (!s.rateWindowEnd().isPresent() || windowEnd.isAfter(s.rateWindowEnd().get())) {
+                next.rateWindowEnd(Optional.of(windowEnd));
+            }
+        }
+        next.inFlight(s.inFlight() + 1).probing(probe);
+        return new Admitted(probe ? Admission.probe() : Admission.granted(), next.build());
+    }
+
+    /** An admitted attempt gave its slot back. A probe that finishes unrecorded is inconclusive: the next admission probes again. */
+    public static DestinationState finished(DestinationState s, Instant now) {
+        return touched(s, now).toBuilder().inFlight(Math.max(0, s.inFlight() - 1)).probing(false).build();
+    }
+
+    /**
+     * The destination throttled us. What changes follows {@code effect}: a hold starts (the
+     * policy's initial hold) or grows (times growth, up to max), and at least {@code hint}; a rate
+     * signal cuts the rate ({@code starts} tells what the receiver took) and, when it repeats
+     * within the hour, pauses before the probe; a connection signal cuts the concurrency. A throttle
+     * received while a hold is already running (from a connection that started before it) extends
+     * nothing but the hint: simultaneous connections must not multiply the hold.
+     */
+    public static DestinationState throttled(DestinationState s, DestinationPolicy policy, ThrottleEffect effect,
+                                             String reply, Optional<Duration> hint, RecentStarts starts, Instant now) {
+        DestinationState.Builder b = counted(s, reply, now).probing(false);
+        Pace pace = s.paceUnder(policy, now);
+        boolean alreadyHeld = s.isHeldAt(now);
+        if (effect.slows()) {
+            pace = alreadyHeld ? pace.signalled(now) : pace.rateCut(policy, starts.count(), now);
+        } else if (effect == ThrottleEffect.FEWER_CONNECTIONS) {
+            pace = pace.connectionsCut(policy, s.inFlight(), now);
+        } else {
+            pace = pace.signalled(now);
+        }
+        b.pace(Optional.of(pace));
+        if (alreadyHeld) {
+            Instant byHint = now.plus(policy.throttleHold().boundedHint(hint));
+            if (byHint.isAfter(s.heldUntil().get())) {
+                b.heldUntil(Optional.of(byHint));
+            }
+        } else if (effect.holds()) {
+            Duration hold = policy.throttleHold().next(s.currentHold(), hint);
+            b.currentHold(hold).heldUntil(Optional.of(now.plus(hold))).holdStartedAt(Optional.of(now))
+                    .consecutiveThrottles(s.consecutiveThrottles() + 1);
+        } else if (effect.slows()) {
+            // No hold, but the next attempt is a probe, after a pause only if the signal repeats.
+            b.heldUntil(Optional.of(now.plus(pace.pauseBeforeProbe(policy, policy.throttleHold().max()))))
+                    .holdStartedAt(Optional.of(now)).consecutiveThrottles(s.consecutiveThrottles() + 1);
+        }
+        return b.build();
+    }
+
+    /** An attempt got through: ends a hold whose time is over, shrinks the next hold, and lets the pace grow. */
+    public static DestinationState succeeded(DestinationState s, DestinationPolicy policy, String reply, Instant now) {
+        DestinationState.Builder b = counted(s, reply, now);
+        if (s.isHeldAt(now)) {
+            // An attempt from before the hold got through: good news, but the throttle is newer.
+            return b.build();
+        }
+        boolean wasProbe = s.heldUntil().isPresent();
+        Pace pace = s.paceUnder(policy, now);
+        // The probe's success only reopens the destination; growth waits for ordinary traffic.
+        return b.heldUntil(Optional.empty()).probing(false).consecutiveThrottles(0)
+                .currentHold(policy.throttleHold().shrink(s.currentHold()))
+                .pace(Optional.of(wasProbe ? pace : pace.grown(policy, now))).build();
+    }
+
+    /**
+     * Any other outcome (a bounce, a retry, a connection failure): counted, and the reply kept. A
+     * probe that ends this way ends the hold, since the destination answered without throttling.
+     */
+    public static DestinationState failed(DestinationState s, String reply, Instant now) {
+        DestinationState.Builder b = counted(s, reply, now);
+        if (s.probing() && !s.isHeldAt(now)) {
+            b.heldUntil(Optional.empty()).probing(false).consecutiveThrottles(0);
+        }
+        return b.build();
+    }
+
+    /** An operator ends the hold now; the pace stays as learned. */
+    public static DestinationState released(DestinationState s) {
+        return s.toBuilder().heldUntil(Optional.empty()).probing(false).consecutiveThrottles(0).build();
+    }
+
+    /**
+     * Whether a key can be forgotten: no hold in force (none, or one that ended at least
+     * {@code idleAfter} ago), nothing in flight, no probe, no start still within its rate period,
+     * and no activity for {@code idleAfter}. It comes back as {@link DestinationState#initial}.
+     */
+    public static boolean isIdle(DestinationState s, Duration idleAfter, Instant now) {
+        Instant cutoff = now.minus(idleAfter);
+        return s.inFlight() == 0 && !s.probing()
+                && (!s.heldUntil().isPresent() || !s.heldUntil().get().isAfter(cutoff))
+                && (!s.lastActivity().isPresent() || !s.lastActivity().get().isAfter(cutoff))
+                && (!s.rateWindowEnd().isPresent() || !s.rateWindowEnd().get().isAfter(now));
+    }
+
+    /** Remote text ends up in logs and WebAdmin: no control characters, bounded. */
+    public static String sanitise(String reply) {
+        String t = CharMatcher.javaIsoControl().replaceFrom(reply, ' ').trim();
+        return t.length() > MAX_REPLY_CHARS ? t.substring(0, MAX_REPLY_CHARS) + "..." : t;
+    }
+
+    private static DestinationState.Builder counted(DestinationState s, String reply, Instant now) {
+        // A reply-less outcome (an exception without text) keeps the last reply: it says more than nothing.
+        return touched(s, now).toBuilder().attempts(s.attempts() + 1).lastAttemptAt(Optional.of(now))
+                .lastReply(reply == null ? s.lastReply() : Optional.of(sanitise(reply)));
+    }
+
+    private static DestinationState touched(DestinationState s, Instant now) {
+        if (s.lastActivity().isPresent() && !now.isAfter(s.lastActivity().get())) {
+            return s;
+        }
+        return s.toBuilder().lastActivity(Optional.of(now)).build();
+    }
+
+    /** {@code 3/1m}, or {@code 1.5/1m (paced down from 3/1m)} below the ceiling. */
+    private static String rateText(double rate, RateLimit ceiling) {
+        if (rate >= ceiling.count()) {
+            return ceiling.toString();
+        }
+        String period = ceiling.toString().substring(ceiling.toString().indexOf('/'));
+        return String.format(java.util.Locale.ROOT, "%.1f%s (paced down from %s)", rate, period, ceiling);
+    }
+}

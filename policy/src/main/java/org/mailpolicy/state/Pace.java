@@ -1,0 +1,232 @@
+package org.mailpolicy.state;
+
+import com.google.common.base.Preconditions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.destination.PacingSettings;
+import org.mailpolicy.destination.RateLimit;
+
+/**
+ * A destination's effective pace under its policy's ceilings, and what the controller remembers to
+ * move it: additive increase, multiplicative decrease, as TCP and Postfix's concurrency feedback
+ * do, with three additions for mail. A fresh destination doubles its pace while nothing pushed
+ * back (slow start), so a generous receiver is reached in seconds. A rate signal cuts the rate to
+ * at most 90 % of what the receiver accepted in the last rate period, its revealed limit, when no
+ * earlier signal falls inside that period. After a signal the pace stays put for a quiet period that
+ * doubles with each further signal within the hour, so a limit is not probed again and again.
+ *
+ * <p>Immutable and pure: every method returns a new value; time comes in as a parameter.
+ */
+public final class Pace {
+    /** Signals this far apart are not "repeated": the count starts again, and slow start is allowed again. */
+    static final Duration SIGNAL_MEMORY = Duration.ofHours(1);
+    /** Below the revealed limit by this share, so that a window counted slightly differently still fits. */
+    static final double MARGIN = 0.9;
+    /** The lowest rate as a share of the ceiling: a destination never stops for good because of pacing. */
+    static final double RATE_FLOOR_SHARE = 0.02;
+
+    private final double rate;
+    private final int concurrency;
+    private final Instant changedAt;
+    private final Instant lastSignalAt;
+    private final int recentSignals;
+
+    private Pace(double rate, int concurrency, Instant changedAt, Instant lastSignalAt, int recentSignals) {
+        this.rate = rate;
+        this.concurrency = concurrency;
+        this.changedAt = changedAt;
+        this.lastSignalAt = lastSignalAt;
+        this.recentSignals = recentSignals;
+    }
+
+    /** Where a destination never seen starts: the policy's share of its ceilings. */
+    public static Pace initial(DestinationPolicy policy, Instant now) {
+        PacingSettings p = policy.pacing();
+        double ceilingRate = policy.rateLimit().map(RateLimit::count).orElse(0);
+        return new Pace(ceilingRate * p.start(), Math.max(1, (int) Math.ceil(policy.concurrency() * p.start())), now,
+                null, 0);
+    }
+
+    /** A pace as stored; {@code rate} in starts per the rate ceiling's period. */
+    public static Pace of(double rate, int concurrency, Instant changedAt, Optional<Instant> lastSignalAt,
+                          int recentSignals) {
+        Preconditions.checkArgument(rate >= 0 && !Double.isNaN(rate), "rate must not be negative: %s", rate);
+        Preconditions.checkArgument(concurrency >= 1, "concurrency must be at least 1: %s", concurrency);
+        Preconditions.checkArgument(recentSignals >= 0, "recentSignals must not be negative: %s", recentSignals);
+        return new Pace(rate, concurrency, Preconditions.checkNotNull(changedAt, "changedAt"),
+                lastSignalAt.orElse(null), recentSignals);
+    }
+
+    /** Starts allowed per the ceiling's period now: the ceiling itself when pacing is fixed. Zero without a ceiling. */
+    public double effectiveRate(DestinationPolicy policy) {
+        Optional<RateLimit> ceiling = policy.rateLimit();
+        if (!ceiling.isPresent()) {
+            return 0;
+        }
+        int max = ceiling.get().count();
+        if (!policy.pacing().isAdaptive()) {
+            return max;
+        }
+        return Math.max(rateFloor(max), Math.min(max, rate));
+    }
+
+    /** Connections allowed at once now: the ceiling itself when pacing is fixed. */
+    public int effectiveConcurrency(DestinationPolicy policy) {
+        return policy.pacing().isAdaptive() ? Math.max(1, Math.min(policy.concurrency(), concurrency))
+                : policy.concurrency();
+    }
+
+    /**
+     * An attempt succeeded: one growth step if the last change is {@code growEvery} old and the
+     * destination is quiet enough. Doubling while it never pushed back (within the signal memory),
+     * then a step of the ceiling at a time.
+     */
+    public Pace grown(DestinationPolicy policy, Instant now) {
+        PacingSettings p = policy.pacing();
+        if (!p.isAdaptive() || now.isBefore(changedAt.plus(p.growEvery()))) {
+            return this;
+        }
+        int maxRate = policy.rateLimit().map(RateLimit::count).orElse(0);
+        double r = effectiveRate(policy);
+        int c = effectiveConcurrency(policy);
+        if (r >= maxRate && c >= policy.concurrency()) {
+            return this;
+        }
+        if (slowStart(now)) {
+            return new Pace(Math.min(maxRate, r * 2), Math.min(policy.concurrency(), c * 2), now, lastSignalAt,
+                    recentSignals);
+        }
+        if (now.isBefore(lastSignalAt.plus(quietAfterSignal(p)))) {
+            return this;
+        }
+        return new Pace(Math.min(maxRate, r + p.step() * maxRate), Math.min(policy.concurrency(), c + 1), now,
+                lastSignalAt, recentSignals);
+    }
+
+    /**
+     * The receiver refused for sending too much ({@code 450 4.7.1 too much mail}, Yahoo's
+     * {@code [TS02]}). {@code startsInPeriod} is how many attempts started in the last rate period,
+     * this one included: when the whole period was sent at the pace being cut, that count is what
+     * the receiver takes per period, and the new rate goes just under it (if that is lower than the
+     * policy's cut); when an earlier signal falls inside the period (a probe after a cut), the
+     * count says nothing and the rate is cut by the policy's factor.
+     */
+    public Pace rateCut(DestinationPolicy policy, int startsInPeriod, Instant now) {
+        Pace signalled = signalled(now);
+        if (!policy.pacing().isAdaptive() || !policy.rateLimit().isPresent()) {
+            return signalled;
+        }
+        RateLimit ceiling = policy.rateLimit().get();
+        double r = effectiveRate(policy);
+        double cut = r * policy.pacing().cut();
+        // The count is the receiver's limit only if no earlier cut falls inside the period.
+        boolean periodFreeOfCuts = lastSignalAt == null || !lastSignalAt.isAfter(now.minus(ceiling.per()));
+        if (periodFreeOfCuts && startsInPeriod > 0) {
+            cut = Math.min(cut, MARGIN * startsInPeriod);
+        }
+        return new Pace(Math.max(rateFloor(ceiling.count()), cut), concurrency, now, signalled.lastSignalAt,
+                signalled.recentSignals);
+    }
+
+    /**
+     * The receiver refused a connection for too many at once. {@code inFlight} counts the
+     * connections open when it said so, the refused one included: the receiver allows fewer than
+     * that, so the pace goes one below it (and at least one below the current value).
+     */
+    public Pace connectionsCut(DestinationPolicy policy, int inFlight, Instant now) {
+        Pace signalled = signalled(now);
+        if (!policy.pacing().isAdaptive()) {
+            return signalled;
+        }
+        int c = effectiveConcurrency(policy);
+        int next = Math.max(1, Math.min(c - 1, inFlight - 1));
+        return new Pace(rate, next, now, signalled.lastSignalAt, signalled.recentSignals);
+    }
+
+    /** A throttle that cuts neither value (a hold alone) still counts as a signal: no growth for the quiet period. */
+    public Pace signalled(Instant now) {
+        int n = lastSignalAt != null && now.isBefore(lastSignalAt.plus(SIGNAL_MEMORY)) ? recentSignals + 1 : 1;
+        return new Pace(rate, concurrency, changedAt, now, n);
+    }
+
+    /**
+     * How long to wait before the probe after a rate signal: nothing after the first within the hour
+     * (the lower rate itself spaces the next attempt), then the policy's pause, doubled with each
+     * further signal, up to {@code max}.
+     */
+    public Duration pauseBeforeProbe(DestinationPolicy policy, Duration max) {
+        if (recentSignals <= 1) {
+            return Duration.ZERO;
+        }
+        return doubled(policy.pacing().pause(), recentSignals - 2, max);
+    }
+
+    /** Whether growth doubles: nothing pushed back within the signal memory. */
+    boolean slowStart(Instant now) {
+        return lastSignalAt == null || !now.isBefore(lastSignalAt.plus(SIGNAL_MEMORY));
+    }
+
+    private Duration quietAfterSignal(PacingSettings p) {
+        return doubled(p.quiet(), Math.max(0, recentSignals - 1), SIGNAL_MEMORY);
+    }
+
+    private static Duration doubled(Duration base, int times, Duration max) {
+        Duration d = base;
+        for (int i = 0; i < times && d.compareTo(max) < 0; i++) {
+            d = d.multipliedBy(2);
+        }
+        return d.compareTo(max) > 0 ? max : d;
+    }
+
+    private static double rateFloor(int ceiling) {
+        return Math.max(1, ceiling * RATE_FLOOR_SHARE);
+    }
+
+    /** The stored rate, in starts per the ceiling's period (not bounded by the ceiling). */
+    public double rate() {
+        return rate;
+    }
+
+    /** The stored concurrency (not bounded by the ceiling). */
+    public int concurrency() {
+        return concurrency;
+    }
+
+    /** When the pace last grew or was cut. */
+    public Instant changedAt() {
+        return changedAt;
+    }
+
+    public Optional<Instant> lastSignalAt() {
+        return Optional.ofNullable(lastSignalAt);
+    }
+
+    /** Signals within an hour of each other, the last included. */
+    public int recentSignals() {
+        return recentSignals;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof Pace)) {
+            return false;
+        }
+        Pace p = (Pace) o;
+        return Double.compare(rate, p.rate) == 0 && concurrency == p.concurrency && changedAt.equals(p.changedAt)
+                && Objects.equals(lastSignalAt, p.lastSignalAt) && recentSignals == p.recentSignals;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(rate, concurrency, changedAt, lastSignalAt, recentSignals);
+    }
+
+    @Override
+    public String toString() {
+        return String.format(java.util.Locale.ROOT, "Pace{rate %.1f, concurrency %d, changed %s%s}", rate, concurrency,
+                changedAt, lastSignalAt == null ? "" : ", " + recentSignals + " signal(s), last " + lastSignalAt);
+    }
+}
