@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import org.mailpolicy.rules.RuleSet;
 import org.mailpolicy.rules.RulesException;
+import org.mailpolicy.yaml.Durations;
 import org.mailpolicy.yaml.YamlNodes;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
