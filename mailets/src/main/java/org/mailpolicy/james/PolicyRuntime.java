@@ -15,7 +15,7 @@ import javax.sql.DataSource;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.destination.PolicyException;
-import org.mailpolicy.destination.SuppressionSettings;
+import org.mailpolicy.destination.StoreSettings;
 import org.mailpolicy.rules.ReplyClassifier;
 import org.mailpolicy.rules.RulesException;
 import org.mailpolicy.shared.JdbcDestinationStateStore;
@@ -143,7 +143,7 @@ public final class PolicyRuntime {
             throw new MessagingException("reply rules of delivery policy " + file + " cannot be used:\n  "
                     + String.join("\n  ", e.errors()), e);
         }
-        if (policy.suppression().store() == SuppressionSettings.Store.POSTGRESQL) {
+        if (policy.suppression().store() == StoreSettings.Store.POSTGRESQL) {
             return loadShared(file, policy, classifier);
         }
         Path workingDirectory = Paths.get("").toAbsolutePath();

@@ -113,7 +113,7 @@ final class PolicyParser {
             }
         }
 
-        SuppressionSettings suppression = SuppressionSettings.defaults();
+        StoreSettings suppression = StoreSettings.defaults();
         if (top.containsKey("suppression")) {
             suppression = suppression(top.get("suppression").getValueNode());
         }
@@ -147,25 +147,25 @@ final class PolicyParser {
         }
     }
 
-    private SuppressionSettings suppression(Node node) {
+    private StoreSettings suppression(Node node) {
         Map<String, NodeTuple> m = mapping(node, "suppression", SUPPRESSION_KEYS);
         if (m == null) {
-            return SuppressionSettings.defaults();
+            return StoreSettings.defaults();
         }
-        SuppressionSettings.Store store = SuppressionSettings.Store.H2;
-        Path path = SuppressionSettings.DEFAULT_PATH;
+        StoreSettings.Store store = StoreSettings.Store.H2;
+        Path path = StoreSettings.DEFAULT_PATH;
         if (m.containsKey("store")) {
             Node v = m.get("store").getValueNode();
             String s = string(v, "suppression.store");
             if (s != null) {
                 try {
-                    store = SuppressionSettings.Store.valueOf(s.trim().toUpperCase(Locale.ROOT));
+                    store = StoreSettings.Store.valueOf(s.trim().toUpperCase(Locale.ROOT));
                 } catch (IllegalArgumentException e) {
                     error(v, "suppression.store", "unknown store '" + s + "'; known: h2, postgresql");
                 }
             }
         }
-        if (store == SuppressionSettings.Store.POSTGRESQL || m.containsKey("url") || m.containsKey("user")
+        if (store == StoreSettings.Store.POSTGRESQL || m.containsKey("url") || m.containsKey("user")
                 || m.containsKey("password")) {
             return sharedDatabase(node, m, store);
         }
@@ -184,18 +184,18 @@ final class PolicyParser {
                 }
             }
         }
-        return SuppressionSettings.of(store, path);
+        return StoreSettings.of(store, path);
     }
 
     /** {@code store: postgresql} with {@code url}, {@code user} and {@code password}; no {@code path}. */
-    private SuppressionSettings sharedDatabase(Node node, Map<String, NodeTuple> m, SuppressionSettings.Store store) {
-        if (store != SuppressionSettings.Store.POSTGRESQL) {
+    private StoreSettings sharedDatabase(Node node, Map<String, NodeTuple> m, StoreSettings.Store store) {
+        if (store != StoreSettings.Store.POSTGRESQL) {
             for (String key : new String[] {"url", "user", "password"}) {
                 if (m.containsKey(key)) {
                     error(m.get(key).getKeyNode(), "suppression." + key, "only with store: postgresql");
                 }
             }
-            return SuppressionSettings.defaults();
+            return StoreSettings.defaults();
         }
         if (m.containsKey("path")) {
             error(m.get("path").getKeyNode(), "suppression.path", "not with store: postgresql (the database is at url)");
@@ -208,14 +208,14 @@ final class PolicyParser {
             password = p == null ? "" : p;
         }
         if (url == null || user == null) {
-            return SuppressionSettings.defaults();
+            return StoreSettings.defaults();
         }
         if (!url.startsWith("jdbc:postgresql:")) {
             error(m.get("url").getValueNode(), "suppression.url", "must be a PostgreSQL JDBC URL such as "
                     + "jdbc:postgresql://db.example.net:5432/mail");
-            return SuppressionSettings.defaults();
+            return StoreSettings.defaults();
         }
-        return SuppressionSettings.postgresql(org.mailpolicy.shared.SharedDatabase.of(url, user, password));
+        return StoreSettings.postgresql(org.mailpolicy.shared.SharedDatabase.of(url, user, password));
     }
 
     private String requiredString(Node node, Map<String, NodeTuple> m, String key) {
