@@ -9,9 +9,9 @@ import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.mailpolicy.destination.Durations;
 import org.mailpolicy.james.testing.JamesSetup;
 import org.mailpolicy.james.testing.RepoLayout;
+import org.mailpolicy.yaml.Durations;
 
 /**
  * The shipped {@code config/delivery-policy.yaml} as the benchmarks run it: every duration in it and in the built-in reply

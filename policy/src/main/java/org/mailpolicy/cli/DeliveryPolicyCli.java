@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import org.mailpolicy.destination.Durations;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.PolicyException;
 import org.mailpolicy.reply.SmtpReply;
@@ -29,6 +28,7 @@ import org.mailpolicy.rules.ReplyClassifier;
 import org.mailpolicy.rules.ReplyRule;
 import org.mailpolicy.rules.RuleSet;
 import org.mailpolicy.rules.RulesException;
+import org.mailpolicy.yaml.Durations;
 
 /**
  * The {@code delivery-policy} command line: classify replies, explain one, list the rules, check

@@ -23,7 +23,7 @@ import org.mailpolicy.cli.DeliveryPolicyCli.LineReader;
 import org.mailpolicy.cli.DeliveryPolicyCli.UsageException;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.PolicyException;
-import org.mailpolicy.destination.SuppressionSettings;
+import org.mailpolicy.destination.StoreSettings;
 import org.mailpolicy.jdbc.Database;
 import org.mailpolicy.jdbc.SharedDatabase;
 import org.mailpolicy.suppression.JdbcSuppressionList;
@@ -94,7 +94,7 @@ final class SuppressionImport {
         if (policyFile != null) {
             try {
                 // The store James would use with this policy, a relative H2 path taken from here.
-                SuppressionSettings settings = DeliveryPolicy.load(policyFile).suppression();
+                StoreSettings settings = DeliveryPolicy.load(policyFile).suppression();
                 shared = settings.database();
                 h2 = settings.resolvedPath(Paths.get("").toAbsolutePath());
             } catch (PolicyException e) {

@@ -32,13 +32,13 @@ public final class DeliveryPolicy {
     static final ThrottleHold DEFAULT_THROTTLE = ThrottleHold.of(Duration.ofMinutes(15), 2.0, Duration.ofHours(4));
     static final int DEFAULT_CONCURRENCY = 10;
 
-    private final SuppressionSettings suppression;
+    private final StoreSettings suppression;
     private final ImmutableList<Path> ruleFiles;
     private final ImmutableList<DestinationPolicy> destinations;
     private final DestinationPolicy defaultDestination;
     private final ImmutableMap<String, DestinationPolicy> byExactDomain;
 
-    private DeliveryPolicy(SuppressionSettings suppression, List<Path> ruleFiles,
+    private DeliveryPolicy(StoreSettings suppression, List<Path> ruleFiles,
                            List<DestinationPolicy> destinations, DestinationPolicy defaultDestination) {
         this.suppression = suppression;
         this.ruleFiles = ImmutableList.copyOf(ruleFiles);
@@ -61,7 +61,7 @@ public final class DeliveryPolicy {
     }
 
     /** Assembles a policy from values; the file loader and tests use it. */
-    public static DeliveryPolicy of(SuppressionSettings suppression, List<Path> ruleFiles,
+    public static DeliveryPolicy of(StoreSettings suppression, List<Path> ruleFiles,
                                     List<DestinationPolicy> destinations, DestinationPolicy defaultDestination) {
         Preconditions.checkNotNull(suppression, "suppression");
         Preconditions.checkNotNull(defaultDestination, "defaultDestination");
@@ -93,7 +93,7 @@ public final class DeliveryPolicy {
 
     /** No destinations of its own: every domain gets the RFC 5321-minded defaults. */
     public static DeliveryPolicy builtInDefault() {
-        return of(SuppressionSettings.defaults(), ImmutableList.of(), ImmutableList.of(),
+        return of(StoreSettings.defaults(), ImmutableList.of(), ImmutableList.of(),
                 DestinationPolicy.builder(DEFAULT_NAME).build());
     }
 
@@ -181,7 +181,8 @@ public final class DeliveryPolicy {
         return Optional.empty();
     }
 
-    public SuppressionSettings suppression() {
+    /** The stores, named after the file's {@code suppression:} block that configures them. */
+    public StoreSettings suppression() {
         return suppression;
     }
 

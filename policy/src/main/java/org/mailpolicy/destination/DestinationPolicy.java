@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Optional;
 import org.mailpolicy.rules.ReplyClassifier;
 import org.mailpolicy.rules.RuleSet;
+import org.mailpolicy.yaml.Durations;
 
 /**
  * Everything the engine needs to know about delivering to one destination (a mailbox provider

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.mailpolicy.yaml.Durations;
 
 /** At most {@link #count()} delivery attempts started per {@link #per()} to one destination. */
 public final class RateLimit {

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import org.mailpolicy.yaml.Durations;
 
 /**
  * How long to wait before the next attempt of one message, after a number of failed attempts:

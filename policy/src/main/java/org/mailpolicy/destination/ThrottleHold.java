@@ -4,6 +4,7 @@ import com.google.common.base.Preconditions;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Objects;
+import org.mailpolicy.yaml.Durations;
 
 /**
  * How long a destination is held after it throttles us: {@link #initial()} the first time, times

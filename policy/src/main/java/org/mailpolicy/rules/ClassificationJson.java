@@ -7,8 +7,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import org.mailpolicy.destination.Durations;
 import org.mailpolicy.reply.SmtpReply;
+import org.mailpolicy.yaml.Durations;
 
 /**
  * One classification as a JSON object: the shape {@code delivery-policy classify} prints per line

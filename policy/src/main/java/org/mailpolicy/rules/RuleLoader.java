@@ -4,10 +4,8 @@ import static org.mailpolicy.yaml.YamlNodes.describe;
 import static org.mailpolicy.yaml.YamlNodes.line;
 
 import com.google.common.collect.ImmutableSet;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -15,10 +13,9 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
-import org.mailpolicy.destination.Durations;
 import org.mailpolicy.reply.Stage;
 import org.mailpolicy.yaml.YamlNodes;
-import org.yaml.snakeyaml.nodes.MappingNode;
+import org.mailpolicy.yaml.YamlReader;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.nodes.ScalarNode;
@@ -48,78 +45,54 @@ final class RuleLoader {
     private static final Pattern TOKEN = Pattern.compile("[A-Z]{2,4}:[A-Z0-9]{1,3}|RTRU");
     private static final int MAX_TEXT_CHARS = 2000;
 
-    private final String fileName;
-    private final List<String> errors = new ArrayList<>();
-    private final List<Integer> errorLines = new ArrayList<>();
+    private final YamlReader reader;
 
-    private RuleLoader(String fileName) {
-        this.fileName = fileName;
+    private RuleLoader(YamlReader reader) {
+        this.reader = reader;
     }
 
     static RuleSet parseDocument(String yaml, String fileName) throws RulesException {
-        RuleLoader loader = new RuleLoader(fileName);
-        List<ReplyRule> rules = loader.document(yaml == null ? "" : yaml);
-        loader.throwIfErrors();
+        YamlReader reader = new YamlReader(fileName);
+        List<ReplyRule> rules = new RuleLoader(reader).document(yaml == null ? "" : yaml);
+        throwIfErrors(reader);
         return new RuleSet(fileName, rules);
     }
 
     static RuleSet parseRulesList(Node node, String fileName) throws RulesException {
-        RuleLoader loader = new RuleLoader(fileName);
-        List<ReplyRule> rules = node == null ? new ArrayList<>() : loader.rulesList(node, "rules");
-        loader.throwIfErrors();
-        return new RuleSet(fileName, rules);
+        YamlReader reader = new YamlReader(fileName);
+        RuleSet rules = readRulesList(node, reader, "rules");
+        throwIfErrors(reader);
+        return rules;
     }
 
-    private void throwIfErrors() throws RulesException {
-        if (errors.isEmpty()) {
-            return;
+    /**
+     * The rules of a {@code rules:} list, its mistakes named under {@code field}; null when any
+     * rule is wrong (the mistakes are recorded in {@code reader}).
+     */
+    static RuleSet readRulesList(Node node, YamlReader reader, String field) {
+        int errorsBefore = reader.errorCount();
+        List<ReplyRule> rules = node == null ? new ArrayList<>() : new RuleLoader(reader).rulesList(node, field);
+        return reader.errorCount() > errorsBefore ? null : new RuleSet(reader.fileName(), rules);
+    }
+
+    private static void throwIfErrors(YamlReader reader) throws RulesException {
+        if (reader.hasErrors()) {
+            throw new RulesException(reader.errorsInFileOrder());
         }
-        List<Integer> order = new ArrayList<>();
-        for (int i = 0; i < errors.size(); i++) {
-            order.add(i);
-        }
-        order.sort((a, b) -> Integer.compare(errorLines.get(a), errorLines.get(b)));
-        List<String> sorted = new ArrayList<>();
-        for (int i : order) {
-            sorted.add(errors.get(i));
-        }
-        throw new RulesException(sorted);
     }
 
     private List<ReplyRule> document(String yaml) {
         List<ReplyRule> none = new ArrayList<>();
-        if (yaml.length() > MAX_FILE_CHARS) {
-            addError(1, "file: larger than " + MAX_FILE_CHARS + " characters");
-            return none;
-        }
-        Node root;
-        try {
-            root = YamlNodes.compose(yaml, MAX_FILE_CHARS);
-        } catch (YamlNodes.SyntaxError e) {
-            addError(e.line(), "yaml: " + e.getMessage());
-            return none;
-        }
-        if (root == null) {
-            addError(1, "file: empty; expected 'version: " + SUPPORTED_VERSION + "' and a 'rules:' list");
-            return none;
-        }
-        Map<String, NodeTuple> top = mapping(root, "", ROOT_KEYS);
+        Node root = reader.document(yaml, MAX_FILE_CHARS,
+                "expected 'version: " + SUPPORTED_VERSION + "' and a 'rules:' list");
+        Map<String, NodeTuple> top = root == null ? null : reader.mapping(root, "", ROOT_KEYS);
         if (top == null) {
             return none;
         }
-        NodeTuple version = top.get("version");
-        if (version == null) {
-            error(root, "version", "missing; this format is 'version: " + SUPPORTED_VERSION + "'");
-        } else {
-            String v = string(version.getValueNode(), "version");
-            if (v != null && !String.valueOf(SUPPORTED_VERSION).equals(v.trim())) {
-                error(version.getValueNode(), "version", "unsupported version '" + v + "'; this engine reads version "
-                        + SUPPORTED_VERSION);
-            }
-        }
+        reader.version(root, top, SUPPORTED_VERSION);
         NodeTuple rules = top.get("rules");
         if (rules == null) {
-            error(root, "rules", "missing; expected a list of rules");
+            reader.error(root, "rules", "missing; expected a list of rules");
             return none;
         }
         return rulesList(rules.getValueNode(), "rules");
@@ -128,7 +101,7 @@ final class RuleLoader {
     private List<ReplyRule> rulesList(Node node, String field) {
         List<ReplyRule> out = new ArrayList<>();
         if (!(node instanceof SequenceNode)) {
-            error(node, field, "expected a list of rules, got " + describe(node));
+            reader.error(node, field, "expected a list of rules, got " + describe(node));
             return out;
         }
         Map<String, Integer> idLines = new HashMap<>();
@@ -144,21 +117,21 @@ final class RuleLoader {
     }
 
     private ReplyRule rule(Node node, String field, Map<String, Integer> idLines) {
-        Map<String, NodeTuple> m = mapping(node, field + ".", RULE_KEYS);
+        Map<String, NodeTuple> m = reader.mapping(node, field, RULE_KEYS);
         if (m == null) {
             return null;
         }
-        int errorsBefore = errors.size();
+        int errorsBefore = reader.errorCount();
         ReplyRule.Builder b = new ReplyRule.Builder();
-        b.origin = fileName + ":" + line(node);
+        b.origin = reader.fileName() + ":" + line(node);
 
-        String id = required(m, node, field, "id");
+        String id = reader.requiredString(m, node, field, "id");
         if (id != null) {
             if (!ID.matcher(id).matches()) {
-                error(m.get("id").getValueNode(), field + ".id", "'" + id
+                reader.error(m.get("id").getValueNode(), field + ".id", "'" + id
                         + "' is not a valid id: lower-case letters, digits, '.', '_', '-' (at most 80)");
             } else if (idLines.containsKey(id)) {
-                error(m.get("id").getValueNode(), field + ".id", "duplicate id '" + id + "' (first at line "
+                reader.error(m.get("id").getValueNode(), field + ".id", "duplicate id '" + id + "' (first at line "
                         + idLines.get(id) + ")");
             } else {
                 idLines.put(id, line(m.get("id").getValueNode()));
@@ -168,43 +141,33 @@ final class RuleLoader {
         }
 
         if (m.get("match") == null) {
-            error(node, field + ".match", "missing; use {} to match every reply");
+            reader.error(node, field + ".match", "missing; use {} to match every reply");
         } else {
             match(m.get("match").getValueNode(), field + ".match", b);
         }
 
-        String action = required(m, node, field, "action");
+        Node action = reader.required(m, node, field, "action");
         if (action != null) {
-            try {
-                b.action = Action.valueOf(action.trim().toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                error(m.get("action").getValueNode(), field + ".action", "unknown action '" + action
-                        + "'; expected retry, throttle, bounce or suppress");
-            }
+            b.action = reader.choice(action, field + ".action", Action.class, "action");
         }
-        String reason = required(m, node, field, "reason");
+        String reason = reader.requiredString(m, node, field, "reason");
         if (reason != null) {
             if (!REASONS.contains(reason)) {
-                error(m.get("reason").getValueNode(), field + ".reason", "unknown reason '" + reason
+                reader.error(m.get("reason").getValueNode(), field + ".reason", "unknown reason '" + reason
                         + "'; expected one of " + String.join(", ", REASONS));
             } else {
                 b.reason = reason;
             }
         }
-        String scope = required(m, node, field, "scope");
+        Node scope = reader.required(m, node, field, "scope");
         if (scope != null) {
-            try {
-                b.scope = Scope.valueOf(scope.trim().toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                error(m.get("scope").getValueNode(), field + ".scope", "unknown scope '" + scope
-                        + "'; expected recipient, message or destination");
-            }
+            b.scope = reader.choice(scope, field + ".scope", Scope.class, "scope");
         }
         if (m.get("hold") != null) {
-            b.hold = duration(m.get("hold").getValueNode(), field + ".hold");
+            b.hold = reader.duration(m.get("hold").getValueNode(), field + ".hold");
         }
         if (m.get("retryAfter") != null) {
-            b.retryAfter = duration(m.get("retryAfter").getValueNode(), field + ".retryAfter");
+            b.retryAfter = reader.duration(m.get("retryAfter").getValueNode(), field + ".retryAfter");
         }
         b.explanation = prose(m, node, field, "explanation");
         b.remedy = prose(m, node, field, "remedy");
@@ -212,40 +175,40 @@ final class RuleLoader {
 
         // Cross-field rules: these are the mistakes that would make the engine do harm.
         if (b.action == Action.SUPPRESS && b.reason != null && !"userunknown".equals(b.reason)) {
-            error(m.get("action").getValueNode(), field + ".action", "suppress is only for reason userunknown"
+            reader.error(m.get("action").getValueNode(), field + ".action", "suppress is only for reason userunknown"
                     + " (suppressing an address over quota, policy, reputation or content loses a real person's"
                     + " mail); use bounce for reason " + b.reason);
         }
         if (b.action == Action.SUPPRESS && b.scope != null && b.scope != Scope.RECIPIENT) {
-            error(m.get("scope").getValueNode(), field + ".scope", "suppress applies to one recipient; scope must"
+            reader.error(m.get("scope").getValueNode(), field + ".scope", "suppress applies to one recipient; scope must"
                     + " be recipient");
         }
         if (b.action == Action.THROTTLE && b.scope != null && b.scope != Scope.DESTINATION) {
-            error(m.get("scope").getValueNode(), field + ".scope", "throttle holds the whole destination; scope"
+            reader.error(m.get("scope").getValueNode(), field + ".scope", "throttle holds the whole destination; scope"
                     + " must be destination");
         }
         if (b.hold != null && b.action != null && b.action != Action.THROTTLE) {
-            error(m.get("hold").getValueNode(), field + ".hold", "only a throttle holds a destination; use"
+            reader.error(m.get("hold").getValueNode(), field + ".hold", "only a throttle holds a destination; use"
                     + " retryAfter for action " + b.action.id());
         }
         if (b.retryAfter != null && b.action != null && b.action.isFinal()) {
-            error(m.get("retryAfter").getValueNode(), field + ".retryAfter", "action " + b.action.id()
+            reader.error(m.get("retryAfter").getValueNode(), field + ".retryAfter", "action " + b.action.id()
                     + " is final; retryAfter only applies to retry or throttle");
         }
-        if (errors.size() != errorsBefore) {
+        if (reader.errorCount() != errorsBefore) {
             return null;
         }
         return new ReplyRule(b);
     }
 
     private void match(Node node, String field, ReplyRule.Builder b) {
-        Map<String, NodeTuple> m = mapping(node, field + ".", MATCH_KEYS);
+        Map<String, NodeTuple> m = reader.mapping(node, field, MATCH_KEYS);
         if (m == null) {
             return;
         }
         if (m.get("code") != null) {
-            for (Node v : scalars(m.get("code").getValueNode(), field + ".code")) {
-                String s = ((ScalarNode) v).getValue().trim();
+            for (ScalarNode v : patterns(m.get("code").getValueNode(), field + ".code")) {
+                String s = v.getValue().trim();
                 Matcher cls = CODE_CLASS.matcher(s);
                 if (cls.matches()) {
                     b.codeClasses.add(Integer.parseInt(cls.group(1)));
@@ -254,17 +217,17 @@ final class RuleLoader {
                 } else if (s.matches("[2-5]\\d\\d")) {
                     b.codes.add(Integer.parseInt(s));
                 } else {
-                    error(v, field + ".code", "'" + s + "' is not a code: expected a number 200-599, a class"
+                    reader.error(v, field + ".code", "'" + s + "' is not a code: expected a number 200-599, a class"
                             + " such as 4xx, or none");
                 }
             }
         }
         if (m.get("enhanced") != null) {
-            for (Node v : scalars(m.get("enhanced").getValueNode(), field + ".enhanced")) {
-                String s = ((ScalarNode) v).getValue().trim();
+            for (ScalarNode v : patterns(m.get("enhanced").getValueNode(), field + ".enhanced")) {
+                String s = v.getValue().trim();
                 Matcher e = ENHANCED.matcher(s);
                 if (!e.matches() || "*".equals(e.group(2)) && !"*".equals(e.group(3))) {
-                    error(v, field + ".enhanced", "'" + s + "' is not an enhanced code pattern: expected"
+                    reader.error(v, field + ".enhanced", "'" + s + "' is not an enhanced code pattern: expected"
                             + " class.subject.detail such as 5.1.1, X.1.1 (any class), 5.1.* or 5.*.*");
                     continue;
                 }
@@ -275,10 +238,10 @@ final class RuleLoader {
             }
         }
         if (m.get("token") != null) {
-            for (Node v : scalars(m.get("token").getValueNode(), field + ".token")) {
-                String s = ((ScalarNode) v).getValue().trim();
+            for (ScalarNode v : patterns(m.get("token").getValueNode(), field + ".token")) {
+                String s = v.getValue().trim();
                 if (!TOKEN.matcher(s).matches()) {
-                    error(v, field + ".token", "'" + s + "' is not a provider token: expected 2-4 capitals, a"
+                    reader.error(v, field + ".token", "'" + s + "' is not a provider token: expected 2-4 capitals, a"
                             + " colon and 1-3 capitals or digits (DYN:T1), or RTRU");
                 } else {
                     b.tokens.add(s);
@@ -286,24 +249,24 @@ final class RuleLoader {
             }
         }
         if (m.get("text") != null) {
-            String s = string(m.get("text").getValueNode(), field + ".text");
+            String s = reader.string(m.get("text").getValueNode(), field + ".text");
             if (s != null) {
                 if (s.isEmpty() || s.length() > MAX_TEXT_CHARS) {
-                    error(m.get("text").getValueNode(), field + ".text", "a pattern of 1 to " + MAX_TEXT_CHARS
+                    reader.error(m.get("text").getValueNode(), field + ".text", "a pattern of 1 to " + MAX_TEXT_CHARS
                             + " characters is expected");
                 } else {
                     try {
                         b.text = Pattern.compile(s, Pattern.CASE_INSENSITIVE);
                     } catch (PatternSyntaxException e) {
-                        error(m.get("text").getValueNode(), field + ".text", "bad regular expression: "
+                        reader.error(m.get("text").getValueNode(), field + ".text", "bad regular expression: "
                                 + YamlNodes.firstLine(e.getDescription()) + " near index " + e.getIndex() + " of '" + s + "'");
                     }
                 }
             }
         }
         if (m.get("stage") != null) {
-            for (Node v : scalars(m.get("stage").getValueNode(), field + ".stage")) {
-                String s = ((ScalarNode) v).getValue().trim();
+            for (ScalarNode v : patterns(m.get("stage").getValueNode(), field + ".stage")) {
+                String s = v.getValue().trim();
                 try {
                     Stage st = Stage.valueOf(s.toUpperCase(Locale.ROOT).replace('-', '_'));
                     if (st == Stage.UNKNOWN) {
@@ -311,107 +274,36 @@ final class RuleLoader {
                     }
                     b.stages.add(st);
                 } catch (IllegalArgumentException e) {
-                    error(v, field + ".stage", "unknown stage '" + s
+                    reader.error(v, field + ".stage", "unknown stage '" + s
                             + "'; expected CONNECT, HELO, MAIL, RCPT, DATA or END_OF_DATA");
                 }
             }
         }
     }
 
-    private String required(Map<String, NodeTuple> m, Node owner, String field, String key) {
-        NodeTuple t = m.get(key);
-        if (t == null) {
-            error(owner, field + "." + key, "missing");
-            return null;
-        }
-        String s = string(t.getValueNode(), field + "." + key);
-        if (s != null && s.trim().isEmpty()) {
-            error(t.getValueNode(), field + "." + key, "empty");
-            return null;
-        }
-        return s == null ? null : s.trim();
-    }
-
     private String prose(Map<String, NodeTuple> m, Node owner, String field, String key) {
-        String s = required(m, owner, field, key);
+        String s = reader.requiredString(m, owner, field, key);
         if (s != null && s.length() > 2000) {
-            error(m.get(key).getValueNode(), field + "." + key, "longer than 2000 characters");
+            reader.error(m.get(key).getValueNode(), field + "." + key, "longer than 2000 characters");
             return null;
         }
         return s == null ? null : s.replaceAll("\\s+", " ");
     }
 
-    private Duration duration(Node node, String field) {
-        String s = string(node, field);
-        if (s == null) {
-            return null;
+    /**
+     * The values of a match key, one or a list; an empty list would match nothing, so it is refused.
+     * Errors name the key, as the errors about each value do.
+     */
+    private List<ScalarNode> patterns(Node node, String field) {
+        if (node instanceof SequenceNode && ((SequenceNode) node).getValue().isEmpty()) {
+            reader.error(node, field, "expected a value or a non-empty list of values, got an empty list");
         }
-        try {
-            return Durations.parse(s);
-        } catch (IllegalArgumentException e) {
-            error(node, field, e.getMessage());
-            return null;
-        }
-    }
-
-    /** A scalar or a list of scalars. */
-    private List<Node> scalars(Node node, String field) {
-        List<Node> out = new ArrayList<>();
-        if (node instanceof ScalarNode) {
-            out.add(node);
-        } else if (node instanceof SequenceNode && !((SequenceNode) node).getValue().isEmpty()) {
-            for (Node v : ((SequenceNode) node).getValue()) {
-                if (v instanceof ScalarNode) {
-                    out.add(v);
-                } else {
-                    error(v, field, "expected a single value in the list, got " + describe(v));
-                }
-            }
-        } else {
-            error(node, field, "expected a value or a non-empty list of values, got " + describe(node));
-        }
-        return out;
-    }
-
-    private Map<String, NodeTuple> mapping(Node node, String prefix, Set<String> allowed) {
-        String where = prefix.endsWith(".") ? prefix.substring(0, prefix.length() - 1) : prefix;
-        if (!(node instanceof MappingNode)) {
-            error(node, where.isEmpty() ? "file" : where, "expected a mapping, got " + describe(node));
-            return null;
-        }
-        Map<String, NodeTuple> out = new LinkedHashMap<>();
-        for (NodeTuple t : ((MappingNode) node).getValue()) {
-            Node k = t.getKeyNode();
-            if (!(k instanceof ScalarNode)) {
-                error(k, where, "keys must be plain names");
-                continue;
-            }
-            String key = ((ScalarNode) k).getValue();
-            if (!allowed.contains(key)) {
-                error(k, prefix + key, "unknown key '" + key + "'; expected one of " + String.join(", ", allowed));
-            } else if (out.containsKey(key)) {
-                error(k, prefix + key, "given twice (first at line " + line(out.get(key).getKeyNode()) + ")");
-            } else {
-                out.put(key, t);
+        List<ScalarNode> out = new ArrayList<>();
+        for (Node item : reader.valueOrList(node, field)) {
+            if (reader.string(item, field) != null) {
+                out.add((ScalarNode) item);
             }
         }
         return out;
-    }
-
-    private String string(Node node, String field) {
-        if (!(node instanceof ScalarNode)) {
-            error(node, field, "expected a single value, got " + describe(node));
-            return null;
-        }
-        return ((ScalarNode) node).getValue();
-    }
-
-    private void addError(int line, String fieldAndMessage) {
-        errors.add(fileName + ":" + line + ": " + fieldAndMessage);
-        errorLines.add(line);
-    }
-
-    private void error(Node node, String field, String message) {
-        addError(line(node), field + ": " + message);
     }
 }

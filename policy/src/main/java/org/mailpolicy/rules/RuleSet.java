@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.mailpolicy.yaml.YamlReader;
 import org.yaml.snakeyaml.nodes.Node;
 
 /**
@@ -52,6 +53,19 @@ public final class RuleSet {
      */
     public static RuleSet fromYaml(Node rulesListNode, String fileName) throws RulesException {
         return RuleLoader.parseRulesList(rulesListNode, fileName == null ? "<rules>" : fileName);
+    }
+
+    /**
+     * Reads a {@code rules:} list inside a file that {@code reader} is reading (a destination's rules
+     * in the policy file), so that its mistakes join that file's, named under {@code field} such as
+     * {@code destinations[aol].rules}.
+     *
+     * @return the rules, or null when any is wrong (the mistakes are recorded in {@code reader})
+     */
+    public static RuleSet fromYaml(Node rulesListNode, YamlReader reader, String field) {
+        Preconditions.checkNotNull(reader, "reader");
+        Preconditions.checkNotNull(field, "field");
+        return RuleLoader.readRulesList(rulesListNode, reader, field);
     }
 
     /** Where the rules came from, e.g. a file name. */

@@ -2,7 +2,7 @@ package org.mailpolicy.store;
 
 import com.google.common.base.Preconditions;
 import java.nio.file.Path;
-import org.mailpolicy.destination.SuppressionSettings;
+import org.mailpolicy.destination.StoreSettings;
 import org.mailpolicy.jdbc.Database;
 import org.mailpolicy.state.JdbcDestinationStateStore;
 import org.mailpolicy.suppression.JdbcSentMessageLedger;
@@ -34,9 +34,9 @@ public final class PolicyStores implements AutoCloseable {
      * @param workingDirectory what a relative H2 path resolves against (James's working directory)
      * @throws org.mailpolicy.jdbc.StoreException naming the database when it cannot be opened or written
      */
-    public static PolicyStores open(SuppressionSettings settings, Path workingDirectory) {
+    public static PolicyStores open(StoreSettings settings, Path workingDirectory) {
         Preconditions.checkNotNull(settings, "settings");
-        Database db = settings.store() == SuppressionSettings.Store.POSTGRESQL
+        Database db = settings.store() == StoreSettings.Store.POSTGRESQL
                 ? Database.open(settings.database().get())
                 : Database.openH2(settings.resolvedPath(workingDirectory));
         try {

@@ -90,7 +90,7 @@ class DeliveryPolicyTest {
 
     @Test
     void readsSuppressionAndRuleFilesRelativeToThePolicyFile() {
-        assertThat(policy.suppression().store()).isEqualTo(SuppressionSettings.Store.H2);
+        assertThat(policy.suppression().store()).isEqualTo(StoreSettings.Store.H2);
         assertThat(policy.suppression().path()).isEqualTo(Paths.get("/var/lib/sup"));
         assertThat(policy.ruleFiles()).containsExactly(
                 Paths.get("/etc/james/extra-rules.yaml"), Paths.get("/etc/james/more.yaml"));
@@ -138,7 +138,7 @@ class DeliveryPolicyTest {
         assertThat(d.delayWarning()).isEqualTo(Duration.ofHours(4));
         assertThat(d.retrySchedule().explicitDelays()).containsExactly(Duration.ofMinutes(15), Duration.ofMinutes(30),
                 Duration.ofHours(1), Duration.ofHours(2), Duration.ofHours(4));
-        assertThat(p.suppression()).isEqualTo(SuppressionSettings.defaults());
+        assertThat(p.suppression()).isEqualTo(StoreSettings.defaults());
     }
 
     @Test

@@ -99,6 +99,8 @@ class PolicyValidationTest {
     void rejectsStructuralMistakes() {
         assertThat(errorsOf("version: 2")).containsExactly(
                 "p.yaml:1: version: unsupported version 2; this engine reads version 1");
+        assertThat(errorsOf("version: one")).containsExactly(
+                "p.yaml:1: version: expected a whole number, got 'one'");
         assertThat(errorsOf("destinations: []")).containsExactly(
                 "p.yaml:1: version: missing; this format is 'version: 1'");
         assertThat(errorsOf("version: 1", "destinations: { name: aol }")).containsExactly(
@@ -119,6 +121,11 @@ class PolicyValidationTest {
                 "p.yaml:3: destinations[0]: expected a mapping (key: value), got 'just-a-string'");
         assertThat(errorsOf("version: 1", "default:", "  domains: [a.com]").get(0))
                 .startsWith("p.yaml:3: default.domains: unknown key");
+        assertThat(errorsOf("version: 1", "destinations:", "  - name: aol", "    domains: [aol.com]",
+                "    rules: { id: x }")).containsExactly(
+                "p.yaml:5: destinations[aol].rules: expected a list of rules, got a mapping");
+        assertThat(errorsOf("version: 1", "destinations:", "  - name: aol", "    domains: { aol.com: yes }"))
+                .containsExactly("p.yaml:4: destinations[aol].domains: expected a value or a list of values, got a mapping");
     }
 
     @Test

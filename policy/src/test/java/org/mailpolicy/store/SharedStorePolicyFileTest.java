@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.PolicyException;
 import org.mailpolicy.jdbc.SharedDatabase;
-import org.mailpolicy.destination.SuppressionSettings;
+import org.mailpolicy.destination.StoreSettings;
 
 /** The policy file's choice of the shared PostgreSQL store, and its errors with file, line and field. */
 class SharedStorePolicyFileTest {
@@ -21,7 +21,7 @@ class SharedStorePolicyFileTest {
                 + "  user: james\n"
                 + "  password: s3cret\n", "p.yaml");
 
-        assertThat(p.suppression().store()).isEqualTo(SuppressionSettings.Store.POSTGRESQL);
+        assertThat(p.suppression().store()).isEqualTo(StoreSettings.Store.POSTGRESQL);
         SharedDatabase db = p.suppression().database().get();
         assertThat(db.url()).isEqualTo("jdbc:postgresql://db.example.net:5432/mail");
         assertThat(db.user()).isEqualTo("james");
@@ -32,7 +32,7 @@ class SharedStorePolicyFileTest {
     @Test
     void h2RemainsTheDefault() throws Exception {
         DeliveryPolicy p = DeliveryPolicy.parse("version: 1\n", "p.yaml");
-        assertThat(p.suppression().store()).isEqualTo(SuppressionSettings.Store.H2);
+        assertThat(p.suppression().store()).isEqualTo(StoreSettings.Store.H2);
         assertThat(p.suppression().database()).isEmpty();
     }
 

@@ -16,10 +16,10 @@ import org.apache.mailet.AttributeName;
 import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
 import org.apache.mailet.base.GenericMailet;
-import org.mailpolicy.destination.Durations;
 import org.mailpolicy.james.PolicyRuntime;
 import org.mailpolicy.james.metrics.DeliveryMetrics;
 import org.mailpolicy.suppression.SuppressionEntry;
+import org.mailpolicy.yaml.Durations;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

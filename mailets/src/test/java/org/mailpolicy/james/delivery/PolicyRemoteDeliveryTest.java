@@ -37,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.destination.RetrySchedule;
-import org.mailpolicy.destination.SuppressionSettings;
+import org.mailpolicy.destination.StoreSettings;
 import org.mailpolicy.destination.ThrottleHold;
 import org.mailpolicy.james.PolicyRuntime;
 import org.mailpolicy.james.dsn.ReportAttribute;
@@ -131,7 +131,7 @@ class PolicyRemoteDeliveryTest {
                 .delayWarning(Duration.ofHours(4))
                 .throttle(ThrottleHold.of(Duration.ofMinutes(15), 2.0, Duration.ofHours(4)))
                 .build();
-        DeliveryPolicy policy = DeliveryPolicy.of(SuppressionSettings.of(SuppressionSettings.Store.H2, store),
+        DeliveryPolicy policy = DeliveryPolicy.of(StoreSettings.of(StoreSettings.Store.H2, store),
                 ImmutableList.of(), ImmutableList.of(aol), DestinationPolicy.builder(DeliveryPolicy.DEFAULT_NAME).build());
         ReplyClassifier classifier = ReplyClassifier.builtIn().plus(RuleSet.parse(TEST_RULES, "test-rules.yaml"));
         states = new InMemoryDestinationStateStore();

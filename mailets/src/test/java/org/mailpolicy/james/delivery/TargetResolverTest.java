@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.destination.Route;
-import org.mailpolicy.destination.SuppressionSettings;
+import org.mailpolicy.destination.StoreSettings;
 import org.mailpolicy.reply.Stage;
 
 class TargetResolverTest {
@@ -20,7 +20,7 @@ class TargetResolverTest {
             .mx(ImmutableList.of("*.mx.aol.test")).build();
     private static final DestinationPolicy RELAYED = DestinationPolicy.builder("relayed")
             .domains(ImmutableList.of("relayed.test")).route(Route.of("smarthost.test", 2525)).build();
-    private static final DeliveryPolicy POLICY = DeliveryPolicy.of(SuppressionSettings.defaults(), ImmutableList.of(),
+    private static final DeliveryPolicy POLICY = DeliveryPolicy.of(StoreSettings.defaults(), ImmutableList.of(),
             ImmutableList.of(AOL, RELAYED), DestinationPolicy.builder(DeliveryPolicy.DEFAULT_NAME).build());
     private static final LoopbackDns DNS = new LoopbackDns(ImmutableMap.of(
             "aol.com", ImmutableList.of("mx1.mx.aol.test.", "mx2.mx.aol.test."),
@@ -95,7 +95,7 @@ class TargetResolverTest {
         assertThat(withGateway.resolve(Domain.of("aol.com")).key().asString()).isEqualTo("aol");
 
         // The default's own route, likewise.
-        DeliveryPolicy routed = DeliveryPolicy.of(SuppressionSettings.defaults(), ImmutableList.of(), ImmutableList.of(AOL),
+        DeliveryPolicy routed = DeliveryPolicy.of(StoreSettings.defaults(), ImmutableList.of(), ImmutableList.of(AOL),
                 DestinationPolicy.builder(DeliveryPolicy.DEFAULT_NAME).route(Route.of("smarthost.test", 25)).build());
         TargetResolver viaRoute = new TargetResolver(routed, DNS, ImmutableList.of(), false, false);
         assertThat(viaRoute.resolve(Domain.of("plain.test")).key().asString()).isEqualTo(DeliveryPolicy.DEFAULT_NAME);

@@ -9,10 +9,11 @@ import java.util.Optional;
 import org.mailpolicy.jdbc.SharedDatabase;
 
 /**
- * Where the suppression list (and, with a shared database, the sent-message ledger and the
- * destination holds) lives.
+ * The policy file's {@code suppression:} block: where the plugin keeps what it must remember, that
+ * is the suppression list, the sent-message ledger and the destination holds. An embedded H2 file
+ * for one James node, or a PostgreSQL database that several nodes share.
  */
-public final class SuppressionSettings {
+public final class StoreSettings {
     /** The kinds of store: an embedded H2 file (the default, one James node), or PostgreSQL shared by several nodes. */
     public enum Store {
         H2,
@@ -29,25 +30,25 @@ public final class SuppressionSettings {
     private final Path path;
     private final SharedDatabase database;
 
-    private SuppressionSettings(Store store, Path path, SharedDatabase database) {
+    private StoreSettings(Store store, Path path, SharedDatabase database) {
         this.store = store;
         this.path = path;
         this.database = database;
     }
 
     /** An embedded H2 store at {@code path}. */
-    public static SuppressionSettings of(Store store, Path path) {
+    public static StoreSettings of(Store store, Path path) {
         Preconditions.checkNotNull(store, "store");
         Preconditions.checkArgument(store == Store.H2, "store %s needs a database, not a path", store.id());
-        return new SuppressionSettings(store, Preconditions.checkNotNull(path, "path"), null);
+        return new StoreSettings(store, Preconditions.checkNotNull(path, "path"), null);
     }
 
     /** A PostgreSQL database shared by every James node: suppressions, sent messages and destination holds. */
-    public static SuppressionSettings postgresql(SharedDatabase database) {
-        return new SuppressionSettings(Store.POSTGRESQL, DEFAULT_PATH, Preconditions.checkNotNull(database, "database"));
+    public static StoreSettings postgresql(SharedDatabase database) {
+        return new StoreSettings(Store.POSTGRESQL, DEFAULT_PATH, Preconditions.checkNotNull(database, "database"));
     }
 
-    public static SuppressionSettings defaults() {
+    public static StoreSettings defaults() {
         return of(Store.H2, DEFAULT_PATH);
     }
 
@@ -72,8 +73,8 @@ public final class SuppressionSettings {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof SuppressionSettings && ((SuppressionSettings) o).store == store
-                && ((SuppressionSettings) o).path.equals(path) && Objects.equals(((SuppressionSettings) o).database, database);
+        return o instanceof StoreSettings && ((StoreSettings) o).store == store
+                && ((StoreSettings) o).path.equals(path) && Objects.equals(((StoreSettings) o).database, database);
     }
 
     @Override

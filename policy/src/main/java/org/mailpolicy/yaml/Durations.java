@@ -1,4 +1,4 @@
-package org.mailpolicy.destination;
+package org.mailpolicy.yaml;
 
 import com.google.common.base.Preconditions;
 import java.time.Duration;
