@@ -36,6 +36,7 @@ import org.apache.mailet.HostAddress;
 import org.apache.mailet.Mail;
 import org.apache.mailet.MailetContext;
 import org.apache.mailet.base.Converter7Bit;
+import org.mailpolicy.james.dsn.NotifyRequests;
 import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.reply.Stage;
 import org.slf4j.Logger;
@@ -276,12 +277,12 @@ public final class AttemptRunner implements DeliveryAttempt {
         if (!mail.dsnParameters().isPresent()) {
             return original;
         }
-        DsnParameters dsn = mail.dsnParameters().get();
+        NotifyRequests requests = NotifyRequests.of(mail);
         SMTPMessage message = new SMTPMessage(original);
-        dsn.getRetParameter().ifPresent(ret ->
+        requests.ret().ifPresent(ret ->
                 message.setReturnOption(ret == DsnParameters.Ret.HDRS ? SMTPMessage.RETURN_HDRS : SMTPMessage.RETURN_FULL));
         if (transport.supportsExtension("DSN")) {
-            dsn.getEnvIdParameter().ifPresent(envId -> message.setMailExtension("ENVID=" + envId.asString()));
+            requests.envelopeId().ifPresent(envId -> message.setMailExtension("ENVID=" + envId));
         }
         notify.ifPresent(message::setNotifyOptions);
         return message;
@@ -289,12 +290,10 @@ public final class AttemptRunner implements DeliveryAttempt {
 
     /** Recipients by the NOTIFY option they asked for (empty: none), in recipient order. */
     static Map<Optional<Integer>, List<MailAddress>> notifyGroups(Mail mail, List<MailAddress> recipients) {
+        NotifyRequests requests = NotifyRequests.of(mail);
         Map<Optional<Integer>, List<MailAddress>> groups = new LinkedHashMap<>();
         for (MailAddress r : recipients) {
-            Optional<Integer> notify = mail.dsnParameters()
-                    .flatMap(dsn -> Optional.ofNullable(dsn.getRcptParameters().get(r)))
-                    .flatMap(DsnParameters.RecipientDsnParameters::getNotifyParameter)
-                    .map(AttemptRunner::toJavaxNotify);
+            Optional<Integer> notify = requests.notify(r.asString()).map(AttemptRunner::toJavaxNotify);
             groups.computeIfAbsent(notify, k -> new ArrayList<>()).add(r);
         }
         return groups;

@@ -4,7 +4,6 @@ import com.google.common.base.Preconditions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,12 +13,12 @@ import javax.mail.MessagingException;
 import org.apache.james.core.MailAddress;
 import org.apache.james.lifecycle.api.LifecycleUtil;
 import org.apache.james.queue.api.MailQueue;
-import org.apache.mailet.DsnParameters;
 import org.apache.mailet.Mail;
 import org.apache.mailet.MailetContext;
 import org.mailpolicy.decision.AttemptDecision;
 import org.mailpolicy.decision.RecipientDecision;
 import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.james.dsn.NotifyRequests;
 import org.mailpolicy.james.dsn.ReportAttribute;
 import org.mailpolicy.james.metrics.DeliveryMetrics;
 import org.mailpolicy.reply.EnhancedStatus;
@@ -89,7 +88,7 @@ final class OutcomeDispatcher {
             // RFC 3461 6.2.2: a NOTIFY=SUCCESS the next hop could not take is answered here, with "relayed".
             // A server that advertised DSN got the NOTIFY and reports itself; the null sender is never told.
             if (mail.hasSender() && !result.nextHopSupportsDsn()) {
-                List<MailAddress> wanting = asking(mail, delivered, DsnParameters.Notify.SUCCESS);
+                List<MailAddress> wanting = wanting(mail, delivered, DsnAction.RELAYED);
                 if (!wanting.isEmpty()) {
                     sendRelayedReport(mail, wanting, result, decision.nextHistory(), messageId, now);
                 }
@@ -106,7 +105,8 @@ final class OutcomeDispatcher {
         if (decision.delayWarningDue() && !retried.isEmpty()) {
             // Marked even when nobody asked for a warning: the question is asked once per message.
             nextHistory = nextHistory.withDelayWarningSent();
-            List<MailAddress> wanting = wantingDelayNotice(mail, retried);
+            // Also those who did not say: RFC 3461 leaves delay notices to the MTA, and we tell them.
+            List<MailAddress> wanting = wanting(mail, retried, DsnAction.DELAYED);
             if (!wanting.isEmpty() && mail.hasSender()) {
                 sendReport(mail, wanting, result, decision, DsnAction.DELAYED, nextHistory, messageId, now);
             }
@@ -292,29 +292,12 @@ final class OutcomeDispatcher {
         return b.build();
     }
 
-    /** The recipients whose NOTIFY names {@code wanted}; none when they did not say. */
-    private static List<MailAddress> asking(Mail mail, List<MailAddress> recipients, DsnParameters.Notify wanted) {
+    /** The recipients whose NOTIFY (or the RFC 3461 default when they gave none) asks to hear of {@code action}. */
+    private static List<MailAddress> wanting(Mail mail, List<MailAddress> recipients, DsnAction action) {
+        NotifyRequests requests = NotifyRequests.of(mail);
         List<MailAddress> out = new ArrayList<>();
         for (MailAddress r : recipients) {
-            if (notifyOf(mail, r).map(n -> n.contains(wanted)).orElse(false)) {
-                out.add(r);
-            }
-        }
-        return out;
-    }
-
-    private static Optional<EnumSet<DsnParameters.Notify>> notifyOf(Mail mail, MailAddress r) {
-        return mail.dsnParameters()
-                .flatMap(p -> Optional.ofNullable(p.getRcptParameters().get(r)))
-                .flatMap(DsnParameters.RecipientDsnParameters::getNotifyParameter);
-    }
-
-    /** The recipients who asked for delay notices, or did not say (RFC 3461: the MTA decides; we tell them). */
-    private static List<MailAddress> wantingDelayNotice(Mail mail, List<MailAddress> recipients) {
-        List<MailAddress> out = new ArrayList<>();
-        for (MailAddress r : recipients) {
-            Optional<EnumSet<DsnParameters.Notify>> notify = notifyOf(mail, r);
-            if (!notify.isPresent() || notify.get().contains(DsnParameters.Notify.DELAY)) {
+            if (requests.wants(r.asString(), action)) {
                 out.add(r);
             }
         }
@@ -322,14 +305,11 @@ final class OutcomeDispatcher {
     }
 
     private static Optional<String> originalRecipient(Mail mail, MailAddress r) {
-        return mail.dsnParameters()
-                .flatMap(p -> Optional.ofNullable(p.getRcptParameters().get(r)))
-                .flatMap(DsnParameters.RecipientDsnParameters::getOrcptParameter)
-                .map(o -> DsnParameters.RFC_822_PREFIX + o.asString());
+        return NotifyRequests.of(mail).originalRecipient(r.asString());
     }
 
     private static Optional<String> envelopeId(Mail mail) {
-        return mail.dsnParameters().flatMap(DsnParameters::getEnvIdParameter).map(DsnParameters.EnvId::asString);
+        return NotifyRequests.of(mail).envelopeId();
     }
 
     static Optional<String> messageId(Mail mail) {
