@@ -18,13 +18,10 @@ import org.apache.mailet.MailetContext;
 import org.mailpolicy.decision.AttemptDecision;
 import org.mailpolicy.decision.RecipientDecision;
 import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.james.dsn.DeliveryReportBuilder;
 import org.mailpolicy.james.dsn.NotifyRequests;
-import org.mailpolicy.james.dsn.ReportAttribute;
 import org.mailpolicy.james.metrics.DeliveryMetrics;
-import org.mailpolicy.reply.EnhancedStatus;
-import org.mailpolicy.report.DeliveryReport;
 import org.mailpolicy.report.DsnAction;
-import org.mailpolicy.report.RecipientReport;
 import org.mailpolicy.rules.Classification;
 import org.mailpolicy.schedule.AttemptHistory;
 import org.mailpolicy.suppression.SentMessage;
@@ -37,7 +34,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Applies one attempt's decisions to James: re-queues the recipients that wait (one copy per
  * next-attempt instant, carrying the new history), sends the sender's reports (final failures, the
- * one delay warning, "relayed" for a NOTIFY=SUCCESS the next hop could not take) to the bounce processor as mails holding a {@link DeliveryReport}, records
+ * one delay warning, "relayed" for a NOTIFY=SUCCESS the next hop could not take) to the bounce
+ * processor as mails holding a report ({@link DeliveryReportBuilder} writes it), records
  * suppressions and the delivered recipients. Each follow-up is stored before this returns; any
  * failure to store one is thrown, so the caller leaves the dequeued mail unacknowledged.
  */
@@ -218,78 +216,39 @@ final class OutcomeDispatcher {
     private void sendReport(Mail mail, List<MailAddress> recipients, AttemptResult result, AttemptDecision decision,
                             DsnAction action, AttemptHistory history, Optional<String> messageId, Instant now)
             throws MessagingException {
-        List<RecipientReport> reports = new ArrayList<>();
+        DeliveryReportBuilder report = DeliveryReportBuilder.forMail(mail, reportingMta, history.firstQueued(), messageId, now);
         for (MailAddress r : recipients) {
-            reports.add(recipientReport(mail, r, result, decision, action, now));
+            report.failedOrDelayed(r.asString(), action, decision.decisionFor(r.asString()), result.remoteHost(),
+                    decision.expiresAt());
         }
-        send(mail, recipients, action, reports, history, messageId);
+        send(mail, recipients, action, report, history);
     }
 
-    /** Said of a recipient delivered to a server that does not report delivery itself (RFC 3461 6.2.2). */
-    private static String relayedExplanation(Optional<String> host) {
-        return "The message was delivered to the recipient's mail server" + host.map(h -> " (" + h + ")").orElse("")
-                + ", which does not report delivery itself; this is the last report you will get for this recipient.";
-    }
-
-    /** A successful delivery, reported as {@code relayed}: no classification, nothing for the sender to do. */
+    /** A successful delivery to a next hop that does not report it itself, reported as {@code relayed}. */
     private void sendRelayedReport(Mail mail, List<MailAddress> recipients, AttemptResult result,
                                    AttemptHistory history, Optional<String> messageId, Instant now)
             throws MessagingException {
-        List<RecipientReport> reports = new ArrayList<>();
+        DeliveryReportBuilder report = DeliveryReportBuilder.forMail(mail, reportingMta, history.firstQueued(), messageId, now);
         for (MailAddress r : recipients) {
-            RecipientReport.Builder b = RecipientReport.builder(r.asString(), DsnAction.RELAYED, EnhancedStatus.of(2, 0, 0))
-                    .lastAttempt(now)
-                    .explanation(relayedExplanation(result.remoteHost()));
-            // Only a reply the server sent: a DSN writes the diagnostic as "smtp; <reply>" (RFC 3464 2.3.6).
-            result.acceptedReply(r).ifPresent(b::diagnostic);
-            result.remoteHost().ifPresent(b::remoteMta);
-            originalRecipient(mail, r).ifPresent(b::originalRecipient);
-            reports.add(b.build());
+            report.relayed(r.asString(), result.remoteHost(), result.acceptedReply(r));
         }
-        send(mail, recipients, DsnAction.RELAYED, reports, history, messageId);
+        send(mail, recipients, DsnAction.RELAYED, report, history);
     }
 
     /** Hands a report on {@code recipients} to the bounce processor, which writes the DSN. */
-    private void send(Mail mail, List<MailAddress> recipients, DsnAction action, List<RecipientReport> reports,
-                      AttemptHistory history, Optional<String> messageId) throws MessagingException {
-        DeliveryReport report = DeliveryReport.of(reportingMta, Optional.of(history.firstQueued()), envelopeId(mail),
-                messageId, reports);
+    private void send(Mail mail, List<MailAddress> recipients, DsnAction action, DeliveryReportBuilder report,
+                      AttemptHistory history) throws MessagingException {
         Mail reportMail = mail.duplicate();
         try {
             reportMail.setName(history.messageKey() + "-" + action.id() + "-" + UUID.randomUUID().toString().substring(0, 8));
             reportMail.setRecipients(recipients);
             reportMail.removeAttribute(HistoryAttribute.NAME);
-            reportMail.setAttribute(ReportAttribute.of(report));
+            reportMail.setAttribute(report.buildAttribute());
             context.sendMail(reportMail, bounceProcessor);
             metrics.dsnSent(action);
         } finally {
             LifecycleUtil.dispose(reportMail);
         }
-    }
-
-    /** Said to the sender of a suppressing DSN, so the next bounce for the address is no surprise. */
-    private static final String SUPPRESSED_NOTE = " This server will not try the address again: later mail to it is"
-            + " returned at once, without contacting the receiver, until an administrator removes it from the"
-            + " suppression list.";
-
-    private static RecipientReport recipientReport(Mail mail, MailAddress r, AttemptResult result,
-                                                   AttemptDecision decision, DsnAction action, Instant now) {
-        RecipientDecision d = decision.decisionFor(r.asString());
-        Classification c = d.classification().get();
-        RecipientReport.Builder b = RecipientReport.builder(r.asString(), action,
-                        action == DsnAction.DELAYED ? c.dsnStatus() : d.dsnStatus().get())
-                .diagnostic(c.reply().raw())
-                .lastAttempt(now)
-                .reason(action == DsnAction.DELAYED ? c.reason() : d.reason().get())
-                .ruleId(c.ruleId())
-                .explanation(c.explanation())
-                .remedy(d.kind() == RecipientDecision.Kind.SUPPRESS ? c.remedy() + SUPPRESSED_NOTE : c.remedy());
-        result.remoteHost().ifPresent(b::remoteMta);
-        originalRecipient(mail, r).ifPresent(b::originalRecipient);
-        if (action == DsnAction.DELAYED) {
-            b.willRetryUntil(decision.expiresAt());
-        }
-        return b.build();
     }
 
     /** The recipients whose NOTIFY (or the RFC 3461 default when they gave none) asks to hear of {@code action}. */
@@ -302,14 +261,6 @@ final class OutcomeDispatcher {
             }
         }
         return out;
-    }
-
-    private static Optional<String> originalRecipient(Mail mail, MailAddress r) {
-        return NotifyRequests.of(mail).originalRecipient(r.asString());
-    }
-
-    private static Optional<String> envelopeId(Mail mail) {
-        return NotifyRequests.of(mail).envelopeId();
     }
 
     static Optional<String> messageId(Mail mail) {
