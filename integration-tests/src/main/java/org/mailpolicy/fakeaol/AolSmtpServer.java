@@ -50,6 +50,8 @@ final class AolSmtpServer implements AutoCloseable {
     /** Released on close so that a greeting held back by SLOW does not hold up the shutdown. */
     private final CountDownLatch closing = new CountDownLatch(1);
     private final SMTPServer server;
+    /** Whether EHLO offers DSN (RFC 3461); AOL's does not, so off unless a test asks. */
+    private volatile boolean advertiseDsn;
 
     private AolSmtpServer(int port, AolRelay relay, TransactionLog log, Consumer<ReceivedMessage> acceptedMessages,
             long maxMessageBytes) {
@@ -84,6 +86,10 @@ final class AolSmtpServer implements AutoCloseable {
 
     int port() {
         return server.getPortAllocated();
+    }
+
+    void advertiseDsn(boolean advertise) {
+        this.advertiseDsn = advertise;
     }
 
     @Override
@@ -221,7 +227,8 @@ final class AolSmtpServer implements AutoCloseable {
             session.resetMailTransaction();
             session.setHelo(args[1]);
             // Seed 001: "250-rly-dd06.mx.aol.com yourhostname.example.com" then "250 HELP".
-            session.sendResponse("250-" + AolReplies.RELAY_HOST + " " + args[1] + "\r\n" + AolReplies.EHLO_LAST_LINE);
+            session.sendResponse("250-" + AolReplies.RELAY_HOST + " " + args[1] + "\r\n" + (advertiseDsn ? "250-DSN\r\n" : "")
+                    + AolReplies.EHLO_LAST_LINE);
         }
     }
 
@@ -274,7 +281,7 @@ final class AolSmtpServer implements AutoCloseable {
             }
             MailTransaction transaction = (MailTransaction) session.getMessageHandler();
             ServerAction action = relay.onRecipient(address);
-            transaction.recording.recipient(address, action.replyText().orElseThrow());
+            transaction.recording.recipient(address, parametersAfterPath(args, 3), action.replyText().orElseThrow());
             if (action.isPositive()) {
                 transaction.acceptedRecipients.add(address);
                 session.addRecipient(address);
@@ -352,6 +359,13 @@ final class AolSmtpServer implements AutoCloseable {
         }
         int space = rest.indexOf(' ');
         return space < 0 ? rest : rest.substring(0, space);
+    }
+
+    /** What follows the path in {@code args} (ESMTP parameters such as NOTIFY), trimmed; empty if nothing does. */
+    static String parametersAfterPath(String args, int offset) {
+        String rest = args.substring(offset).trim();
+        int end = rest.startsWith("<") ? rest.indexOf('>') : rest.indexOf(' ');
+        return end < 0 ? "" : rest.substring(end + 1).trim();
     }
 
     private static final class ResetCommand extends BaseCommand {

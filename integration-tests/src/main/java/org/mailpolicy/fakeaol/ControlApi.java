@@ -337,7 +337,10 @@ final class ControlApi implements AutoCloseable {
             node.put("mailFromReply", transaction.mailFromReply().orElse(null));
             ArrayNode recipients = node.putArray("recipients");
             for (RecipientReply recipient : transaction.recipients()) {
-                recipients.addObject().put("address", recipient.address()).put("reply", recipient.reply());
+                ObjectNode rcpt = recipients.addObject().put("address", recipient.address()).put("reply", recipient.reply());
+                if (!recipient.parameters().isEmpty()) {
+                    rcpt.put("parameters", recipient.parameters());
+                }
             }
             node.put("dataReply", transaction.dataReply().orElse(null));
         }

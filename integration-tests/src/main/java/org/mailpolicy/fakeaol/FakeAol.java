@@ -70,6 +70,14 @@ public final class FakeAol implements AutoCloseable {
         relay.setMode(requireNonNull(setting, "setting"));
     }
 
+    /**
+     * Whether EHLO offers DSN, so that a client passes NOTIFY, ORCPT, RET and ENVID on (AOL's does not; {@link #reset()}
+     * turns it off). The fake records the RCPT parameters ({@link RecipientReply#parameters()}) but sends no DSN itself.
+     */
+    public void advertiseDsn(boolean advertise) {
+        smtp.advertiseDsn(advertise);
+    }
+
     public ModeStatus mode() {
         return relay.mode();
     }
@@ -100,10 +108,12 @@ public final class FakeAol implements AutoCloseable {
     }
 
     /**
-     * Back to a fresh fake: NORMAL mode, no transactions, no messages, and flaky recipients will be deferred once more.
+     * Back to a fresh fake: NORMAL mode, no DSN in EHLO, no transactions, no messages, and flaky recipients will be
+     * deferred once more.
      */
     public void reset() {
         relay.reset();
+        smtp.advertiseDsn(false);
         clearTransactions();
         clearMessages();
     }

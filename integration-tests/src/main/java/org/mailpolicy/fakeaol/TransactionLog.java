@@ -60,9 +60,9 @@ final class TransactionLog {
             }
         }
 
-        void recipient(String address, String reply) {
+        void recipient(String address, String parameters, String reply) {
             synchronized (TransactionLog.this) {
-                recipients.add(new RecipientReply(address, reply));
+                recipients.add(new RecipientReply(address, reply, parameters));
             }
         }
 

@@ -11,8 +11,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A bare SMTP client for tests that need to read the exact reply lines, or to see the server hang up. */
-final class RawSmtpClient implements AutoCloseable {
+/**
+ * A bare SMTP client for tests that need to read the exact reply lines, see the server hang up, or send what JavaMail
+ * cannot (per-recipient NOTIFY and ORCPT).
+ */
+public final class RawSmtpClient implements AutoCloseable {
     /** What {@link #readReply()} returns when the server has closed the connection. */
     static final String CLOSED = "(closed)";
 
@@ -26,7 +29,7 @@ final class RawSmtpClient implements AutoCloseable {
         this.out = socket.getOutputStream();
     }
 
-    static RawSmtpClient connect(int port) throws IOException {
+    public static RawSmtpClient connect(int port) throws IOException {
         return connect(port, 5_000);
     }
 
@@ -37,7 +40,7 @@ final class RawSmtpClient implements AutoCloseable {
     }
 
     /** Reads one reply, all its lines joined with {@code \n}, or {@link #CLOSED} at end of stream. */
-    String readReply() throws IOException {
+    public String readReply() throws IOException {
         List<String> lines = new ArrayList<>();
         while (true) {
             String line = readLine();
@@ -51,7 +54,7 @@ final class RawSmtpClient implements AutoCloseable {
         }
     }
 
-    String send(String command) throws IOException {
+    public String send(String command) throws IOException {
         write(command + "\r\n");
         return readReply();
     }
@@ -73,7 +76,7 @@ final class RawSmtpClient implements AutoCloseable {
     }
 
     /** Sends DATA and, after the 354, the message and its terminating dot; returns the end-of-data reply. */
-    String data(String message) throws IOException {
+    public String data(String message) throws IOException {
         String startReply = send("DATA");
         if (!startReply.startsWith("354")) {
             throw new AssertionError("expected 354 after DATA, got " + startReply);

@@ -100,7 +100,9 @@ final class Dsns {
             return all.toString();
         }
         if (part.isMimeType("text/*")) {
-            return String.valueOf(part.getContent());
+            Object content = part.getContent();
+            // text/rfc822-headers (a DSN's returned headers) has no content handler: JavaMail gives a stream.
+            return content instanceof String ? (String) content : new String(rawContent(part), StandardCharsets.UTF_8);
         }
         return new String(rawContent(part), StandardCharsets.UTF_8);
     }

@@ -17,8 +17,8 @@ import org.mailpolicy.destination.PolicyException;
 import org.mailpolicy.jdbc.StoreException;
 import org.mailpolicy.rules.ReplyClassifier;
 import org.mailpolicy.rules.RulesException;
-import org.mailpolicy.store.PolicyStores;
 import org.mailpolicy.state.DestinationStateStore;
+import org.mailpolicy.store.PolicyStores;
 import org.mailpolicy.suppression.SentMessageLedger;
 import org.mailpolicy.suppression.SuppressionList;
 

@@ -26,10 +26,10 @@ import org.mailpolicy.destination.PolicyException;
 import org.mailpolicy.destination.StoreSettings;
 import org.mailpolicy.jdbc.Database;
 import org.mailpolicy.jdbc.SharedDatabase;
+import org.mailpolicy.jdbc.StoreException;
 import org.mailpolicy.suppression.JdbcSuppressionList;
 import org.mailpolicy.suppression.SuppressionEntry;
 import org.mailpolicy.suppression.SuppressionList;
-import org.mailpolicy.jdbc.StoreException;
 
 /**
  * {@code delivery-policy suppressions import}: adds a file of addresses to the suppression list, as

@@ -4,25 +4,18 @@ import com.google.common.base.Preconditions;
 import com.google.common.cache.CacheBuilder;
 import com.google.common.cache.CacheLoader;
 import com.google.common.cache.LoadingCache;
-import com.google.common.collect.ImmutableMap;
-import com.sun.mail.smtp.SMTPAddressFailedException;
 import com.sun.mail.smtp.SMTPMessage;
-import com.sun.mail.smtp.SMTPSendFailedException;
 import com.sun.mail.smtp.SMTPTransport;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.Set;
-import javax.mail.Address;
 import javax.mail.MessagingException;
 import javax.mail.SendFailedException;
 import javax.mail.Session;
@@ -36,6 +29,7 @@ import org.apache.mailet.HostAddress;
 import org.apache.mailet.Mail;
 import org.apache.mailet.MailetContext;
 import org.apache.mailet.base.Converter7Bit;
+import org.mailpolicy.james.dsn.NotifyRequests;
 import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.reply.Stage;
 import org.slf4j.Logger;
@@ -44,10 +38,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One SMTP attempt with JavaMail's {@link SMTPTransport}, as James's own {@code MailDelivrerToHost}
  * does, but keeping every reply: with {@code mail.smtp.sendpartial=true} each refused recipient's
- * RCPT reply arrives as an {@link SMTPAddressFailedException} in the exception chain, the reply
- * that ended the transaction as an {@link SMTPSendFailedException} naming its command, and a
- * rejected greeting's text (which JavaMail leaves out of its exception) is read back with
- * {@link SMTPTransport#getLastServerResponse()}.
+ * RCPT reply and the reply that ended the transaction arrive in JavaMail's exceptions
+ * ({@link SendFailureReader} reads them), and a rejected greeting's text (which JavaMail leaves
+ * out of its exception) is read back with {@link SMTPTransport#getLastServerResponse()}.
  *
  * <p>Hosts are tried in order only while no server answers (refused connection, timeout): once a
  * server has replied, its reply decides, so a throttling destination is not hammered on every MX.
@@ -194,7 +187,8 @@ public final class AttemptRunner implements DeliveryAttempt {
      * as the last server response; otherwise (timeout, reset) the exception's text is all there is.
      */
     private static SmtpReply afterConnectFailure(ReplyRecordingTransport transport, Exception e) {
-        return orLastRefusal(SmtpReply.parse(describe(e), Stage.UNKNOWN), lastRefusal(transport));
+        return SendFailureReader.orLastRefusal(SmtpReply.parse(SendFailureReader.describe(e), Stage.UNKNOWN),
+                lastRefusal(transport));
     }
 
     private static HostOutcome connectFailure(List<MailAddress> recipients, ReplyRecordingTransport transport,
@@ -210,7 +204,7 @@ public final class AttemptRunner implements DeliveryAttempt {
             }
         }
         // No server reply at all: connection refused, timeout, unknown host. Another MX may answer.
-        return new HostOutcome(AttemptResult.failed(recipients, SmtpReply.parse(describe(e), Stage.CONNECT), hostName), true);
+        return new HostOutcome(AttemptResult.failed(recipients, SmtpReply.parse(SendFailureReader.describe(e), Stage.CONNECT), hostName), true);
     }
 
     /**
@@ -234,7 +228,7 @@ public final class AttemptRunner implements DeliveryAttempt {
                     delivered.addAll(part);
                     acceptedReply(transport).ifPresent(reply -> part.forEach(m -> accepted.put(m, reply)));
                 } catch (SendFailedException e) {
-                    AttemptResult r = fromSendFailure(part, e, lastRefusal(transport), hostName);
+                    AttemptResult r = SendFailureReader.read(part, e, lastRefusal(transport), hostName);
                     delivered.addAll(r.delivered());
                     for (MailAddress m : part) {
                         r.replyFor(m).ifPresent(reply -> failed.put(m, reply));
@@ -276,12 +270,12 @@ public final class AttemptRunner implements DeliveryAttempt {
         if (!mail.dsnParameters().isPresent()) {
             return original;
         }
-        DsnParameters dsn = mail.dsnParameters().get();
+        NotifyRequests requests = NotifyRequests.of(mail);
         SMTPMessage message = new SMTPMessage(original);
-        dsn.getRetParameter().ifPresent(ret ->
+        requests.ret().ifPresent(ret ->
                 message.setReturnOption(ret == DsnParameters.Ret.HDRS ? SMTPMessage.RETURN_HDRS : SMTPMessage.RETURN_FULL));
         if (transport.supportsExtension("DSN")) {
-            dsn.getEnvIdParameter().ifPresent(envId -> message.setMailExtension("ENVID=" + envId.asString()));
+            requests.envelopeId().ifPresent(envId -> message.setMailExtension("ENVID=" + envId));
         }
         notify.ifPresent(message::setNotifyOptions);
         return message;
@@ -289,12 +283,10 @@ public final class AttemptRunner implements DeliveryAttempt {
 
     /** Recipients by the NOTIFY option they asked for (empty: none), in recipient order. */
     static Map<Optional<Integer>, List<MailAddress>> notifyGroups(Mail mail, List<MailAddress> recipients) {
+        NotifyRequests requests = NotifyRequests.of(mail);
         Map<Optional<Integer>, List<MailAddress>> groups = new LinkedHashMap<>();
         for (MailAddress r : recipients) {
-            Optional<Integer> notify = mail.dsnParameters()
-                    .flatMap(dsn -> Optional.ofNullable(dsn.getRcptParameters().get(r)))
-                    .flatMap(DsnParameters.RecipientDsnParameters::getNotifyParameter)
-                    .map(AttemptRunner::toJavaxNotify);
+            Optional<Integer> notify = requests.notify(r.asString()).map(AttemptRunner::toJavaxNotify);
             groups.computeIfAbsent(notify, k -> new ArrayList<>()).add(r);
         }
         return groups;
@@ -323,102 +315,8 @@ public final class AttemptRunner implements DeliveryAttempt {
         return n;
     }
 
-    /**
-     * Reads a failed send: JavaMail's valid-sent addresses were accepted (the end-of-data reply was
-     * positive), each chained SMTPAddressFailedException is one recipient's own refusal, and an
-     * SMTPSendFailedException with a non-positive code is the reply that ended the transaction.
-     */
-    static AttemptResult fromSendFailure(List<MailAddress> recipients, SendFailedException e,
-                                         Optional<SmtpReply> lastRefusal, Optional<String> hostName) {
-        Map<String, MailAddress> byAddress = new HashMap<>();
-        for (MailAddress r : recipients) {
-            byAddress.put(r.asString().toLowerCase(Locale.ROOT), r);
-        }
-        List<MailAddress> delivered = new ArrayList<>();
-        if (e.getValidSentAddresses() != null) {
-            for (Address a : e.getValidSentAddresses()) {
-                MailAddress r = byAddress.get(addressKey(a));
-                if (r != null) {
-                    delivered.add(r);
-                }
-            }
-        }
-        Map<MailAddress, SmtpReply> refused = new LinkedHashMap<>();
-        for (Exception next = e; next != null;
-             next = next instanceof MessagingException ? ((MessagingException) next).getNextException() : null) {
-            if (next instanceof SMTPAddressFailedException) {
-                SMTPAddressFailedException f = (SMTPAddressFailedException) next;
-                MailAddress r = byAddress.get(addressKey(f.getAddress()));
-                if (r != null && !delivered.contains(r)) {
-                    refused.putIfAbsent(r, orLastRefusal(SmtpReply.parse(f.getMessage(), Stage.RCPT), lastRefusal));
-                }
-            }
-        }
-        Optional<SmtpReply> ended = Optional.empty();
-        if (e instanceof SMTPSendFailedException) {
-            SMTPSendFailedException s = (SMTPSendFailedException) e;
-            if (s.getReturnCode() < 200 || s.getReturnCode() >= 400) {
-                ended = Optional.of(SmtpReply.parse(s.getMessage(), stageOf(s.getCommand())));
-            }
-        }
-        if (!ended.isPresent() && delivered.size() + refused.size() < recipients.size()) {
-            // Recipients JavaMail neither sent nor refused on their own: its message is all there is.
-            ended = Optional.of(orLastRefusal(SmtpReply.parse(describe(e), Stage.UNKNOWN), lastRefusal));
-        }
-        return AttemptResult.of(recipients, delivered, refused, ended, hostName);
-    }
-
-    /** A reply without a code ({@code [EOF]}: the server hung up) stands for the refusal the server sent before. */
-    private static SmtpReply orLastRefusal(SmtpReply reply, Optional<SmtpReply> lastRefusal) {
-        return reply.code().isPresent() || !lastRefusal.isPresent() ? reply : lastRefusal.get().atStage(reply.stage());
-    }
-
     private static Optional<SmtpReply> lastRefusal(ReplyRecordingTransport transport) {
         return transport.lastReply().map(r -> SmtpReply.parse(r, Stage.UNKNOWN)).filter(r -> r.code().isPresent() && !r.isPositive());
-    }
-
-    private static String addressKey(Address a) {
-        String s = a instanceof InternetAddress ? ((InternetAddress) a).getAddress() : String.valueOf(a);
-        return s == null ? "" : s.toLowerCase(Locale.ROOT);
-    }
-
-    static Stage stageOf(String command) {
-        String c = command == null ? "" : command.trim().toUpperCase(Locale.ROOT);
-        if (c.startsWith("MAIL")) {
-            return Stage.MAIL;
-        }
-        if (c.equals("DATA")) {
-            return Stage.DATA;
-        }
-        if (c.equals(".") || c.startsWith("BDAT")) {
-            return Stage.END_OF_DATA;
-        }
-        if (c.startsWith("RCPT")) {
-            return Stage.RCPT;
-        }
-        return Stage.UNKNOWN;
-    }
-
-    /** The failure's messages down the cause chain, for failures that carry no SMTP reply. */
-    static String describe(Throwable e) {
-        StringBuilder sb = new StringBuilder();
-        Set<Throwable> seen = new HashSet<>();
-        for (Throwable t = e; t != null && seen.add(t); t = next(t)) {
-            String m = t.getMessage();
-            String text = t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
-            if (sb.length() > 0) {
-                sb.append("; ");
-            }
-            sb.append(text);
-        }
-        return sb.toString();
-    }
-
-    private static Throwable next(Throwable t) {
-        if (t instanceof MessagingException && ((MessagingException) t).getNextException() != null) {
-            return ((MessagingException) t).getNextException();
-        }
-        return t.getCause();
     }
 
     private static InternetAddress[] toInternetAddresses(List<MailAddress> recipients) throws AddressException {

@@ -4,7 +4,6 @@ import com.google.common.base.Preconditions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -66,7 +65,7 @@ final class DeliveryProcessor {
         }
         Instant now = runtime.clock().instant();
         AttemptHistory history = history(mail, now);
-        Map<Domain, List<MailAddress>> byDomain = byDomain(recipients);
+        Map<Domain, List<MailAddress>> byDomain = RecipientDomains.byDomain(recipients);
         if (byDomain.size() > 1) {
             // Queued by something else (stock RemoteDelivery with a gateway, an upgrade): one domain per attempt.
             for (List<MailAddress> part : byDomain.values()) {
@@ -162,14 +161,6 @@ final class DeliveryProcessor {
             LOGGER.warn("delivery mail={} has an unreadable history; starting a new one: {}", mail.getName(), e.getMessage());
             return AttemptHistory.start(mail.getName(), now);
         }
-    }
-
-    private static Map<Domain, List<MailAddress>> byDomain(List<MailAddress> recipients) {
-        Map<Domain, List<MailAddress>> out = new LinkedHashMap<>();
-        for (MailAddress r : recipients) {
-            out.computeIfAbsent(r.getDomain(), d -> new ArrayList<>()).add(r);
-        }
-        return out;
     }
 
     /** Classifies each distinct reply once: a greeting refusal shared by 50 recipients is one classification. */

@@ -4,7 +4,6 @@ import com.google.common.base.Preconditions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,18 +13,15 @@ import javax.mail.MessagingException;
 import org.apache.james.core.MailAddress;
 import org.apache.james.lifecycle.api.LifecycleUtil;
 import org.apache.james.queue.api.MailQueue;
-import org.apache.mailet.DsnParameters;
 import org.apache.mailet.Mail;
 import org.apache.mailet.MailetContext;
 import org.mailpolicy.decision.AttemptDecision;
 import org.mailpolicy.decision.RecipientDecision;
 import org.mailpolicy.destination.DestinationPolicy;
-import org.mailpolicy.james.dsn.ReportAttribute;
+import org.mailpolicy.james.dsn.DeliveryReportBuilder;
+import org.mailpolicy.james.dsn.NotifyRequests;
 import org.mailpolicy.james.metrics.DeliveryMetrics;
-import org.mailpolicy.reply.EnhancedStatus;
-import org.mailpolicy.report.DeliveryReport;
 import org.mailpolicy.report.DsnAction;
-import org.mailpolicy.report.RecipientReport;
 import org.mailpolicy.rules.Classification;
 import org.mailpolicy.schedule.AttemptHistory;
 import org.mailpolicy.suppression.SentMessage;
@@ -38,7 +34,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Applies one attempt's decisions to James: re-queues the recipients that wait (one copy per
  * next-attempt instant, carrying the new history), sends the sender's reports (final failures, the
- * one delay warning, "relayed" for a NOTIFY=SUCCESS the next hop could not take) to the bounce processor as mails holding a {@link DeliveryReport}, records
+ * one delay warning, "relayed" for a NOTIFY=SUCCESS the next hop could not take) to the bounce
+ * processor as mails holding a report ({@link DeliveryReportBuilder} writes it), records
  * suppressions and the delivered recipients. Each follow-up is stored before this returns; any
  * failure to store one is thrown, so the caller leaves the dequeued mail unacknowledged.
  */
@@ -89,7 +86,7 @@ final class OutcomeDispatcher {
             // RFC 3461 6.2.2: a NOTIFY=SUCCESS the next hop could not take is answered here, with "relayed".
             // A server that advertised DSN got the NOTIFY and reports itself; the null sender is never told.
             if (mail.hasSender() && !result.nextHopSupportsDsn()) {
-                List<MailAddress> wanting = asking(mail, delivered, DsnParameters.Notify.SUCCESS);
+                List<MailAddress> wanting = wanting(mail, delivered, DsnAction.RELAYED);
                 if (!wanting.isEmpty()) {
                     sendRelayedReport(mail, wanting, result, decision.nextHistory(), messageId, now);
                 }
@@ -106,7 +103,8 @@ final class OutcomeDispatcher {
         if (decision.delayWarningDue() && !retried.isEmpty()) {
             // Marked even when nobody asked for a warning: the question is asked once per message.
             nextHistory = nextHistory.withDelayWarningSent();
-            List<MailAddress> wanting = wantingDelayNotice(mail, retried);
+            // Also those who did not say: RFC 3461 leaves delay notices to the MTA, and we tell them.
+            List<MailAddress> wanting = wanting(mail, retried, DsnAction.DELAYED);
             if (!wanting.isEmpty() && mail.hasSender()) {
                 sendReport(mail, wanting, result, decision, DsnAction.DELAYED, nextHistory, messageId, now);
             }
@@ -218,48 +216,34 @@ final class OutcomeDispatcher {
     private void sendReport(Mail mail, List<MailAddress> recipients, AttemptResult result, AttemptDecision decision,
                             DsnAction action, AttemptHistory history, Optional<String> messageId, Instant now)
             throws MessagingException {
-        List<RecipientReport> reports = new ArrayList<>();
+        DeliveryReportBuilder report = DeliveryReportBuilder.forMail(mail, reportingMta, history.firstQueued(), messageId, now);
         for (MailAddress r : recipients) {
-            reports.add(recipientReport(mail, r, result, decision, action, now));
+            report.failedOrDelayed(r.asString(), action, decision.decisionFor(r.asString()), result.remoteHost(),
+                    decision.expiresAt());
         }
-        send(mail, recipients, action, reports, history, messageId);
+        send(mail, recipients, action, report, history);
     }
 
-    /** Said of a recipient delivered to a server that does not report delivery itself (RFC 3461 6.2.2). */
-    private static String relayedExplanation(Optional<String> host) {
-        return "The message was delivered to the recipient's mail server" + host.map(h -> " (" + h + ")").orElse("")
-                + ", which does not report delivery itself; this is the last report you will get for this recipient.";
-    }
-
-    /** A successful delivery, reported as {@code relayed}: no classification, nothing for the sender to do. */
+    /** A successful delivery to a next hop that does not report it itself, reported as {@code relayed}. */
     private void sendRelayedReport(Mail mail, List<MailAddress> recipients, AttemptResult result,
                                    AttemptHistory history, Optional<String> messageId, Instant now)
             throws MessagingException {
-        List<RecipientReport> reports = new ArrayList<>();
+        DeliveryReportBuilder report = DeliveryReportBuilder.forMail(mail, reportingMta, history.firstQueued(), messageId, now);
         for (MailAddress r : recipients) {
-            RecipientReport.Builder b = RecipientReport.builder(r.asString(), DsnAction.RELAYED, EnhancedStatus.of(2, 0, 0))
-                    .lastAttempt(now)
-                    .explanation(relayedExplanation(result.remoteHost()));
-            // Only a reply the server sent: a DSN writes the diagnostic as "smtp; <reply>" (RFC 3464 2.3.6).
-            result.acceptedReply(r).ifPresent(b::diagnostic);
-            result.remoteHost().ifPresent(b::remoteMta);
-            originalRecipient(mail, r).ifPresent(b::originalRecipient);
-            reports.add(b.build());
+            report.relayed(r.asString(), result.remoteHost(), result.acceptedReply(r));
         }
-        send(mail, recipients, DsnAction.RELAYED, reports, history, messageId);
+        send(mail, recipients, DsnAction.RELAYED, report, history);
     }
 
     /** Hands a report on {@code recipients} to the bounce processor, which writes the DSN. */
-    private void send(Mail mail, List<MailAddress> recipients, DsnAction action, List<RecipientReport> reports,
-                      AttemptHistory history, Optional<String> messageId) throws MessagingException {
-        DeliveryReport report = DeliveryReport.of(reportingMta, Optional.of(history.firstQueued()), envelopeId(mail),
-                messageId, reports);
+    private void send(Mail mail, List<MailAddress> recipients, DsnAction action, DeliveryReportBuilder report,
+                      AttemptHistory history) throws MessagingException {
         Mail reportMail = mail.duplicate();
         try {
             reportMail.setName(history.messageKey() + "-" + action.id() + "-" + UUID.randomUUID().toString().substring(0, 8));
             reportMail.setRecipients(recipients);
             reportMail.removeAttribute(HistoryAttribute.NAME);
-            reportMail.setAttribute(ReportAttribute.of(report));
+            reportMail.setAttribute(report.buildAttribute());
             context.sendMail(reportMail, bounceProcessor);
             metrics.dsnSent(action);
         } finally {
@@ -267,69 +251,16 @@ final class OutcomeDispatcher {
         }
     }
 
-    /** Said to the sender of a suppressing DSN, so the next bounce for the address is no surprise. */
-    private static final String SUPPRESSED_NOTE = " This server will not try the address again: later mail to it is"
-            + " returned at once, without contacting the receiver, until an administrator removes it from the"
-            + " suppression list.";
-
-    private static RecipientReport recipientReport(Mail mail, MailAddress r, AttemptResult result,
-                                                   AttemptDecision decision, DsnAction action, Instant now) {
-        RecipientDecision d = decision.decisionFor(r.asString());
-        Classification c = d.classification().get();
-        RecipientReport.Builder b = RecipientReport.builder(r.asString(), action,
-                        action == DsnAction.DELAYED ? c.dsnStatus() : d.dsnStatus().get())
-                .diagnostic(c.reply().raw())
-                .lastAttempt(now)
-                .reason(action == DsnAction.DELAYED ? c.reason() : d.reason().get())
-                .ruleId(c.ruleId())
-                .explanation(c.explanation())
-                .remedy(d.kind() == RecipientDecision.Kind.SUPPRESS ? c.remedy() + SUPPRESSED_NOTE : c.remedy());
-        result.remoteHost().ifPresent(b::remoteMta);
-        originalRecipient(mail, r).ifPresent(b::originalRecipient);
-        if (action == DsnAction.DELAYED) {
-            b.willRetryUntil(decision.expiresAt());
-        }
-        return b.build();
-    }
-
-    /** The recipients whose NOTIFY names {@code wanted}; none when they did not say. */
-    private static List<MailAddress> asking(Mail mail, List<MailAddress> recipients, DsnParameters.Notify wanted) {
+    /** The recipients whose NOTIFY (or the RFC 3461 default when they gave none) asks to hear of {@code action}. */
+    private static List<MailAddress> wanting(Mail mail, List<MailAddress> recipients, DsnAction action) {
+        NotifyRequests requests = NotifyRequests.of(mail);
         List<MailAddress> out = new ArrayList<>();
         for (MailAddress r : recipients) {
-            if (notifyOf(mail, r).map(n -> n.contains(wanted)).orElse(false)) {
+            if (requests.wants(r.asString(), action)) {
                 out.add(r);
             }
         }
         return out;
-    }
-
-    private static Optional<EnumSet<DsnParameters.Notify>> notifyOf(Mail mail, MailAddress r) {
-        return mail.dsnParameters()
-                .flatMap(p -> Optional.ofNullable(p.getRcptParameters().get(r)))
-                .flatMap(DsnParameters.RecipientDsnParameters::getNotifyParameter);
-    }
-
-    /** The recipients who asked for delay notices, or did not say (RFC 3461: the MTA decides; we tell them). */
-    private static List<MailAddress> wantingDelayNotice(Mail mail, List<MailAddress> recipients) {
-        List<MailAddress> out = new ArrayList<>();
-        for (MailAddress r : recipients) {
-            Optional<EnumSet<DsnParameters.Notify>> notify = notifyOf(mail, r);
-            if (!notify.isPresent() || notify.get().contains(DsnParameters.Notify.DELAY)) {
-                out.add(r);
-            }
-        }
-        return out;
-    }
-
-    private static Optional<String> originalRecipient(Mail mail, MailAddress r) {
-        return mail.dsnParameters()
-                .flatMap(p -> Optional.ofNullable(p.getRcptParameters().get(r)))
-                .flatMap(DsnParameters.RecipientDsnParameters::getOrcptParameter)
-                .map(o -> DsnParameters.RFC_822_PREFIX + o.asString());
-    }
-
-    private static Optional<String> envelopeId(Mail mail) {
-        return mail.dsnParameters().flatMap(DsnParameters::getEnvIdParameter).map(DsnParameters.EnvId::asString);
     }
 
     static Optional<String> messageId(Mail mail) {

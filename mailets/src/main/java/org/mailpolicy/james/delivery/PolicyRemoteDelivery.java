@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -199,10 +198,7 @@ public class PolicyRemoteDelivery extends GenericMailet {
             mail.setState(Mail.GHOST);
             return;
         }
-        Map<Domain, List<MailAddress>> byDomain = new LinkedHashMap<>();
-        for (MailAddress r : recipients) {
-            byDomain.computeIfAbsent(r.getDomain(), d -> new ArrayList<>()).add(r);
-        }
+        Map<Domain, List<MailAddress>> byDomain = RecipientDomains.byDomain(recipients);
         Instant now = runtime.clock().instant();
         for (Map.Entry<Domain, List<MailAddress>> e : byDomain.entrySet()) {
             Mail part = mail.duplicate();

@@ -1,29 +1,39 @@
 package org.mailpolicy.james.dsn;
 
+import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.Sets;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.apache.james.core.MailAddress;
 import org.apache.mailet.DsnParameters;
 import org.apache.mailet.DsnParameters.Notify;
 import org.apache.mailet.DsnParameters.RecipientDsnParameters;
+import org.apache.mailet.Mail;
 import org.mailpolicy.report.DsnAction;
 import org.mailpolicy.report.RecipientReport;
 
 /**
- * What the sender asked to hear about (RFC 3461 NOTIFY), per recipient, as James recorded it from
- * {@code RCPT TO}. Without a NOTIFY the RFC 3461 default applies: failures and delays are
- * reported, successes are not.
+ * What the sender asked for with RFC 3461's parameters, as James recorded them from {@code MAIL FROM} (RET, ENVID) and
+ * {@code RCPT TO} (NOTIFY, ORCPT): the one reader of {@link Mail#dsnParameters()}, so that delivery, the reports and
+ * the DSN writer find the same request for the same recipient. Without a NOTIFY the RFC 3461 default applies: failures
+ * and delays are reported, successes are not.
  */
-final class NotifyRequests {
-    private static final EnumSet<Notify> DEFAULT = EnumSet.of(Notify.FAILURE, Notify.DELAY);
+public final class NotifyRequests {
+    private static final Set<Notify> DEFAULT = Sets.immutableEnumSet(Notify.FAILURE, Notify.DELAY);
 
     private final Optional<DsnParameters> parameters;
 
     private NotifyRequests(Optional<DsnParameters> parameters) {
         this.parameters = parameters;
+    }
+
+    public static NotifyRequests of(Mail mail) {
+        Preconditions.checkNotNull(mail, "mail");
+        return of(mail.dsnParameters());
     }
 
     static NotifyRequests of(Optional<DsnParameters> parameters) {
@@ -34,35 +44,39 @@ final class NotifyRequests {
     List<RecipientReport> wanted(List<RecipientReport> recipients) {
         ImmutableList.Builder<RecipientReport> out = ImmutableList.builder();
         for (RecipientReport r : recipients) {
-            if (wants(r)) {
+            if (wants(r.finalRecipient(), r.action())) {
                 out.add(r);
             }
         }
         return out.build();
     }
 
-    boolean wants(RecipientReport r) {
-        EnumSet<Notify> notify = forRecipient(r.finalRecipient())
-                .flatMap(RecipientDsnParameters::getNotifyParameter)
-                .orElse(DEFAULT);
+    /** Whether the recipient's NOTIFY (or the RFC 3461 default, when it gave none) asks to hear of {@code action}. */
+    public boolean wants(String recipient, DsnAction action) {
+        Set<Notify> notify = notify(recipient).<Set<Notify>>map(n -> n).orElse(DEFAULT);
         if (notify.contains(Notify.NEVER)) {
             return false;
         }
-        return notify.contains(requiredFor(r.action()));
+        return notify.contains(requiredFor(action));
+    }
+
+    /** The NOTIFY the client gave for this recipient; empty when it gave none. */
+    public Optional<EnumSet<Notify>> notify(String recipient) {
+        return forRecipient(recipient).flatMap(RecipientDsnParameters::getNotifyParameter).map(EnumSet::copyOf);
     }
 
     /** The ORCPT the client gave for this recipient, as {@code rfc822;address}. */
-    Optional<String> originalRecipient(String finalRecipient) {
-        return forRecipient(finalRecipient)
+    public Optional<String> originalRecipient(String recipient) {
+        return forRecipient(recipient)
                 .flatMap(RecipientDsnParameters::getOrcptParameter)
                 .map(a -> DsnParameters.RFC_822_PREFIX + a.asString());
     }
 
-    Optional<String> envelopeId() {
+    public Optional<String> envelopeId() {
         return parameters.flatMap(DsnParameters::getEnvIdParameter).map(DsnParameters.EnvId::asString);
     }
 
-    Optional<DsnParameters.Ret> ret() {
+    public Optional<DsnParameters.Ret> ret() {
         return parameters.flatMap(DsnParameters::getRetParameter);
     }
 
@@ -78,13 +92,13 @@ final class NotifyRequests {
         }
     }
 
-    private Optional<RecipientDsnParameters> forRecipient(String finalRecipient) {
+    private Optional<RecipientDsnParameters> forRecipient(String recipient) {
         if (!parameters.isPresent()) {
             return Optional.empty();
         }
-        // James keys the map by MailAddress; the report names recipients as text.
+        // James keys the map by the address as given in RCPT TO; the recipient may be spelt otherwise by now.
         for (Map.Entry<MailAddress, RecipientDsnParameters> e : parameters.get().getRcptParameters().entrySet()) {
-            if (sameAddress(e.getKey().asString(), finalRecipient)) {
+            if (sameAddress(e.getKey().asString(), recipient)) {
                 return Optional.of(e.getValue());
             }
         }

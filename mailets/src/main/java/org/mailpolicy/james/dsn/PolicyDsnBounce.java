@@ -118,7 +118,7 @@ public class PolicyDsnBounce extends GenericMailet {
             report = StockBounceReport.from(mail, reportingMta, clock.instant());
         }
 
-        NotifyRequests notify = NotifyRequests.of(mail.dsnParameters());
+        NotifyRequests notify = NotifyRequests.of(mail);
         List<RecipientReport> wanted = notify.wanted(report.recipients());
         if (wanted.isEmpty()) {
             LOGGER.info("Mail {}: no DSN, the sender asked not to be told about {} (NOTIFY)", mail.getName(),

@@ -6,9 +6,9 @@ import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.james.core.MailAddress;
+import org.mailpolicy.jdbc.StoreException;
 import org.mailpolicy.suppression.SuppressionEntry;
 import org.mailpolicy.suppression.SuppressionList;
-import org.mailpolicy.jdbc.StoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

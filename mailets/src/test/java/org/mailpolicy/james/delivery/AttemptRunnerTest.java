@@ -220,6 +220,21 @@ class AttemptRunnerTest {
     }
 
     @Test
+    void aNotifyWrittenInAnotherCaseIsPassedOnForTheRecipient() throws Exception {
+        // James keys the parameters by the address as the client wrote it in RCPT TO; the recipient list spells it otherwise.
+        Mail mail = mail("bob@aol.com", "carol@aol.com");
+        mail.setDsnParameters(org.apache.mailet.DsnParameters.builder()
+                .addRcptParameter(new MailAddress("Bob@AOL.com"), org.apache.mailet.DsnParameters.RecipientDsnParameters.of(
+                        java.util.EnumSet.of(org.apache.mailet.DsnParameters.Notify.NEVER)))
+                .build().get());
+
+        assertThat(AttemptRunner.notifyGroups(mail, addresses(mail))).containsExactly(
+                Map.entry(java.util.Optional.of(com.sun.mail.smtp.SMTPMessage.NOTIFY_NEVER),
+                        List.of(new MailAddress("bob@aol.com"))),
+                Map.entry(java.util.Optional.empty(), List.of(new MailAddress("carol@aol.com"))));
+    }
+
+    @Test
     void recipientsAskingForDifferentNotifyGetTheirOwnTransaction() throws Exception {
         rcptReplies.put("b@aol.com", new RejectException(550, "5.1.1 no b"));
         Mail mail = mail("a@aol.com", "b@aol.com", "c@aol.com", "d@aol.com");

@@ -665,6 +665,24 @@ class PolicyRemoteDeliveryTest {
     }
 
     @Test
+    void successAskedInRcptSpeltInAnotherCaseIsStillReportedAsRelayed() throws Exception {
+        thenAllAccepted(false);
+        Mail mail = mail("sender@example.com", "ok@aol.com");
+        // James keys the parameters by the address as the client wrote it in RCPT TO.
+        mail.setDsnParameters(DsnParameters.builder()
+                .addRcptParameter(address("Ok@AOL.com"), DsnParameters.RecipientDsnParameters.of(
+                        EnumSet.of(DsnParameters.Notify.SUCCESS), address("Ok.Original@example.net")))
+                .build().get());
+
+        serviceAndDeliver(mail);
+
+        assertThat(reports()).hasSize(1);
+        RecipientReport r = reportOf(reports().get(0)).recipients().get(0);
+        assertThat(r.action()).isEqualTo(DsnAction.RELAYED);
+        assertThat(r.originalRecipient()).contains("rfc822;Ok.Original@example.net");
+    }
+
+    @Test
     void relayedReportWithoutTheAcceptingReplyNamesTheHostButInventsNoDiagnostic() throws Exception {
         script.add(recipients -> AttemptResult.of(recipients, recipients, ImmutableMap.of(), Optional.empty(),
                 Optional.of("mx1.mx.aol.test")));

@@ -1,0 +1,125 @@
+package org.mailpolicy.james.webadmin.dto;
+
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.google.common.base.Preconditions;
+import java.time.Instant;
+import java.util.Optional;
+import org.mailpolicy.state.DestinationState;
+
+/**
+ * One destination as {@code GET /delivery-policy/destinations} lists it: its state at a given instant, whose settings
+ * apply, and how much mail the queue holds for it (null when the queue could not be counted).
+ */
+@JsonPropertyOrder({"name", "policy", "configured", "held", "heldUntil", "currentHold", "currentHoldSeconds",
+        "consecutiveThrottles", "attempts", "inFlight", "probing", "lastReply", "lastAttemptAt", "queued",
+        "queuedComplete"})
+public final class DestinationDto {
+    private final DestinationState state;
+    private final String policy;
+    private final boolean configured;
+    private final boolean held;
+    private final Long queued;
+    private final Boolean queuedComplete;
+
+    private DestinationDto(DestinationState state, String policy, boolean configured, boolean held, Long queued,
+                           Boolean queuedComplete) {
+        this.state = state;
+        this.policy = policy;
+        this.configured = configured;
+        this.held = held;
+        this.queued = queued;
+        this.queuedComplete = queuedComplete;
+    }
+
+    /**
+     * @param policy     the name of the settings that apply: a named destination's, or the default's for an unlisted domain
+     * @param configured whether the policy names this destination
+     * @param queued     mails queued for it, and whether that count covers the whole queue; empty when not counted
+     */
+    public static DestinationDto of(DestinationState state, Instant now, String policy, boolean configured,
+                                    Optional<QueuedCount> queued) {
+        Preconditions.checkNotNull(state, "state");
+        Preconditions.checkNotNull(policy, "policy");
+        return new DestinationDto(state, policy, configured, state.isHeldAt(now),
+                queued.map(QueuedCount::mails).orElse(null), queued.map(QueuedCount::complete).orElse(null));
+    }
+
+    /** A destination's share of the outgoing queue. */
+    public static final class QueuedCount {
+        private final long mails;
+        private final boolean complete;
+
+        public QueuedCount(long mails, boolean complete) {
+            this.mails = mails;
+            this.complete = complete;
+        }
+
+        long mails() {
+            return mails;
+        }
+
+        boolean complete() {
+            return complete;
+        }
+    }
+
+    public String getName() {
+        return state.destination();
+    }
+
+    public String getPolicy() {
+        return policy;
+    }
+
+    public boolean isConfigured() {
+        return configured;
+    }
+
+    public boolean isHeld() {
+        return held;
+    }
+
+    public String getHeldUntil() {
+        return state.heldUntil().map(Instant::toString).orElse(null);
+    }
+
+    public String getCurrentHold() {
+        return state.currentHold().toString();
+    }
+
+    public long getCurrentHoldSeconds() {
+        return state.currentHold().getSeconds();
+    }
+
+    public int getConsecutiveThrottles() {
+        return state.consecutiveThrottles();
+    }
+
+    public long getAttempts() {
+        return state.attempts();
+    }
+
+    public int getInFlight() {
+        return state.inFlight();
+    }
+
+    public boolean isProbing() {
+        return state.probing();
+    }
+
+    public String getLastReply() {
+        return state.lastReply().orElse(null);
+    }
+
+    public String getLastAttemptAt() {
+        return state.lastAttemptAt().map(Instant::toString).orElse(null);
+    }
+
+    public Long getQueued() {
+        return queued;
+    }
+
+    public Boolean getQueuedComplete() {
+        return queuedComplete;
+    }
+}

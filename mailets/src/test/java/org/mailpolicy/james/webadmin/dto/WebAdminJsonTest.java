@@ -1,0 +1,42 @@
+package org.mailpolicy.james.webadmin.dto;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.mailpolicy.state.DestinationState;
+import org.mailpolicy.suppression.SuppressionEntry;
+
+/** The routes' JSON, field by field and in order, as operators' scripts read it. */
+class WebAdminJsonTest {
+    private static final Instant NOW = Instant.parse("2026-11-22T12:00:00Z");
+    private final ObjectMapper json = new ObjectMapper();
+
+    @Test
+    void aSuppressionPageWritesEveryFieldAndNullForNoMessageId() throws Exception {
+        SuppressionEntry entry = SuppressionEntry.of("bob@aol.com", NOW, "manual", "", "manual",
+                SuppressionEntry.Source.MANUAL, Optional.empty());
+
+        assertThat(json.writeValueAsString(SuppressionPageDto.of(1, 0, 100, List.of(entry)))).isEqualTo(
+                "{\"total\":1,\"offset\":0,\"limit\":100,\"entries\":[{\"address\":\"bob@aol.com\",\"domain\":\"aol.com\","
+                        + "\"since\":\"2026-11-22T12:00:00Z\",\"reason\":\"manual\",\"reply\":\"\",\"rule\":\"manual\","
+                        + "\"source\":\"manual\",\"messageId\":null}]}");
+    }
+
+    @Test
+    void aDestinationWritesItsStateAndNullsWhenTheQueueWasNotCounted() throws Exception {
+        DestinationState fresh = DestinationState.initial("example.org");
+
+        assertThat(json.writeValueAsString(DestinationDto.of(fresh, NOW, "default", false, Optional.empty()))).isEqualTo(
+                "{\"name\":\"example.org\",\"policy\":\"default\",\"configured\":false,\"held\":false,\"heldUntil\":null,"
+                        + "\"currentHold\":\"" + fresh.currentHold() + "\",\"currentHoldSeconds\":"
+                        + fresh.currentHold().getSeconds() + ",\"consecutiveThrottles\":0,\"attempts\":0,\"inFlight\":0,"
+                        + "\"probing\":false,\"lastReply\":null,\"lastAttemptAt\":null,\"queued\":null,"
+                        + "\"queuedComplete\":null}");
+        assertThat(json.writeValueAsString(DestinationDto.of(fresh, NOW, "default", false,
+                Optional.of(new DestinationDto.QueuedCount(3, true))))).endsWith("\"queued\":3,\"queuedComplete\":true}");
+    }
+}
