@@ -133,7 +133,7 @@ public final class ReplyClassifier {
         for (Tier tier : Tier.values()) {
             ReplyRule r = firstMatch(tier, reply, enhanced);
             if (r != null) {
-                return r.classify(reply);
+                return SuppressionSafety.guard(r.classify(reply), enhanced);
             }
         }
         return lastResort(reply);

@@ -232,6 +232,7 @@ final class RuleLoader {
             error(m.get("retryAfter").getValueNode(), field + ".retryAfter", "action " + b.action.id()
                     + " is final; retryAfter only applies to retry or throttle");
         }
+        SuppressionSafety.check(b, m.get("match"), field + ".match", this::error);
         if (errors.size() != errorsBefore) {
             return null;
         }
