@@ -237,7 +237,8 @@ final class ReplyParser {
                 || s.contains("did not like our rcpt to")) {
             return Stage.RCPT;
         }
-        if (s.contains("after mail from") || s.contains("did not like our mail from")) {
+        if (s.contains("after mail from") || s.contains("did not like our mail from")
+                || s.contains("but sender was rejected")) {
             return Stage.MAIL;
         }
         if (s.contains("after end of data") || s.contains("after data end") || s.contains("after i sent the message")
@@ -247,7 +248,7 @@ final class ReplyParser {
         if (s.contains("after data") || s.contains("did not like our data")) {
             return Stage.DATA;
         }
-        if (s.contains("after helo") || s.contains("after ehlo")) {
+        if (s.contains("after helo") || s.contains("after ehlo") || s.contains("but my name was rejected")) {
             return Stage.HELO;
         }
         if (s.contains("after initial connection") || s.contains("refused to talk to me")
