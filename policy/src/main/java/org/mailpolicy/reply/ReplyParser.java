@@ -52,6 +52,10 @@ final class ReplyParser {
             "(?<![A-Za-z0-9:.@/-])(?:([A-Z]{2,4}:[A-Z0-9]{1,3})|(RTRU))(?![A-Za-z0-9:@/-]|\\.[A-Za-z0-9])");
     // "#5.5.0 smtp;541 ...": the reporting MTA's generic protocol status, not the receiver's.
     private static final Pattern EXCHANGE_WRAPPER = Pattern.compile("(?i)\\d\\.\\d{1,3}\\.\\d{1,3}\\s*smtp;\\s*\\z");
+    // "host [ip] did not like our RCPT TO:550 5.1.1 ...": a wrapper that glues the code to the command's
+    // colon, where the look-behind of CODE would refuse it. A space after the colon makes it a code.
+    private static final Pattern WRAPPER_COLON = Pattern.compile(
+            "(?i)(did not like our (?:RCPT TO|MAIL FROM|final DATA|DATA|EHLO|HELO)):(?=[2-5]\\d\\d(?!\\d))");
     private static final Pattern LINE_BREAK = Pattern.compile("\\r\\n|\\r|\\n");
     private static final Pattern LEADING_PUNCTUATION = Pattern.compile("\\A[\\s\\-:]+");
     private static final Pattern SPACES = Pattern.compile("\\s{2,}");
@@ -72,7 +76,7 @@ final class ReplyParser {
     private static SmtpReply parseUnchecked(String input, Stage stage) {
         String raw = sanitise(input, MAX_RAW);
         String scanned = input.length() > MAX_SCAN ? input.substring(0, MAX_SCAN) : input;
-        String flat = flatten(scanned);
+        String flat = WRAPPER_COLON.matcher(flatten(scanned)).replaceFirst("$1: ");
         Stage effectiveStage = stage == Stage.UNKNOWN ? inferStage(flat) : stage;
         List<String> tokens = tokens(flat);
 
@@ -229,19 +233,22 @@ final class ReplyParser {
     private static Stage inferStage(String flat) {
         String s = flat.length() > 300 ? flat.substring(0, 300) : flat;
         s = s.toLowerCase(Locale.ROOT);
-        if (s.contains("after rcpt to") || s.contains("rcpt to invalid") || s.contains("does not like recipient")) {
+        if (s.contains("after rcpt to") || s.contains("rcpt to invalid") || s.contains("does not like recipient")
+                || s.contains("did not like our rcpt to")) {
             return Stage.RCPT;
         }
-        if (s.contains("after mail from")) {
+        if (s.contains("after mail from") || s.contains("did not like our mail from")
+                || s.contains("but sender was rejected")) {
             return Stage.MAIL;
         }
-        if (s.contains("after end of data") || s.contains("after data end") || s.contains("after i sent the message")) {
+        if (s.contains("after end of data") || s.contains("after data end") || s.contains("after i sent the message")
+                || s.contains("did not like our final data")) {
             return Stage.END_OF_DATA;
         }
-        if (s.contains("after data")) {
+        if (s.contains("after data") || s.contains("did not like our data")) {
             return Stage.DATA;
         }
-        if (s.contains("after helo") || s.contains("after ehlo")) {
+        if (s.contains("after helo") || s.contains("after ehlo") || s.contains("but my name was rejected")) {
             return Stage.HELO;
         }
         if (s.contains("after initial connection") || s.contains("refused to talk to me")

@@ -27,7 +27,9 @@ import org.mailpolicy.reply.Stage;
  * within a tier the rule that comes last wins. A rule whose id repeats an earlier rule's id replaces
  * it, and takes the later position. When the enhanced code's class disagrees with the basic code
  * ({@code 550 4.1.1}), the basic code decides: SMTP clients act on it, so the enhanced code is
- * matched as if it had the basic code's class.
+ * matched as if it had the basic code's class. A suppress decision for a reply about the sender
+ * (X.1.7/X.1.8, stage MAIL, "Sender address rejected") is turned into a bounce: see
+ * {@link SuppressionSafety}.
  */
 public final class ReplyClassifier {
     /** The resource holding the built-in knowledge base. */
@@ -133,7 +135,7 @@ public final class ReplyClassifier {
         for (Tier tier : Tier.values()) {
             ReplyRule r = firstMatch(tier, reply, enhanced);
             if (r != null) {
-                return r.classify(reply);
+                return SuppressionSafety.guard(r.classify(reply), enhanced);
             }
         }
         return lastResort(reply);

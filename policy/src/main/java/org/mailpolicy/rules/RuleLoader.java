@@ -195,6 +195,7 @@ final class RuleLoader {
             reader.error(m.get("retryAfter").getValueNode(), field + ".retryAfter", "action " + b.action.id()
                     + " is final; retryAfter only applies to retry or throttle");
         }
+        SuppressionSafety.check(b, m.get("match"), field + ".match", reader::error);
         if (reader.errorCount() != errorsBefore) {
             return null;
         }

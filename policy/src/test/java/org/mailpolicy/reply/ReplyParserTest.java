@@ -22,6 +22,27 @@ class ReplyParserTest {
     }
 
     @Test
+    void wrappersThatNameTheFailedCommandGiveTheStageAndTheirCode() {
+        SmtpReply r = SmtpReply.parse("mx2.example.net [198.51.100.7] did not like our RCPT TO:550 5.1.1 <ann@example.net>:"
+                + " no such user");
+        assertThat(r.code()).hasValue(550);
+        assertThat(r.enhancedStatus()).contains(EnhancedStatus.of(5, 1, 1));
+        assertThat(r.text()).isEqualTo("<ann@example.net>: no such user");
+        assertThat(r.stage()).isEqualTo(Stage.RCPT);
+        assertThat(SmtpReply.parse("mx [198.51.100.7] did not like our final DATA:554 5.7.1 refused").stage())
+                .isEqualTo(Stage.END_OF_DATA);
+        assertThat(SmtpReply.parse("mx [198.51.100.7] did not like our MAIL FROM:553 5.1.8 refused").stage())
+                .isEqualTo(Stage.MAIL);
+        // qmail-remote names the command that failed in its own words
+        assertThat(SmtpReply.parse("Connected to 203.0.113.5 but sender was rejected. Remote host said: 553 sorry")
+                .stage()).isEqualTo(Stage.MAIL);
+        assertThat(SmtpReply.parse("Connected to 203.0.113.5 but my name was rejected. Remote host said: 501 bad")
+                .stage()).isEqualTo(Stage.HELO);
+        // only after the wrapper: a colon before a number elsewhere still keeps it out
+        assertThat(SmtpReply.parse("queue id:550 something").code()).isEmpty();
+    }
+
+    @Test
     void withoutEnhancedCode() {
         SmtpReply r = SmtpReply.parse("554 RTR:GE");
         assertThat(r.code()).hasValue(554);

@@ -116,7 +116,8 @@ class SeedRepliesTest {
         "550 5.7.1 Relaying prohibited              | bounce   | norelaying     | recipient",
         "SMTP error 550 5.1.3 STOREDRV.Submit; invalid recipient address | bounce | userunknown | recipient",
         "Transcript of session follows: Command: Data... Response: 550 Cyberoam Anti Spam Engine has identified this email as a spam. | bounce | spamdetected | message",
-        "SMTP error from remote mail server - 550 5.4.1 billing@thatcompany.com : Recipient address rejected \u2013 Access Denied | bounce | userunknown | recipient",
+        // Exchange Online directory-based edge blocking: 5.4.1 with these words means "not in the directory"
+        "SMTP error from remote mail server - 550 5.4.1 billing@thatcompany.com : Recipient address rejected \u2013 Access Denied | suppress | userunknown | recipient",
         "551 User not local; please try <x@example.org> | bounce | hasmoved     | recipient",
         "552 5.2.3 Message size exceeds fixed maximum message size | bounce | mesgtoobig | message",
         "5.5.0 smtp;553 sorry, that domain isn't allowed to be relayed thru this MTA (#5.7.1) | bounce | norelaying | recipient",
@@ -138,7 +139,8 @@ class SeedRepliesTest {
         "550-5.7.1 Our system has detected that this message is likely unsolicited mail. | bounce | spamdetected | message",
         "550-5.7.26 This mail has been blocked because the sender is unauthenticated. | bounce | authfailure | message",
         // Yahoo
-        "421 4.7.0 [TSS04] Messages from 1.2.3.4 temporarily deferred due to unexpected volume or user complaints | throttle | speeding | destination",
+        // volume or complaints: Yahoo is judging the sender's reputation
+        "421 4.7.0 [TSS04] Messages from 1.2.3.4 temporarily deferred due to unexpected volume or user complaints | throttle | badreputation | destination",
         "421 4.7.1 [TS01] Messages from 1.2.3.4 temporarily deferred due to user complaints | throttle | speeding | destination",
         "421 4.7.1 [TS02] Messages from 1.2.3.4 temporarily deferred due to user complaints | throttle | speeding | destination",
         "553 5.7.1 [TS03] All messages from 1.2.3.4 will be permanently deferred; Retrying will NOT succeed. | bounce | badreputation | destination",
