@@ -21,9 +21,11 @@ import org.mailpolicy.state.DestinationState;
  *   <li>delivered: never tried again;</li>
  *   <li>suppress and bounce: final, whatever the message's age;</li>
  *   <li>retry and throttle at or past the destination's maximum age: {@link RecipientDecision.Expired};</li>
- *   <li>throttle: the destination is held (the state store has already grown the hold; the caller
- *       passes the state it returned) and the recipient waits until the hold ends, or the rule's hold
- *       hint, whichever is later;</li>
+ *   <li>throttle that holds: the destination is held (the state store has already grown the hold;
+ *       the caller passes the state it returned) and the recipient waits until the hold ends, or the
+ *       rule's hold hint, whichever is later;</li>
+ *   <li>throttle that only slows or lowers the connections: the recipient goes again as soon as
+ *       the destination's lowered pace lets it (the admission paces it), not on its schedule;</li>
  *   <li>retry: the next attempt from the destination's schedule, no sooner than the rule's retry hint.</li>
  * </ul>
  * Re-queued recipients never wait beyond expiry: the last attempt happens at the expiry instant.
@@ -75,6 +77,11 @@ public final class DeliveryDecider {
                 if (expired) {
                     return RecipientDecision.expired(c);
                 }
+                if (!c.throttleEffect().get().holds()) {
+                    // The destination only sends more slowly or over fewer connections from now on:
+                    // the message goes again as soon as the lowered pace lets it, not on its own schedule.
+                    return RecipientDecision.holdDestination(soon(policy, next, state, clock.instant()), c);
+                }
                 return RecipientDecision.holdDestination(
                         DeliverySchedule.nextAttempt(policy, next, Optional.of(holdLength(policy, c, state, clock)), clock), c);
             case RETRY:
@@ -85,6 +92,14 @@ public final class DeliveryDecider {
             default:
                 throw new IllegalStateException("unknown action " + c.action());
         }
+    }
+
+    /** The end of the pause a pacing signal started (now if none), never past the message's expiry. */
+    private static Instant soon(DestinationPolicy policy, AttemptHistory history, Optional<DestinationState> state,
+                                Instant now) {
+        Instant at = state.flatMap(DestinationState::heldUntil).filter(now::isBefore).orElse(now);
+        Instant expiry = DeliverySchedule.expiresAt(policy, history);
+        return at.isAfter(expiry) ? expiry : at;
     }
 
     /** How long from now the destination stays held: the store's hold, else the policy's first hold; at least the rule's hint. */

@@ -26,12 +26,13 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  */
 final class DestinationParser {
     private static final Set<String> DESTINATION_KEYS = ImmutableSet.of("name", "domains", "mx", "retry", "maxAge",
-            "delayWarning", "throttle", "route", "concurrency", "rate", "rules");
+            "delayWarning", "throttle", "route", "concurrency", "rate", "pacing", "rules");
     private static final Set<String> DEFAULT_KEYS = ImmutableSet.of("retry", "maxAge", "delayWarning", "throttle",
-            "route", "concurrency", "rate", "rules");
+            "route", "concurrency", "rate", "pacing", "rules");
     private static final Set<String> RETRY_KEYS = ImmutableSet.of("schedule", "exponential");
     private static final Set<String> EXPONENTIAL_KEYS = ImmutableSet.of("initial", "factor", "max", "jitter");
     private static final Set<String> THROTTLE_KEYS = ImmutableSet.of("initial", "growth", "max");
+    private static final Set<String> PACING_KEYS = ImmutableSet.of("start", "cut", "step", "growEvery", "quiet", "pause");
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
 
     private final YamlReader reader;
@@ -206,6 +207,11 @@ final class DestinationParser {
             RateLimit r = reader.parsed(m.get("rate").getValueNode(), label + ".rate", RateLimit::parse);
             rate = r == null ? rate : r;
         }
+        PacingSettings pacing = base.pacing();
+        if (m.containsKey("pacing")) {
+            PacingSettings p = pacing(m.get("pacing").getValueNode(), label + ".pacing");
+            pacing = p == null ? pacing : p;
+        }
         RuleSet rules = null;
         if (m.containsKey("rules")) {
             // Read with this file's reader: a rule's mistakes are named under the destination.
@@ -219,7 +225,7 @@ final class DestinationParser {
                 .domains(withNames.domainPatterns())
                 .mx(withNames.mxPatterns())
                 .retry(retry).maxAge(maxAge).delayWarning(delayWarning).throttle(throttle)
-                .route(route).concurrency(concurrency).rate(rate)
+                .route(route).concurrency(concurrency).rate(rate).pacing(pacing)
                 .rules(rules)
                 .build();
     }
@@ -297,6 +303,51 @@ final class DestinationParser {
             return null;
         }
         return growingDelay(m, node, field, "growth", ThrottleHold::of);
+    }
+
+    /**
+     * {@code pacing: fixed} (the ceilings are the pace), {@code pacing: adaptive} (the defaults), or
+     * a mapping of the adaptive settings that differ from the defaults. Null when wrong (recorded).
+     */
+    private PacingSettings pacing(Node node, String field) {
+        if (node instanceof ScalarNode) {
+            String word = ((ScalarNode) node).getValue().trim();
+            if ("fixed".equals(word)) {
+                return PacingSettings.FIXED;
+            }
+            if ("adaptive".equals(word)) {
+                return PacingSettings.DEFAULT;
+            }
+            reader.error(node, field, "expected fixed, adaptive or a mapping of start, cut, step, growEvery, quiet"
+                    + " and pause; got '" + word + "'");
+            return null;
+        }
+        Map<String, NodeTuple> m = reader.mapping(node, field, PACING_KEYS);
+        if (m == null) {
+            return null;
+        }
+        PacingSettings d = PacingSettings.DEFAULT;
+        Double start = number(m, field, "start", d.start());
+        Double cut = number(m, field, "cut", d.cut());
+        Double step = number(m, field, "step", d.step());
+        Duration growEvery = m.containsKey("growEvery") ? reader.duration(m.get("growEvery").getValueNode(),
+                field + ".growEvery") : d.growEvery();
+        Duration quiet = m.containsKey("quiet") ? reader.duration(m.get("quiet").getValueNode(), field + ".quiet")
+                : d.quiet();
+        Duration pause = m.containsKey("pause") ? reader.duration(m.get("pause").getValueNode(), field + ".pause")
+                : d.pause();
+        if (start == null || cut == null || step == null || growEvery == null || quiet == null || pause == null) {
+            return null;
+        }
+        try {
+            return PacingSettings.of(true, start, cut, step, growEvery, quiet, pause);
+        } catch (IllegalArgumentException e) {
+            // The message names the setting: "cut must be in (0, 1): 1.5".
+            String key = e.getMessage().substring(0, e.getMessage().indexOf(' '));
+            reader.error(m.containsKey(key) ? m.get(key).getValueNode() : node, YamlReader.child(field, key),
+                    e.getMessage().substring(key.length() + 1));
+            return null;
+        }
     }
 
     /** Makes a value of a delay that starts at initial and grows by factor up to max. */

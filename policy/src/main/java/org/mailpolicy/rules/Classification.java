@@ -18,9 +18,19 @@ public final class Classification {
     private final String source;
     private final Duration holdHint;
     private final Duration retryHint;
+    private final ThrottleEffect effect;
 
+    /** A classification whose throttle, if it is one, holds the destination. */
     public Classification(SmtpReply reply, Action action, String reason, Scope scope, String ruleId,
                           String explanation, String remedy, String source, Duration holdHint, Duration retryHint) {
+        this(reply, action, reason, scope, ruleId, explanation, remedy, source, holdHint, retryHint,
+                action == Action.THROTTLE ? ThrottleEffect.HOLD : null);
+    }
+
+    /** @param effect for a throttle, what it asks of the destination; null for other actions */
+    public Classification(SmtpReply reply, Action action, String reason, Scope scope, String ruleId,
+                          String explanation, String remedy, String source, Duration holdHint, Duration retryHint,
+                          ThrottleEffect effect) {
         this.reply = Preconditions.checkNotNull(reply, "reply");
         this.action = Preconditions.checkNotNull(action, "action");
         this.reason = Preconditions.checkNotNull(reason, "reason");
@@ -31,6 +41,9 @@ public final class Classification {
         this.source = Preconditions.checkNotNull(source, "source");
         this.holdHint = holdHint;
         this.retryHint = retryHint;
+        Preconditions.checkArgument((action == Action.THROTTLE) == (effect != null),
+                "a throttle, and only a throttle, has an effect: %s %s", action, effect);
+        this.effect = effect;
     }
 
     public SmtpReply reply() {
@@ -71,6 +84,11 @@ public final class Classification {
     /** For throttles: how long the rule suggests holding the destination at least. */
     public Optional<Duration> holdHint() {
         return Optional.ofNullable(holdHint);
+    }
+
+    /** For throttles: what shrinks (a hold, the rate, the connections); empty for other actions. */
+    public Optional<ThrottleEffect> throttleEffect() {
+        return Optional.ofNullable(effect);
     }
 
     /** For retries: how long the rule suggests waiting at least (AOL says 24 h for RTR:GE). */

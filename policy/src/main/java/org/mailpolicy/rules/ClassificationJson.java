@@ -53,6 +53,7 @@ public final class ClassificationJson {
         g.writeStringField("action", c.action().id());
         g.writeStringField("reason", c.reason());
         g.writeStringField("scope", c.scope().id());
+        g.writeStringField("effect", c.throttleEffect().map(ThrottleEffect::fileName).orElse(null));
         g.writeStringField("hold", c.holdHint().map(Durations::format).orElse(null));
         g.writeStringField("retryAfter", c.retryHint().map(Durations::format).orElse(null));
         g.writeStringField("dsnStatus", c.dsnStatus().toString());

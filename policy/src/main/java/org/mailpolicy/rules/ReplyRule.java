@@ -33,6 +33,7 @@ public final class ReplyRule {
     private final String reason;
     private final Scope scope;
     private final Duration hold;
+    private final ThrottleEffect effect;
     private final Duration retryAfter;
     private final String explanation;
     private final String remedy;
@@ -52,6 +53,7 @@ public final class ReplyRule {
         this.reason = Preconditions.checkNotNull(b.reason, "reason");
         this.scope = Preconditions.checkNotNull(b.scope, "scope");
         this.hold = b.hold;
+        this.effect = b.effect;
         this.retryAfter = b.retryAfter;
         this.explanation = Preconditions.checkNotNull(b.explanation, "explanation");
         this.remedy = Preconditions.checkNotNull(b.remedy, "remedy");
@@ -157,6 +159,11 @@ public final class ReplyRule {
         return Optional.ofNullable(hold);
     }
 
+    /** For throttles: what the reply asks of the destination; a throttle rule without one holds. */
+    public Optional<ThrottleEffect> effect() {
+        return action == Action.THROTTLE ? Optional.of(effect == null ? ThrottleEffect.HOLD : effect) : Optional.empty();
+    }
+
     public Optional<Duration> retryAfter() {
         return Optional.ofNullable(retryAfter);
     }
@@ -217,7 +224,8 @@ public final class ReplyRule {
     }
 
     Classification classify(SmtpReply reply) {
-        return new Classification(reply, action, reason, scope, id, explanation, remedy, source, hold, retryAfter);
+        return new Classification(reply, action, reason, scope, id, explanation, remedy, source, hold, retryAfter,
+                effect().orElse(null));
     }
 
     @Override
@@ -274,6 +282,7 @@ public final class ReplyRule {
         String reason;
         Scope scope;
         Duration hold;
+        ThrottleEffect effect;
         Duration retryAfter;
         String explanation;
         String remedy;

@@ -30,8 +30,8 @@ final class RuleLoader {
     static final int SUPPORTED_VERSION = 1;
 
     private static final Set<String> ROOT_KEYS = ImmutableSet.of("version", "rules");
-    private static final Set<String> RULE_KEYS = ImmutableSet.of("id", "match", "action", "reason", "scope", "hold",
-            "retryAfter", "explanation", "remedy", "source");
+    private static final Set<String> RULE_KEYS = ImmutableSet.of("id", "match", "action", "reason", "scope", "effect",
+            "hold", "retryAfter", "explanation", "remedy", "source");
     private static final Set<String> MATCH_KEYS = ImmutableSet.of("code", "enhanced", "token", "text", "stage");
     /** Sisimai's reason names (lower case); a typo here would silently split statistics. */
     static final Set<String> REASONS = ImmutableSet.of("authfailure", "badreputation", "blocked", "contenterror",
@@ -166,6 +166,9 @@ final class RuleLoader {
         if (m.get("hold") != null) {
             b.hold = reader.duration(m.get("hold").getValueNode(), field + ".hold");
         }
+        if (m.get("effect") != null) {
+            b.effect = reader.choice(m.get("effect").getValueNode(), field + ".effect", ThrottleEffect.class, "effect");
+        }
         if (m.get("retryAfter") != null) {
             b.retryAfter = reader.duration(m.get("retryAfter").getValueNode(), field + ".retryAfter");
         }
@@ -190,6 +193,14 @@ final class RuleLoader {
         if (b.hold != null && b.action != null && b.action != Action.THROTTLE) {
             reader.error(m.get("hold").getValueNode(), field + ".hold", "only a throttle holds a destination; use"
                     + " retryAfter for action " + b.action.id());
+        }
+        if (b.effect != null && b.action != null && b.action != Action.THROTTLE) {
+            reader.error(m.get("effect").getValueNode(), field + ".effect", "only a throttle has an effect on the"
+                    + " destination; action " + b.action.id() + " concerns this message alone");
+        }
+        if (b.effect != null && !b.effect.holds() && b.hold != null) {
+            reader.error(m.get("hold").getValueNode(), field + ".hold", "effect " + b.effect.fileName() + " does not"
+                    + " hold the destination (its pause follows from the lowered pace); use hold-and-slow for a hold");
         }
         if (b.retryAfter != null && b.action != null && b.action.isFinal()) {
             reader.error(m.get("retryAfter").getValueNode(), field + ".retryAfter", "action " + b.action.id()

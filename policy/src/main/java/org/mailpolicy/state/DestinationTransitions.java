@@ -130,6 +130,11 @@ public final class DestinationTransitions {
         if (effect.slows()) {
             pace = alreadyHeld ? pace.signalled(now) : pace.rateCut(policy, starts.count(), now);
         } else if (effect == ThrottleEffect.FEWER_CONNECTIONS) {
+            if (pace.effectiveConcurrency(policy) <= 1 && s.inFlight() <= 1) {
+                // One connection is already too many: someone else uses the receiver's allowance.
+                // Retrying at once would be refused again and again, so this one holds.
+                effect = ThrottleEffect.HOLD;
+            }
             pace = pace.connectionsCut(policy, s.inFlight(), now);
         } else {
             pace = pace.signalled(now);

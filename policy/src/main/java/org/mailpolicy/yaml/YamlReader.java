@@ -253,7 +253,7 @@ public final class YamlReader {
     public <E extends Enum<E>> E choice(Node node, String field, Class<E> type, String what) {
         return parsed(node, field, s -> {
             try {
-                return Enum.valueOf(type, s.trim().toUpperCase(Locale.ROOT));
+                return Enum.valueOf(type, s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("unknown " + what + " '" + s + "'; expected " + choices(type), e);
             }
@@ -263,7 +263,7 @@ public final class YamlReader {
     private static String choices(Class<? extends Enum<?>> type) {
         List<String> names = new ArrayList<>();
         for (Enum<?> constant : type.getEnumConstants()) {
-            names.add(constant.name().toLowerCase(Locale.ROOT));
+            names.add(constant.name().toLowerCase(Locale.ROOT).replace('_', '-'));
         }
         int last = names.size() - 1;
         return last == 0 ? names.get(0) : String.join(", ", names.subList(0, last)) + " or " + names.get(last);

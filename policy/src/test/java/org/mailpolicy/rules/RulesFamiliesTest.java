@@ -91,29 +91,32 @@ class RulesFamiliesTest {
         check(reply, action, reason);
     }
 
-    @ParameterizedTest(name = "[{index}] {0} -> {1}/{2} hold {3}")
+    @ParameterizedTest(name = "[{index}] {0} -> {1}/{2} {3} hold {4}")
     @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
-        "421 4.7.0 [TSS04] Messages from 198.51.100.3 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1 | badreputation | PT1H",
-        "421 4.7.0 [IPTS04] Messages from 198.51.100.3 temporarily deferred due to unexpected volume or user complaints | badreputation | PT1H",
-        "421 4.7.0 [TS02] Messages from 198.51.100.3 temporarily deferred                     | speeding      | PT30M",
-        "421 4.7.1 [TS03] All messages from 198.51.100.3 will be permanently deferred; Retrying will NOT succeed. | badreputation | PT4H",
-        "421 4.7.0 [GL01] Message from 198.51.100.3 temporarily deferred due to user complaints | speeding  | PT30M",
-        "421 Max message per connection reached, closing transmission channel                | speeding      | PT1M",
-        "451 4.7.650 The mail server [198.51.100.3] has been temporarily rate limited due to IP reputation. (S775) | badreputation | PT1H",
-        "451 4.7.652 The mail server [198.51.100.3] has exceeded the maximum number of connections. (S3115) | toomanyconn | PT15M",
-        "421-4.7.28 [198.51.100.3] Gmail has detected an unusual rate of unsolicited mail originating from your IP address. | speeding | PT30M",
-        "421 4.7.0 Try again later, closing connection. (EHLO) 5c2si1191pgd.23 - gsmtp       | systemerror   | PT5M",
-        "421 4.7.0 Error: too many connections from 198.51.100.3                             | toomanyconn   | PT5M",
-        "421 Too many concurrent SMTP connections from this IP address; please try again later. | toomanyconn | PT5M",
-        "452 4.3.2 Connection rate limit exceeded                                            | toomanyconn   | PT5M",
-        "550 Connection frequency limited. http://service.mail.qq.com/cgi-bin/help?subtype=1  | toomanyconn   | PT5M",
-        "550 5.1.1 <o@example.com> - 198.51.100.3 has sent to too many recipients this hour. IB607 | speeding | PT1H",
+        "421 4.7.0 [TSS04] Messages from 198.51.100.3 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1 | badreputation | hold | PT1H",
+        "421 4.7.0 [IPTS04] Messages from 198.51.100.3 temporarily deferred due to unexpected volume or user complaints | badreputation | hold | PT1H",
+        "421 4.7.0 [TS02] Messages from 198.51.100.3 temporarily deferred                     | speeding      | hold-and-slow | PT30M",
+        "421 4.7.1 [TS03] All messages from 198.51.100.3 will be permanently deferred; Retrying will NOT succeed. | badreputation | hold-and-slow | PT4H",
+        "421 4.7.0 [GL01] Message from 198.51.100.3 temporarily deferred due to user complaints | speeding  | hold-and-slow | PT30M",
+        "421 Max message per connection reached, closing transmission channel                | speeding      | hold | PT1M",
+        "451 4.7.650 The mail server [198.51.100.3] has been temporarily rate limited due to IP reputation. (S775) | badreputation | hold-and-slow | PT1H",
+        "451 4.7.652 The mail server [198.51.100.3] has exceeded the maximum number of connections. (S3115) | toomanyconn | fewer-connections | -",
+        "421-4.7.28 [198.51.100.3] Gmail has detected an unusual rate of unsolicited mail originating from your IP address. | speeding | hold-and-slow | PT30M",
+        "421 4.7.0 Try again later, closing connection. (EHLO) 5c2si1191pgd.23 - gsmtp       | systemerror   | hold | PT5M",
+        "421 4.7.0 Error: too many connections from 198.51.100.3                             | toomanyconn   | fewer-connections | -",
+        "421 Too many concurrent SMTP connections from this IP address; please try again later. | toomanyconn | fewer-connections | -",
+        "452 4.3.2 Connection rate limit exceeded                                            | toomanyconn   | fewer-connections | -",
+        "550 Connection frequency limited. http://service.mail.qq.com/cgi-bin/help?subtype=1  | toomanyconn   | fewer-connections | -",
+        "550 5.1.1 <o@example.com> - 198.51.100.3 has sent to too many recipients this hour. IB607 | speeding | hold-and-slow | PT1H",
     })
-    void throttleSignalsHoldTheDestination(String reply, String reason, String hold) {
+    void throttleSignalsActOnTheDestination(String reply, String reason, String effect, String hold) {
         Classification c = C.classify(reply);
         assertThat(c.action()).as("%s (rule %s)", reply, c.ruleId()).isEqualTo(Action.THROTTLE);
         assertThat(c.scope()).isEqualTo(Scope.DESTINATION);
         assertThat(c.reason()).as("%s (rule %s)", reply, c.ruleId()).isEqualTo(reason);
-        assertThat(c.holdHint()).as("%s (rule %s)", reply, c.ruleId()).contains(Duration.parse(hold));
+        assertThat(c.throttleEffect().map(ThrottleEffect::fileName)).as("%s (rule %s)", reply, c.ruleId()).contains(effect);
+        // Only a hold has a length: a slow-down or fewer connections acts through the pace.
+        assertThat(c.holdHint()).as("%s (rule %s)", reply, c.ruleId())
+                .isEqualTo("-".equals(hold) ? java.util.Optional.empty() : java.util.Optional.of(Duration.parse(hold)));
     }
 }

@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.mailpolicy.reply.SmtpReply;
 import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.nodes.MappingNode;
@@ -60,7 +61,8 @@ class RulesFileTest {
                 assertThat(r.reason()).isEqualTo("userunknown");
             }
             if (r.action() == Action.THROTTLE) {
-                assertThat(r.hold()).as(r.id()).isPresent();
+                // A hold needs its length; a slow-down or fewer connections must not carry one.
+                assertThat(r.hold().isPresent()).as(r.id()).isEqualTo(r.effect().get().holds());
             }
         }
         // RFC 3463: every detail of every subject, both classes
@@ -150,7 +152,7 @@ class RulesFileTest {
                 "    colour: red");
         assertThatThrownBy(() -> RuleSet.load(p)).isInstanceOf(RulesException.class)
                 .hasMessage(p + ":11: rules[0].colour: unknown key; expected one of id, match, action, reason,"
-                        + " scope, hold, retryAfter, explanation, remedy, source");
+                        + " scope, effect, hold, retryAfter, explanation, remedy, source");
     }
 
     @Test
@@ -242,6 +244,44 @@ class RulesFileTest {
                     p + ":7: rules[0](x.t).scope: throttle holds the whole destination; scope must be destination",
                     p + ":19: rules[1](x.h).hold: only a throttle holds a destination; use retryAfter for action retry");
         }
+    }
+
+    @Test
+    void anEffectIsForThrottlesAndOnlyAHoldingEffectTakesAHold() throws Exception {
+        Path p = file("effects.yaml", "version: 1", "rules:",
+                rule("x.slow", "{code: 450}", "throttle", "speeding", "destination"),
+                "    effect: slow",
+                "    hold: 15m",
+                rule("x.retry", "{code: 451}", "retry", "speeding", "message"),
+                "    effect: hold",
+                rule("x.typo", "{code: 452}", "throttle", "speeding", "destination"),
+                "    effect: slower");
+        try {
+            RuleSet.load(p);
+            throw new AssertionError("expected RulesException");
+        } catch (RulesException e) {
+            assertThat(e.errors()).containsExactly(
+                    p + ":12: rules[0](x.slow).hold: effect slow does not hold the destination (its pause follows from"
+                            + " the lowered pace); use hold-and-slow for a hold",
+                    p + ":21: rules[1](x.retry).effect: only a throttle has an effect on the destination; action retry"
+                            + " concerns this message alone",
+                    p + ":30: rules[2](x.typo).effect: unknown effect 'slower'; expected hold, slow, hold-and-slow or"
+                            + " fewer-connections");
+        }
+    }
+
+    @Test
+    void aThrottleRuleCarriesItsEffectIntoTheClassification() throws Exception {
+        Path p = file("effects.yaml", "version: 1", "rules:",
+                rule("x.conn", "{code: 421, text: 'too many connections'}", "throttle", "toomanyconn", "destination"),
+                "    effect: fewer-connections",
+                rule("x.plain", "{code: 421}", "throttle", "speeding", "destination"));
+        ReplyClassifier c = ReplyClassifier.withOverrides(java.util.List.of(p));
+        assertThat(c.classify(SmtpReply.parse("421 4.7.0 Error: too many connections from 192.0.2.1")).throttleEffect())
+                .contains(ThrottleEffect.FEWER_CONNECTIONS);
+        assertThat(c.classify(SmtpReply.parse("421 go away")).throttleEffect()).as("a throttle without effect holds")
+                .contains(ThrottleEffect.HOLD);
+        assertThat(c.classify(SmtpReply.parse("550 5.1.1 no such user")).throttleEffect()).isEmpty();
     }
 
     @Test

@@ -21,6 +21,7 @@ import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.destination.PacingSettings;
 import org.mailpolicy.destination.RateLimit;
 import org.mailpolicy.destination.ThrottleHold;
+import org.mailpolicy.rules.ThrottleEffect;
 
 /**
  * What every {@link DestinationStateStore} must do; the in-memory store and the SQL store (on H2,
@@ -248,6 +249,67 @@ public abstract class DestinationStateStoreContract {
         assertThat(s.lastReply()).contains("451 4.3.0 try later");
         assertThat(s.attempts()).isEqualTo(2);
         assertThat(store.get("aol").get().lastReply()).contains("451 4.3.0 try later");
+    }
+
+    /** Adaptive, starting at its ceilings: 120 a minute (one every 0.5 s) over 4 connections. */
+    private static final DestinationPolicy PACED = DestinationPolicy.builder("paced")
+            .throttle(ThrottleHold.of(Duration.ofMinutes(15), 2.0, Duration.ofHours(4)))
+            .concurrency(4).rate(RateLimit.of(120, Duration.ofMinutes(1)))
+            .pacing(PacingSettings.of(true, 1.0, 0.5, 0.1, Duration.ofSeconds(5), Duration.ofMinutes(5),
+                    Duration.ofSeconds(30)))
+            .build();
+
+    @Test
+    void aRateSignalCutsTheRateAndTheProbeWaitsUntilThePeriodHasRoomAtTheNewRate() {
+        Instant t = T0;
+        for (int i = 0; i < 60; i++) {
+            assertThat(store.admit(PACED, t).isGranted()).as("start %s", i).isTrue();
+            store.recordSuccess(PACED, "250 ok", t);
+            store.finished("paced", t);
+            t = t.plusMillis(500);
+        }
+        assertThat(store.admit(PACED, t).isGranted()).isTrue();
+        DestinationState s = store.recordThrottle(DestinationKey.of(PACED), PACED, ThrottleEffect.SLOW,
+                "450 4.7.1 Error: too much mail from 192.0.2.1", Optional.empty(), t);
+        store.finished("paced", t);
+        // 61 starts in the minute, the last refused: the receiver takes about 60; 90 % of 61 is 54.9.
+        assertThat(s.pace().get().effectiveRate(PACED)).isEqualTo(0.9 * 61);
+        assertThat(s.isHeldAt(t)).as("a rate signal does not hold").isFalse();
+        // The next attempt is a probe, when the minute holds fewer than 54 starts: the 8th oldest leaves.
+        Admission wait = store.admit(PACED, t.plusSeconds(1));
+        assertThat(wait.isGranted()).isFalse();
+        assertThat(wait.notBefore()).contains(T0.plusMillis(3500).plusSeconds(60));
+        assertThat(wait.reason()).contains("rate limit 54.9/1m (paced down from 120/1m)");
+        assertThat(store.admit(PACED, T0.plusMillis(3500).plusSeconds(60)).isProbe()).isTrue();
+    }
+
+    @Test
+    void aConnectionSignalLowersTheConcurrencyWithoutHolding() {
+        DestinationPolicy unlimitedRate = PACED.toBuilder().rate(null).build();
+        for (int i = 0; i < 3; i++) {
+            assertThat(store.admit(unlimitedRate, T0).isGranted()).isTrue();
+        }
+        DestinationState s = store.recordThrottle(DestinationKey.of(unlimitedRate), unlimitedRate,
+                ThrottleEffect.FEWER_CONNECTIONS, "421 4.7.0 Error: too many connections from 192.0.2.1",
+                Optional.empty(), T0);
+        assertThat(s.isHeldAt(T0)).isFalse();
+        assertThat(s.heldUntil()).isEmpty();
+        assertThat(s.pace().get().effectiveConcurrency(unlimitedRate)).isEqualTo(2);
+        for (int i = 0; i < 3; i++) {
+            store.finished("paced", T0);
+        }
+        assertThat(store.admit(unlimitedRate, T0.plusSeconds(1))).isEqualTo(Admission.granted());
+        assertThat(store.admit(unlimitedRate, T0.plusSeconds(1))).isEqualTo(Admission.granted());
+        assertThat(store.admit(unlimitedRate, T0.plusSeconds(1)).reason()).contains("concurrency limit 2 reached");
+    }
+
+    @Test
+    void aConnectionSignalAtOneConnectionHolds() {
+        DestinationPolicy one = PACED.toBuilder().rate(null).concurrency(1).build();
+        assertThat(store.admit(one, T0).isGranted()).isTrue();
+        DestinationState s = store.recordThrottle(DestinationKey.of(one), one, ThrottleEffect.FEWER_CONNECTIONS,
+                "421 4.7.0 Error: too many connections from 192.0.2.1", Optional.empty(), T0);
+        assertThat(s.heldUntil()).contains(T0.plus(Duration.ofMinutes(15)));
     }
 
     @Test

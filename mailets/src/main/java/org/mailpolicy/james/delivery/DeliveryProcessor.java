@@ -178,15 +178,15 @@ final class DeliveryProcessor {
         return b.build();
     }
 
-    /** A throttle anywhere in the attempt holds the destination; else any delivery is a success. */
+    /** A throttle anywhere in the attempt acts on the destination as its effect says; else any delivery is a success. */
     private DestinationState record(DestinationStateStore states, DestinationKey key, DestinationPolicy destination,
                                     AttemptResult result, AttemptOutcome outcome, Instant now) {
         Classification firstFailure = null;
         for (String r : outcome.recipients()) {
             Optional<Classification> c = outcome.failure(r);
             if (c.isPresent() && c.get().action() == Action.THROTTLE) {
-                DestinationState state = states.recordThrottle(key, destination, c.get().reply().raw(),
-                        c.get().holdHint(), now);
+                DestinationState state = states.recordThrottle(key, destination, c.get().throttleEffect().get(),
+                        c.get().reply().raw(), c.get().holdHint(), now);
                 if (state.holdStartedAt().equals(Optional.of(now)) && state.isHeldAt(now)) {
                     metrics.holdStarted(destination.name());
                 }
