@@ -11,10 +11,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A bare SMTP client for tests that need to read the exact reply lines, or to see the server hang up. */
-final class RawSmtpClient implements AutoCloseable {
+/**
+ * A bare SMTP client for tests that need to read the exact reply lines, or to see the server hang up (the fake AOL's
+ * tests, and the Postfix receiver's).
+ */
+public final class RawSmtpClient implements AutoCloseable {
     /** What {@link #readReply()} returns when the server has closed the connection. */
-    static final String CLOSED = "(closed)";
+    public static final String CLOSED = "(closed)";
 
     private final Socket socket;
     private final InputStream in;
@@ -26,18 +29,18 @@ final class RawSmtpClient implements AutoCloseable {
         this.out = socket.getOutputStream();
     }
 
-    static RawSmtpClient connect(int port) throws IOException {
+    public static RawSmtpClient connect(int port) throws IOException {
         return connect(port, 5_000);
     }
 
-    static RawSmtpClient connect(int port, int readTimeoutMillis) throws IOException {
+    public static RawSmtpClient connect(int port, int readTimeoutMillis) throws IOException {
         Socket socket = new Socket(InetAddress.getLoopbackAddress(), port);
         socket.setSoTimeout(readTimeoutMillis);
         return new RawSmtpClient(socket);
     }
 
     /** Reads one reply, all its lines joined with {@code \n}, or {@link #CLOSED} at end of stream. */
-    String readReply() throws IOException {
+    public String readReply() throws IOException {
         List<String> lines = new ArrayList<>();
         while (true) {
             String line = readLine();
@@ -51,29 +54,29 @@ final class RawSmtpClient implements AutoCloseable {
         }
     }
 
-    String send(String command) throws IOException {
+    public String send(String command) throws IOException {
         write(command + "\r\n");
         return readReply();
     }
 
-    void write(String text) throws IOException {
+    public void write(String text) throws IOException {
         out.write(text.getBytes(StandardCharsets.UTF_8));
         out.flush();
     }
 
-    void write(byte[] bytes, int length) throws IOException {
+    public void write(byte[] bytes, int length) throws IOException {
         out.write(bytes, 0, length);
     }
 
     /** Greeting, EHLO, MAIL FROM; fails the test if any of them is not positive. */
-    void startMail(String from) throws IOException {
+    public void startMail(String from) throws IOException {
         expectPositive(readReply());
         expectPositive(send("EHLO client.example"));
         expectPositive(send("MAIL FROM:<" + from + ">"));
     }
 
     /** Sends DATA and, after the 354, the message and its terminating dot; returns the end-of-data reply. */
-    String data(String message) throws IOException {
+    public String data(String message) throws IOException {
         String startReply = send("DATA");
         if (!startReply.startsWith("354")) {
             throw new AssertionError("expected 354 after DATA, got " + startReply);
