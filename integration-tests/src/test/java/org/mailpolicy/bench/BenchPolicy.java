@@ -65,6 +65,24 @@ final class BenchPolicy {
         return replaceOnce(policy, "\ndefault:\n", "\ndefault:\n  route: 127.0.0.1:" + port + "\n");
     }
 
+    /**
+     * Adds a destination for one domain, sent to 127.0.0.1:port with this concurrency and rate (and the default's other
+     * settings), at the end of the destinations list, which must be the policy's last top-level key.
+     */
+    static String addRoutedDestination(String policy, String name, String domain, int port, int concurrency,
+            String rate) {
+        int list = policy.indexOf("\ndestinations:\n");
+        if (list < 0 || Pattern.compile("(?m)^[A-Za-z]").matcher(policy.substring(list + 1)).results().count() != 1) {
+            throw new IllegalStateException("the policy's destinations list is not its last top-level key");
+        }
+        return policy.stripTrailing() + "\n\n"
+                + "  - name: " + name + "\n"
+                + "    domains: [" + domain + "]\n"
+                + "    route: 127.0.0.1:" + port + "\n"
+                + "    concurrency: " + concurrency + "\n"
+                + "    rate: " + rate + "\n";
+    }
+
     /** Replaces a whole line starting with {@code indent + key + ":"} inside the named destination's block. */
     static String setInDestination(String policy, String destination, String key, String value) {
         int start = policy.indexOf("\n  - name: " + destination + "\n");

@@ -96,16 +96,21 @@ final class BenchSystem implements AutoCloseable {
         try {
             aol.setMode(mode);
             JamesSetup jamesSetup = setup.make(aol.smtpPort());
-            RunningJames james = RunningJames.start(jamesSetup);
-            try {
-                james.addUser(SENDER, PASSWORD);
-            } catch (Exception | Error e) {
-                james.close();
-                throw e;
-            }
-            return new BenchSystem(name, aol, james, jamesSetup.workingDirectory());
+            return new BenchSystem(name, aol, startJames(jamesSetup), jamesSetup.workingDirectory());
         } catch (Exception | Error e) {
             aol.close();
+            throw e;
+        }
+    }
+
+    /** Boots James from {@code setup} with the benchmarks' sender account ({@link #SENDER}). */
+    static RunningJames startJames(JamesSetup setup) throws Exception {
+        RunningJames james = RunningJames.start(setup);
+        try {
+            james.addUser(SENDER, PASSWORD);
+            return james;
+        } catch (Exception | Error e) {
+            james.close();
             throw e;
         }
     }
@@ -173,13 +178,19 @@ final class BenchSystem implements AutoCloseable {
      * i mod connections); returns when James has accepted them all.
      */
     void submitAll(List<String> recipients, String subject, int connections) throws Exception {
+        submitAll(james.smtpPort(), recipients, subject, connections);
+    }
+
+    /** As {@link #submitAll(List, String, int)}, to the James whose SMTP server listens on {@code jamesSmtpPort}. */
+    static void submitAll(int jamesSmtpPort, List<String> recipients, String subject, int connections)
+            throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(connections);
         try {
             List<Future<?>> done = new ArrayList<>();
             for (int c = 0; c < connections; c++) {
                 int first = c;
                 done.add(pool.submit(() -> {
-                    try (Submitter submitter = submitter()) {
+                    try (Submitter submitter = new Submitter(jamesSmtpPort)) {
                         for (int i = first; i < recipients.size(); i += connections) {
                             submitter.send(recipients.get(i), subject + " " + (i + 1));
                         }
@@ -276,13 +287,18 @@ final class BenchSystem implements AutoCloseable {
             james.close();
         } finally {
             aol.close();
-            try (Stream<Path> files = Files.walk(workDir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            deleteTree(workDir);
         }
     }
 
-    private static Path tempDir() throws IOException {
+    /** Deletes a folder and everything in it, as far as it can (James's working directory after a run). */
+    static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    static Path tempDir() throws IOException {
         return Files.createTempDirectory("james-bench-");
     }
 

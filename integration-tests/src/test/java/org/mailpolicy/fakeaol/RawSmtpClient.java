@@ -13,11 +13,11 @@ import java.util.List;
 
 /**
  * A bare SMTP client for tests that need to read the exact reply lines, see the server hang up, or send what JavaMail
- * cannot (per-recipient NOTIFY and ORCPT).
+ * cannot (per-recipient NOTIFY and ORCPT): the fake AOL's tests, the Postfix receiver's, the DSN parameters'.
  */
 public final class RawSmtpClient implements AutoCloseable {
     /** What {@link #readReply()} returns when the server has closed the connection. */
-    static final String CLOSED = "(closed)";
+    public static final String CLOSED = "(closed)";
 
     private final Socket socket;
     private final InputStream in;
@@ -33,7 +33,7 @@ public final class RawSmtpClient implements AutoCloseable {
         return connect(port, 5_000);
     }
 
-    static RawSmtpClient connect(int port, int readTimeoutMillis) throws IOException {
+    public static RawSmtpClient connect(int port, int readTimeoutMillis) throws IOException {
         Socket socket = new Socket(InetAddress.getLoopbackAddress(), port);
         socket.setSoTimeout(readTimeoutMillis);
         return new RawSmtpClient(socket);
@@ -59,17 +59,17 @@ public final class RawSmtpClient implements AutoCloseable {
         return readReply();
     }
 
-    void write(String text) throws IOException {
+    public void write(String text) throws IOException {
         out.write(text.getBytes(StandardCharsets.UTF_8));
         out.flush();
     }
 
-    void write(byte[] bytes, int length) throws IOException {
+    public void write(byte[] bytes, int length) throws IOException {
         out.write(bytes, 0, length);
     }
 
     /** Greeting, EHLO, MAIL FROM; fails the test if any of them is not positive. */
-    void startMail(String from) throws IOException {
+    public void startMail(String from) throws IOException {
         expectPositive(readReply());
         expectPositive(send("EHLO client.example"));
         expectPositive(send("MAIL FROM:<" + from + ">"));
