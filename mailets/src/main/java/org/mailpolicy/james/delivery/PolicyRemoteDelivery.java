@@ -18,7 +18,9 @@ import org.apache.james.core.MailAddress;
 import org.apache.james.dnsservice.api.DNSService;
 import org.apache.james.domainlist.api.DomainList;
 import org.apache.james.lifecycle.api.LifecycleUtil;
+import org.apache.james.metrics.api.GaugeRegistry;
 import org.apache.james.metrics.api.MetricFactory;
+import org.apache.james.metrics.api.NoopGaugeRegistry;
 import org.apache.james.queue.api.MailQueue;
 import org.apache.james.queue.api.MailQueueFactory;
 import org.apache.james.transport.mailets.remote.delivery.RemoteDeliveryConfiguration;
@@ -27,6 +29,7 @@ import org.apache.mailet.ProcessingState;
 import org.apache.mailet.base.GenericMailet;
 import org.mailpolicy.james.PolicyRuntime;
 import org.mailpolicy.james.metrics.DeliveryMetrics;
+import org.mailpolicy.james.metrics.PaceGauges;
 import org.mailpolicy.schedule.AttemptHistory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,6 +69,7 @@ public class PolicyRemoteDelivery extends GenericMailet {
     private final DomainList domainList;
     private final MailQueueFactory<?> queueFactory;
     private final MetricFactory metricFactory;
+    private final GaugeRegistry gaugeRegistry;
     private final ThreadState threadState;
 
     private RemoteDeliveryConfiguration configuration;
@@ -80,16 +84,23 @@ public class PolicyRemoteDelivery extends GenericMailet {
 
     @Inject
     public PolicyRemoteDelivery(DNSService dns, DomainList domainList, MailQueueFactory<?> queueFactory,
-                                MetricFactory metricFactory) {
-        this(dns, domainList, queueFactory, metricFactory, ThreadState.START_THREADS);
+                                MetricFactory metricFactory, GaugeRegistry gaugeRegistry) {
+        this(dns, domainList, queueFactory, metricFactory, gaugeRegistry, ThreadState.START_THREADS);
+    }
+
+    /** Without gauges; tests. */
+    public PolicyRemoteDelivery(DNSService dns, DomainList domainList, MailQueueFactory<?> queueFactory,
+                                MetricFactory metricFactory, ThreadState threadState) {
+        this(dns, domainList, queueFactory, metricFactory, new NoopGaugeRegistry(), threadState);
     }
 
     public PolicyRemoteDelivery(DNSService dns, DomainList domainList, MailQueueFactory<?> queueFactory,
-                                MetricFactory metricFactory, ThreadState threadState) {
+                                MetricFactory metricFactory, GaugeRegistry gaugeRegistry, ThreadState threadState) {
         this.dns = Preconditions.checkNotNull(dns, "dns");
         this.domainList = domainList;
         this.queueFactory = Preconditions.checkNotNull(queueFactory, "queueFactory");
         this.metricFactory = Preconditions.checkNotNull(metricFactory, "metricFactory");
+        this.gaugeRegistry = Preconditions.checkNotNull(gaugeRegistry, "gaugeRegistry");
         this.threadState = threadState;
     }
 
@@ -114,6 +125,7 @@ public class PolicyRemoteDelivery extends GenericMailet {
         bounceProcessor = configuration.getBounceProcessor().map(ProcessingState::getValue).orElse(DEFAULT_BOUNCE_PROCESSOR);
         queue = queueFactory.createQueue(configuration.getOutGoingQueueName());
         DeliveryMetrics metrics = DeliveryMetrics.of(metricFactory);
+        PaceGauges.register(gaugeRegistry, runtime.policy().destinations(), runtime.destinations(), runtime.clock());
         OutcomeDispatcher dispatcher = new OutcomeDispatcher(queue, getMailetContext(), bounceProcessor,
                 configuration.getOnSuccess().map(ProcessingState::getValue),
                 configuration.getHeloNameProvider().getHeloName(), runtime.suppressions(), runtime.sentMessages(),

@@ -71,7 +71,7 @@ final class DestinationRoutes {
         for (DestinationState s : byKey.values()) {
             Optional<DestinationPolicy> named = policy.destination(s.destination());
             // Whose settings apply: a named destination's, or the default's for an unlisted domain.
-            String applies = named.map(DestinationPolicy::name).orElse(policy.defaultDestination().name());
+            DestinationPolicy applies = named.orElse(policy.defaultDestination());
             body.add(DestinationDto.of(s, now, applies, named.isPresent(),
                     counts.map(c -> new DestinationDto.QueuedCount(c.of(s.destination()), c.complete()))));
         }

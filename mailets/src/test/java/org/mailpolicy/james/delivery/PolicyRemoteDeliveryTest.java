@@ -15,6 +15,7 @@ import java.util.Deque;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -845,13 +846,27 @@ class PolicyRemoteDeliveryTest {
     @Test
     void deliveryThreadsTakeMailFromTheQueueAndStopOnDestroy() throws Exception {
         RecordingMailQueue threaded = new RecordingMailQueue();
+        Map<String, org.apache.james.metrics.api.Gauge<?>> gauges = new java.util.concurrent.ConcurrentHashMap<>();
+        org.apache.james.metrics.api.GaugeRegistry registry = new org.apache.james.metrics.api.NoopGaugeRegistry() {
+            @Override
+            public <T> org.apache.james.metrics.api.GaugeRegistry register(String name,
+                                                                          org.apache.james.metrics.api.Gauge<T> gauge) {
+                gauges.put(name, gauge);
+                return this;
+            }
+        };
         PolicyRemoteDelivery running = new PolicyRemoteDelivery(
-                new LoopbackDns(ImmutableMap.of("aol.com", ImmutableList.of("mx1.mx.aol.test."))), null, threaded, metricFactory);
+                new LoopbackDns(ImmutableMap.of("aol.com", ImmutableList.of("mx1.mx.aol.test."))), null, threaded, metricFactory,
+                registry);
         running.useAttemptForTesting((mail, recipients, hosts) ->
                 AttemptResult.of(recipients, recipients, ImmutableMap.of(), Optional.empty(), Optional.empty()));
         running.init(FakeMailetConfig.builder().mailetName("threaded").mailetContext(context)
                 .setProperty("policy", POLICY_LOCATION).setProperty("heloName", "james.test")
                 .setProperty("deliveryThreads", "2").build());
+        // The learned pace of each named destination is a gauge, read when scraped.
+        assertThat(gauges.get("delivery-policy.pace.concurrency.aol").get()).isInstanceOf(Integer.class);
+        assertThat(gauges.get("delivery-policy.pace.held.aol").get()).isEqualTo(0);
+        assertThat(gauges).containsKey("delivery-policy.pace.rate.aol");
         try {
             RecordingMailQueue.Item item = new RecordingMailQueue.Item(mail("sender@example.com", "a@aol.com"));
             threaded.dequeued.tryEmitNext(item);

@@ -3,8 +3,12 @@ package org.mailpolicy.james.webadmin.dto;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.google.common.base.Preconditions;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Optional;
+import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.state.DestinationState;
+import org.mailpolicy.state.Pace;
+import org.mailpolicy.yaml.Durations;
 
 /**
  * One destination as {@code GET /delivery-policy/destinations} lists it: its state at a given instant, whose settings
@@ -12,7 +16,8 @@ import org.mailpolicy.state.DestinationState;
  */
 @JsonPropertyOrder({"name", "policy", "configured", "held", "heldUntil", "currentHold", "currentHoldSeconds",
         "consecutiveThrottles", "attempts", "inFlight", "probing", "lastReply", "lastAttemptAt", "queued",
-        "queuedComplete"})
+        "queuedComplete", "pacing", "effectiveConcurrency", "concurrencyCeiling", "effectiveRate", "rateCeiling",
+        "paceSignals", "lastPaceSignalAt"})
 public final class DestinationDto {
     private final DestinationState state;
     private final String policy;
@@ -20,15 +25,19 @@ public final class DestinationDto {
     private final boolean held;
     private final Long queued;
     private final Boolean queuedComplete;
+    private final DestinationPolicy settings;
+    private final Pace pace;
 
     private DestinationDto(DestinationState state, String policy, boolean configured, boolean held, Long queued,
-                           Boolean queuedComplete) {
+                           Boolean queuedComplete, DestinationPolicy settings, Pace pace) {
         this.state = state;
         this.policy = policy;
         this.configured = configured;
         this.held = held;
         this.queued = queued;
         this.queuedComplete = queuedComplete;
+        this.settings = settings;
+        this.pace = pace;
     }
 
     /**
@@ -36,12 +45,13 @@ public final class DestinationDto {
      * @param configured whether the policy names this destination
      * @param queued     mails queued for it, and whether that count covers the whole queue; empty when not counted
      */
-    public static DestinationDto of(DestinationState state, Instant now, String policy, boolean configured,
+    public static DestinationDto of(DestinationState state, Instant now, DestinationPolicy policy, boolean configured,
                                     Optional<QueuedCount> queued) {
         Preconditions.checkNotNull(state, "state");
         Preconditions.checkNotNull(policy, "policy");
-        return new DestinationDto(state, policy, configured, state.isHeldAt(now),
-                queued.map(QueuedCount::mails).orElse(null), queued.map(QueuedCount::complete).orElse(null));
+        return new DestinationDto(state, policy.name(), configured, state.isHeldAt(now),
+                queued.map(QueuedCount::mails).orElse(null), queued.map(QueuedCount::complete).orElse(null), policy,
+                state.paceUnder(policy, now));
     }
 
     /** A destination's share of the outgoing queue. */
@@ -121,5 +131,38 @@ public final class DestinationDto {
 
     public Boolean getQueuedComplete() {
         return queuedComplete;
+    }
+
+    /** {@code adaptive} or {@code fixed}: whether the two effective values below move under their ceilings. */
+    public String getPacing() {
+        return settings.pacing().isAdaptive() ? "adaptive" : "fixed";
+    }
+
+    public int getEffectiveConcurrency() {
+        return pace.effectiveConcurrency(settings);
+    }
+
+    public int getConcurrencyCeiling() {
+        return settings.concurrency();
+    }
+
+    /** Such as {@code 54.9/1m}; null when the policy sets no rate. */
+    public String getEffectiveRate() {
+        return settings.rateLimit().map(r -> String.format(Locale.ROOT, "%.1f/%s", pace.effectiveRate(settings),
+                Durations.format(r.per()))).orElse(null);
+    }
+
+    /** Such as {@code 300/1m}; null when the policy sets no rate. */
+    public String getRateCeiling() {
+        return settings.rateLimit().map(Object::toString).orElse(null);
+    }
+
+    /** Throttle signals within an hour of each other, the last included: each lengthens the quiet before growth. */
+    public int getPaceSignals() {
+        return pace.recentSignals();
+    }
+
+    public String getLastPaceSignalAt() {
+        return pace.lastSignalAt().map(Instant::toString).orElse(null);
     }
 }

@@ -3,11 +3,15 @@ package org.mailpolicy.james.webadmin.dto;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.destination.RateLimit;
 import org.mailpolicy.state.DestinationState;
+import org.mailpolicy.state.Pace;
 import org.mailpolicy.suppression.SuppressionEntry;
 
 /** The routes' JSON, field by field and in order, as operators' scripts read it. */
@@ -29,14 +33,30 @@ class WebAdminJsonTest {
     @Test
     void aDestinationWritesItsStateAndNullsWhenTheQueueWasNotCounted() throws Exception {
         DestinationState fresh = DestinationState.initial("example.org");
+        DestinationPolicy dflt = DestinationPolicy.builder("default").concurrency(10).build();
 
-        assertThat(json.writeValueAsString(DestinationDto.of(fresh, NOW, "default", false, Optional.empty()))).isEqualTo(
+        assertThat(json.writeValueAsString(DestinationDto.of(fresh, NOW, dflt, false, Optional.empty()))).isEqualTo(
                 "{\"name\":\"example.org\",\"policy\":\"default\",\"configured\":false,\"held\":false,\"heldUntil\":null,"
                         + "\"currentHold\":\"" + fresh.currentHold() + "\",\"currentHoldSeconds\":"
                         + fresh.currentHold().getSeconds() + ",\"consecutiveThrottles\":0,\"attempts\":0,\"inFlight\":0,"
                         + "\"probing\":false,\"lastReply\":null,\"lastAttemptAt\":null,\"queued\":null,"
-                        + "\"queuedComplete\":null}");
-        assertThat(json.writeValueAsString(DestinationDto.of(fresh, NOW, "default", false,
-                Optional.of(new DestinationDto.QueuedCount(3, true))))).endsWith("\"queued\":3,\"queuedComplete\":true}");
+                        + "\"queuedComplete\":null,\"pacing\":\"adaptive\",\"effectiveConcurrency\":5,"
+                        + "\"concurrencyCeiling\":10,\"effectiveRate\":null,\"rateCeiling\":null,\"paceSignals\":0,"
+                        + "\"lastPaceSignalAt\":null}");
+        assertThat(json.writeValueAsString(DestinationDto.of(fresh, NOW, dflt, false,
+                Optional.of(new DestinationDto.QueuedCount(3, true))))).contains("\"queued\":3,\"queuedComplete\":true,");
+    }
+
+    @Test
+    void aDestinationShowsItsLearnedPaceUnderItsCeilings() throws Exception {
+        DestinationPolicy aol = DestinationPolicy.builder("aol").concurrency(5)
+                .rate(RateLimit.of(300, Duration.ofMinutes(1))).build();
+        DestinationState cut = DestinationState.builder("aol")
+                .pace(Optional.of(Pace.of(54.9, 2, NOW, Optional.of(NOW), 1))).build();
+
+        assertThat(json.writeValueAsString(DestinationDto.of(cut, NOW, aol, true, Optional.empty()))).endsWith(
+                "\"pacing\":\"adaptive\",\"effectiveConcurrency\":2,\"concurrencyCeiling\":5,"
+                        + "\"effectiveRate\":\"54.9/1m\",\"rateCeiling\":\"300/1m\",\"paceSignals\":1,"
+                        + "\"lastPaceSignalAt\":\"2026-11-22T12:00:00Z\"}");
     }
 }
