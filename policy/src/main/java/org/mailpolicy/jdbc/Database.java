@@ -40,6 +40,20 @@ public final class Database implements AutoCloseable {
         return new Database(pool, pool, "H2 " + fileBase.toAbsolutePath(), true);
     }
 
+    /**
+     * The embedded file opened for one store alone ({@code open} makes the store, which then owns
+     * the file): closed again when {@code open} fails, so a broken store never keeps the file locked.
+     */
+    public static <T> T openH2For(Path fileBase, java.util.function.Function<Database, T> open) {
+        Database db = openH2(fileBase);
+        try {
+            return open.apply(db);
+        } catch (RuntimeException e) {
+            db.close();
+            throw e;
+        }
+    }
+
     /** A cluster's database; the connections are opened as {@link SharedDatabase#dataSource()} opens them. */
     public static Database open(SharedDatabase shared) {
         Preconditions.checkNotNull(shared, "shared");

@@ -129,40 +129,32 @@ public final class InMemoryDestinationStateStore implements DestinationStateStor
     @Override
     public DestinationState recordThrottle(DestinationKey key, DestinationPolicy policy, ThrottleEffect effect,
                                            String reply, Optional<Duration> hint, Instant now) {
-        Preconditions.checkNotNull(key, "key");
-        Preconditions.checkNotNull(policy, "policy");
         Preconditions.checkNotNull(effect, "effect");
         Preconditions.checkNotNull(hint, "hint");
-        Preconditions.checkNotNull(now, "now");
-        synchronized (lock) {
-            sweepIfDue(now);
-            Entry e = entry(key);
-            return e.state = DestinationTransitions.throttled(e.state, policy, effect, reply, hint,
-                    e.within(policy.rateLimit(), now), now);
-        }
+        return recorded(key, policy, now, e -> DestinationTransitions.throttled(e.state, policy, effect, reply, hint,
+                e.within(policy.rateLimit(), now), now));
     }
 
     @Override
     public DestinationState recordSuccess(DestinationKey key, DestinationPolicy policy, String reply, Instant now) {
-        Preconditions.checkNotNull(key, "key");
-        Preconditions.checkNotNull(policy, "policy");
-        Preconditions.checkNotNull(now, "now");
-        synchronized (lock) {
-            sweepIfDue(now);
-            Entry e = entry(key);
-            return e.state = DestinationTransitions.succeeded(e.state, policy, reply, now);
-        }
+        return recorded(key, policy, now, e -> DestinationTransitions.succeeded(e.state, policy, reply, now));
     }
 
     @Override
     public DestinationState recordFailure(DestinationKey key, DestinationPolicy policy, String reply, Instant now) {
+        return recorded(key, policy, now, e -> DestinationTransitions.failed(e.state, reply, now));
+    }
+
+    /** An outcome of an attempt to {@code key}: the transition's state replaces the entry's, under the lock. */
+    private DestinationState recorded(DestinationKey key, DestinationPolicy policy, Instant now,
+                                      java.util.function.Function<Entry, DestinationState> transition) {
         Preconditions.checkNotNull(key, "key");
         Preconditions.checkNotNull(policy, "policy");
         Preconditions.checkNotNull(now, "now");
         synchronized (lock) {
             sweepIfDue(now);
             Entry e = entry(key);
-            return e.state = DestinationTransitions.failed(e.state, reply, now);
+            return e.state = transition.apply(e);
         }
     }
 

@@ -98,13 +98,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
      * @throws org.mailpolicy.jdbc.StoreException if the file cannot be opened (locked by another process, unreadable)
      */
     public static JdbcDestinationStateStore openH2(Path fileBase) {
-        Database db = Database.openH2(fileBase);
-        try {
-            return on(db).open(true);
-        } catch (RuntimeException e) {
-            db.close();
-            throw e;
-        }
+        return Database.openH2For(fileBase, db -> on(db).open(true));
     }
 
     /** Settings of a store; {@link #open()} creates the tables if missing. */

@@ -37,13 +37,7 @@ public final class JdbcSentMessageLedger implements SentMessageLedger {
      * own file base, and the ledger table. Close it to release its connections.
      */
     public static JdbcSentMessageLedger openH2(Path fileBase) {
-        Database db = Database.openH2(fileBase);
-        try {
-            return open(db, true);
-        } catch (RuntimeException e) {
-            db.close();
-            throw e;
-        }
+        return Database.openH2For(fileBase, db -> open(db, true));
     }
 
     /** Uses a database the caller owns (and closes); creates the table if it is missing. */

@@ -53,13 +53,7 @@ public final class JdbcSuppressionList implements SuppressionList {
      * @throws StoreException if the file cannot be opened (locked by another process, unreadable)
      */
     public static JdbcSuppressionList openH2(Path fileBase) {
-        Database db = Database.openH2(fileBase);
-        try {
-            return open(db, true);
-        } catch (RuntimeException e) {
-            db.close();
-            throw e;
-        }
+        return Database.openH2For(fileBase, db -> open(db, true));
     }
 
     /** Uses a database the caller owns (and closes); creates the table if it is missing. */
