@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -274,6 +275,11 @@ final class BenchSystem implements AutoCloseable {
         } finally {
             store.close();
         }
+    }
+
+    /** The plugin's policy file in James's conf/; empty for stock James (whose conf/ has an unused one). */
+    Optional<Path> policyFile() {
+        return name.equals("plugin") ? Optional.of(workDir.resolve("conf/delivery-policy.yaml")) : Optional.empty();
     }
 
     /** The plugin's destination state store (the same instance James's mailets use); plugin systems only. */

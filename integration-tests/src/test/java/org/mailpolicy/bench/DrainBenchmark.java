@@ -61,7 +61,7 @@ public final class DrainBenchmark {
         if (!only.equals("stock")) {
             try (BenchSystem plugin = BenchSystem.plugin(mode, scale,
                     port -> BenchPolicy.routeDestination(pluginPolicy, "aol", port))) {
-                Map<String, Object> result = drain(plugin, messages, perMinute, idealSeconds, cap);
+                Map<String, Object> result = drain(plugin, aol, messages, perMinute, idealSeconds, cap);
                 result.put("config", (policy.equals(shipped) ? "shipped" : "changed") + " aol destination: concurrency "
                         + aol.concurrency() + ", rate " + aol.rateLimit().map(Object::toString).orElse("none")
                         + ", throttle " + aol.throttleHold() + ", durations / " + scale);
@@ -70,7 +70,7 @@ public final class DrainBenchmark {
         }
         if (!only.equals("plugin")) {
             try (BenchSystem stock = BenchSystem.stock(mode, delays, maxRetries)) {
-                Map<String, Object> result = drain(stock, messages, perMinute, idealSeconds, cap);
+                Map<String, Object> result = drain(stock, aol, messages, perMinute, idealSeconds, cap);
                 result.put("config", "RemoteDelivery delayTime " + delays + " (the aol retry schedule / " + scale
                         + "), maxRetries " + maxRetries + " (maxAge " + aol.maxAge() + ")");
                 results.add(result);
@@ -80,9 +80,10 @@ public final class DrainBenchmark {
         System.exit(0);
     }
 
-    private static Map<String, Object> drain(BenchSystem system, int messages, int perMinute, double idealSeconds,
-            Duration cap) throws Exception {
+    private static Map<String, Object> drain(BenchSystem system, DestinationPolicy aol, int messages, int perMinute,
+            double idealSeconds, Duration cap) throws Exception {
         Instant start = Instant.now();
+        PaceTimeline timeline = new PaceTimeline("drain", system.name, system.policyFile(), "aol", aol, start);
         List<String> recipients = new ArrayList<>();
         for (int i = 1; i <= messages; i++) {
             recipients.add("ok-drain-" + i + "@aol.com");
@@ -98,12 +99,13 @@ public final class DrainBenchmark {
         boolean finished = false;
         while (Instant.now().isBefore(deadline)) {
             delivered = system.deliveredRecipients();
+            BenchSystem.FakeView seen = system.fakeView();
+            String pace = timeline.sample(seen.accepted(), seen.rejected());
             if (delivered >= messages || Instant.now().isAfter(nextReport)) {
                 reports = system.reports();
-                BenchSystem.FakeView fake = system.fakeView();
-                Bench.progress("%s: %4.0f s delivered %d bounced %d, fake saw %d attempts, %d refused%s", system.name,
-                        seconds(start, Instant.now()), delivered, reports.failed(), fake.attempts(), fake.rejected(),
-                        fake.blocked() ? ", RLY:B1 block" : "");
+                Bench.progress("%s: %4.0f s delivered %d bounced %d, fake saw %d attempts, %d refused%s%s", system.name,
+                        seconds(start, Instant.now()), delivered, reports.failed(), seen.attempts(), seen.rejected(),
+                        seen.blocked() ? ", RLY:B1 block" : "", pace);
                 nextReport = Instant.now().plusSeconds(15);
             }
             if (delivered + reports.failed() >= messages) {

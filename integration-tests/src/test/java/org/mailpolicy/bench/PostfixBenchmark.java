@@ -1,5 +1,6 @@
 package org.mailpolicy.bench;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -79,14 +80,14 @@ public final class PostfixBenchmark {
                 messages - knownUsers.size(), CONNECTION_LIMIT, PER_MINUTE, scale, cap.toMinutes());
         List<Map<String, Object>> results = new ArrayList<>();
         if (!only.equals("stock")) {
-            results.add(run("plugin", recipients, knownUsers, idealSeconds, cap, port -> JamesSetup
+            results.add(run("plugin", destination, recipients, knownUsers, idealSeconds, cap, port -> JamesSetup
                     .of(BenchSystem.tempDir(), JamesPorts.EPHEMERAL, dns(), pluginPolicy(shipped, port))
                     .withConfFile(BenchPolicy.RULES_FILE, BenchPolicy.scaledRules(scale))));
         }
         if (!only.equals("plugin")) {
             Bench.progress("stock: RemoteDelivery delayTime %s, maxRetries %d (the plugin's retry schedule for"
                     + " the destination)", delays, maxRetries);
-            results.add(run("stock", recipients, knownUsers, idealSeconds, cap, port -> JamesSetup
+            results.add(run("stock", destination, recipients, knownUsers, idealSeconds, cap, port -> JamesSetup
                     .of(BenchSystem.tempDir(), JamesPorts.EPHEMERAL, dns(), "version: 1\n")
                     .withMailetContainer(BenchSystem.stockMailetContainer(port, delays, maxRetries))));
         }
@@ -108,13 +109,16 @@ public final class PostfixBenchmark {
         return FixedDns.loopbackMx(List.of(DOMAIN));
     }
 
-    private static Map<String, Object> run(String system, List<String> recipients, List<String> knownUsers,
-            double idealSeconds, Duration cap, SetupForPort setup) throws Exception {
+    private static Map<String, Object> run(String system, DestinationPolicy destination, List<String> recipients,
+            List<String> knownUsers, double idealSeconds, Duration cap, SetupForPort setup) throws Exception {
         try (PostfixReceiver postfix = PostfixReceiver.builder().domain(DOMAIN).users(knownUsers)
                 .connectionCountLimit(CONNECTION_LIMIT).messageRatePerMinute(PER_MINUTE).start()) {
             JamesSetup jamesSetup = setup.make(postfix.port());
             try (RunningJames james = BenchSystem.startJames(jamesSetup)) {
-                return deliver(system, postfix, james, recipients, knownUsers.size(), idealSeconds, cap);
+                Optional<Path> policyFile = system.equals("plugin")
+                        ? Optional.of(jamesSetup.workingDirectory().resolve("conf/delivery-policy.yaml")) : Optional.empty();
+                return deliver(system, postfix, james, recipients, knownUsers.size(), idealSeconds, cap,
+                        new PaceTimeline("postfix", system, policyFile, "postfix", destination, Instant.now()));
             } finally {
                 BenchSystem.deleteTree(jamesSetup.workingDirectory());
             }
@@ -122,7 +126,8 @@ public final class PostfixBenchmark {
     }
 
     private static Map<String, Object> deliver(String system, PostfixReceiver postfix, RunningJames james,
-            List<String> recipients, int known, double idealSeconds, Duration cap) throws Exception {
+            List<String> recipients, int known, double idealSeconds, Duration cap, PaceTimeline timeline)
+            throws Exception {
         Instant start = Instant.now();
         BenchSystem.submitAll(james.smtpPort(), recipients, "postfix", 2);
         Bench.progress("%s: %d messages submitted in %.1f s", system, recipients.size(), seconds(start, Instant.now()));
@@ -134,6 +139,7 @@ public final class PostfixBenchmark {
         Instant end = null;
         while (Instant.now().isBefore(deadline)) {
             delivered = postfix.usersWithMail();
+            timeline.sample(delivered, postfix.refusedConnections() + postfix.refusedMessages());
             if (delivered >= known) {
                 end = Instant.now();
                 break;
