@@ -31,4 +31,11 @@ public record Transaction(Instant time, String client, String connectReply, Opti
         recipients = List.copyOf(recipients);
         requireNonNull(dataReply, "dataReply");
     }
+
+    /** Whether any reply of the transaction (greeting, MAIL, RCPT, end of data) carries {@code token}. */
+    public boolean mentions(String token) {
+        return connectReply.contains(token) || mailFromReply.map(r -> r.contains(token)).orElse(false)
+                || recipients.stream().anyMatch(r -> r.reply().contains(token))
+                || dataReply.map(r -> r.contains(token)).orElse(false);
+    }
 }
