@@ -33,8 +33,8 @@ class AdaptivePacingTest {
 
     /** The test policy, with a rate ceiling for aol, time to wait for AOL's minute, and DYN:T1 holding and slowing. */
     private static String edit(String policy) {
-        String withRate = replaceOnce(policy, "    route: 127.0.0.1:@FAKE_AOL_PORT@\n    concurrency: 2\n",
-                "    route: 127.0.0.1:@FAKE_AOL_PORT@\n    concurrency: 2\n    rate: 60/m\n");
+        String withRate = replaceOnce(policy, "    concurrency: 2\n    # The built-in rule waits an hour",
+                "    concurrency: 2\n    rate: 60/m\n    # The built-in rule waits an hour");
         String longer = replaceOnce(withRate, "    maxAge: 60s\n    delayWarning: 50s\n    throttle: { initial: 4s,",
                 "    maxAge: 5m\n    delayWarning: 4m\n    throttle: { initial: 4s,");
         return replaceOnce(longer, "        scope: destination\n        explanation: AOL is rate limiting the sending IP",

@@ -25,6 +25,7 @@ public final class DestinationState {
     private final Instant lastActivity;
     private final Instant nextStartAt;
     private final Instant rateWindowEnd;
+    private final Instant reservedUntil;
     private final Pace pace;
 
     private DestinationState(Builder b) {
@@ -41,6 +42,7 @@ public final class DestinationState {
         this.lastActivity = b.lastActivity;
         this.nextStartAt = b.nextStartAt;
         this.rateWindowEnd = b.rateWindowEnd;
+        this.reservedUntil = b.reservedUntil;
         this.pace = b.pace;
     }
 
@@ -67,6 +69,7 @@ public final class DestinationState {
         b.lastActivity = lastActivity;
         b.nextStartAt = nextStartAt;
         b.rateWindowEnd = rateWindowEnd;
+        b.reservedUntil = reservedUntil;
         b.pace = pace;
         return b;
     }
@@ -140,6 +143,14 @@ public final class DestinationState {
         return Optional.ofNullable(rateWindowEnd);
     }
 
+    /**
+     * The latest instant handed to a refused attempt as its time to come back: refusals queue up
+     * one pace apart behind it instead of all coming back at the same instant.
+     */
+    public Optional<Instant> reservedUntil() {
+        return Optional.ofNullable(reservedUntil);
+    }
+
     /** The pace learned so far; empty until the destination's first attempt. */
     public Optional<Pace> pace() {
         return Optional.ofNullable(pace);
@@ -162,13 +173,14 @@ public final class DestinationState {
                 && Objects.equals(lastReply, that.lastReply) && Objects.equals(lastAttemptAt, that.lastAttemptAt)
                 && Objects.equals(holdStartedAt, that.holdStartedAt)
                 && Objects.equals(lastActivity, that.lastActivity) && Objects.equals(nextStartAt, that.nextStartAt)
-                && Objects.equals(rateWindowEnd, that.rateWindowEnd) && Objects.equals(pace, that.pace);
+                && Objects.equals(rateWindowEnd, that.rateWindowEnd) && Objects.equals(reservedUntil, that.reservedUntil)
+                && Objects.equals(pace, that.pace);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(destination, heldUntil, currentHold, consecutiveThrottles, attempts, inFlight,
-                lastReply, lastAttemptAt, probing, holdStartedAt, lastActivity, nextStartAt, rateWindowEnd, pace);
+                lastReply, lastAttemptAt, probing, holdStartedAt, lastActivity, nextStartAt, rateWindowEnd, reservedUntil, pace);
     }
 
     @Override
@@ -194,6 +206,7 @@ public final class DestinationState {
         private Instant lastActivity;
         private Instant nextStartAt;
         private Instant rateWindowEnd;
+        private Instant reservedUntil;
         private Pace pace;
 
         private Builder(String destination) {
@@ -262,6 +275,11 @@ public final class DestinationState {
 
         public Builder rateWindowEnd(Optional<Instant> at) {
             this.rateWindowEnd = at.orElse(null);
+            return this;
+        }
+
+        public Builder reservedUntil(Optional<Instant> at) {
+            this.reservedUntil = at.orElse(null);
             return this;
         }
 

@@ -57,6 +57,14 @@ public final class DestinationTransitions {
         DestinationState active = touched(s, now);
         String key = s.destination();
         Optional<Instant> heldUntil = s.heldUntil();
+        Pace pace = s.paceUnder(policy, now);
+        Optional<RateLimit> ceiling = policy.rateLimit();
+        double rate = pace.effectiveRate(policy);
+        // Without a rate, refused attempts come back after busyWait; with one, a pace apart.
+        Optional<Duration> spacing = ceiling.map(c -> Duration.ofNanos((long) (c.per().toNanos() / rate)));
+        Optional<Instant> nextStart = s.nextStartAt().filter(now::isBefore);
+        // A slot held by a running attempt: come back at the next start the rate allows, or a pace from now.
+        Instant soonest = spacing.map(d -> nextStart.orElse(now.plus(d))).orElse(now.plus(busyWait));
         boolean probe = false;
         if (heldUntil.isPresent()) {
             if (now.isBefore(heldUntil.get())) {
@@ -64,49 +72,61 @@ public final class DestinationTransitions {
                         + heldUntil.get() + " after throttling" + s.lastReply().map(r -> ": " + r).orElse("")), active);
             }
             if (s.probing()) {
-                return new Admitted(Admission.waitUntil(now.plus(busyWait), "destination " + key
-                        + ": probe after hold in flight"), active);
+                return queued(active, soonest, spacing, now, "destination " + key + ": probe after hold in flight");
             }
             if (s.inFlight() > 0) {
                 // One probe answers before any other connection: attempts from before the hold finish first.
-                return new Admitted(Admission.waitUntil(now.plus(busyWait), "destination " + key
-                        + ": attempts from before the hold still in flight"), active);
+                return queued(active, soonest, spacing, now, "destination " + key
+                        + ": attempts from before the hold still in flight");
             }
             probe = true;
         }
-        Pace pace = s.paceUnder(policy, now);
         int concurrency = pace.effectiveConcurrency(policy);
         if (s.inFlight() >= concurrency) {
-            return new Admitted(Admission.waitUntil(now.plus(busyWait), "destination " + key + ": concurrency limit "
-                    + concurrency + " reached"), active);
+            return queued(active, soonest, spacing, now, "destination " + key + ": concurrency limit " + concurrency
+                    + " reached");
         }
         DestinationState.Builder next = active.toBuilder().pace(Optional.of(pace));
-        Optional<RateLimit> ceiling = policy.rateLimit();
         if (ceiling.isPresent()) {
-            Duration per = ceiling.get().per();
-            double rate = pace.effectiveRate(policy);
             int perPeriod = Math.max(1, (int) Math.floor(rate));
             // Both bounds hold: the later of the two says when the next start may go.
-            Optional<Instant> nextStart = s.nextStartAt().filter(now::isBefore);
             if (starts.count() >= perPeriod) {
                 Instant periodFrees = starts.whenFewerThan(perPeriod);
-                Instant notBefore = nextStart.filter(periodFrees::isBefore).orElse(periodFrees);
-                return new Admitted(Admission.waitUntil(notBefore, "destination " + key
-                        + ": rate limit " + rateText(rate, ceiling.get()) + " reached"), active);
+                return queued(active, later(periodFrees, nextStart.orElse(periodFrees)), spacing, now,
+                        "destination " + key + ": rate limit " + rateText(rate, ceiling.get()) + " reached");
             }
             if (nextStart.isPresent()) {
-                return new Admitted(Admission.waitUntil(nextStart.get(), "destination " + key
-                        + ": starts spaced evenly at " + rateText(rate, ceiling.get())), active);
+                return queued(active, nextStart.get(), spacing, now, "destination " + key
+                        + ": starts spaced evenly at " + rateText(rate, ceiling.get()));
             }
-            Duration spacing = Duration.ofNanos((long) (per.toNanos() / rate));
-            next.nextStartAt(Optional.of(now.plus(spacing)));
-            Instant windowEnd = now.plus(per);
+            next.nextStartAt(Optional.of(now.plus(spacing.get())));
+            Instant windowEnd = now.plus(ceiling.get().per());
             if (!s.rateWindowEnd().isPresent() || windowEnd.isAfter(s.rateWindowEnd().get())) {
                 next.rateWindowEnd(Optional.of(windowEnd));
             }
         }
         next.inFlight(s.inFlight() + 1).probing(probe);
         return new Admitted(probe ? Admission.probe() : Admission.granted(), next.build());
+    }
+
+    /**
+     * A refusal that takes a place in the destination's line: the first waiter comes back at
+     * {@code base}, each later one a pace after the one before, so that a hundred mails refused at
+     * one instant do not all come back at the next and be refused again together. Without a rate
+     * there is no pace to space them by, and they come back at {@code base}.
+     */
+    private static Admitted queued(DestinationState active, Instant base, Optional<Duration> spacing, Instant now,
+                                   String reason) {
+        if (!spacing.isPresent()) {
+            return new Admitted(Admission.waitUntil(base, reason), active);
+        }
+        Instant at = active.reservedUntil().filter(now::isBefore).map(tail -> later(tail.plus(spacing.get()), base))
+                .orElse(base);
+        return new Admitted(Admission.waitUntil(at, reason), active.toBuilder().reservedUntil(Optional.of(at)).build());
+    }
+
+    private static Instant later(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
     }
 
     /** An admitted attempt gave its slot back. A probe that finishes unrecorded is inconclusive: the next admission probes again. */

@@ -55,7 +55,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
     private static final int NAME_COLUMN = DestinationKey.MAX_LENGTH;
     private static final int LOCK_ATTEMPTS = 3;
     private static final String COLUMNS = "name, held_until_ms, current_hold_ms, consecutive_throttles, attempts, "
-            + "last_reply, last_attempt_ms, probe_started_ms, last_activity_ms, rate_window_end_ms, next_start_ms, hold_started_ms, "
+            + "last_reply, last_attempt_ms, probe_started_ms, last_activity_ms, rate_window_end_ms, next_start_ms, hold_started_ms, reserved_until_ms, "
             + "pace_rate, pace_concurrency, pace_changed_ms, pace_signal_ms, pace_signals";
     private static final System.Logger LOGGER = System.getLogger(JdbcDestinationStateStore.class.getName());
 
@@ -177,7 +177,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
                         + "probe_started_ms BIGINT)");
                 // Added after the first release: tables of earlier versions get them here.
                 for (String column : new String[] {"last_activity_ms BIGINT", "rate_window_end_ms BIGINT",
-                        "next_start_ms BIGINT", "hold_started_ms BIGINT", "pace_rate DOUBLE PRECISION", "pace_concurrency INTEGER",
+                        "next_start_ms BIGINT", "hold_started_ms BIGINT", "reserved_until_ms BIGINT", "pace_rate DOUBLE PRECISION", "pace_concurrency INTEGER",
                         "pace_changed_ms BIGINT", "pace_signal_ms BIGINT", "pace_signals INTEGER"}) {
                     st.executeUpdate("ALTER TABLE " + STATE + " ADD COLUMN IF NOT EXISTS " + column);
                 }
@@ -325,6 +325,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
                 .rateWindowEnd(Optional.ofNullable(instant(rs, "rate_window_end_ms")))
                 .nextStartAt(Optional.ofNullable(instant(rs, "next_start_ms")))
                 .holdStartedAt(Optional.ofNullable(instant(rs, "hold_started_ms")))
+                .reservedUntil(Optional.ofNullable(instant(rs, "reserved_until_ms")))
                 .pace(Optional.ofNullable(pace))
                 .inFlight(liveSlots(c, name, now))
                 .build();
@@ -337,7 +338,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + STATE + " SET held_until_ms = ?, current_hold_ms = ?, "
                 + "consecutive_throttles = ?, attempts = ?, last_reply = ?, last_attempt_ms = ?, probe_started_ms = ?, "
                 + "last_activity_ms = ?, rate_window_end_ms = ?, next_start_ms = ?, pace_rate = ?, pace_concurrency = ?, "
-                + "pace_changed_ms = ?, pace_signal_ms = ?, pace_signals = ?, hold_started_ms = ? WHERE name = ?")) {
+                + "pace_changed_ms = ?, pace_signal_ms = ?, pace_signals = ?, hold_started_ms = ?, reserved_until_ms = ? WHERE name = ?")) {
             setInstant(ps, 1, s.heldUntil());
             ps.setLong(2, s.currentHold().toMillis());
             ps.setInt(3, s.consecutiveThrottles());
@@ -360,7 +361,8 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
             setInstant(ps, 14, pace.flatMap(Pace::lastSignalAt));
             ps.setInt(15, pace.map(Pace::recentSignals).orElse(0));
             setInstant(ps, 16, s.holdStartedAt());
-            ps.setString(17, s.destination());
+            setInstant(ps, 17, s.reservedUntil());
+            ps.setString(18, s.destination());
             ps.executeUpdate();
         }
     }

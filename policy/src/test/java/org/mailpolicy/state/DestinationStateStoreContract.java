@@ -230,11 +230,30 @@ public abstract class DestinationStateStoreContract {
         assertThat(fourth.isGranted()).isFalse();
         assertThat(fourth.notBefore()).contains(T0.plusSeconds(60));
         assertThat(fourth.reason()).contains("rate limit 3/1m");
-        // Refusals do not take a place in the window.
-        assertThat(store.admit(limited, T0.plusSeconds(59)).notBefore()).contains(T0.plusSeconds(60));
+        // A second caller refused meanwhile queues a pace behind the first, not at the same instant.
+        assertThat(store.admit(limited, T0.plusSeconds(59)).notBefore()).contains(T0.plusSeconds(80));
+        // Refusals do not take a place in the window: the first comes back at 60 and goes.
         assertThat(store.admit(limited, T0.plusSeconds(60)).isGranted()).isTrue();
-        // Starts at 20, 40 and 60 fill the minute to 80, which is also 60 + 20.
-        assertThat(store.admit(limited, T0.plusSeconds(61)).notBefore()).contains(T0.plusSeconds(80));
+        // Starts at 20, 40 and 60 fill the minute to 80, which is also 60 + 20; the caller given 80 at 59 is
+        // still in line there, so this one comes a pace after it.
+        assertThat(store.admit(limited, T0.plusSeconds(61)).notBefore()).contains(T0.plusSeconds(100));
+    }
+
+    @Test
+    void attemptsRefusedTogetherComeBackOneAPaceApart() {
+        DestinationPolicy limited = AOL.toBuilder().concurrency(1).rate(RateLimit.of(6, Duration.ofMinutes(1))).build();
+        assertThat(store.admit(limited, T0).isGranted()).isTrue();
+        // Ten mails refused in the same second: one every 10 s after the running attempt, not all at once.
+        for (int i = 0; i < 10; i++) {
+            assertThat(store.admit(limited, T0.plusMillis(100 + i)).notBefore()).as("waiter %s", i)
+                    .contains(T0.plusSeconds(10L * (i + 1)));
+        }
+        store.finished("aol", T0.plusSeconds(1));
+        assertThat(store.admit(limited, T0.plusSeconds(10)).isGranted()).as("the first waiter at its time").isTrue();
+        // Once the line is over, a new refusal starts from the pace again.
+        store.finished("aol", T0.plusSeconds(11));
+        assertThat(store.admit(limited, T0.plusSeconds(200)).isGranted()).isTrue();
+        assertThat(store.admit(limited, T0.plusSeconds(201)).notBefore()).contains(T0.plusSeconds(210));
     }
 
     @Test
