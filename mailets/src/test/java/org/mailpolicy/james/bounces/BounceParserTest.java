@@ -67,6 +67,13 @@ class BounceParserTest {
     }
 
     @Test
+    void mailThatOnlySoundsLikeATextBounceIsNotOne() throws Exception {
+        assertThat(BounceParser.parse(Bounces.plainMail("Hi. This is the agenda for Monday.\r\n\r\n<ann@example.com>:\r\ncoffee at ten\r\n")))
+                .isEmpty();
+        assertThat(BounceParser.parse(Bounces.plainMail("The following address(es) failed:\r\n"))).isEmpty();
+    }
+
+    @Test
     void garbageDoesNotThrow() throws Exception {
         MimeMessage m = Bounces.received(new MimeMessage(Bounces.SESSION,
                 new java.io.ByteArrayInputStream(("Content-Type: multipart/report; boundary=\"x\"\r\n\r\n--x\r\n"
