@@ -24,10 +24,10 @@ import javax.mail.internet.ParseException;
 import org.mailpolicy.suppression.SentMessage;
 
 /**
- * Reads bounces: RFC 3464 delivery status notifications, and the text bounces of AOL, Exim and qmail. Everything
- * in a bounce is untrusted (anyone can send one): sizes are bounded, nothing is believed here, and
- * a message that is not a bounce, or is a broken one, gives {@link Optional#empty()} rather than an
- * exception.
+ * Reads bounces: RFC 3464 delivery status notifications, and the text bounces of AOL, Exim and
+ * qmail. Everything in a bounce is untrusted (anyone can send one): sizes are bounded, nothing is
+ * believed here, and a message that is not a bounce, or is a broken one, gives
+ * {@link Optional#empty()} rather than an exception.
  */
 public final class BounceParser {
     /** A delivery-status part larger than this is not a real report. */
@@ -300,7 +300,7 @@ public final class BounceParser {
     }
 
     private static void addFailed(List<BouncedRecipient> into, String address, StringBuilder reason) {
-        if (address != null) {
+        if (address != null && into.size() < MAX_RECIPIENTS) {
             into.add(BouncedRecipient.of(address, "failed", Optional.empty(), reason.toString()));
         }
     }
