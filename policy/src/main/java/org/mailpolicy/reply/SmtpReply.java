@@ -40,6 +40,33 @@ public final class SmtpReply {
         return ReplyParser.parse(raw, stage == null ? Stage.UNKNOWN : stage);
     }
 
+    /**
+     * The reply a bounce reports for one recipient, rebuilt from its fields (RFC 3464): the
+     * diagnostic text, which is either the remote server's reply ({@code smtp;}) or the reporting
+     * MTA's own prose ({@code X-Postfix;}, {@code X-Unix;}, {@code X-Local;}), and the recipient's
+     * {@code Status:} code. The parser reads both kinds of diagnostic alike; the Status is the
+     * reporting MTA's enhanced code for this recipient, evidence as strong as a reply's own, so it
+     * becomes the enhanced code when the diagnostic has none. It never adds a basic code: the rules
+     * for MTA prose are written for text without one, and their anchors need the text as written.
+     * Never throws.
+     *
+     * @param diagnostic the diagnostic without its type, or the status itself when there was none
+     * @param status     the Status field's code, if the report had a valid one
+     */
+    public static SmtpReply fromReport(String diagnostic, Optional<EnhancedStatus> status) {
+        SmtpReply parsed = parse(diagnostic);
+        if (status == null || status.isEmpty() || parsed.enhancedStatus != null) {
+            return parsed;
+        }
+        EnhancedStatus reported = status.get();
+        if (parsed.code != 0 && reported.subject() == 0 && reported.detail() == 0) {
+            // "550 ..." reported as 5.0.0 is the MTA restating the basic code's class; as an
+            // enhanced code it would outrank the rules written for that basic code.
+            return parsed;
+        }
+        return new SmtpReply(parsed.raw, parsed.stage, parsed.code, reported, parsed.tokens, parsed.text);
+    }
+
     /** The same reply, attributed to another stage. */
     public SmtpReply atStage(Stage newStage) {
         return new SmtpReply(raw, newStage, code, enhancedStatus, tokens, text);

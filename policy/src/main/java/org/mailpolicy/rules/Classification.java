@@ -97,6 +97,24 @@ public final class Classification {
     }
 
     /**
+     * This reading of a failure that is already final, such as a bounce's {@code Action: failed}:
+     * the reporting server has given up, so nobody will try again, and a retry or a throttle
+     * becomes a bounce with the same reason, scope and rule (without hints, which only a retry or
+     * a throttle has). Never a suppression: only a rule's own evidence may suppress. A final
+     * reading is returned as it is.
+     *
+     * @param why why the failure is final; it starts the explanation
+     */
+    public Classification asFinalFailure(String why) {
+        Preconditions.checkNotNull(why, "why");
+        if (action.isFinal()) {
+            return this;
+        }
+        return new Classification(reply, Action.BOUNCE, reason, scope, ruleId, why + " " + explanation, remedy, source,
+                null, null);
+    }
+
+    /**
      * The RFC 3463 status to report in a DSN: the reply's own enhanced code when it has one, else
      * one derived from the reason and whether the action is final.
      */

@@ -43,6 +43,37 @@ class ReplyParserTest {
     }
 
     @Test
+    void aReportedStatusIsTheEnhancedCodeOfADiagnosticWithoutOne() {
+        // Postfix's own prose (X-Postfix;) comes with the recipient's Status and no code of its own.
+        SmtpReply prose = SmtpReply.fromReport("mailbox unknown (user moved away)", EnhancedStatus.parse("5.1.1"));
+        assertThat(prose.code()).isEmpty();
+        assertThat(prose.enhancedStatus()).contains(EnhancedStatus.of(5, 1, 1));
+        assertThat(prose.text()).isEqualTo("mailbox unknown (user moved away)");
+        assertThat(prose.raw()).isEqualTo("mailbox unknown (user moved away)");
+        // a reply without an enhanced code takes the Status too
+        SmtpReply basicOnly = SmtpReply.fromReport("550 Requested action not taken: mailbox unavailable",
+                EnhancedStatus.parse("5.1.1"));
+        assertThat(basicOnly.code()).hasValue(550);
+        assertThat(basicOnly.enhancedStatus()).contains(EnhancedStatus.of(5, 1, 1));
+    }
+
+    @Test
+    void aReportedStatusNeverReplacesTheReplysOwnCodes() {
+        SmtpReply own = SmtpReply.fromReport("550 5.7.1 <bob@example.net>: Relay access denied",
+                EnhancedStatus.parse("5.0.0"));
+        assertThat(own).isEqualTo(SmtpReply.parse("550 5.7.1 <bob@example.net>: Relay access denied"));
+        // qmail's (#5.1.1) is the diagnostic's own code
+        assertThat(SmtpReply.fromReport("Sorry, no mailbox here by that name. (#5.1.1)", EnhancedStatus.parse("5.0.0"))
+                .enhancedStatus()).contains(EnhancedStatus.of(5, 1, 1));
+        // X.0.0 only restates a basic code's class: the rules for that code must still apply
+        assertThat(SmtpReply.fromReport("550 No Such User Here", EnhancedStatus.parse("5.0.0")).enhancedStatus()).isEmpty();
+        assertThat(SmtpReply.fromReport("retry time not reached for any host", EnhancedStatus.parse("5.0.0"))
+                .enhancedStatus()).contains(EnhancedStatus.of(5, 0, 0));
+        assertThat(SmtpReply.fromReport("Connection refused", java.util.Optional.empty()))
+                .isEqualTo(SmtpReply.parse("Connection refused"));
+    }
+
+    @Test
     void withoutEnhancedCode() {
         SmtpReply r = SmtpReply.parse("554 RTR:GE");
         assertThat(r.code()).hasValue(554);

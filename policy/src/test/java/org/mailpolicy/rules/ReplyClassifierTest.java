@@ -37,6 +37,30 @@ class ReplyClassifierTest {
     }
 
     @Test
+    void aFinalFailureTurnsRetriesAndThrottlesIntoBouncesWithTheirReason() {
+        Classification full = C.classify(SmtpReply.fromReport("mailbox full", EnhancedStatus.parse("5.2.2")));
+        assertThat(full.action()).isEqualTo(Action.RETRY);
+        Classification gaveUp = full.asFinalFailure("The reporting server gave up.");
+        assertThat(gaveUp.action()).isEqualTo(Action.BOUNCE);
+        assertThat(gaveUp.reason()).isEqualTo(full.reason()).isEqualTo("mailboxfull");
+        assertThat(gaveUp.ruleId()).isEqualTo(full.ruleId());
+        assertThat(gaveUp.retryHint()).isEmpty();
+        assertThat(gaveUp.explanation()).startsWith("The reporting server gave up. ").endsWith(full.explanation());
+
+        Classification throttle = C.classify("421 4.7.1 : (DYN:T1)");
+        assertThat(throttle.action()).isEqualTo(Action.THROTTLE);
+        Classification bounced = throttle.asFinalFailure("Gave up.");
+        assertThat(bounced.action()).isEqualTo(Action.BOUNCE);
+        assertThat(bounced.throttleEffect()).isEmpty();
+        assertThat(bounced.holdHint()).isEmpty();
+        assertThat(bounced.reason()).isEqualTo(throttle.reason());
+
+        Classification unknown = C.classify("550 5.1.1 <bob@example.net>: Recipient address rejected: User unknown");
+        assertThat(unknown.action()).isEqualTo(Action.SUPPRESS);
+        assertThat(unknown.asFinalFailure("Gave up.")).isSameAs(unknown);
+    }
+
+    @Test
     void whenClassesDisagreeTheBasicCodeDecides() {
         Classification c = C.classify("550 4.2.1 odd");
         assertThat(c.ruleId()).isEqualTo("rfc3463.5.2.1");

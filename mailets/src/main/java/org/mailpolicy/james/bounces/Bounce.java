@@ -16,7 +16,11 @@ public final class Bounce {
         /** RFC 3464: multipart/report with a message/delivery-status part. */
         DELIVERY_STATUS,
         /** AOL's mailer-daemon text: "The following message to &lt;x&gt; was undeliverable." */
-        AOL_TEXT
+        AOL_TEXT,
+        /** Exim's own text bounce: "The following address(es) failed:", each address with its reason. */
+        EXIM_TEXT,
+        /** qmail's bounce (QSBMF): "Hi. This is the qmail-send program", a paragraph per "&lt;address&gt;:". */
+        QMAIL_TEXT
     }
 
     private final Form form;

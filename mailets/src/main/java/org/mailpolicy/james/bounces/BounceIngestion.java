@@ -6,7 +6,6 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import javax.mail.internet.MimeMessage;
-import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.rules.Action;
 import org.mailpolicy.rules.Classification;
 import org.mailpolicy.suppression.SentMessage;
@@ -21,6 +20,9 @@ import org.mailpolicy.suppression.SuppressionList;
  * Thread-safe when its collaborators are.
  */
 public final class BounceIngestion {
+    static final String GAVE_UP = "The server that reported this failure has given up on the recipient (Action: failed),"
+            + " so nobody tries again.";
+
     private final RecipientClassifier classifier;
     private final SuppressionList suppressions;
     private final SentMessageLedger ledger;
@@ -64,15 +66,13 @@ public final class BounceIngestion {
     }
 
     private IngestedRecipient decide(BouncedRecipient r, Optional<SentMessage> sent) {
-        SmtpReply reply = SmtpReply.parse(r.replyText());
         String address;
         try {
             address = SuppressionEntry.normaliseAddress(r.address());
         } catch (IllegalArgumentException e) {
-            return IngestedRecipient.of(r, classifier.classify(r.address(), reply),
-                    IngestedRecipient.Decision.INVALID_ADDRESS);
+            return IngestedRecipient.of(r, classify(r, r.address()), IngestedRecipient.Decision.INVALID_ADDRESS);
         }
-        Classification c = classifier.classify(address, reply);
+        Classification c = classify(r, address);
         if (!r.isFailed()) {
             return IngestedRecipient.of(r, c, IngestedRecipient.Decision.NOT_A_FAILURE);
         }
@@ -86,6 +86,16 @@ public final class BounceIngestion {
                 c.ruleId(), SuppressionEntry.Source.BOUNCE, Optional.of(sent.get().messageId())));
         return IngestedRecipient.of(r, c,
                 added ? IngestedRecipient.Decision.SUPPRESSED : IngestedRecipient.Decision.ALREADY_SUPPRESSED);
+    }
+
+    /**
+     * The rules' reading of the reported reply. A failure report comes after the reporting server
+     * has given up: what a live reply would retry or throttle is a bounce here, with its reason
+     * (and still never a suppression unless the rules found a definite unknown user).
+     */
+    private Classification classify(BouncedRecipient r, String address) {
+        Classification c = classifier.classify(address, r.reply());
+        return r.isFailed() ? c.asFinalFailure(GAVE_UP) : c;
     }
 
     /** A bounce, the sent message it matched (if any), and a decision per reported recipient. */

@@ -24,10 +24,10 @@ import javax.mail.internet.ParseException;
 import org.mailpolicy.suppression.SentMessage;
 
 /**
- * Reads bounces: RFC 3464 delivery status notifications and AOL's mailer-daemon text. Everything
- * in a bounce is untrusted (anyone can send one): sizes are bounded, nothing is believed here, and
- * a message that is not a bounce, or is a broken one, gives {@link Optional#empty()} rather than an
- * exception.
+ * Reads bounces: RFC 3464 delivery status notifications, and the text bounces of AOL, Exim and
+ * qmail. Everything in a bounce is untrusted (anyone can send one): sizes are bounded, nothing is
+ * believed here, and a message that is not a bounce, or is a broken one, gives
+ * {@link Optional#empty()} rather than an exception.
  */
 public final class BounceParser {
     /** A delivery-status part larger than this is not a real report. */
@@ -45,6 +45,17 @@ public final class BounceParser {
             Pattern.compile("The reason for the problem:[ \\t]*\\r?\\n[ \\t]*([^\\r\\n]{1,1000})", Pattern.CASE_INSENSITIVE);
     private static final Pattern TEXT_MESSAGE_ID =
             Pattern.compile("^Message-ID:[ \\t]*(<[^<>\\s]{1,998}>)", Pattern.CASE_INSENSITIVE | Pattern.MULTILINE);
+    private static final Pattern EXIM_FAILED_HEADING =
+            Pattern.compile("The following address\\(es\\) failed:[ \\t]*$", Pattern.CASE_INSENSITIVE | Pattern.MULTILINE);
+    /** Exim indents a failed address by two spaces and its reason by four. */
+    private static final int EXIM_REASON_INDENT = 3;
+    /** "(generated from alias@example.com)": how the address was reached, not why it failed. */
+    private static final Pattern EXIM_GENERATED_FROM = Pattern.compile("\\(generated from [^()]*\\)");
+    /** "Hi. This is the qmail-send program at host.": QSBMF's opening, which names the program. */
+    private static final Pattern QMAIL_INTRO = Pattern.compile("\\s*Hi\\. This is the [^\\r\\n]{0,80}\\bprogram\\b");
+    private static final Pattern QMAIL_RECIPIENT = Pattern.compile("<([^<>\\s@]{1,64}@[^<>\\s]{1,255})>:[ \\t]*(\\r?\\n|$)");
+    private static final Pattern LINE_BREAK = Pattern.compile("\\r?\\n");
+    private static final Pattern PARAGRAPH_BREAK = Pattern.compile("\\r?\\n[ \\t]*\\r?\\n");
     private static final Pattern BRACKETED_ID = Pattern.compile("<([^<>\\s]{1,998})>");
 
     private BounceParser() {
@@ -64,14 +75,7 @@ public final class BounceParser {
                 }
             }
             if (found.firstText != null) {
-                Optional<BouncedRecipient> aol = parseAolText(found.firstText);
-                if (aol.isPresent()) {
-                    Matcher m = TEXT_MESSAGE_ID.matcher(found.firstText);
-                    while (m.find()) {
-                        ids.add(m.group(1));
-                    }
-                    return Optional.of(Bounce.of(Bounce.Form.AOL_TEXT, List.of(aol.get()), distinct(ids)));
-                }
+                return parseText(found.firstText, ids);
             }
             return Optional.empty();
         } catch (MessagingException | IOException | RuntimeException e) {
@@ -208,6 +212,105 @@ public final class BounceParser {
                     Optional.ofNullable(group.getHeader("Diagnostic-Code", null)).map(BounceParser::typedValue).orElse("")));
         }
         return recipients;
+    }
+
+    /**
+     * A bounce written as text only, in one of the forms that MTAs send: AOL's, Exim's or qmail's.
+     * Each says in its own words that delivery failed for good, so every recipient it lists is
+     * {@code failed}. The returned message is quoted in the same text, so its Message-ID is there.
+     */
+    private static Optional<Bounce> parseText(String text, List<String> ids) {
+        Bounce.Form form = Bounce.Form.AOL_TEXT;
+        List<BouncedRecipient> recipients = parseAolText(text).map(List::of).orElse(List.of());
+        if (recipients.isEmpty()) {
+            form = Bounce.Form.EXIM_TEXT;
+            recipients = parseEximText(text);
+        }
+        if (recipients.isEmpty()) {
+            form = Bounce.Form.QMAIL_TEXT;
+            recipients = parseQmailText(text);
+        }
+        if (recipients.isEmpty()) {
+            return Optional.empty();
+        }
+        Matcher m = TEXT_MESSAGE_ID.matcher(text);
+        while (m.find()) {
+            ids.add(m.group(1));
+        }
+        return Optional.of(Bounce.of(form, recipients, distinct(ids)));
+    }
+
+    /**
+     * Exim's text bounce (its default bounce_message_text): after "The following address(es)
+     * failed:", each failed address indented by two spaces, its reason on the lines below indented
+     * further, up to the "------ This is a copy of the message" line. The heading is only ever
+     * written for failures (a delay warning lists addresses "not yet delivered").
+     */
+    static List<BouncedRecipient> parseEximText(String text) {
+        Matcher heading = EXIM_FAILED_HEADING.matcher(text);
+        if (!heading.find()) {
+            return List.of();
+        }
+        List<BouncedRecipient> recipients = new ArrayList<>();
+        String address = null;
+        StringBuilder reason = new StringBuilder();
+        for (String line : LINE_BREAK.split(text.substring(heading.end()), -1)) {
+            if (line.startsWith("------") || recipients.size() >= MAX_RECIPIENTS) {
+                break;
+            }
+            String trimmed = line.trim();
+            if (trimmed.isEmpty() || EXIM_GENERATED_FROM.matcher(trimmed).matches()) {
+                continue;
+            }
+            if (indentOf(line) < EXIM_REASON_INDENT) {
+                addFailed(recipients, address, reason);
+                address = trimmed;
+                reason.setLength(0);
+            } else if (address != null) {
+                reason.append(reason.length() == 0 ? "" : " ").append(trimmed);
+            }
+        }
+        addFailed(recipients, address, reason);
+        return recipients;
+    }
+
+    /**
+     * qmail's bounce, in its documented format (QSBMF, cr.yp.to/proto/qsbmf.txt): an introductory
+     * paragraph starting "Hi. This is the", one paragraph per recipient whose first line is
+     * "&lt;address&gt;:" and whose other lines say why, and a paragraph starting "---" before the
+     * returned message. qmail sends it only when it has given up.
+     */
+    static List<BouncedRecipient> parseQmailText(String text) {
+        if (!QMAIL_INTRO.matcher(text).lookingAt()) {
+            return List.of();
+        }
+        List<BouncedRecipient> recipients = new ArrayList<>();
+        for (String paragraph : PARAGRAPH_BREAK.split(text)) {
+            String p = paragraph.strip();
+            if (p.startsWith("---") || recipients.size() >= MAX_RECIPIENTS) {
+                break;
+            }
+            Matcher recipient = QMAIL_RECIPIENT.matcher(p);
+            if (recipient.lookingAt()) {
+                recipients.add(BouncedRecipient.of(recipient.group(1), "failed", Optional.empty(),
+                        unfold(p.substring(recipient.end()))));
+            }
+        }
+        return recipients;
+    }
+
+    private static void addFailed(List<BouncedRecipient> into, String address, StringBuilder reason) {
+        if (address != null && into.size() < MAX_RECIPIENTS) {
+            into.add(BouncedRecipient.of(address, "failed", Optional.empty(), reason.toString()));
+        }
+    }
+
+    private static int indentOf(String line) {
+        int i = 0;
+        while (i < line.length() && (line.charAt(i) == ' ' || line.charAt(i) == '\t')) {
+            i++;
+        }
+        return i;
     }
 
     /** AOL's text form: the recipient in the first sentence, the reason on the line after "The reason for the problem:". */

@@ -5,6 +5,8 @@ import com.google.common.base.Preconditions;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import org.mailpolicy.reply.EnhancedStatus;
+import org.mailpolicy.reply.SmtpReply;
 
 /**
  * One per-recipient report found in a bounce: who, what the reporting server did (RFC 3464
@@ -77,6 +79,15 @@ public final class BouncedRecipient {
             return diagnostic;
         }
         return status == null ? "" : status;
+    }
+
+    /**
+     * The reply to classify: the diagnostic, with the Status as its enhanced code when it carries
+     * none of its own ({@link SmtpReply#fromReport}); whatever its type (the remote server's
+     * {@code smtp;} reply or the reporting MTA's {@code X-Postfix;} prose), the parser reads it.
+     */
+    public SmtpReply reply() {
+        return SmtpReply.fromReport(replyText(), status().flatMap(EnhancedStatus::parse));
     }
 
     @Override

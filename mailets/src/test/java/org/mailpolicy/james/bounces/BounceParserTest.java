@@ -55,6 +55,18 @@ class BounceParserTest {
     }
 
     @Test
+    void textBounceRecipientCountIsBounded() {
+        StringBuilder exim = new StringBuilder("The following address(es) failed:\r\n\r\n");
+        StringBuilder qmail = new StringBuilder("Hi. This is the qmail-send program at mx.example.org.\r\n\r\n");
+        for (int i = 0; i < 1000; i++) {
+            exim.append("  u").append(i).append("@example.org\r\n    550 5.1.1 unknown\r\n");
+            qmail.append("<u").append(i).append("@example.org>:\r\nSorry, no mailbox here by that name. (#5.1.1)\r\n\r\n");
+        }
+        assertThat(BounceParser.parseEximText(exim.toString())).hasSize(BounceParser.MAX_RECIPIENTS);
+        assertThat(BounceParser.parseQmailText(qmail.toString())).hasSize(BounceParser.MAX_RECIPIENTS);
+    }
+
+    @Test
     void hugeDiagnosticIsTruncated() {
         BouncedRecipient r = BouncedRecipient.of("bob@aol.com", "failed", Optional.empty(), Strings.repeat("x", 100_000));
         assertThat(r.diagnostic()).hasSize(BouncedRecipient.MAX_TEXT);
@@ -64,6 +76,13 @@ class BounceParserTest {
     void reportWithoutRecipientsAndNoTextFormIsNotABounce() throws Exception {
         MimeMessage m = Bounces.standardDsn(Bounces.original("<m1@example.com>", "bob@aol.com"), perMessageFields());
         assertThat(BounceParser.parse(m)).isEmpty();
+    }
+
+    @Test
+    void mailThatOnlySoundsLikeATextBounceIsNotOne() throws Exception {
+        assertThat(BounceParser.parse(Bounces.plainMail("Hi. This is the agenda for Monday.\r\n\r\n<ann@example.com>:\r\ncoffee at ten\r\n")))
+                .isEmpty();
+        assertThat(BounceParser.parse(Bounces.plainMail("The following address(es) failed:\r\n"))).isEmpty();
     }
 
     @Test

@@ -40,9 +40,15 @@ final class Bounces {
 
     /** An RFC 3464 report: explanation, delivery-status, returned headers of {@code original}. */
     static MimeMessage standardDsn(MimeMessage original, String deliveryStatus) throws Exception {
+        return report(original, "This is the mail system at host mx.aol.com.\r\n\r\nYour message could not be delivered.\r\n",
+                deliveryStatus);
+    }
+
+    /** An RFC 3464 report with the human-readable text its MTA writes. */
+    static MimeMessage report(MimeMessage original, String humanText, String deliveryStatus) throws Exception {
         MimeMultipart report = new MimeMultipart("report; report-type=delivery-status");
         MimeBodyPart text = new MimeBodyPart();
-        text.setText("This is the mail system at host mx.aol.com.\r\n\r\nYour message could not be delivered.\r\n");
+        text.setText(humanText);
         report.addBodyPart(text);
         report.addBodyPart(part(deliveryStatus.getBytes(StandardCharsets.US_ASCII), "message/delivery-status"));
         ByteArrayOutputStream headers = new ByteArrayOutputStream();
@@ -73,6 +79,24 @@ final class Bounces {
         original.writeTo(raw);
         mixed.addBodyPart(part(raw.toByteArray(), "message/rfc822"));
         return received(bounceEnvelope(mixed));
+    }
+
+    /** A bounce that is one text/plain body (Exim's and qmail's own forms), from the MTA's postmaster. */
+    static MimeMessage textBounce(String mailerDaemon, String body) throws Exception {
+        MimeMessage m = new MimeMessage(SESSION);
+        m.setFrom(new InternetAddress(mailerDaemon));
+        m.setRecipient(Message.RecipientType.TO, new InternetAddress("alice@example.com"));
+        m.setSubject("failure notice");
+        m.setText(body, "us-ascii");
+        m.saveChanges();
+        return received(m);
+    }
+
+    /** The message as a text bounce quotes it, headers and body, after its break line. */
+    static String quoted(MimeMessage original) throws Exception {
+        ByteArrayOutputStream raw = new ByteArrayOutputStream();
+        original.writeTo(raw);
+        return raw.toString(StandardCharsets.US_ASCII);
     }
 
     static MimeMessage plainMail(String text) throws Exception {

@@ -139,6 +139,23 @@ class IngestBouncesTest {
     }
 
     @Test
+    void postfixProseIsClassifiedWithTheStatusAndAFailureIsNeverRetried() throws Exception {
+        // Issue 13: this report was ingested as action=retry rule=class.none reason=undefined.
+        Mail mail = mail(Bounces.standardDsn(Bounces.original(SENT_ID, "bob@aol.com"), perMessageFields()
+                + "Final-Recipient: rfc822; bob@aol.com\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+                + "Diagnostic-Code: X-Postfix; mailbox unknown (user moved away)\r\n"));
+
+        mailet.service(mail);
+
+        JsonNode recipient = attribute(mail).get("recipients").get(0);
+        assertThat(recipient.get("action").asText()).isEqualTo("bounce");
+        assertThat(recipient.get("reason").asText()).isEqualTo("userunknown");
+        assertThat(recipient.get("rule").asText()).isEqualTo("rfc3463.5.1.1");
+        assertThat(recipient.get("decision").asText()).isEqualTo("recorded");
+        assertThat(suppressions.find("bob@aol.com")).isEmpty();
+    }
+
+    @Test
     void bareEnhancedCodeWithoutWordsDoesNotSuppress() throws Exception {
         // The rules suppress only on words that say nobody is there: 5.1.1 alone bounces.
         Mail mail = mail(Bounces.standardDsn(Bounces.original(SENT_ID, "bob@aol.com"),
