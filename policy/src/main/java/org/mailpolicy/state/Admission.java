@@ -11,18 +11,20 @@ import java.util.Optional;
  * the reason to log.
  */
 public final class Admission {
-    private static final Admission GRANTED = new Admission(true, false, null, "granted");
-    private static final Admission PROBE = new Admission(true, true, null, "probe after hold");
+    private static final Admission GRANTED = new Admission(true, false, null, false, "granted");
+    private static final Admission PROBE = new Admission(true, true, null, false, "probe after hold");
 
     private final boolean granted;
     private final boolean probe;
     private final Instant notBefore;
+    private final boolean reservation;
     private final String reason;
 
-    private Admission(boolean granted, boolean probe, Instant notBefore, String reason) {
+    private Admission(boolean granted, boolean probe, Instant notBefore, boolean reservation, String reason) {
         this.granted = granted;
         this.probe = probe;
         this.notBefore = notBefore;
+        this.reservation = reservation;
         this.reason = reason;
     }
 
@@ -39,7 +41,22 @@ public final class Admission {
     public static Admission waitUntil(Instant until, String reason) {
         Preconditions.checkNotNull(until, "until");
         Preconditions.checkArgument(reason != null && !reason.isEmpty(), "reason must not be empty");
-        return new Admission(false, false, until, reason);
+        return new Admission(false, false, until, false, reason);
+    }
+
+    /**
+     * Not now: {@code place} in the destination's line is this attempt's. Pass it back as the
+     * reservation when asking again at or after that instant, and it is honoured.
+     */
+    public static Admission reserved(Instant place, String reason) {
+        Preconditions.checkNotNull(place, "place");
+        Preconditions.checkArgument(reason != null && !reason.isEmpty(), "reason must not be empty");
+        return new Admission(false, false, place, true, reason);
+    }
+
+    /** Whether this refusal gave the attempt a place in line ({@link #notBefore()}), to pass back when asking again. */
+    public boolean isReservation() {
+        return reservation;
     }
 
     public boolean isGranted() {
@@ -67,16 +84,16 @@ public final class Admission {
         }
         Admission that = (Admission) o;
         return granted == that.granted && probe == that.probe && Objects.equals(notBefore, that.notBefore)
-                && reason.equals(that.reason);
+                && reservation == that.reservation && reason.equals(that.reason);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(granted, probe, notBefore, reason);
+        return Objects.hash(granted, probe, notBefore, reservation, reason);
     }
 
     @Override
     public String toString() {
-        return granted ? reason : "wait until " + notBefore + ": " + reason;
+        return granted ? reason : (reservation ? "reserved " : "wait until ") + notBefore + ": " + reason;
     }
 }

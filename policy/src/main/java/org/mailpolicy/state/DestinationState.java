@@ -25,7 +25,6 @@ public final class DestinationState {
     private final Instant lastActivity;
     private final Instant nextStartAt;
     private final Instant rateWindowEnd;
-    private final Instant reservedUntil;
     private final Pace pace;
 
     private DestinationState(Builder b) {
@@ -42,7 +41,6 @@ public final class DestinationState {
         this.lastActivity = b.lastActivity;
         this.nextStartAt = b.nextStartAt;
         this.rateWindowEnd = b.rateWindowEnd;
-        this.reservedUntil = b.reservedUntil;
         this.pace = b.pace;
     }
 
@@ -69,7 +67,6 @@ public final class DestinationState {
         b.lastActivity = lastActivity;
         b.nextStartAt = nextStartAt;
         b.rateWindowEnd = rateWindowEnd;
-        b.reservedUntil = reservedUntil;
         b.pace = pace;
         return b;
     }
@@ -133,7 +130,11 @@ public final class DestinationState {
         return Optional.ofNullable(lastActivity);
     }
 
-    /** The earliest start the rate allows next: starts are spaced evenly, never in a burst. */
+    /**
+     * The first place in the destination's line not yet given to anyone: starts are spaced evenly at
+     * the effective rate, and a refused attempt is given the next free place (a reservation it
+     * carries back), so attempts refused together come back one pace apart, never in a burst.
+     */
     public Optional<Instant> nextStartAt() {
         return Optional.ofNullable(nextStartAt);
     }
@@ -141,14 +142,6 @@ public final class DestinationState {
     /** When the last start leaves its rate period; the key is not forgotten before. */
     public Optional<Instant> rateWindowEnd() {
         return Optional.ofNullable(rateWindowEnd);
-    }
-
-    /**
-     * The latest instant handed to a refused attempt as its time to come back: refusals queue up
-     * one pace apart behind it instead of all coming back at the same instant.
-     */
-    public Optional<Instant> reservedUntil() {
-        return Optional.ofNullable(reservedUntil);
     }
 
     /** The pace learned so far; empty until the destination's first attempt. */
@@ -173,14 +166,14 @@ public final class DestinationState {
                 && Objects.equals(lastReply, that.lastReply) && Objects.equals(lastAttemptAt, that.lastAttemptAt)
                 && Objects.equals(holdStartedAt, that.holdStartedAt)
                 && Objects.equals(lastActivity, that.lastActivity) && Objects.equals(nextStartAt, that.nextStartAt)
-                && Objects.equals(rateWindowEnd, that.rateWindowEnd) && Objects.equals(reservedUntil, that.reservedUntil)
+                && Objects.equals(rateWindowEnd, that.rateWindowEnd)
                 && Objects.equals(pace, that.pace);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(destination, heldUntil, currentHold, consecutiveThrottles, attempts, inFlight,
-                lastReply, lastAttemptAt, probing, holdStartedAt, lastActivity, nextStartAt, rateWindowEnd, reservedUntil, pace);
+                lastReply, lastAttemptAt, probing, holdStartedAt, lastActivity, nextStartAt, rateWindowEnd, pace);
     }
 
     @Override
@@ -206,7 +199,6 @@ public final class DestinationState {
         private Instant lastActivity;
         private Instant nextStartAt;
         private Instant rateWindowEnd;
-        private Instant reservedUntil;
         private Pace pace;
 
         private Builder(String destination) {
@@ -275,11 +267,6 @@ public final class DestinationState {
 
         public Builder rateWindowEnd(Optional<Instant> at) {
             this.rateWindowEnd = at.orElse(null);
-            return this;
-        }
-
-        public Builder reservedUntil(Optional<Instant> at) {
-            this.reservedUntil = at.orElse(null);
             return this;
         }
 

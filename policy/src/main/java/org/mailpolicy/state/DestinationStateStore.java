@@ -35,8 +35,16 @@ public interface DestinationStateStore {
      * Whether one delivery attempt to {@code key} may start now. Not while it is held; after a hold
      * ends, one probe at a time until an attempt succeeds; never more than {@code policy}'s
      * concurrency in flight, nor more starts than its rate limit. A grant takes an in-flight slot.
+     * A refusal may give the attempt a place in the destination's line ({@link Admission#isReservation()}):
+     * passed back as {@code reservation} once its time has come, that place is honoured without
+     * queueing again behind everyone refused since.
      */
-    Admission admit(DestinationKey key, DestinationPolicy policy, Instant now);
+    Admission admit(DestinationKey key, DestinationPolicy policy, Optional<Instant> reservation, Instant now);
+
+    /** {@link #admit(DestinationKey, DestinationPolicy, Optional, Instant)} for an attempt that holds no reservation. */
+    default Admission admit(DestinationKey key, DestinationPolicy policy, Instant now) {
+        return admit(key, policy, Optional.empty(), now);
+    }
 
     /** Gives back the slot an admitted attempt took. A probe that finishes unrecorded is inconclusive. */
     void finished(DestinationKey key, Instant now);

@@ -50,56 +50,62 @@ public final class DestinationTransitions {
     /**
      * Whether one attempt may start now. {@code s.inFlight()} and {@code s.probing()} must be the
      * store's live counts; {@code busyWait} is how long to come back after a refusal whose end is
-     * unknown (a slot or the probe held by a running attempt).
+     * unknown (a slot or the probe held by a running attempt) when there is no rate to pace by.
+     *
+     * <p>With a rate, the destination keeps a line: {@link DestinationState#nextStartAt()} is the
+     * first place not yet given to anyone. A grant takes the place now; a refused attempt is given
+     * the next free place ({@link Admission#reserved}), a pace after the one before. Asking again at
+     * or after its place with {@code reservation}, it skips the line (the rate was counted when the
+     * place was given) but still meets holds, probes, concurrency and the period's count; a refusal
+     * then keeps its place, so it is never sent to the back again.
      */
-    public static Admitted admit(DestinationState s, DestinationPolicy policy, RecentStarts starts, Duration busyWait,
-                                 Instant now) {
+    public static Admitted admit(DestinationState s, DestinationPolicy policy, RecentStarts starts,
+                                 Optional<Instant> reservation, Duration busyWait, Instant now) {
         DestinationState active = touched(s, now);
         String key = s.destination();
         Optional<Instant> heldUntil = s.heldUntil();
+        if (heldUntil.isPresent() && now.isBefore(heldUntil.get())) {
+            return new Admitted(Admission.waitUntil(heldUntil.get(), "destination " + key + " held until "
+                    + heldUntil.get() + " after throttling" + s.lastReply().map(r -> ": " + r).orElse("")), active);
+        }
+        if (reservation.isPresent() && now.isBefore(reservation.get())) {
+            return new Admitted(Admission.waitUntil(reservation.get(), "destination " + key
+                    + ": waiting for its place in line"), active);
+        }
+        boolean holder = reservation.isPresent();
         Pace pace = s.paceUnder(policy, now);
         Optional<RateLimit> ceiling = policy.rateLimit();
         double rate = pace.effectiveRate(policy);
-        // Without a rate, refused attempts come back after busyWait; with one, a pace apart.
         Optional<Duration> spacing = ceiling.map(c -> Duration.ofNanos((long) (c.per().toNanos() / rate)));
-        Optional<Instant> nextStart = s.nextStartAt().filter(now::isBefore);
-        // A slot held by a running attempt: come back at the next start the rate allows, or a pace from now.
-        Instant soonest = spacing.map(d -> nextStart.orElse(now.plus(d))).orElse(now.plus(busyWait));
+        Line line = new Line(active, spacing, holder, busyWait, now);
         boolean probe = false;
         if (heldUntil.isPresent()) {
-            if (now.isBefore(heldUntil.get())) {
-                return new Admitted(Admission.waitUntil(heldUntil.get(), "destination " + key + " held until "
-                        + heldUntil.get() + " after throttling" + s.lastReply().map(r -> ": " + r).orElse("")), active);
-            }
             if (s.probing()) {
-                return queued(active, soonest, spacing, now, "destination " + key + ": probe after hold in flight");
+                return line.refuse(now, "destination " + key + ": probe after hold in flight");
             }
             if (s.inFlight() > 0) {
                 // One probe answers before any other connection: attempts from before the hold finish first.
-                return queued(active, soonest, spacing, now, "destination " + key
-                        + ": attempts from before the hold still in flight");
+                return line.refuse(now, "destination " + key + ": attempts from before the hold still in flight");
             }
             probe = true;
         }
         int concurrency = pace.effectiveConcurrency(policy);
         if (s.inFlight() >= concurrency) {
-            return queued(active, soonest, spacing, now, "destination " + key + ": concurrency limit " + concurrency
-                    + " reached");
+            return line.refuse(now, "destination " + key + ": concurrency limit " + concurrency + " reached");
         }
         DestinationState.Builder next = active.toBuilder().pace(Optional.of(pace));
         if (ceiling.isPresent()) {
             int perPeriod = Math.max(1, (int) Math.floor(rate));
-            // Both bounds hold: the later of the two says when the next start may go.
             if (starts.count() >= perPeriod) {
-                Instant periodFrees = starts.whenFewerThan(perPeriod);
-                return queued(active, later(periodFrees, nextStart.orElse(periodFrees)), spacing, now,
-                        "destination " + key + ": rate limit " + rateText(rate, ceiling.get()) + " reached");
+                return line.refuse(starts.whenFewerThan(perPeriod), "destination " + key + ": rate limit "
+                        + rateText(rate, ceiling.get()) + " reached");
             }
-            if (nextStart.isPresent()) {
-                return queued(active, nextStart.get(), spacing, now, "destination " + key
-                        + ": starts spaced evenly at " + rateText(rate, ceiling.get()));
+            Optional<Instant> nextStart = s.nextStartAt().filter(now::isBefore);
+            if (!holder && nextStart.isPresent()) {
+                return line.refuse(nextStart.get(), "destination " + key + ": starts spaced evenly at "
+                        + rateText(rate, ceiling.get()));
             }
-            next.nextStartAt(Optional.of(now.plus(spacing.get())));
+            next.nextStartAt(Optional.of(later(nextStart.orElse(now), now.plus(spacing.get()))));
             Instant windowEnd = now.plus(ceiling.get().per());
             if (!s.rateWindowEnd().isPresent() || windowEnd.isAfter(s.rateWindowEnd().get())) {
                 next.rateWindowEnd(Optional.of(windowEnd));
@@ -109,20 +115,43 @@ public final class DestinationTransitions {
         return new Admitted(probe ? Admission.probe() : Admission.granted(), next.build());
     }
 
-    /**
-     * A refusal that takes a place in the destination's line: the first waiter comes back at
-     * {@code base}, each later one a pace after the one before, so that a hundred mails refused at
-     * one instant do not all come back at the next and be refused again together. Without a rate
-     * there is no pace to space them by, and they come back at {@code base}.
-     */
-    private static Admitted queued(DestinationState active, Instant base, Optional<Duration> spacing, Instant now,
-                                   String reason) {
-        if (!spacing.isPresent()) {
-            return new Admitted(Admission.waitUntil(base, reason), active);
+    /** How a refusal is answered: a place in the destination's line, or (without a rate) a plain wait. */
+    private static final class Line {
+        private final DestinationState active;
+        private final Optional<Duration> spacing;
+        private final boolean holder;
+        private final Duration busyWait;
+        private final Instant now;
+
+        Line(DestinationState active, Optional<Duration> spacing, boolean holder, Duration busyWait, Instant now) {
+            this.active = active;
+            this.spacing = spacing;
+            this.holder = holder;
+            this.busyWait = busyWait;
+            this.now = now;
         }
-        Instant at = active.reservedUntil().filter(now::isBefore).map(tail -> later(tail.plus(spacing.get()), base))
-                .orElse(base);
-        return new Admitted(Admission.waitUntil(at, reason), active.toBuilder().reservedUntil(Optional.of(at)).build());
+
+        /**
+         * Not before {@code earliest} (now: as soon as a slot may free). A holder keeps its place and
+         * comes back a pace later; anyone else gets the next free place at or after {@code earliest}.
+         */
+        Admitted refuse(Instant earliest, String reason) {
+            if (!spacing.isPresent()) {
+                return new Admitted(Admission.waitUntil(later(earliest, now.plus(busyWait)), reason), active);
+            }
+            Duration pace = spacing.get();
+            Optional<Instant> lineEnd = active.nextStartAt().filter(now::isBefore);
+            if (holder) {
+                // A slot held by a running attempt frees within about a pace.
+                return new Admitted(Admission.waitUntil(earliest.isAfter(now) ? earliest : now.plus(pace), reason),
+                        active);
+            }
+            // The next free place, not before earliest; a busy slot alone waits for the line's next place.
+            Instant base = earliest.isAfter(now) ? earliest : lineEnd.orElse(now.plus(pace));
+            Instant place = later(base, lineEnd.orElse(base));
+            return new Admitted(Admission.reserved(place, reason),
+                    active.toBuilder().nextStartAt(Optional.of(place.plus(pace))).build());
+        }
     }
 
     private static Instant later(Instant a, Instant b) {

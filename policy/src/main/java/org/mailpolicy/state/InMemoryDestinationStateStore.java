@@ -98,15 +98,16 @@ public final class InMemoryDestinationStateStore implements DestinationStateStor
     }
 
     @Override
-    public Admission admit(DestinationKey key, DestinationPolicy policy, Instant now) {
+    public Admission admit(DestinationKey key, DestinationPolicy policy, Optional<Instant> reservation, Instant now) {
         Preconditions.checkNotNull(key, "key");
         Preconditions.checkNotNull(policy, "policy");
+        Preconditions.checkNotNull(reservation, "reservation");
         Preconditions.checkNotNull(now, "now");
         synchronized (lock) {
             sweepIfDue(now);
             Entry e = entry(key);
             DestinationTransitions.Admitted a = DestinationTransitions.admit(e.state, policy,
-                    e.within(policy.rateLimit(), now), busyWait, now);
+                    e.within(policy.rateLimit(), now), reservation, busyWait, now);
             e.state = a.next();
             if (a.admission().isGranted() && policy.rateLimit().isPresent()) {
                 e.starts.addLast(now);

@@ -55,7 +55,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
     private static final int NAME_COLUMN = DestinationKey.MAX_LENGTH;
     private static final int LOCK_ATTEMPTS = 3;
     private static final String COLUMNS = "name, held_until_ms, current_hold_ms, consecutive_throttles, attempts, "
-            + "last_reply, last_attempt_ms, probe_started_ms, last_activity_ms, rate_window_end_ms, next_start_ms, hold_started_ms, reserved_until_ms, "
+            + "last_reply, last_attempt_ms, probe_started_ms, last_activity_ms, rate_window_end_ms, next_start_ms, hold_started_ms, "
             + "pace_rate, pace_concurrency, pace_changed_ms, pace_signal_ms, pace_signals";
     private static final System.Logger LOGGER = System.getLogger(JdbcDestinationStateStore.class.getName());
 
@@ -177,7 +177,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
                         + "probe_started_ms BIGINT)");
                 // Added after the first release: tables of earlier versions get them here.
                 for (String column : new String[] {"last_activity_ms BIGINT", "rate_window_end_ms BIGINT",
-                        "next_start_ms BIGINT", "hold_started_ms BIGINT", "reserved_until_ms BIGINT", "pace_rate DOUBLE PRECISION", "pace_concurrency INTEGER",
+                        "next_start_ms BIGINT", "hold_started_ms BIGINT", "pace_rate DOUBLE PRECISION", "pace_concurrency INTEGER",
                         "pace_changed_ms BIGINT", "pace_signal_ms BIGINT", "pace_signals INTEGER"}) {
                     st.executeUpdate("ALTER TABLE " + STATE + " ADD COLUMN IF NOT EXISTS " + column);
                 }
@@ -325,7 +325,6 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
                 .rateWindowEnd(Optional.ofNullable(instant(rs, "rate_window_end_ms")))
                 .nextStartAt(Optional.ofNullable(instant(rs, "next_start_ms")))
                 .holdStartedAt(Optional.ofNullable(instant(rs, "hold_started_ms")))
-                .reservedUntil(Optional.ofNullable(instant(rs, "reserved_until_ms")))
                 .pace(Optional.ofNullable(pace))
                 .inFlight(liveSlots(c, name, now))
                 .build();
@@ -338,7 +337,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + STATE + " SET held_until_ms = ?, current_hold_ms = ?, "
                 + "consecutive_throttles = ?, attempts = ?, last_reply = ?, last_attempt_ms = ?, probe_started_ms = ?, "
                 + "last_activity_ms = ?, rate_window_end_ms = ?, next_start_ms = ?, pace_rate = ?, pace_concurrency = ?, "
-                + "pace_changed_ms = ?, pace_signal_ms = ?, pace_signals = ?, hold_started_ms = ?, reserved_until_ms = ? WHERE name = ?")) {
+                + "pace_changed_ms = ?, pace_signal_ms = ?, pace_signals = ?, hold_started_ms = ? WHERE name = ?")) {
             setInstant(ps, 1, s.heldUntil());
             ps.setLong(2, s.currentHold().toMillis());
             ps.setInt(3, s.consecutiveThrottles());
@@ -361,8 +360,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
             setInstant(ps, 14, pace.flatMap(Pace::lastSignalAt));
             ps.setInt(15, pace.map(Pace::recentSignals).orElse(0));
             setInstant(ps, 16, s.holdStartedAt());
-            setInstant(ps, 17, s.reservedUntil());
-            ps.setString(18, s.destination());
+            ps.setString(17, s.destination());
             ps.executeUpdate();
         }
     }
@@ -439,11 +437,12 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
     }
 
     @Override
-    public Admission admit(DestinationKey key, DestinationPolicy policy, Instant now) {
+    public Admission admit(DestinationKey key, DestinationPolicy policy, Optional<Instant> reservation, Instant now) {
         Preconditions.checkNotNull(policy, "policy");
+        Preconditions.checkNotNull(reservation, "reservation");
         return locked(key, now, true, null, (tx, row) -> {
             DestinationTransitions.Admitted a = DestinationTransitions.admit(row.state, policy,
-                    new StartRows(tx, key.asString(), policy.rateLimit(), now), busyWait, now);
+                    new StartRows(tx, key.asString(), policy.rateLimit(), now), reservation, busyWait, now);
             row.state = a.next();
             if (a.admission().isGranted()) {
                 insertStarted(tx, SLOTS, "(id, name, node, started_ms) VALUES (?, ?, ?, ?)", key.asString(), nodeId, now);

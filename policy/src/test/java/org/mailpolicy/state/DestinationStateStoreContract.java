@@ -222,8 +222,10 @@ public abstract class DestinationStateStoreContract {
         Admission tooSoon = store.admit(limited, T0.plusSeconds(10));
         assertThat(tooSoon.isGranted()).isFalse();
         assertThat(tooSoon.notBefore()).contains(T0.plusSeconds(20));
+        assertThat(tooSoon.isReservation()).isTrue();
         assertThat(tooSoon.reason()).contains("spaced evenly at 3/1m");
-        assertThat(store.admit(limited, T0.plusSeconds(20)).isGranted()).isTrue();
+        assertThat(store.admit(DestinationKey.of(limited), limited, tooSoon.notBefore(), T0.plusSeconds(20)).isGranted())
+                .as("back at its place").isTrue();
         assertThat(store.admit(limited, T0.plusSeconds(40)).isGranted()).isTrue();
         // Three within the minute: the next waits for the first to leave it.
         Admission fourth = store.admit(limited, T0.plusSeconds(50));
@@ -233,7 +235,8 @@ public abstract class DestinationStateStoreContract {
         // A second caller refused meanwhile queues a pace behind the first, not at the same instant.
         assertThat(store.admit(limited, T0.plusSeconds(59)).notBefore()).contains(T0.plusSeconds(80));
         // Refusals do not take a place in the window: the first comes back at 60 and goes.
-        assertThat(store.admit(limited, T0.plusSeconds(60)).isGranted()).isTrue();
+        assertThat(store.admit(DestinationKey.of(limited), limited, fourth.notBefore(), T0.plusSeconds(60)).isGranted())
+                .isTrue();
         // Starts at 20, 40 and 60 fill the minute to 80, which is also 60 + 20; the caller given 80 at 59 is
         // still in line there, so this one comes a pace after it.
         assertThat(store.admit(limited, T0.plusSeconds(61)).notBefore()).contains(T0.plusSeconds(100));
@@ -249,7 +252,10 @@ public abstract class DestinationStateStoreContract {
                     .contains(T0.plusSeconds(10L * (i + 1)));
         }
         store.finished("aol", T0.plusSeconds(1));
-        assertThat(store.admit(limited, T0.plusSeconds(10)).isGranted()).as("the first waiter at its time").isTrue();
+        assertThat(store.admit(limited, T0.plusSeconds(10)).isReservation())
+                .as("without its place, a caller at 10 s queues behind the ten").isTrue();
+        assertThat(store.admit(DestinationKey.of(limited), limited, Optional.of(T0.plusSeconds(10)), T0.plusSeconds(10))
+                .isGranted()).as("the first waiter, back at its place").isTrue();
         // Once the line is over, a new refusal starts from the pace again.
         store.finished("aol", T0.plusSeconds(11));
         assertThat(store.admit(limited, T0.plusSeconds(200)).isGranted()).isTrue();
@@ -299,7 +305,8 @@ public abstract class DestinationStateStoreContract {
         assertThat(wait.isGranted()).isFalse();
         assertThat(wait.notBefore()).contains(T0.plusMillis(3500).plusSeconds(60));
         assertThat(wait.reason()).contains("rate limit 54.9/1m (paced down from 120/1m)");
-        assertThat(store.admit(PACED, T0.plusMillis(3500).plusSeconds(60)).isProbe()).isTrue();
+        assertThat(store.admit(DestinationKey.of(PACED), PACED, wait.notBefore(), T0.plusMillis(3500).plusSeconds(60))
+                .isProbe()).isTrue();
     }
 
     @Test

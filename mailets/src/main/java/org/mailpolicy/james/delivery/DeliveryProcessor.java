@@ -7,6 +7,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.mail.MessagingException;
 import org.apache.james.core.Domain;
 import org.apache.james.core.MailAddress;
@@ -81,7 +82,7 @@ final class DeliveryProcessor {
         DestinationKey key = target.key();
         DestinationStateStore states = runtime.destinations();
 
-        Admission admission = admit(states, key, destination);
+        Admission admission = admit(mail, states, key, destination);
         if (!admission.isGranted()) {
             Instant refusedAt = runtime.clock().instant();
             Instant expiry = DeliverySchedule.expiresAt(destination, history);
@@ -140,12 +141,28 @@ final class DeliveryProcessor {
         return a.isBefore(b) ? a : b;
     }
 
-    /** Admission, waiting in this thread while a slot or the rate limit's next opening is near ({@link AdmissionGate}). */
-    private Admission admit(DestinationStateStore states, DestinationKey key, DestinationPolicy destination)
+    /**
+     * Admission, waiting in this thread while a slot or the rate limit's next opening is near ({@link AdmissionGate}).
+     * The mail's place in the destination's line travels with it ({@link ReservationAttribute}): a refusal that gives
+     * it one records it on the mail, a grant uses it up.
+     */
+    private Admission admit(Mail mail, DestinationStateStore states, DestinationKey key, DestinationPolicy destination)
             throws MessagingException {
+        AtomicReference<Optional<Instant>> place = new AtomicReference<>(ReservationAttribute.read(mail, key));
         try {
-            return gate.admit(key.asString(), destination.concurrency(),
-                    () -> states.admit(key, destination, runtime.clock().instant()));
+            Admission admission = gate.admit(key.asString(), destination.concurrency(), () -> {
+                Admission a = states.admit(key, destination, place.get(), runtime.clock().instant());
+                if (a.isReservation()) {
+                    place.set(a.notBefore());
+                }
+                return a;
+            });
+            if (admission.isGranted()) {
+                mail.removeAttribute(ReservationAttribute.NAME);
+            } else if (place.get().isPresent()) {
+                mail.setAttribute(ReservationAttribute.of(key, place.get().get()));
+            }
+            return admission;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             // Not acknowledged: the queue gives the mail back, nothing was attempted.
