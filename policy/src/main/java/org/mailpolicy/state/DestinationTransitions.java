@@ -117,6 +117,10 @@ public final class DestinationTransitions {
 
     /** How a refusal is answered: a place in the destination's line, or (without a rate) a plain wait. */
     private static final class Line {
+        /** Places given ahead at most (and at least {@link #MIN_LINE} of time): the rest wait for the line to shorten. */
+        static final int LINE_PLACES = 20;
+        static final Duration MIN_LINE = Duration.ofSeconds(2);
+
         private final DestinationState active;
         private final Optional<Duration> spacing;
         private final boolean holder;
@@ -149,6 +153,11 @@ public final class DestinationTransitions {
             // The next free place, not before earliest; a busy slot alone waits for the line's next place.
             Instant base = earliest.isAfter(now) ? earliest : lineEnd.orElse(now.plus(pace));
             Instant place = later(base, lineEnd.orElse(base));
+            if (place.isAfter(now.plus(pace.multipliedBy(LINE_PLACES))) && place.isAfter(now.plus(MIN_LINE))) {
+                // The line is long: a place given now would fix the pace of today for mail sent much later, and the
+                // pace may grow meanwhile. Come back when the line is shorter and take a place then.
+                return new Admitted(Admission.waitUntil(lineEnd.orElse(place), reason), active);
+            }
             return new Admitted(Admission.reserved(place, reason),
                     active.toBuilder().nextStartAt(Optional.of(place.plus(pace))).build());
         }
