@@ -263,6 +263,23 @@ public abstract class DestinationStateStoreContract {
     }
 
     @Test
+    void theLineGivesPlacesOnlyAShortWayAheadSoAGrowingPaceIsNotFixedByOldPlaces() {
+        DestinationPolicy limited = AOL.toBuilder().concurrency(100).rate(RateLimit.of(600, Duration.ofMinutes(1))).build();
+        assertThat(store.admit(limited, T0).isGranted()).isTrue();
+        // 600 a minute: a place every 100 ms; twenty places ahead, the line is full for 2 s.
+        Instant last = null;
+        for (int i = 1; i <= 20; i++) {
+            Admission a = store.admit(limited, T0);
+            assertThat(a.isReservation()).as("place %s", i).isTrue();
+            assertThat(a.notBefore()).contains(T0.plusMillis(100L * i));
+            last = a.notBefore().get();
+        }
+        Admission beyond = store.admit(limited, T0);
+        assertThat(beyond.isReservation()).as("no place that far ahead").isFalse();
+        assertThat(beyond.notBefore()).as("back when the line has moved").contains(last.plusMillis(100));
+    }
+
+    @Test
     void anOutcomeWithoutReplyTextKeepsTheLastReply() {
         // The two stores once differed here: the memory store cleared the reply, the SQL one kept it.
         store.admit(AOL, T0);
