@@ -8,18 +8,22 @@ import java.util.Objects;
  * How a destination's pace adapts to what the receiver says. The policy's {@code rate} and
  * {@code concurrency} are ceilings; the effective values start at {@link #start()} of them, double
  * while the destination has never pushed back (slow start), then grow by {@link #step()} of the
- * ceiling per {@link #growEvery()} of clean sending once {@link #quiet()} has passed since the last
- * signal, and are cut by {@link #cut()} on the signal that concerns them. Nobody knows a receiver's
+ * ceiling per rate period (at most one step per {@link #growEvery()}) once {@link #quiet()} has
+ * passed since the last signal, and are cut by {@link #cut()} on the signal that concerns them. Nobody knows a receiver's
  * real limits, so the file's numbers are only bounds. {@link #isAdaptive()} false keeps the
  * ceilings as fixed values (the behaviour before pacing).
  */
 public final class PacingSettings {
-    /** Half the ceilings, doubling every 5 s until the first signal; cut in half; +10 % a step after 5 quiet minutes. */
-    public static final PacingSettings DEFAULT = new PacingSettings(true, 0.5, 0.5, 0.1, Duration.ofSeconds(5),
-            Duration.ofMinutes(5), Duration.ofSeconds(30));
+    /**
+     * Half the ceilings, doubling every 2 s until the first signal; cut in half; after 30 quiet
+     * minutes, a tenth of the ceiling more per rate period. A receiver's limit is rarely raised within
+     * the hour, and each probe above it costs a refusal (for AOL, a hold): growth after a signal is slow.
+     */
+    public static final PacingSettings DEFAULT = new PacingSettings(true, 0.5, 0.5, 0.1, Duration.ofSeconds(2),
+            Duration.ofMinutes(30), Duration.ofSeconds(30));
     /** The ceilings are the pace: no adaptation. */
-    public static final PacingSettings FIXED = new PacingSettings(false, 1.0, 0.5, 0.1, Duration.ofSeconds(5),
-            Duration.ofMinutes(5), Duration.ofSeconds(30));
+    public static final PacingSettings FIXED = new PacingSettings(false, 1.0, 0.5, 0.1, Duration.ofSeconds(2),
+            Duration.ofMinutes(30), Duration.ofSeconds(30));
 
     private final boolean adaptive;
     private final double start;
@@ -77,7 +81,7 @@ public final class PacingSettings {
         return step;
     }
 
-    /** At most one growth step per this much clean sending. */
+    /** Slow start doubles at most once per this much clean sending; an additive step waits a whole rate period too. */
     public Duration growEvery() {
         return growEvery;
     }

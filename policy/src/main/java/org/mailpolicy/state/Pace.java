@@ -82,7 +82,7 @@ public final class Pace {
     /**
      * An attempt succeeded: one growth step if the last change is {@code growEvery} old and the
      * destination is quiet enough. Doubling while it never pushed back (within the signal memory),
-     * then a step of the ceiling at a time.
+     * then a step of the ceiling at a time, at most one per rate period.
      */
     public Pace grown(DestinationPolicy policy, Instant now) {
         PacingSettings p = policy.pacing();
@@ -99,7 +99,10 @@ public final class Pace {
             return new Pace(Math.min(maxRate, r * 2), Math.min(policy.concurrency(), c * 2), now, lastSignalAt,
                     recentSignals);
         }
-        if (now.isBefore(lastSignalAt.plus(quietAfterSignal(p)))) {
+        // Additive steps: one per rate period (a minute for /m), as TCP adds one segment per round trip.
+        Duration stepEvery = policy.rateLimit().map(RateLimit::per).filter(per -> per.compareTo(p.growEvery()) > 0)
+                .orElse(p.growEvery());
+        if (now.isBefore(lastSignalAt.plus(quietAfterSignal(p))) || now.isBefore(changedAt.plus(stepEvery))) {
             return this;
         }
         return new Pace(Math.min(maxRate, r + p.step() * maxRate), Math.min(policy.concurrency(), c + 1), now,

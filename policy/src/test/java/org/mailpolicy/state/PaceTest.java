@@ -38,8 +38,8 @@ class PaceTest {
     @Test
     void slowStartDoublesEveryGrowthIntervalUpToTheCeilings() {
         Pace p = Pace.initial(RECEIVER, T0);
-        assertThat(p.grown(RECEIVER, T0.plusSeconds(4))).as("not before growEvery").isEqualTo(p);
-        p = p.grown(RECEIVER, T0.plusSeconds(5));
+        assertThat(p.grown(RECEIVER, T0.plusSeconds(1))).as("not before growEvery").isEqualTo(p);
+        p = p.grown(RECEIVER, T0.plusSeconds(2));
         assertThat(p.effectiveRate(RECEIVER)).isEqualTo(300.0);
         assertThat(p.effectiveConcurrency(RECEIVER)).isEqualTo(5);
         Pace again = p.grown(RECEIVER, T0.plusSeconds(20));
@@ -49,7 +49,7 @@ class PaceTest {
 
     @Test
     void aRateSignalCutsToJustUnderWhatTheReceiverTookInThePeriod() {
-        Pace p = Pace.initial(RECEIVER, T0).grown(RECEIVER, T0.plusSeconds(5)); // 300/m
+        Pace p = Pace.initial(RECEIVER, T0).grown(RECEIVER, T0.plusSeconds(2)); // 300/m
         // The receiver took 60 in the last minute and refused the 61st: its limit is about 60 a minute.
         Pace cut = p.rateCut(RECEIVER, 61, T0.plusSeconds(15));
         assertThat(cut.effectiveRate(RECEIVER)).isEqualTo(0.9 * 61);
@@ -60,7 +60,7 @@ class PaceTest {
 
     @Test
     void aRateSignalWhenTheCountSaysLittleCutsByTheFactor() {
-        Pace p = Pace.initial(RECEIVER, T0).grown(RECEIVER, T0.plusSeconds(5)); // 300/m
+        Pace p = Pace.initial(RECEIVER, T0).grown(RECEIVER, T0.plusSeconds(2)); // 300/m
         // Many starts in the period: more than the factor allows, so the factor rules.
         assertThat(p.rateCut(RECEIVER, 290, T0.plusSeconds(60)).effectiveRate(RECEIVER)).isEqualTo(150.0);
         // A second signal within the period of the first: the count mixes two paces, only the factor applies.
@@ -83,7 +83,7 @@ class PaceTest {
 
     @Test
     void aConnectionSignalGoesOneBelowTheConnectionsOpenAndNeverBelowOne() {
-        Pace p = Pace.initial(RECEIVER, T0).grown(RECEIVER, T0.plusSeconds(5)); // 5 connections
+        Pace p = Pace.initial(RECEIVER, T0).grown(RECEIVER, T0.plusSeconds(2)); // 5 connections
         Pace cut = p.connectionsCut(RECEIVER, 3, T0.plusSeconds(6));
         assertThat(cut.effectiveConcurrency(RECEIVER)).isEqualTo(2);
         assertThat(cut.effectiveRate(RECEIVER)).as("the rate is left alone").isEqualTo(300.0);
@@ -95,13 +95,16 @@ class PaceTest {
 
     @Test
     void afterASignalGrowthWaitsForTheQuietPeriodThenAddsAStep() {
-        Pace cut = Pace.initial(RECEIVER, T0).grown(RECEIVER, T0.plusSeconds(5)).rateCut(RECEIVER, 61, T0.plusSeconds(15));
+        Pace cut = Pace.initial(RECEIVER, T0).grown(RECEIVER, T0.plusSeconds(2)).rateCut(RECEIVER, 61, T0.plusSeconds(15));
         double rate = cut.effectiveRate(RECEIVER);
         Instant quietEnd = T0.plusSeconds(15).plus(PacingSettings.DEFAULT.quiet());
         assertThat(cut.grown(RECEIVER, quietEnd.minusSeconds(1))).isEqualTo(cut);
         Pace grown = cut.grown(RECEIVER, quietEnd);
         assertThat(grown.effectiveRate(RECEIVER)).isEqualTo(rate + 0.1 * 300);
         assertThat(grown.effectiveConcurrency(RECEIVER)).isEqualTo(5);
+        // One step per rate period (a minute here), not per growEvery.
+        assertThat(grown.grown(RECEIVER, quietEnd.plusSeconds(59))).isEqualTo(grown);
+        assertThat(grown.grown(RECEIVER, quietEnd.plusSeconds(60)).effectiveRate(RECEIVER)).isEqualTo(rate + 0.2 * 300);
     }
 
     @Test
@@ -113,11 +116,12 @@ class PaceTest {
         Pace thrice = twice.rateCut(RECEIVER, 10, T0.plusSeconds(1200));
         assertThat(thrice.pauseBeforeProbe(RECEIVER, Duration.ofHours(4))).isEqualTo(Duration.ofSeconds(60));
         assertThat(thrice.pauseBeforeProbe(RECEIVER, Duration.ofSeconds(45))).as("bounded").isEqualTo(Duration.ofSeconds(45));
-        // Three signals: 5 min doubled twice before any growth.
+        // Three signals: the 30 quiet minutes doubled twice, bounded by the hour, before any growth.
         Instant third = T0.plusSeconds(1200);
-        assertThat(thrice.grown(RECEIVER, third.plus(Duration.ofMinutes(19)))).isEqualTo(thrice);
-        assertThat(thrice.grown(RECEIVER, third.plus(Duration.ofMinutes(20))).effectiveRate(RECEIVER))
-                .isGreaterThan(thrice.effectiveRate(RECEIVER));
+        assertThat(thrice.grown(RECEIVER, third.plus(Duration.ofMinutes(59)))).isEqualTo(thrice);
+        // Two signals: 60 minutes too (30 doubled once).
+        Instant second = T0.plusSeconds(600);
+        assertThat(twice.grown(RECEIVER, second.plus(Duration.ofMinutes(59)))).isEqualTo(twice);
         // An hour without signals: the count starts again and slow start is allowed again.
         Instant later = third.plus(Pace.SIGNAL_MEMORY);
         assertThat(thrice.signalled(later).recentSignals()).isEqualTo(1);
