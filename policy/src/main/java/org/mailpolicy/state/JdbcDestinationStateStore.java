@@ -385,22 +385,25 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
         private final long periodStartMs;
         private int count = -1;
 
-        StartRows(Connection c, String name, Optional<RateLimit> rate, Instant now) throws SQLException {
+        StartRows(Connection c, String name, Optional<RateLimit> rate, Instant now) {
             this.c = c;
             this.name = name;
             this.per = rate.map(RateLimit::per).orElse(Duration.ZERO);
             this.periodStartMs = now.minus(per).toEpochMilli();
-            try (PreparedStatement purge = c.prepareStatement("DELETE FROM " + STARTS
-                    + " WHERE name = ? AND started_ms <= ?")) {
-                purge.setString(1, name);
-                purge.setLong(2, rate.isPresent() ? periodStartMs : Long.MAX_VALUE);
-                purge.executeUpdate();
-            }
         }
 
+        /** Asked only with a rate: starts that left the period are deleted first, then counted. */
         @Override
         public int count() {
             if (count < 0) {
+                try (PreparedStatement purge = c.prepareStatement("DELETE FROM " + STARTS
+                        + " WHERE name = ? AND started_ms <= ?")) {
+                    purge.setString(1, name);
+                    purge.setLong(2, periodStartMs);
+                    purge.executeUpdate();
+                } catch (SQLException e) {
+                    throw new UncheckedSql(e);
+                }
                 count = (int) query("SELECT COUNT(*) FROM " + STARTS + " WHERE name = ?", -1);
             }
             return count;
