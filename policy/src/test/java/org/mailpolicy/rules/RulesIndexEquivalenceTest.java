@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.mailpolicy.reply.EnhancedStatus;
+import org.mailpolicy.reply.ReferenceReplyParser;
 import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.reply.Stage;
 
@@ -133,6 +134,40 @@ class RulesIndexEquivalenceTest {
         }
         return new Classification(reply, Action.RETRY, "undefined", Scope.MESSAGE, "engine.last-resort", "x", "x", "x",
                 null, null);
+    }
+
+    /**
+     * The hand-written scans of {@link SmtpReply#parse} read every reply as the regexes did: the same
+     * code, enhanced code, tokens, text and stage, on the corpus and 200,000 fuzz inputs (huge ones too).
+     */
+    @Test
+    void theParserReadsRepliesAsTheRegexParserDid() {
+        List<String> inputs = new ArrayList<>(corpus());
+        ReplyFuzzTest.Generator generator = new ReplyFuzzTest.Generator(ReplyFuzzTest.seeds());
+        List<Stage> stages = new ArrayList<>();
+        for (String s : inputs) {
+            stages.add(Stage.UNKNOWN);
+        }
+        for (int i = 0; i < 200_000; i++) {
+            ReplyFuzzTest.Generated g = generator.input(i);
+            inputs.add(g.text);
+            stages.add(g.stage);
+        }
+        List<String> differences = new ArrayList<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            SmtpReply scanned = SmtpReply.parse(inputs.get(i), stages.get(i));
+            SmtpReply expected = ReferenceReplyParser.parse(inputs.get(i), stages.get(i));
+            if (!scanned.equals(expected) && differences.size() < 20) {
+                differences.add("#" + i + " " + ReplyFuzzTest.excerpt(inputs.get(i)) + ": " + describe(scanned)
+                        + " instead of " + describe(expected));
+            }
+        }
+        assertThat(differences).isEmpty();
+    }
+
+    private static String describe(SmtpReply r) {
+        return "code " + r.code() + " enhanced " + r.enhancedStatus().orElse(null) + " tokens " + r.tokens() + " stage "
+                + r.stage() + " text " + ReplyFuzzTest.excerpt(r.text());
     }
 
     /** Every text rule's regex, where it finds a match, finds it in a text that holds one of its literals. */
