@@ -116,6 +116,9 @@ final class ReplyParser {
 
     /** Replaces control characters, joins lines with a space and bounds the length. */
     static String sanitise(String s, int max) {
+        if (s.length() <= max && !needsSanitising(s)) {
+            return s; // the common case: one clean line, kept as it is without a copy
+        }
         int limit = Math.min(s.length(), max + 1);
         StringBuilder sb = new StringBuilder(limit);
         for (int i = 0; i < limit; i++) {
@@ -132,6 +135,17 @@ final class ReplyParser {
             }
         }
         return bound(sb.toString(), max);
+    }
+
+    private static boolean needsSanitising(String s) {
+        for (int i = 0, n = s.length(); i < n; i++) {
+            char c = s.charAt(i);
+            if (c < ' ' || c >= '\u007f' && (Character.isISOControl(c) || c == '\u2028' || c == '\u2029'
+                    || c == '\uFEFF' || Character.isSurrogate(c))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean validSurrogateAt(String s, int i) {
@@ -160,6 +174,9 @@ final class ReplyParser {
      * writes as is (ReplyFuzzTest found both kinds reaching text() and the classify JSON).
      */
     private static String flatten(String s) {
+        if (isFlat(s)) {
+            return s;
+        }
         StringBuilder sb = new StringBuilder(s.length());
         int n = s.length();
         int lineStart = 0;
@@ -198,6 +215,22 @@ final class ReplyParser {
             lineStart = lineEnd + (s.charAt(lineEnd) == '\r' && lineEnd + 1 < n && s.charAt(lineEnd + 1) == '\n' ? 2 : 1);
         }
         return sb.toString();
+    }
+
+    /** One line, trimmed, without control characters, separators or surrogates: flatten keeps it as it is. */
+    private static boolean isFlat(String s) {
+        int n = s.length();
+        if (n > 0 && (s.charAt(0) <= ' ' || s.charAt(n - 1) <= ' ')) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c < ' ' || c >= '\u007f' && (Character.isISOControl(c) || c == '\u2028' || c == '\u2029'
+                    || Character.isSurrogate(c))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Whether the surrogate at i has its partner within the trimmed line [from, to). */
@@ -461,6 +494,10 @@ final class ReplyParser {
 
     /** Where a provider token starting at i ends (see the regex above), or -1. */
     private static int tokenAt(String s, int i) {
+        char first = s.charAt(i);
+        if (first < 'A' || first > 'Z') {
+            return -1; // both forms start with a capital
+        }
         if (i > 0) {
             char b = s.charAt(i - 1);
             if (isAsciiLetterOrDigit(b) || ":.@/-".indexOf(b) >= 0) {

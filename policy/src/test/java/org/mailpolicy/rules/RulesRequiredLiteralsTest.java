@@ -54,6 +54,9 @@ class RulesRequiredLiteralsTest {
             }
         }
         System.out.println("RulesRequiredLiteralsTest: text rules always tried: " + without);
+        assertThat(RequiredLiterals.of(SuppressionSafety.ABOUT_SENDER.pattern())).as("the suppression guard's words")
+                .hasValueSatisfying(literals -> assertThat(literals)
+                        .contains("sender ", "unknown sender", "mail from rejected", "return"));
         assertThat(without.size()).as("text rules always tried: %s", without).isLessThanOrEqualTo(text / 10);
     }
 
