@@ -73,7 +73,7 @@ final class RuleIndex {
                 textRulesAlwaysTried[i >>> 6] |= 1L << i;
             }
         }
-        this.textLiterals = new LiteralSearch(literalsByRule);
+        this.textLiterals = LiteralSearch.of(literalsByRule);
 
         List<ConditionIndex> later = new ArrayList<>();
         for (Tier t : Tier.values()) {

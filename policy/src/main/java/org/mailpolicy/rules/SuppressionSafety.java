@@ -37,7 +37,7 @@ final class SuppressionSafety {
      * Null if none could be derived (the regex then always runs).
      */
     private static final LiteralSearch ABOUT_SENDER_LITERALS = RequiredLiterals.of(ABOUT_SENDER.pattern())
-            .map(literals -> new LiteralSearch(List.of(literals))).orElse(null);
+            .map(literals -> LiteralSearch.of(List.of(literals))).orElse(null);
 
     /** Receives one load-time problem: the node to point at, the field path and the message. */
     interface Problems {
