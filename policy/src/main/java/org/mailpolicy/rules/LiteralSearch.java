@@ -34,12 +34,17 @@ final class LiteralSearch {
     private final String[] wideLiterals;
     private final int[] wideRule;
     private final int words;
+    /** True when literals were cut to fit the states in a char: a hit then no longer proves a match. */
+    private final boolean cut;
 
     private LiteralSearch(List<Set<String>> fullLiteralsByRule, int maxLiteral) {
         List<Set<String>> literalsByRule = new ArrayList<>();
+        boolean anyCut = false;
         for (Set<String> literals : fullLiteralsByRule) {
             literalsByRule.add(shortened(literals, maxLiteral));
+            anyCut |= literals.stream().anyMatch(l -> l.length() > maxLiteral);
         }
+        this.cut = anyCut;
         this.words = Math.max(1, (literalsByRule.size() + 63) / 64);
         List<String> wide = new ArrayList<>();
         List<Integer> wideOwner = new ArrayList<>();
@@ -170,6 +175,14 @@ final class LiteralSearch {
             out[w] = a[w] | b[w];
         }
         return out;
+    }
+
+    /**
+     * True when a rule's bit is set exactly when the text holds one of its literals as given; false
+     * when literals had to be cut, so that the bit says only that the text might hold one.
+     */
+    boolean findsWholeLiterals() {
+        return !cut;
     }
 
     /** Words of the bit set {@link #mark} fills. */

@@ -90,6 +90,11 @@ public final class ReplyRule {
 
     /** True when every condition of this rule holds for the reply. */
     boolean matches(SmtpReply reply, EnhancedStatus normalisedEnhanced) {
+        return matchesOtherThanText(reply, normalisedEnhanced) && (text == null || text.matcher(reply.text()).find());
+    }
+
+    /** True when every condition but the text holds: for a text already known to match. */
+    boolean matchesOtherThanText(SmtpReply reply, EnhancedStatus normalisedEnhanced) {
         if (!stages.isEmpty() && !stages.contains(reply.stage())) {
             return false;
         }
@@ -108,7 +113,7 @@ public final class ReplyRule {
                 return false;
             }
         }
-        return text == null || text.matcher(reply.text()).find();
+        return true;
     }
 
     /** True when the code condition, if any, holds for this basic code ({@link #NO_CODE}: none). */

@@ -29,6 +29,20 @@ final class RequiredLiterals {
 
     /** The literals, or empty when none can be derived safely (the regex must then always be tried). */
     static Optional<ImmutableSet<String>> of(String regex) {
+        return read(regex, false);
+    }
+
+    /**
+     * The strings the regex matches, when it matches nothing else: literals, groups, alternatives,
+     * {@code ?} and classes without ASCII letters, but no anchor, word boundary or look-around. Then
+     * {@code find} succeeds exactly when the text, its ASCII case folded, holds one of them, and the
+     * regex need not run. Empty otherwise.
+     */
+    static Optional<ImmutableSet<String>> exactly(String regex) {
+        return read(regex, true);
+    }
+
+    private static Optional<ImmutableSet<String>> read(String regex, boolean exactly) {
         for (int i = 0; i < regex.length(); i++) {
             if (Character.isSurrogate(regex.charAt(i))) {
                 return Optional.empty(); // a class member of two chars would be read as two members
@@ -40,7 +54,10 @@ final class RequiredLiterals {
             if (parser.pos != regex.length()) {
                 return Optional.empty();
             }
-            Set<String> required = info.required;
+            if (exactly && !info.pure) {
+                return Optional.empty();
+            }
+            Set<String> required = exactly ? info.exact : info.required;
             if (required == null || required.isEmpty() || required.contains("")) {
                 return Optional.empty();
             }
@@ -69,22 +86,26 @@ final class RequiredLiterals {
      * small finite set, and a set of literals one of which every match contains (null: none known).
      */
     private static final class Info {
-        static final Info ANY = new Info(null, null);
-        static final Info EMPTY = new Info(Set.of(""), null);
+        static final Info ANY = new Info(null, null, false);
+        /** An anchor, a word boundary or a look-around: matches no text, yet may refuse a match. */
+        static final Info ASSERTION = new Info(Set.of(""), null, false);
 
         final Set<String> exact;
         final Set<String> required;
+        /** True when exact is all the piece checks: no assertion in it, no class with ASCII letters. */
+        final boolean pure;
 
-        Info(Set<String> exact, Set<String> required) {
+        Info(Set<String> exact, Set<String> required, boolean pure) {
             this.exact = exact;
             this.required = required;
+            this.pure = pure && exact != null;
         }
 
-        static Info exactly(Set<String> strings) {
+        static Info exactly(Set<String> strings, boolean pure) {
             if (strings.size() > MAX_ALTERNATIVES) {
                 return ANY;
             }
-            return new Info(strings, strings.contains("") ? null : strings);
+            return new Info(strings, strings.contains("") ? null : strings, pure);
         }
     }
 
@@ -103,9 +124,11 @@ final class RequiredLiterals {
         }
         Set<String> exact = first.exact == null ? null : new LinkedHashSet<>(first.exact);
         Set<String> required = first.required == null ? null : new LinkedHashSet<>(first.required);
+        boolean pure = first.pure;
         while (more() && peek() == '|') {
             pos++;
             Info branch = concatenation();
+            pure &= branch.pure;
             if (exact != null && branch.exact != null) {
                 exact.addAll(branch.exact);
             } else {
@@ -120,15 +143,17 @@ final class RequiredLiterals {
         if (exact != null && exact.size() > MAX_ALTERNATIVES) {
             exact = null;
         }
-        return new Info(exact, required);
+        return new Info(exact, required, pure);
     }
 
     private Info concatenation() {
         Set<String> running = Set.of("");
         boolean whole = true;
+        boolean pure = true;
         List<Set<String>> candidates = new java.util.ArrayList<>();
         while (more() && peek() != '|' && peek() != ')') {
             Info piece = quantified(atom());
+            pure &= piece.pure;
             if (piece.required != null) {
                 candidates.add(piece.required);
             }
@@ -148,7 +173,7 @@ final class RequiredLiterals {
                 best = c;
             }
         }
-        return new Info(whole ? running : null, best);
+        return new Info(whole ? running : null, best, pure);
     }
 
     /** Longer shortest literal first (fewer false candidates), then fewer literals. */
@@ -217,12 +242,12 @@ final class RequiredLiterals {
             if (max == 1 && atom.exact != null) {
                 Set<String> optional = new LinkedHashSet<>(atom.exact);
                 optional.add("");
-                return Info.exactly(optional);
+                return Info.exactly(optional, atom.pure);
             }
             return Info.ANY;
         }
         // At least one repetition: whatever one needs, all need; the strings themselves are unknown.
-        return new Info(null, atom.required);
+        return new Info(null, atom.required, false);
     }
 
     private Info atom() {
@@ -238,14 +263,14 @@ final class RequiredLiterals {
                 return Info.ANY;
             case '^':
             case '$':
-                return Info.EMPTY;
+                return Info.ASSERTION;
             case '*':
             case '+':
             case '?':
             case '{':
                 throw new Unsupported();
             default:
-                return Info.exactly(Set.of(String.valueOf(lower(c))));
+                return Info.exactly(Set.of(String.valueOf(lower(c))), true);
         }
     }
 
@@ -275,7 +300,7 @@ final class RequiredLiterals {
         }
         pos++;
         // A look-around consumes nothing; what it asserts is not counted on.
-        return lookaround ? Info.EMPTY : inner;
+        return lookaround ? Info.ASSERTION : inner;
     }
 
     private Info escape() {
@@ -287,7 +312,7 @@ final class RequiredLiterals {
             case 'z':
             case 'Z':
             case 'G':
-                return Info.EMPTY;
+                return Info.ASSERTION;
             case 'd':
             case 'D':
             case 's':
@@ -302,7 +327,7 @@ final class RequiredLiterals {
             case 'X':
                 return Info.ANY;
             default:
-                return Info.exactly(Set.of(String.valueOf(escapedLiteral(c))));
+                return Info.exactly(Set.of(String.valueOf(escapedLiteral(c))), true);
         }
     }
 
@@ -380,6 +405,8 @@ final class RequiredLiterals {
         if (anything || members.size() > MAX_CLASS) {
             return Info.ANY;
         }
-        return Info.exactly(members);
+        // A class folds ASCII letters by its own rules (ranges); only one without them is exact.
+        boolean asciiLetters = members.stream().anyMatch(m -> m.charAt(0) >= 'a' && m.charAt(0) <= 'z');
+        return Info.exactly(members, !asciiLetters);
     }
 }

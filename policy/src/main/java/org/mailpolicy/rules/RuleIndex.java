@@ -36,6 +36,11 @@ final class RuleIndex {
     private final ReplyRule[] textRules;
     /** The text rules without derivable literals, always tried. */
     private final long[] textRulesAlwaysTried;
+    /**
+     * The text rules whose regex matches exactly the texts holding one of its literals
+     * ({@link RequiredLiterals#exactly}): found literals decide them, the regex need not run.
+     */
+    private final long[] textRulesDecidedByLiterals;
     private final LiteralSearch textLiterals;
 
     /** The tiers after TEXT, in order. */
@@ -64,8 +69,13 @@ final class RuleIndex {
         this.textRules = byTier.get(Tier.TEXT).toArray(new ReplyRule[0]);
         List<Set<String>> literalsByRule = new ArrayList<>();
         this.textRulesAlwaysTried = new long[Math.max(1, (textRules.length + 63) / 64)];
+        long[] exact = new long[textRulesAlwaysTried.length];
         for (int i = 0; i < textRules.length; i++) {
-            Optional<? extends Set<String>> literals = literals(textRules[i].textPattern());
+            Optional<? extends Set<String>> exactly = exactLiterals(textRules[i].textPattern());
+            Optional<? extends Set<String>> literals = exactly.isPresent() ? exactly : literals(textRules[i].textPattern());
+            if (exactly.isPresent()) {
+                exact[i >>> 6] |= 1L << i;
+            }
             if (literals.isPresent()) {
                 literalsByRule.add(literals.get());
             } else {
@@ -74,6 +84,7 @@ final class RuleIndex {
             }
         }
         this.textLiterals = LiteralSearch.of(literalsByRule);
+        this.textRulesDecidedByLiterals = textLiterals.findsWholeLiterals() ? exact : new long[exact.length];
 
         List<ConditionIndex> later = new ArrayList<>();
         for (Tier t : Tier.values()) {
@@ -90,6 +101,13 @@ final class RuleIndex {
             return Optional.empty();
         }
         return RequiredLiterals.of(text.pattern());
+    }
+
+    private static Optional<? extends Set<String>> exactLiterals(Pattern text) {
+        if (text.flags() != Pattern.CASE_INSENSITIVE) {
+            return Optional.empty();
+        }
+        return RequiredLiterals.exactly(text.pattern());
     }
 
     /** The rule that decides for this reply, or null when none matches. */
@@ -135,7 +153,8 @@ final class RuleIndex {
             while (bits != 0) {
                 int bit = 63 - Long.numberOfLeadingZeros(bits);
                 ReplyRule r = textRules[(w << 6) + bit];
-                if (r.matches(reply, normalisedEnhanced)) {
+                boolean textMatches = (textRulesDecidedByLiterals[w] & 1L << bit) != 0;
+                if (textMatches ? r.matchesOtherThanText(reply, normalisedEnhanced) : r.matches(reply, normalisedEnhanced)) {
                     return r;
                 }
                 bits &= ~(1L << bit);

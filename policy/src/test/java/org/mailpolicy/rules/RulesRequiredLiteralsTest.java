@@ -42,6 +42,24 @@ class RulesRequiredLiteralsTest {
     }
 
     @Test
+    void aRegexOfLiteralsOnlyIsDecidedByThem() {
+        assertThat(RequiredLiterals.exactly("TempFail")).hasValue(com.google.common.collect.ImmutableSet.of("tempfail"));
+        assertThat(RequiredLiterals.exactly("'?mailbox not found'?")).hasValueSatisfying(s -> assertThat(s)
+                .containsExactlyInAnyOrder("'mailbox not found'", "'mailbox not found", "mailbox not found'",
+                        "mailbox not found"));
+        assertThat(RequiredLiterals.exactly("\\[(TSS04|IPTS04)\\]|4\\.7\\.65[01]")).hasValueSatisfying(s -> assertThat(s)
+                .containsExactlyInAnyOrder("[tss04]", "[ipts04]", "4.7.650", "4.7.651"));
+        // An assertion, a class with ASCII letters or any repetition may refuse a text that holds the literal.
+        assertThat(RequiredLiterals.exactly("\\bspam\\b")).isEmpty();
+        assertThat(RequiredLiterals.exactly("^spam")).isEmpty();
+        assertThat(RequiredLiterals.exactly("spam(?!mer)")).isEmpty();
+        assertThat(RequiredLiterals.exactly("Empf[aä]nger")).isEmpty();
+        assertThat(RequiredLiterals.exactly("spam.")).isEmpty();
+        assertThat(RequiredLiterals.exactly("spam+")).isEmpty();
+        assertThat(RequiredLiterals.exactly("spam|x?")).isEmpty();
+    }
+
+    @Test
     void mostBuiltInTextRulesHaveLiterals() {
         List<String> without = new ArrayList<>();
         int text = 0;
