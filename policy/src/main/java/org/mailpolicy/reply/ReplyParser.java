@@ -4,7 +4,6 @@ import com.google.common.collect.ImmutableList;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -33,32 +32,34 @@ final class ReplyParser {
     static final int MAX_TOKENS = 16;
     private static final String ELLIPSIS = "...";
 
-    // A basic code: 2-5 then two digits (RFC 5321 4.2; 571 is out of range yet seen in the wild), standing alone. The look-behind keeps
-    // out IPs (1.2.3.250), times (13:46:10), hosts (mx550.example), addresses and "[421]"-less junk.
-    private static final Pattern CODE = Pattern.compile(
-            "(?<![\\w.:/@\\[=+#-])([2-5]\\d\\d)(?=$|[\\s\\-,;:'\"\u201c\u201d)])");
-    private static final Pattern ENHANCED_AFTER_CODE = Pattern.compile(
-            "\\A[\\s-]*[#(]?([245])\\.(\\d{1,3})\\.(\\d{1,3})(?!\\d|\\.\\d)\\)?");
-    private static final Pattern ENHANCED_ANYWHERE = Pattern.compile(
-            "(?<![\\w.])#?([245])\\.(\\d{1,3})\\.(\\d{1,3})(?![\\w]|\\.\\d)");
+    // The basic code, the enhanced codes and the provider tokens are found by hand-written scans
+    // (codeAt, enhancedAt, tokenAt), each a fixed look at a few characters per position: no
+    // backtracking, and a tenth of what the regexes they replace cost. Their rules, as regexes:
+    //   basic code      (?<![\w.:/@\[=+#-])([2-5]\d\d)(?=$|[\s\-,;:'"“”)])
+    //                   2-5 then two digits (RFC 5321 4.2; 571 is out of range yet seen in the wild), standing
+    //                   alone: the look-behind keeps out IPs (1.2.3.250), times (13:46:10), hosts (mx550.example),
+    //                   addresses and "[421]"-less junk.
+    //   enhanced, right after the code   \A[\s-]*[#(]?([245])\.(\d{1,3})\.(\d{1,3})(?!\d|\.\d)\)?
+    //   enhanced, anywhere               (?<![\w.])#?([245])\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)
+    //   provider token  (?<![A-Za-z0-9:.@/-])(?:([A-Z]{2,4}:[A-Z0-9]{1,3})|(RTRU))(?![A-Za-z0-9:@/-]|\.[A-Za-z0-9])
+    //                   2-4 capitals, a colon, 1-3 capitals or digits (DYN:T1, RLY:CH2), or AOL's bare RTRU;
+    //                   neighbours must not continue the word, so IPv6 (2001:DB8::1) and times never match.
     private static final Pattern NOT_A_CODE_BEFORE = Pattern.compile(
             "(?i)\\b(?:port|pid|id|size|length|line|version|ttl)\\s*[:=#]?\\s*\\z");
     private static final Pattern NOT_A_CODE_AFTER = Pattern.compile(
             "(?i)\\A\\s*(?:s|secs?|seconds?|ms|milliseconds?|minutes?|mins?|hours?|bytes?|kb|mb|"
                     + "octets|messages|recipients|connections|attempts?|times|%)\\b");
-    // Provider tokens: 2-4 capitals, a colon, 1-3 capitals or digits (DYN:T1, RLY:CH2), or AOL's bare
-    // RTRU. Neighbours must not continue the word, so IPv6 (2001:DB8::1) and times never match.
-    private static final Pattern TOKEN = Pattern.compile(
-            "(?<![A-Za-z0-9:.@/-])(?:([A-Z]{2,4}:[A-Z0-9]{1,3})|(RTRU))(?![A-Za-z0-9:@/-]|\\.[A-Za-z0-9])");
     // "#5.5.0 smtp;541 ...": the reporting MTA's generic protocol status, not the receiver's.
     private static final Pattern EXCHANGE_WRAPPER = Pattern.compile("(?i)\\d\\.\\d{1,3}\\.\\d{1,3}\\s*smtp;\\s*\\z");
     // "host [ip] did not like our RCPT TO:550 5.1.1 ...": a wrapper that glues the code to the command's
     // colon, where the look-behind of CODE would refuse it. A space after the colon makes it a code.
     private static final Pattern WRAPPER_COLON = Pattern.compile(
             "(?i)(did not like our (?:RCPT TO|MAIL FROM|final DATA|DATA|EHLO|HELO)):(?=[2-5]\\d\\d(?!\\d))");
-    private static final Pattern LINE_BREAK = Pattern.compile("\\r\\n|\\r|\\n");
-    private static final Pattern LEADING_PUNCTUATION = Pattern.compile("\\A[\\s\\-:]+");
-    private static final Pattern SPACES = Pattern.compile("\\s{2,}");
+    /** Words a "did not like our" wrapper always holds; the regex runs only on text that has them. */
+    private static final String WRAPPER_WORDS = "did not like our ";
+    /** SMTP verbs and header-ish words that look like tokens in wrappers ("RCPT TO:X1", "MAIL FROM:A"). */
+    private static final String[] NOT_TOKENS = {"TO", "FROM", "RCPT", "MAIL", "DATA", "HELO", "EHLO", "SMTP", "ESMTP",
+        "HOST", "PORT"};
 
     private ReplyParser() {
     }
@@ -76,38 +77,48 @@ final class ReplyParser {
     private static SmtpReply parseUnchecked(String input, Stage stage) {
         String raw = sanitise(input, MAX_RAW);
         String scanned = input.length() > MAX_SCAN ? input.substring(0, MAX_SCAN) : input;
-        String flat = WRAPPER_COLON.matcher(flatten(scanned)).replaceFirst("$1: ");
+        String flat = flatten(scanned);
+        if (indexOfIgnoringAsciiCase(flat, WRAPPER_WORDS) >= 0) {
+            flat = WRAPPER_COLON.matcher(flat).replaceFirst("$1: ");
+        }
         Stage effectiveStage = stage == Stage.UNKNOWN ? inferStage(flat) : stage;
         List<String> tokens = tokens(flat);
 
-        Matcher code = findCode(flat);
-        if (code == null) {
-            return new SmtpReply(raw, effectiveStage, 0, enhancedAnywhere(flat, 0), tokens,
+        int codeStart = findCode(flat);
+        if (codeStart < 0) {
+            return new SmtpReply(raw, effectiveStage, 0, enhancedAnywhere(flat), tokens,
                     bound(squeeze(flat).trim(), MAX_TEXT));
         }
-        int basic = Integer.parseInt(code.group(1));
-        String rest = flat.substring(code.end());
-        EnhancedStatus enhanced = null;
-        Matcher after = ENHANCED_AFTER_CODE.matcher(rest);
-        if (after.find()) {
-            enhanced = status(after);
-            rest = rest.substring(after.end());
+        int basic = (flat.charAt(codeStart) - '0') * 100 + (flat.charAt(codeStart + 1) - '0') * 10
+                + flat.charAt(codeStart + 2) - '0';
+        String rest = flat.substring(codeStart + 3);
+        EnhancedStatus enhanced;
+        int[] after = enhancedAfterCode(rest);
+        if (after != null) {
+            enhanced = EnhancedStatus.of(after[0], after[1], after[2]);
+            rest = rest.substring(after[3]);
         } else {
             // "5.1.0 - Unknown address error 550-'...'" and "5.5.0 smtp;553 ... (#5.7.1)": the enhanced
             // code stands before the basic code or at the end in qmail's (#x.y.z) form. Prefer one in
             // the reply itself over the wrapper's.
-            enhanced = enhancedAnywhere(rest, 0);
-            if (enhanced == null && !EXCHANGE_WRAPPER.matcher(flat.substring(0, code.start())).find()) {
-                enhanced = enhancedAnywhere(flat.substring(0, code.start()), 0);
+            enhanced = enhancedAnywhere(rest);
+            if (enhanced == null) {
+                String before = flat.substring(0, codeStart);
+                if (!isExchangeWrapper(before)) {
+                    enhanced = enhancedAnywhere(before);
+                }
             }
         }
         String text = stripRepeatedPrefixes(rest, basic, enhanced);
-        text = LEADING_PUNCTUATION.matcher(text).replaceFirst("");
+        text = stripLeadingPunctuation(text);
         return new SmtpReply(raw, effectiveStage, basic, enhanced, tokens, bound(squeeze(text).trim(), MAX_TEXT));
     }
 
     /** Replaces control characters, joins lines with a space and bounds the length. */
     static String sanitise(String s, int max) {
+        if (s.length() <= max && !needsSanitising(s)) {
+            return s; // the common case: one clean line, kept as it is without a copy
+        }
         int limit = Math.min(s.length(), max + 1);
         StringBuilder sb = new StringBuilder(limit);
         for (int i = 0; i < limit; i++) {
@@ -124,6 +135,17 @@ final class ReplyParser {
             }
         }
         return bound(sb.toString(), max);
+    }
+
+    private static boolean needsSanitising(String s) {
+        for (int i = 0, n = s.length(); i < n; i++) {
+            char c = s.charAt(i);
+            if (c < ' ' || c >= '\u007f' && (Character.isISOControl(c) || c == '\u2028' || c == '\u2029'
+                    || c == '\uFEFF' || Character.isSurrogate(c))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean validSurrogateAt(String s, int i) {
@@ -152,51 +174,255 @@ final class ReplyParser {
      * writes as is (ReplyFuzzTest found both kinds reaching text() and the classify JSON).
      */
     private static String flatten(String s) {
-        String[] lines = LINE_BREAK.split(s, -1);
+        if (isFlat(s)) {
+            return s;
+        }
         StringBuilder sb = new StringBuilder(s.length());
-        for (String line : lines) {
-            String l = line.trim();
-            if (l.isEmpty()) {
-                continue;
+        int n = s.length();
+        int lineStart = 0;
+        while (lineStart <= n) {
+            // A line ends at \r\n, \r or \n; each is trimmed as String.trim() would (chars <= ' ').
+            int lineEnd = lineStart;
+            while (lineEnd < n && s.charAt(lineEnd) != '\r' && s.charAt(lineEnd) != '\n') {
+                lineEnd++;
             }
-            if (sb.length() > 0) {
-                sb.append(' ');
+            int from = lineStart;
+            int to = lineEnd;
+            while (from < to && s.charAt(from) <= ' ') {
+                from++;
             }
-            for (int i = 0; i < l.length(); i++) {
-                char c = l.charAt(i);
-                if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+            while (to > from && s.charAt(to - 1) <= ' ') {
+                to--;
+            }
+            if (from < to) {
+                if (sb.length() > 0) {
                     sb.append(' ');
-                } else if (Character.isSurrogate(c) && !validSurrogateAt(l, i)) {
-                    sb.append('?');
-                } else {
-                    sb.append(c);
+                }
+                for (int i = from; i < to; i++) {
+                    char c = s.charAt(i);
+                    if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+                        sb.append(' ');
+                    } else if (Character.isSurrogate(c) && !validSurrogateInLine(s, i, from, to)) {
+                        sb.append('?');
+                    } else {
+                        sb.append(c);
+                    }
                 }
             }
+            if (lineEnd >= n) {
+                break;
+            }
+            lineStart = lineEnd + (s.charAt(lineEnd) == '\r' && lineEnd + 1 < n && s.charAt(lineEnd + 1) == '\n' ? 2 : 1);
         }
         return sb.toString();
     }
 
-    private static Matcher findCode(String flat) {
-        Matcher m = CODE.matcher(flat);
-        while (m.find()) {
-            String before = flat.substring(Math.max(0, m.start() - 16), m.start());
-            String after = flat.substring(m.end(), Math.min(flat.length(), m.end() + 16));
-            if (NOT_A_CODE_BEFORE.matcher(before).find() || NOT_A_CODE_AFTER.matcher(after).find()) {
+    /** One line, trimmed, without control characters, separators or surrogates: flatten keeps it as it is. */
+    private static boolean isFlat(String s) {
+        int n = s.length();
+        if (n > 0 && (s.charAt(0) <= ' ' || s.charAt(n - 1) <= ' ')) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c < ' ' || c >= '\u007f' && (Character.isISOControl(c) || c == '\u2028' || c == '\u2029'
+                    || Character.isSurrogate(c))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether the surrogate at i has its partner within the trimmed line [from, to). */
+    private static boolean validSurrogateInLine(String s, int i, int from, int to) {
+        char c = s.charAt(i);
+        if (Character.isHighSurrogate(c)) {
+            return i + 1 < to && Character.isLowSurrogate(s.charAt(i + 1));
+        }
+        return i > from && Character.isHighSurrogate(s.charAt(i - 1));
+    }
+
+    /** Where the first basic code starts, or -1. */
+    private static int findCode(String flat) {
+        for (int i = 0, n = flat.length() - 2; i < n; i++) {
+            if (!codeAt(flat, i)) {
                 continue;
             }
-            return m;
+            String before = flat.substring(Math.max(0, i - 16), i);
+            String after = flat.substring(i + 3, Math.min(flat.length(), i + 3 + 16));
+            if (mayEndWithQuantityWord(before) && NOT_A_CODE_BEFORE.matcher(before).find()
+                    || mayStartWithUnit(after) && NOT_A_CODE_AFTER.matcher(after).find()) {
+                continue;
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    /** A basic code standing alone at i (see the regex above). */
+    private static boolean codeAt(String s, int i) {
+        char c = s.charAt(i);
+        if (c < '2' || c > '5' || !isDigit(s.charAt(i + 1)) || !isDigit(s.charAt(i + 2))) {
+            return false;
+        }
+        if (i > 0) {
+            char b = s.charAt(i - 1);
+            if (isWordChar(b) || ".:/@[=+#-".indexOf(b) >= 0) {
+                return false;
+            }
+        }
+        if (i + 3 == s.length()) {
+            return true;
+        }
+        char a = s.charAt(i + 3);
+        return isSpace(a) || "-,;:'\"\u201c\u201d)".indexOf(a) >= 0;
+    }
+
+    /**
+     * False when NOT_A_CODE_BEFORE cannot match: it needs one of its words (port, pid, id, size,
+     * length, line, version, ttl) at the end, before spaces and at most one of ':', '=', '#'.
+     */
+    private static boolean mayEndWithQuantityWord(String before) {
+        int i = before.length() - 1;
+        while (i >= 0 && isSpace(before.charAt(i))) {
+            i--;
+        }
+        if (i >= 0 && ":=#".indexOf(before.charAt(i)) >= 0) {
+            i--;
+            while (i >= 0 && isSpace(before.charAt(i))) {
+                i--;
+            }
+        }
+        return i >= 0 && "tdehnlTDEHNL".indexOf(before.charAt(i)) >= 0;
+    }
+
+    /** False when NOT_A_CODE_AFTER cannot match: its units start with these characters, after spaces. */
+    private static boolean mayStartWithUnit(String after) {
+        int i = 0;
+        while (i < after.length() && isSpace(after.charAt(i))) {
+            i++;
+        }
+        return i < after.length() && "smhbkocrat%SMHBKOCRAT".indexOf(after.charAt(i)) >= 0;
+    }
+
+    /** EXCHANGE_WRAPPER, which ends in "smtp;" and spaces, run only on text that does. */
+    private static boolean isExchangeWrapper(String before) {
+        int end = before.length();
+        while (end > 0 && isSpace(before.charAt(end - 1))) {
+            end--;
+        }
+        return end >= 5 && before.regionMatches(true, end - 5, "smtp;", 0, 5)
+                && EXCHANGE_WRAPPER.matcher(before).find();
+    }
+
+    /**
+     * The enhanced code at the start of the text after the basic code: {class, subject, detail, end}
+     * (end: where the text after it starts), or null.
+     */
+    private static int[] enhancedAfterCode(String rest) {
+        int i = 0;
+        int n = rest.length();
+        while (i < n && (isSpace(rest.charAt(i)) || rest.charAt(i) == '-')) {
+            i++;
+        }
+        if (i < n && (rest.charAt(i) == '#' || rest.charAt(i) == '(')) {
+            i++;
+        }
+        int[] status = enhancedAt(rest, i);
+        if (status == null) {
+            return null;
+        }
+        int end = status[3];
+        if (end < n && rest.charAt(end) == ')') {
+            status[3] = end + 1;
+        }
+        return status;
+    }
+
+    /** The first enhanced code standing alone anywhere in s (see the regex above), or null. */
+    private static EnhancedStatus enhancedAnywhere(String s) {
+        for (int i = 0, n = s.length(); i < n; i++) {
+            char c = s.charAt(i);
+            if (c != '2' && c != '4' && c != '5') {
+                continue;
+            }
+            if (i > 0 && (isWordChar(s.charAt(i - 1)) || s.charAt(i - 1) == '.')) {
+                continue;
+            }
+            int[] status = enhancedAt(s, i);
+            if (status != null && (status[3] == n || !isWordChar(s.charAt(status[3])))) {
+                return EnhancedStatus.of(status[0], status[1], status[2]);
+            }
         }
         return null;
     }
 
-    private static EnhancedStatus enhancedAnywhere(String s, int from) {
-        Matcher m = ENHANCED_ANYWHERE.matcher(s);
-        return m.find(from) ? status(m) : null;
+    /**
+     * {@code [245].\d{1,3}.\d{1,3}} at i, not followed by a digit or by '.' and a digit:
+     * {class, subject, detail, end}, or null. The digit runs must be whole: a longer run cannot be
+     * cut short, as the regexes' look-aheads forbid a digit next.
+     */
+    private static int[] enhancedAt(String s, int i) {
+        int n = s.length();
+        if (i + 4 >= n) {
+            return null;
+        }
+        char c = s.charAt(i);
+        if ((c != '2' && c != '4' && c != '5') || s.charAt(i + 1) != '.') {
+            return null;
+        }
+        int subjectEnd = digitsEnd(s, i + 2);
+        if (subjectEnd == i + 2 || subjectEnd - (i + 2) > 3 || subjectEnd >= n || s.charAt(subjectEnd) != '.') {
+            return null;
+        }
+        int detailEnd = digitsEnd(s, subjectEnd + 1);
+        if (detailEnd == subjectEnd + 1 || detailEnd - (subjectEnd + 1) > 3) {
+            return null;
+        }
+        if (detailEnd + 1 < n && s.charAt(detailEnd) == '.' && isDigit(s.charAt(detailEnd + 1))) {
+            return null;
+        }
+        return new int[] {c - '0', Integer.parseInt(s.substring(i + 2, subjectEnd)),
+            Integer.parseInt(s.substring(subjectEnd + 1, detailEnd)), detailEnd};
     }
 
-    private static EnhancedStatus status(Matcher m) {
-        return EnhancedStatus.of(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)),
-                Integer.parseInt(m.group(3)));
+    private static int digitsEnd(String s, int from) {
+        int i = from;
+        while (i < s.length() && isDigit(s.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    /** Regex \d: ASCII digits only. */
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    /** Regex \w: ASCII letters, digits and '_'. */
+    private static boolean isWordChar(char c) {
+        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_';
+    }
+
+    /** Regex \s: space, tab, line feed, vertical tab, form feed, carriage return. */
+    private static boolean isSpace(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\u000b' || c == '\f' || c == '\r';
+    }
+
+    /** Where {@code lowerNeedle} occurs in s with ASCII case folded, as (?i) compares; -1 if nowhere. */
+    private static int indexOfIgnoringAsciiCase(String s, String lowerNeedle) {
+        int last = s.length() - lowerNeedle.length();
+        outer:
+        for (int i = 0; i <= last; i++) {
+            for (int k = 0; k < lowerNeedle.length(); k++) {
+                char c = s.charAt(i + k);
+                if ((c >= 'A' && c <= 'Z' ? (char) (c + 32) : c) != lowerNeedle.charAt(k)) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 
     /**
@@ -208,26 +434,130 @@ final class ReplyParser {
         if (!rest.contains(code)) {
             return rest; // the common case: a single-line reply; no regex to build
         }
-        String codeRe = "(?<![\\w.:/@-])" + basic + "[\\s-]";
-        String re = enhanced == null ? codeRe
-                : codeRe + "(?:\\s*" + Pattern.quote(enhanced.toString()) + "(?!\\d|\\.\\d)[\\s-]?)?";
-        return rest.replaceAll(re, " ");
+        // Replaces, as (?<![\w.:/@-])CODE[\s-](?:\s*ENHANCED(?!\d|\.\d)[\s-]?)? would, each prefix by a space.
+        String status = enhanced == null ? null : enhanced.toString();
+        StringBuilder out = null;
+        int copied = 0;
+        int n = rest.length();
+        for (int i = rest.indexOf(code); i >= 0 && i + 3 < n; i = rest.indexOf(code, i + 1)) {
+            if (i < copied) {
+                continue;
+            }
+            char next = rest.charAt(i + 3);
+            if (!isSpace(next) && next != '-') {
+                continue;
+            }
+            if (i > 0) {
+                char b = rest.charAt(i - 1);
+                if (isWordChar(b) || ".:/@-".indexOf(b) >= 0) {
+                    continue;
+                }
+            }
+            int end = i + 4;
+            if (status != null) {
+                int j = end;
+                while (j < n && isSpace(rest.charAt(j))) {
+                    j++;
+                }
+                int after = j + status.length();
+                if (rest.startsWith(status, j) && !(after < n && isDigit(rest.charAt(after)))
+                        && !(after + 1 < n && rest.charAt(after) == '.' && isDigit(rest.charAt(after + 1)))) {
+                    end = after < n && (isSpace(rest.charAt(after)) || rest.charAt(after) == '-') ? after + 1 : after;
+                }
+            }
+            if (out == null) {
+                out = new StringBuilder(n);
+            }
+            out.append(rest, copied, i).append(' ');
+            copied = end;
+            i = end - 1;
+        }
+        return out == null ? rest : out.append(rest, copied, n).toString();
     }
 
     private static List<String> tokens(String flat) {
-        Matcher m = TOKEN.matcher(flat);
         List<String> out = new ArrayList<>(2);
-        while (out.size() < MAX_TOKENS && m.find()) {
-            String t = m.group(1) != null ? m.group(1) : m.group(2);
-            if (!out.contains(t) && !NOT_TOKENS.matcher(t).matches()) {
+        int n = flat.length();
+        for (int i = 0; i < n && out.size() < MAX_TOKENS; i++) {
+            int end = tokenAt(flat, i);
+            if (end < 0) {
+                continue;
+            }
+            String t = flat.substring(i, end);
+            if (!out.contains(t) && !isSmtpWord(t)) {
                 out.add(t);
             }
+            i = end - 1; // the next search starts after this token, as Matcher.find does
         }
         return out;
     }
 
-    // SMTP verbs and header-ish words that look like tokens in wrappers ("RCPT TO:X1", "MAIL FROM:A").
-    private static final Pattern NOT_TOKENS = Pattern.compile("(?:TO|FROM|RCPT|MAIL|DATA|HELO|EHLO|SMTP|ESMTP|HOST|PORT):.*");
+    /** Where a provider token starting at i ends (see the regex above), or -1. */
+    private static int tokenAt(String s, int i) {
+        char first = s.charAt(i);
+        if (first < 'A' || first > 'Z') {
+            return -1; // both forms start with a capital
+        }
+        if (i > 0) {
+            char b = s.charAt(i - 1);
+            if (isAsciiLetterOrDigit(b) || ":.@/-".indexOf(b) >= 0) {
+                return -1;
+            }
+        }
+        int n = s.length();
+        int letters = i;
+        while (letters < n && letters - i < 5 && s.charAt(letters) >= 'A' && s.charAt(letters) <= 'Z') {
+            letters++;
+        }
+        int run = letters - i;
+        if (run >= 2 && run <= 4 && letters < n && s.charAt(letters) == ':') {
+            int end = letters + 1;
+            while (end < n && end - letters - 1 < 4 && isUpperOrDigit(s.charAt(end))) {
+                end++;
+            }
+            int tail = end - letters - 1;
+            if (tail >= 1 && tail <= 3 && standsAloneAt(s, end)) {
+                return end;
+            }
+        }
+        if (s.startsWith("RTRU", i) && standsAloneAt(s, i + 4)) {
+            return i + 4;
+        }
+        return -1;
+    }
+
+    /** The token's look-ahead: the word does not go on at end. */
+    private static boolean standsAloneAt(String s, int end) {
+        if (end >= s.length()) {
+            return true;
+        }
+        char a = s.charAt(end);
+        if (isAsciiLetterOrDigit(a) || ":@/-".indexOf(a) >= 0) {
+            return false;
+        }
+        return !(a == '.' && end + 1 < s.length() && isAsciiLetterOrDigit(s.charAt(end + 1)));
+    }
+
+    private static boolean isSmtpWord(String token) {
+        int colon = token.indexOf(':');
+        if (colon < 0) {
+            return false;
+        }
+        for (String word : NOT_TOKENS) {
+            if (word.length() == colon && token.startsWith(word)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isAsciiLetterOrDigit(char c) {
+        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9';
+    }
+
+    private static boolean isUpperOrDigit(char c) {
+        return c >= 'A' && c <= 'Z' || c >= '0' && c <= '9';
+    }
 
     /** Wrappers often say where the conversation failed; used only when the caller did not know. */
     private static Stage inferStage(String flat) {
@@ -258,7 +588,37 @@ final class ReplyParser {
         return Stage.UNKNOWN;
     }
 
+    /** Replaces each run of two or more \\s characters by one space, as {@code \\s{2,}} -> " " would. */
     private static String squeeze(String s) {
-        return SPACES.matcher(s).replaceAll(" ");
+        StringBuilder out = null;
+        int n = s.length();
+        int copied = 0;
+        for (int i = 0; i < n; i++) {
+            if (!isSpace(s.charAt(i))) {
+                continue;
+            }
+            int end = i + 1;
+            while (end < n && isSpace(s.charAt(end))) {
+                end++;
+            }
+            if (end - i >= 2) {
+                if (out == null) {
+                    out = new StringBuilder(n);
+                }
+                out.append(s, copied, i).append(' ');
+                copied = end;
+            }
+            i = end - 1;
+        }
+        return out == null ? s : out.append(s, copied, n).toString();
+    }
+
+    /** Removes leading spaces, '-' and ':', as {@code \\A[\\s\\-:]+} -> "" would. */
+    private static String stripLeadingPunctuation(String s) {
+        int i = 0;
+        while (i < s.length() && (isSpace(s.charAt(i)) || s.charAt(i) == '-' || s.charAt(i) == ':')) {
+            i++;
+        }
+        return s.substring(i);
     }
 }

@@ -1,16 +1,13 @@
 package org.mailpolicy.rules;
 
 import com.google.common.base.Preconditions;
-import com.google.common.collect.ArrayListMultimap;
 import com.google.common.collect.ImmutableList;
-import com.google.common.collect.ListMultimap;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,11 +35,7 @@ public final class ReplyClassifier {
     private static volatile ReplyClassifier builtIn;
 
     private final ImmutableList<ReplyRule> rules;
-    /** Per tier, rules in reverse order, so the first match is the winner. */
-    private final Map<Tier, List<ReplyRule>> byTier;
-    /** Token rules by token and code rules by code, each list in reverse order. */
-    private final ListMultimap<String, ReplyRule> byToken;
-    private final ListMultimap<Integer, ReplyRule> byCode;
+    private final RuleIndex index;
 
     private ReplyClassifier(List<ReplyRule> ordered) {
         Map<String, ReplyRule> byId = new LinkedHashMap<>();
@@ -51,25 +44,7 @@ public final class ReplyClassifier {
             byId.put(r.id(), r);
         }
         this.rules = ImmutableList.copyOf(byId.values());
-        this.byTier = new EnumMap<>(Tier.class);
-        for (Tier t : Tier.values()) {
-            byTier.put(t, new ArrayList<>());
-        }
-        this.byToken = ArrayListMultimap.create();
-        this.byCode = ArrayListMultimap.create();
-        for (ReplyRule r : rules.reverse()) {
-            byTier.get(r.tier()).add(r);
-            if (r.tier() == Tier.TOKEN) {
-                for (String t : r.tokens()) {
-                    byToken.put(t, r);
-                }
-            }
-            if (r.tier() == Tier.CODE) {
-                for (int c : r.codes()) {
-                    byCode.put(c, r);
-                }
-            }
-        }
+        this.index = new RuleIndex(rules);
     }
 
     /** Built-in rules only. */
@@ -132,13 +107,8 @@ public final class ReplyClassifier {
     public Classification classify(SmtpReply reply) {
         Preconditions.checkNotNull(reply, "reply");
         EnhancedStatus enhanced = normalisedEnhanced(reply);
-        for (Tier tier : Tier.values()) {
-            ReplyRule r = firstMatch(tier, reply, enhanced);
-            if (r != null) {
-                return SuppressionSafety.guard(r.classify(reply), enhanced);
-            }
-        }
-        return lastResort(reply);
+        ReplyRule r = index.winner(reply, enhanced);
+        return r == null ? lastResort(reply) : SuppressionSafety.guard(r.classify(reply), enhanced);
     }
 
     public Classification classify(String rawReply, Stage stage) {
@@ -149,49 +119,7 @@ public final class ReplyClassifier {
         return classify(SmtpReply.parse(rawReply));
     }
 
-    private ReplyRule firstMatch(Tier tier, SmtpReply reply, EnhancedStatus enhanced) {
-        if (tier == Tier.TOKEN) {
-            if (reply.tokens().isEmpty()) {
-                return null;
-            }
-            // Token rules are few per token; look up each token, keep the latest-defined match.
-            ReplyRule best = null;
-            int bestIndex = Integer.MAX_VALUE;
-            List<ReplyRule> tierList = byTier.get(tier);
-            for (String t : reply.tokens()) {
-                for (ReplyRule r : byToken.get(t)) {
-                    if (r.matches(reply, enhanced)) {
-                        int idx = tierList.indexOf(r);
-                        if (idx < bestIndex) {
-                            best = r;
-                            bestIndex = idx;
-                        }
-                        break;
-                    }
-                }
-            }
-            return best;
-        }
-        if (tier == Tier.CODE) {
-            if (!reply.code().isPresent()) {
-                return null;
-            }
-            for (ReplyRule r : byCode.get(reply.code().getAsInt())) {
-                if (r.matches(reply, enhanced)) {
-                    return r;
-                }
-            }
-            return null;
-        }
-        for (ReplyRule r : byTier.get(tier)) {
-            if (r.matches(reply, enhanced)) {
-                return r;
-            }
-        }
-        return null;
-    }
-
-    private static EnhancedStatus normalisedEnhanced(SmtpReply reply) {
+    static EnhancedStatus normalisedEnhanced(SmtpReply reply) {
         if (!reply.enhancedStatus().isPresent()) {
             return null;
         }

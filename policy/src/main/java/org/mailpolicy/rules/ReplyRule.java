@@ -90,30 +90,16 @@ public final class ReplyRule {
 
     /** True when every condition of this rule holds for the reply. */
     boolean matches(SmtpReply reply, EnhancedStatus normalisedEnhanced) {
+        return matchesOtherThanText(reply, normalisedEnhanced) && (text == null || text.matcher(reply.text()).find());
+    }
+
+    /** True when every condition but the text holds: for a text already known to match. */
+    boolean matchesOtherThanText(SmtpReply reply, EnhancedStatus normalisedEnhanced) {
         if (!stages.isEmpty() && !stages.contains(reply.stage())) {
             return false;
         }
-        int code = reply.code().orElse(NO_CODE);
-        if (!codes.isEmpty() || !codeClasses.isEmpty()) {
-            boolean codeOk = codes.contains(code) || codeClasses.contains(code == NO_CODE ? NO_CODE : code / 100);
-            if (!codeOk) {
-                return false;
-            }
-        }
-        if (!enhanced.isEmpty()) {
-            if (normalisedEnhanced == null) {
-                return false;
-            }
-            boolean any = false;
-            for (EnhancedPattern p : enhanced) {
-                if (p.matches(normalisedEnhanced)) {
-                    any = true;
-                    break;
-                }
-            }
-            if (!any) {
-                return false;
-            }
+        if (!admitsCode(reply.code().orElse(NO_CODE)) || !admitsEnhanced(normalisedEnhanced)) {
+            return false;
         }
         if (!tokens.isEmpty()) {
             boolean any = false;
@@ -127,7 +113,41 @@ public final class ReplyRule {
                 return false;
             }
         }
-        return text == null || text.matcher(reply.text()).find();
+        return true;
+    }
+
+    /** True when the code condition, if any, holds for this basic code ({@link #NO_CODE}: none). */
+    boolean admitsCode(int code) {
+        if (codes.isEmpty() && codeClasses.isEmpty()) {
+            return true;
+        }
+        return codes.contains(code) || codeClasses.contains(code == NO_CODE ? NO_CODE : code / 100);
+    }
+
+    /** True when the enhanced code condition, if any, holds for this (normalised) enhanced code. */
+    boolean admitsEnhanced(EnhancedStatus normalisedEnhanced) {
+        if (enhanced.isEmpty()) {
+            return true;
+        }
+        if (normalisedEnhanced == null) {
+            return false;
+        }
+        for (EnhancedPattern p : enhanced) {
+            if (p.matches(normalisedEnhanced)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The enhanced code patterns; used to index rules by enhanced code. */
+    List<EnhancedPattern> enhancedPatterns() {
+        return enhanced;
+    }
+
+    /** The text condition, or null; used to find the literals a reply must hold for it to match. */
+    Pattern textPattern() {
+        return text;
     }
 
     public String id() {
@@ -249,6 +269,16 @@ public final class ReplyRule {
         /** {@code 5.*.*}: says no more than the class of a basic code. */
         boolean isClassOnly() {
             return subject == ANY;
+        }
+
+        /** The subject, or {@link #ANY}. */
+        int subject() {
+            return subject;
+        }
+
+        /** The detail, or {@link #ANY}. */
+        int detail() {
+            return detail;
         }
 
         boolean hasWildcard() {

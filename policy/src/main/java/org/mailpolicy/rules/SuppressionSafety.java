@@ -1,5 +1,6 @@
 package org.mailpolicy.rules;
 
+import java.util.List;
 import java.util.regex.Pattern;
 import org.mailpolicy.reply.EnhancedStatus;
 import org.mailpolicy.reply.SmtpReply;
@@ -29,6 +30,14 @@ final class SuppressionSafety {
                     + "|\\bunknown sender\\b|\\bsender verif\\w*( failed)?\\b|\\bsender domain\\b"
                     + "|\\bmail ?from (address )?(rejected|refused|invalid)|\\breturn.path\\b|\\benvelope sender\\b",
             Pattern.CASE_INSENSITIVE);
+
+    /**
+     * The literals one of which every match of {@link #ABOUT_SENDER} holds ("sender", "mail from",
+     * "return"...): most replies have none, and are then known not to match without running the regex.
+     * Null if none could be derived (the regex then always runs).
+     */
+    private static final LiteralSearch ABOUT_SENDER_LITERALS = RequiredLiterals.of(ABOUT_SENDER.pattern())
+            .map(literals -> LiteralSearch.of(List.of(literals))).orElse(null);
 
     /** Receives one load-time problem: the node to point at, the field path and the message. */
     interface Problems {
@@ -82,10 +91,19 @@ final class SuppressionSafety {
                 && (normalisedEnhanced.detail() == 7 || normalisedEnhanced.detail() == 8)) {
             return "its status " + normalisedEnhanced + " is about the sender's address (RFC 3463 X.1.7/X.1.8)";
         }
-        if (ABOUT_SENDER.matcher(reply.text()).find()) {
+        if (mayBeAboutSender(reply.text()) && ABOUT_SENDER.matcher(reply.text()).find()) {
             return "its words are about the sender's address";
         }
         return null;
+    }
+
+    private static boolean mayBeAboutSender(String text) {
+        if (ABOUT_SENDER_LITERALS == null) {
+            return true;
+        }
+        long[] found = new long[ABOUT_SENDER_LITERALS.words()];
+        ABOUT_SENDER_LITERALS.mark(text, found);
+        return found[0] != 0;
     }
 
     /**

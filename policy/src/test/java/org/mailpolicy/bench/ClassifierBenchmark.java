@@ -1,5 +1,10 @@
 package org.mailpolicy.bench;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.StringWriter;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,8 +21,11 @@ import org.mailpolicy.rules.ReplyClassifier;
 /**
  * Classifications per second for a realistic mix of failure replies (parse + classify, the work
  * the mailet does per failed recipient). A plain harness in the JMH style: warm-up, then timed
- * iterations, a sink against dead-code elimination, figures printed. Not a test: run it with
- * {@code bin/benchmark}; {@code mvn test} never runs it.
+ * iterations, a sink against dead-code elimination. Not a test: run it with
+ * {@code bin/bench classify}; {@code mvn test} never runs it. Progress goes to standard error, the
+ * result to standard output, last, as one JSON object like the other benchmarks'. Besides
+ * classifications per second of wall time it gives them per second of the threads' CPU time, which
+ * other work on a shared machine disturbs less.
  *
  * <p>Arguments: {@code [seconds per iteration] [iterations] [threads]}, default 2 5 1.
  */
@@ -65,6 +73,8 @@ public final class ClassifierBenchmark {
             "java.net.UnknownHostException: mx.example.invalid",
             "Connection reset");
 
+    private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
+
     private ClassifierBenchmark() {
     }
 
@@ -73,29 +83,51 @@ public final class ClassifierBenchmark {
         int iterations = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         int threads = args.length > 2 ? Integer.parseInt(args[2]) : 1;
         ReplyClassifier classifier = ReplyClassifier.builtIn();
-        System.out.printf(Locale.ROOT, "classifier: %d rules; mix: %d replies; %d thread(s); %d x %.1f s after %.1f s warm-up%n",
+        System.err.printf(Locale.ROOT, "classifier: %d rules; mix: %d replies; %d thread(s); %d x %.1f s after %.1f s warm-up%n",
                 classifier.rules().size(), MIX.size(), threads, iterations, seconds, seconds * 2);
-        System.out.printf(Locale.ROOT, "java %s on %s, %d cores%n", System.getProperty("java.version"),
+        System.err.printf(Locale.ROOT, "java %s on %s, %d cores%n", System.getProperty("java.version"),
                 System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors());
 
         run("warm-up", classifier, seconds * 2, threads);
-        double[] results = new double[iterations];
-        for (int i = 0; i < iterations; i++) {
-            results[i] = run("iteration " + (i + 1), classifier, seconds, threads);
-        }
         double sum = 0;
         double min = Double.MAX_VALUE;
         double max = 0;
-        for (double r : results) {
-            sum += r;
-            min = Math.min(min, r);
-            max = Math.max(max, r);
+        double cpuSum = 0;
+        for (int i = 0; i < iterations; i++) {
+            double[] r = run("iteration " + (i + 1), classifier, seconds, threads);
+            sum += r[0];
+            min = Math.min(min, r[0]);
+            max = Math.max(max, r[0]);
+            cpuSum += r[1];
         }
-        System.out.printf(Locale.ROOT, "RESULT: %.0f classifications/s (min %.0f, max %.0f), %.2f us each, parse + classify%n",
-                sum / iterations, min, max, 1e6 * threads / (sum / iterations));
+        double perSecond = sum / iterations;
+        double perCpuSecond = cpuSum / iterations;
+        System.err.printf(Locale.ROOT, "RESULT: %.0f classifications/s (min %.0f, max %.0f), %.2f us each, parse + classify;"
+                + " %.0f per CPU second of the benchmark's threads%n", perSecond, min, max, 1e6 * threads / perSecond,
+                perCpuSecond);
+        StringWriter json = new StringWriter();
+        try (JsonGenerator g = new JsonFactory().createGenerator(json)) {
+            g.writeStartObject();
+            g.writeStringField("benchmark", "classify");
+            g.writeNumberField("threads", threads);
+            g.writeNumberField("rules", classifier.rules().size());
+            g.writeNumberField("mix", MIX.size());
+            g.writeNumberField("iterations", iterations);
+            g.writeNumberField("secondsPerIteration", seconds);
+            g.writeNumberField("perSecond", Math.round(perSecond));
+            g.writeNumberField("minPerSecond", Math.round(min));
+            g.writeNumberField("maxPerSecond", Math.round(max));
+            g.writeNumberField("microsEach", Math.round(1e8 * threads / perSecond) / 100.0);
+            g.writeNumberField("perCpuSecond", Math.round(perCpuSecond));
+            g.writeStringField("java", System.getProperty("java.version"));
+            g.writeNumberField("cores", Runtime.getRuntime().availableProcessors());
+            g.writeEndObject();
+        }
+        System.out.println(json);
     }
 
-    private static double run(String label, ReplyClassifier classifier, double seconds, int threads) throws Exception {
+    /** Classifications per second of wall time and per second of the threads' CPU time, summed over threads. */
+    private static double[] run(String label, ReplyClassifier classifier, double seconds, int threads) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             long deadline = System.nanoTime() + (long) (seconds * 1e9);
@@ -107,6 +139,7 @@ public final class ClassifierBenchmark {
                     long sink = 0;
                     int i = offset;
                     long start = System.nanoTime();
+                    long cpuStart = CPU.getCurrentThreadCpuTime();
                     long now = start;
                     while (now < deadline) {
                         // check the clock every 256 classifications so timing stays out of the figure
@@ -118,19 +151,22 @@ public final class ClassifierBenchmark {
                         count += 256;
                         now = System.nanoTime();
                     }
-                    return new long[] {count, now - start, sink};
+                    return new long[] {count, now - start, sink, CPU.getCurrentThreadCpuTime() - cpuStart};
                 };
                 futures.add(pool.submit(work));
             }
             double total = 0;
+            double perCpu = 0;
             long sink = 0;
             for (Future<long[]> f : futures) {
                 long[] r = f.get();
                 total += r[0] / (r[1] / 1e9);
+                perCpu += r[0] / (Math.max(1, r[3]) / 1e9);
                 sink += r[2];
             }
-            System.out.printf(Locale.ROOT, "%-12s %,12.0f classifications/s   (sink %d)%n", label, total, sink % 1000);
-            return total;
+            System.err.printf(Locale.ROOT, "%-12s %,12.0f classifications/s  %,12.0f per CPU second  (sink %d)%n", label,
+                    total, perCpu, sink % 1000);
+            return new double[] {total, perCpu};
         } finally {
             pool.shutdownNow();
         }

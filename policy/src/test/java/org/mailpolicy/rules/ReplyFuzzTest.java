@@ -110,7 +110,7 @@ class ReplyFuzzTest {
         });
 
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-        // Compare the rate with bin/benchmark's on the same machine: the inputs cost about as much as its mix.
+        // Compare the rate with bin/bench classify on the same machine: the inputs cost about as much as its mix.
         System.out.printf(Locale.ROOT, "ReplyFuzzTest: %d inputs (%d chars) in %d ms (%d/s on %d threads), actions %s, "
                         + "slowest #%d %d ms, %d failures%n", COUNT, chars.sum(), elapsed.toMillis(),
                 COUNT * 1000L / Math.max(1, elapsed.toMillis()), java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1,
