@@ -8,7 +8,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Types;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,7 +16,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.mailpolicy.destination.DestinationPolicy;
-import org.mailpolicy.destination.RateLimit;
 import org.mailpolicy.jdbc.Database;
 import org.mailpolicy.jdbc.SqlErrors;
 import org.mailpolicy.rules.ThrottleEffect;
@@ -44,19 +42,14 @@ import org.mailpolicy.rules.ThrottleEffect;
  * Tables created by earlier versions get the new columns on open ({@code ADD COLUMN IF NOT EXISTS}).
  */
 public final class JdbcDestinationStateStore implements DestinationStateStore, AutoCloseable {
-    public static final String STATE = "delivery_policy_destination";
-    public static final String SLOTS = "delivery_policy_destination_slot";
-    public static final String STARTS = "delivery_policy_destination_start";
+    public static final String STATE = DestinationTables.STATE;
+    public static final String SLOTS = DestinationTables.SLOTS;
+    public static final String STARTS = DestinationTables.STARTS;
     public static final Duration DEFAULT_BUSY_WAIT = Duration.ofSeconds(10);
     /** Longer than any SMTP attempt (James's timeouts are minutes): a lease this old belongs to a dead node. */
     public static final Duration DEFAULT_LEASE_TIMEOUT = Duration.ofMinutes(30);
     public static final Duration DEFAULT_SWEEP_EVERY = Duration.ofMinutes(1);
-    /** A key: a destination name (at most 64) or a domain name (at most 253). */
-    private static final int NAME_COLUMN = DestinationKey.MAX_LENGTH;
     private static final int LOCK_ATTEMPTS = 3;
-    private static final String COLUMNS = "name, held_until_ms, current_hold_ms, consecutive_throttles, attempts, "
-            + "last_reply, last_attempt_ms, probe_started_ms, last_activity_ms, rate_window_end_ms, next_start_ms, hold_started_ms, "
-            + "pace_rate, pace_concurrency, pace_changed_ms, pace_signal_ms, pace_signals";
     private static final System.Logger LOGGER = System.getLogger(JdbcDestinationStateStore.class.getName());
 
     private final Database db;
@@ -150,10 +143,14 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
 
         private JdbcDestinationStateStore open(boolean ownsDatabase) {
             JdbcDestinationStateStore store = new JdbcDestinationStateStore(this, ownsDatabase);
-            store.createSchema();
-            if (db.isSingleProcess()) {
-                store.dropLeftoverLeases();
-            }
+            store.db.withConnection("create the destination state tables", c -> {
+                DestinationTables.create(c);
+                if (db.isSingleProcess()) {
+                    // Whatever was in flight died with the previous process.
+                    DestinationTables.dropLeases(c);
+                }
+                return null;
+            });
             return store;
         }
 
@@ -161,51 +158,6 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
             Preconditions.checkArgument(d != null && !d.isNegative() && !d.isZero(), "%s must be positive: %s", name, d);
             return d;
         }
-    }
-
-    private void createSchema() {
-        db.withConnection("create the destination state tables", c -> {
-            try (Statement st = c.createStatement()) {
-                st.executeUpdate("CREATE TABLE IF NOT EXISTS " + STATE + " ("
-                        + "name VARCHAR(" + NAME_COLUMN + ") NOT NULL PRIMARY KEY, "
-                        + "held_until_ms BIGINT, "
-                        + "current_hold_ms BIGINT NOT NULL, "
-                        + "consecutive_throttles INTEGER NOT NULL, "
-                        + "attempts BIGINT NOT NULL, "
-                        + "last_reply VARCHAR(" + (DestinationTransitions.MAX_REPLY_CHARS + 3) + "), "
-                        + "last_attempt_ms BIGINT, "
-                        + "probe_started_ms BIGINT)");
-                // Added after the first release: tables of earlier versions get them here.
-                for (String column : new String[] {"last_activity_ms BIGINT", "rate_window_end_ms BIGINT",
-                        "next_start_ms BIGINT", "hold_started_ms BIGINT", "pace_rate DOUBLE PRECISION", "pace_concurrency INTEGER",
-                        "pace_changed_ms BIGINT", "pace_signal_ms BIGINT", "pace_signals INTEGER"}) {
-                    st.executeUpdate("ALTER TABLE " + STATE + " ADD COLUMN IF NOT EXISTS " + column);
-                }
-                st.executeUpdate("CREATE TABLE IF NOT EXISTS " + SLOTS + " ("
-                        + "id VARCHAR(36) NOT NULL PRIMARY KEY, "
-                        + "name VARCHAR(" + NAME_COLUMN + ") NOT NULL, "
-                        + "node VARCHAR(36) NOT NULL, "
-                        + "started_ms BIGINT NOT NULL)");
-                st.executeUpdate("CREATE INDEX IF NOT EXISTS " + SLOTS + "_name ON " + SLOTS + " (name, started_ms)");
-                st.executeUpdate("CREATE TABLE IF NOT EXISTS " + STARTS + " ("
-                        + "id VARCHAR(36) NOT NULL PRIMARY KEY, "
-                        + "name VARCHAR(" + NAME_COLUMN + ") NOT NULL, "
-                        + "started_ms BIGINT NOT NULL)");
-                st.executeUpdate("CREATE INDEX IF NOT EXISTS " + STARTS + "_name ON " + STARTS + " (name, started_ms)");
-            }
-            return null;
-        });
-    }
-
-    /** Single process, on open: no attempt of a previous process is still running. */
-    private void dropLeftoverLeases() {
-        db.withConnection("drop the in-flight attempts of the previous process", c -> {
-            try (Statement st = c.createStatement()) {
-                st.executeUpdate("DELETE FROM " + SLOTS);
-                st.executeUpdate("UPDATE " + STATE + " SET probe_started_ms = NULL WHERE probe_started_ms IS NOT NULL");
-            }
-            return null;
-        });
     }
 
     /** A transition of one locked key: the state as stored (with live counts) to the next. */
@@ -242,10 +194,11 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
             T r;
             try {
                 r = step.apply(tx, l);
-            } catch (UncheckedSql e) {
+            } catch (DestinationTables.UncheckedSql e) {
                 throw (SQLException) e.getCause();
             }
-            write(tx, l, now);
+            // A probe keeps the start it had; a new one starts now.
+            DestinationTables.write(tx, l.state, !l.state.probing() ? null : l.probeStarted != null ? l.probeStarted : now);
             return r;
         }));
         sweepIfDue(now);
@@ -291,151 +244,15 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
     }
 
     private Optional<Locked> lock(Connection c, String name, Instant now) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM " + STATE + " WHERE name = ? FOR UPDATE")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + DestinationTables.COLUMNS + " FROM " + STATE + " WHERE name = ? FOR UPDATE")) {
             ps.setString(1, name);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     return Optional.empty();
                 }
-                Instant probeStarted = instant(rs, "probe_started_ms");
-                return Optional.of(new Locked(read(c, rs, now), probeStarted));
+                Instant probeStarted = DestinationTables.instant(rs, "probe_started_ms");
+                return Optional.of(new Locked(DestinationTables.read(c, rs, now, leaseTimeout), probeStarted));
             }
-        }
-    }
-
-    /** The row as a state value, with the in-flight count of live leases and the probe judged by the lease timeout. */
-    private DestinationState read(Connection c, ResultSet rs, Instant now) throws SQLException {
-        String name = rs.getString("name");
-        Instant probeStarted = instant(rs, "probe_started_ms");
-        Pace pace = null;
-        double rate = rs.getDouble("pace_rate");
-        if (!rs.wasNull()) {
-            pace = Pace.of(rate, Math.max(1, rs.getInt("pace_concurrency")), instant(rs, "pace_changed_ms"),
-                    Optional.ofNullable(instant(rs, "pace_signal_ms")), rs.getInt("pace_signals"));
-        }
-        return DestinationState.builder(name)
-                .heldUntil(Optional.ofNullable(instant(rs, "held_until_ms")))
-                .currentHold(Duration.ofMillis(rs.getLong("current_hold_ms")))
-                .consecutiveThrottles(rs.getInt("consecutive_throttles"))
-                .attempts(rs.getLong("attempts"))
-                .lastReply(Optional.ofNullable(rs.getString("last_reply")))
-                .lastAttemptAt(Optional.ofNullable(instant(rs, "last_attempt_ms")))
-                .probing(probeStarted != null && now.isBefore(probeStarted.plus(leaseTimeout)))
-                .lastActivity(Optional.ofNullable(instant(rs, "last_activity_ms")))
-                .rateWindowEnd(Optional.ofNullable(instant(rs, "rate_window_end_ms")))
-                .nextStartAt(Optional.ofNullable(instant(rs, "next_start_ms")))
-                .holdStartedAt(Optional.ofNullable(instant(rs, "hold_started_ms")))
-                .pace(Optional.ofNullable(pace))
-                .inFlight(liveSlots(c, name, now))
-                .build();
-    }
-
-    private static void write(Connection c, Locked l, Instant now) throws SQLException {
-        DestinationState s = l.state;
-        // A probe keeps the start it had; a new one starts now.
-        Instant probeStarted = !s.probing() ? null : l.probeStarted != null ? l.probeStarted : now;
-        try (PreparedStatement ps = c.prepareStatement("UPDATE " + STATE + " SET held_until_ms = ?, current_hold_ms = ?, "
-                + "consecutive_throttles = ?, attempts = ?, last_reply = ?, last_attempt_ms = ?, probe_started_ms = ?, "
-                + "last_activity_ms = ?, rate_window_end_ms = ?, next_start_ms = ?, pace_rate = ?, pace_concurrency = ?, "
-                + "pace_changed_ms = ?, pace_signal_ms = ?, pace_signals = ?, hold_started_ms = ? WHERE name = ?")) {
-            setInstant(ps, 1, s.heldUntil());
-            ps.setLong(2, s.currentHold().toMillis());
-            ps.setInt(3, s.consecutiveThrottles());
-            ps.setLong(4, s.attempts());
-            ps.setString(5, s.lastReply().orElse(null));
-            setInstant(ps, 6, s.lastAttemptAt());
-            setInstant(ps, 7, Optional.ofNullable(probeStarted));
-            setInstant(ps, 8, s.lastActivity());
-            setInstant(ps, 9, s.rateWindowEnd());
-            setInstant(ps, 10, s.nextStartAt());
-            Optional<Pace> pace = s.pace();
-            if (pace.isPresent()) {
-                ps.setDouble(11, pace.get().rate());
-                ps.setInt(12, pace.get().concurrency());
-            } else {
-                ps.setNull(11, Types.DOUBLE);
-                ps.setNull(12, Types.INTEGER);
-            }
-            setInstant(ps, 13, pace.map(Pace::changedAt));
-            setInstant(ps, 14, pace.flatMap(Pace::lastSignalAt));
-            ps.setInt(15, pace.map(Pace::recentSignals).orElse(0));
-            setInstant(ps, 16, s.holdStartedAt());
-            ps.setString(17, s.destination());
-            ps.executeUpdate();
-        }
-    }
-
-    /** Leases younger than the lease timeout; older ones belong to dead nodes (the sweep deletes them). */
-    private int liveSlots(Connection c, String name, Instant now) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM " + SLOTS + " WHERE name = ? AND started_ms > ?")) {
-            ps.setString(1, name);
-            ps.setLong(2, now.minus(leaseTimeout).toEpochMilli());
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
-        }
-    }
-
-    /** The starts rows of one key within the rate period ending now, read only as far as asked. */
-    private static final class StartRows implements RecentStarts {
-        private final Connection c;
-        private final String name;
-        private final Duration per;
-        private final long periodStartMs;
-        private int count = -1;
-
-        StartRows(Connection c, String name, Optional<RateLimit> rate, Instant now) {
-            this.c = c;
-            this.name = name;
-            this.per = rate.map(RateLimit::per).orElse(Duration.ZERO);
-            this.periodStartMs = now.minus(per).toEpochMilli();
-        }
-
-        /** Asked only with a rate: starts that left the period are deleted first, then counted. */
-        @Override
-        public int count() {
-            if (count < 0) {
-                try (PreparedStatement purge = c.prepareStatement("DELETE FROM " + STARTS
-                        + " WHERE name = ? AND started_ms <= ?")) {
-                    purge.setString(1, name);
-                    purge.setLong(2, periodStartMs);
-                    purge.executeUpdate();
-                } catch (SQLException e) {
-                    throw new UncheckedSql(e);
-                }
-                count = (int) query("SELECT COUNT(*) FROM " + STARTS + " WHERE name = ?", -1);
-            }
-            return count;
-        }
-
-        @Override
-        public Instant whenFewerThan(int limit) {
-            long oldestLeaving = query("SELECT started_ms FROM " + STARTS + " WHERE name = ? ORDER BY started_ms "
-                    + "OFFSET ? ROWS FETCH FIRST 1 ROWS ONLY", count() - limit);
-            return Instant.ofEpochMilli(oldestLeaving).plus(per);
-        }
-
-        private long query(String sql, int offset) {
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                ps.setString(1, name);
-                if (offset >= 0) {
-                    ps.setInt(2, offset);
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getLong(1);
-                }
-            } catch (SQLException e) {
-                throw new UncheckedSql(e);
-            }
-        }
-    }
-
-    /** Carries an SQLException out of {@link RecentStarts}, whose methods cannot throw it. */
-    private static final class UncheckedSql extends RuntimeException {
-        UncheckedSql(SQLException e) {
-            super(e);
         }
     }
 
@@ -445,7 +262,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
         Preconditions.checkNotNull(reservation, "reservation");
         return locked(key, now, true, null, (tx, row) -> {
             DestinationTransitions.Admitted a = DestinationTransitions.admit(row.state, policy,
-                    new StartRows(tx, key.asString(), policy.rateLimit(), now), reservation, busyWait, now);
+                    new DestinationTables.StartRows(tx, key.asString(), policy.rateLimit(), now), reservation, busyWait, now);
             row.state = a.next();
             if (a.admission().isGranted()) {
                 insertStarted(tx, SLOTS, "(id, name, node, started_ms) VALUES (?, ?, ?, ?)", key.asString(), nodeId, now);
@@ -494,7 +311,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
         Preconditions.checkNotNull(effect, "effect");
         Preconditions.checkNotNull(hint, "hint");
         return locked(key, now, true, null, (tx, row) -> row.state = DestinationTransitions.throttled(row.state,
-                policy, effect, reply, hint, new StartRows(tx, key.asString(), policy.rateLimit(), now), now));
+                policy, effect, reply, hint, new DestinationTables.StartRows(tx, key.asString(), policy.rateLimit(), now), now));
     }
 
     @Override
@@ -534,14 +351,14 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
     private List<DestinationState> read(String where, String name) {
         Instant now = clock.instant();
         return db.withConnection("read destination state", c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM " + STATE + where)) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + DestinationTables.COLUMNS + " FROM " + STATE + where)) {
                 if (name != null) {
                     ps.setString(1, name);
                 }
                 ImmutableList.Builder<DestinationState> out = ImmutableList.builder();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        out.add(read(c, rs, now));
+                        out.add(DestinationTables.read(c, rs, now, leaseTimeout));
                     }
                 }
                 return out.build();
@@ -601,18 +418,6 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
         }
     }
 
-    private static Instant instant(ResultSet rs, String column) throws SQLException {
-        long v = rs.getLong(column);
-        return rs.wasNull() ? null : Instant.ofEpochMilli(v);
-    }
-
-    private static void setInstant(PreparedStatement ps, int index, Optional<Instant> value) throws SQLException {
-        if (value.isPresent()) {
-            ps.setLong(index, value.get().toEpochMilli());
-        } else {
-            ps.setNull(index, Types.BIGINT);
-        }
-    }
 
     /** Releases the embedded database file when this store opened it ({@link #openH2}); else nothing. */
     @Override

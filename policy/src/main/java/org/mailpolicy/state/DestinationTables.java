@@ -1,0 +1,220 @@
+package org.mailpolicy.state;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import org.mailpolicy.destination.RateLimit;
+
+/**
+ * The tables of {@link JdbcDestinationStateStore} and the mapping between a row and a
+ * {@link DestinationState}: one row per key, a lease row per attempt in flight, a row per start
+ * within the rate period. Times are epoch milliseconds in BIGINT columns.
+ */
+final class DestinationTables {
+    static final String STATE = "delivery_policy_destination";
+    static final String SLOTS = "delivery_policy_destination_slot";
+    static final String STARTS = "delivery_policy_destination_start";
+    /** A key: a destination name (at most 64) or a domain name (at most 253). */
+    private static final int NAME_COLUMN = DestinationKey.MAX_LENGTH;
+    static final String COLUMNS = "name, held_until_ms, current_hold_ms, consecutive_throttles, attempts, "
+            + "last_reply, last_attempt_ms, probe_started_ms, last_activity_ms, rate_window_end_ms, next_start_ms, hold_started_ms, "
+            + "pace_rate, pace_concurrency, pace_changed_ms, pace_signal_ms, pace_signals";
+
+    private DestinationTables() {
+    }
+
+    /** Creates the tables and their indexes if missing, adding the columns later versions added. */
+    static void create(Connection c) throws SQLException {
+        {
+            try (Statement st = c.createStatement()) {
+                st.executeUpdate("CREATE TABLE IF NOT EXISTS " + STATE + " ("
+                        + "name VARCHAR(" + NAME_COLUMN + ") NOT NULL PRIMARY KEY, "
+                        + "held_until_ms BIGINT, "
+                        + "current_hold_ms BIGINT NOT NULL, "
+                        + "consecutive_throttles INTEGER NOT NULL, "
+                        + "attempts BIGINT NOT NULL, "
+                        + "last_reply VARCHAR(" + (DestinationTransitions.MAX_REPLY_CHARS + 3) + "), "
+                        + "last_attempt_ms BIGINT, "
+                        + "probe_started_ms BIGINT)");
+                // Added after the first release: tables of earlier versions get them here.
+                for (String column : new String[] {"last_activity_ms BIGINT", "rate_window_end_ms BIGINT",
+                        "next_start_ms BIGINT", "hold_started_ms BIGINT", "pace_rate DOUBLE PRECISION", "pace_concurrency INTEGER",
+                        "pace_changed_ms BIGINT", "pace_signal_ms BIGINT", "pace_signals INTEGER"}) {
+                    st.executeUpdate("ALTER TABLE " + STATE + " ADD COLUMN IF NOT EXISTS " + column);
+                }
+                st.executeUpdate("CREATE TABLE IF NOT EXISTS " + SLOTS + " ("
+                        + "id VARCHAR(36) NOT NULL PRIMARY KEY, "
+                        + "name VARCHAR(" + NAME_COLUMN + ") NOT NULL, "
+                        + "node VARCHAR(36) NOT NULL, "
+                        + "started_ms BIGINT NOT NULL)");
+                st.executeUpdate("CREATE INDEX IF NOT EXISTS " + SLOTS + "_name ON " + SLOTS + " (name, started_ms)");
+                st.executeUpdate("CREATE TABLE IF NOT EXISTS " + STARTS + " ("
+                        + "id VARCHAR(36) NOT NULL PRIMARY KEY, "
+                        + "name VARCHAR(" + NAME_COLUMN + ") NOT NULL, "
+                        + "started_ms BIGINT NOT NULL)");
+                st.executeUpdate("CREATE INDEX IF NOT EXISTS " + STARTS + "_name ON " + STARTS + " (name, started_ms)");
+            }
+        }
+    }
+
+    /** Every lease and probe: for a single process on open, whose previous attempts died with it. */
+    static void dropLeases(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.executeUpdate("DELETE FROM " + SLOTS);
+            st.executeUpdate("UPDATE " + STATE + " SET probe_started_ms = NULL WHERE probe_started_ms IS NOT NULL");
+        }
+    }
+
+    /** The row as a state value, with the in-flight count of live leases and the probe judged by the lease timeout. */
+    static DestinationState read(Connection c, ResultSet rs, Instant now, Duration leaseTimeout) throws SQLException {
+        String name = rs.getString("name");
+        Instant probeStarted = instant(rs, "probe_started_ms");
+        Pace pace = null;
+        double rate = rs.getDouble("pace_rate");
+        if (!rs.wasNull()) {
+            pace = Pace.of(rate, Math.max(1, rs.getInt("pace_concurrency")), instant(rs, "pace_changed_ms"),
+                    Optional.ofNullable(instant(rs, "pace_signal_ms")), rs.getInt("pace_signals"));
+        }
+        return DestinationState.builder(name)
+                .heldUntil(Optional.ofNullable(instant(rs, "held_until_ms")))
+                .currentHold(Duration.ofMillis(rs.getLong("current_hold_ms")))
+                .consecutiveThrottles(rs.getInt("consecutive_throttles"))
+                .attempts(rs.getLong("attempts"))
+                .lastReply(Optional.ofNullable(rs.getString("last_reply")))
+                .lastAttemptAt(Optional.ofNullable(instant(rs, "last_attempt_ms")))
+                .probing(probeStarted != null && now.isBefore(probeStarted.plus(leaseTimeout)))
+                .lastActivity(Optional.ofNullable(instant(rs, "last_activity_ms")))
+                .rateWindowEnd(Optional.ofNullable(instant(rs, "rate_window_end_ms")))
+                .nextStartAt(Optional.ofNullable(instant(rs, "next_start_ms")))
+                .holdStartedAt(Optional.ofNullable(instant(rs, "hold_started_ms")))
+                .pace(Optional.ofNullable(pace))
+                .inFlight(liveSlots(c, name, now, leaseTimeout))
+                .build();
+    }
+
+    /** Writes {@code s} back to its (locked) row; {@code probeStarted} is null unless a probe runs. */
+    static void write(Connection c, DestinationState s, Instant probeStarted) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + STATE + " SET held_until_ms = ?, current_hold_ms = ?, "
+                + "consecutive_throttles = ?, attempts = ?, last_reply = ?, last_attempt_ms = ?, probe_started_ms = ?, "
+                + "last_activity_ms = ?, rate_window_end_ms = ?, next_start_ms = ?, pace_rate = ?, pace_concurrency = ?, "
+                + "pace_changed_ms = ?, pace_signal_ms = ?, pace_signals = ?, hold_started_ms = ? WHERE name = ?")) {
+            setInstant(ps, 1, s.heldUntil());
+            ps.setLong(2, s.currentHold().toMillis());
+            ps.setInt(3, s.consecutiveThrottles());
+            ps.setLong(4, s.attempts());
+            ps.setString(5, s.lastReply().orElse(null));
+            setInstant(ps, 6, s.lastAttemptAt());
+            setInstant(ps, 7, Optional.ofNullable(probeStarted));
+            setInstant(ps, 8, s.lastActivity());
+            setInstant(ps, 9, s.rateWindowEnd());
+            setInstant(ps, 10, s.nextStartAt());
+            Optional<Pace> pace = s.pace();
+            if (pace.isPresent()) {
+                ps.setDouble(11, pace.get().rate());
+                ps.setInt(12, pace.get().concurrency());
+            } else {
+                ps.setNull(11, Types.DOUBLE);
+                ps.setNull(12, Types.INTEGER);
+            }
+            setInstant(ps, 13, pace.map(Pace::changedAt));
+            setInstant(ps, 14, pace.flatMap(Pace::lastSignalAt));
+            ps.setInt(15, pace.map(Pace::recentSignals).orElse(0));
+            setInstant(ps, 16, s.holdStartedAt());
+            ps.setString(17, s.destination());
+            ps.executeUpdate();
+        }
+    }
+
+    /** Leases younger than the lease timeout; older ones belong to dead nodes (the sweep deletes them). */
+    private static int liveSlots(Connection c, String name, Instant now, Duration leaseTimeout) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM " + SLOTS + " WHERE name = ? AND started_ms > ?")) {
+            ps.setString(1, name);
+            ps.setLong(2, now.minus(leaseTimeout).toEpochMilli());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    /** The starts rows of one key within the rate period ending now, read only as far as asked. */
+    static final class StartRows implements RecentStarts {
+        private final Connection c;
+        private final String name;
+        private final Duration per;
+        private final long periodStartMs;
+        private int count = -1;
+
+        StartRows(Connection c, String name, Optional<RateLimit> rate, Instant now) {
+            this.c = c;
+            this.name = name;
+            this.per = rate.map(RateLimit::per).orElse(Duration.ZERO);
+            this.periodStartMs = now.minus(per).toEpochMilli();
+        }
+
+        /** Asked only with a rate: starts that left the period are deleted first, then counted. */
+        @Override
+        public int count() {
+            if (count < 0) {
+                try (PreparedStatement purge = c.prepareStatement("DELETE FROM " + STARTS
+                        + " WHERE name = ? AND started_ms <= ?")) {
+                    purge.setString(1, name);
+                    purge.setLong(2, periodStartMs);
+                    purge.executeUpdate();
+                } catch (SQLException e) {
+                    throw new UncheckedSql(e);
+                }
+                count = (int) query("SELECT COUNT(*) FROM " + STARTS + " WHERE name = ?", -1);
+            }
+            return count;
+        }
+
+        @Override
+        public Instant whenFewerThan(int limit) {
+            long oldestLeaving = query("SELECT started_ms FROM " + STARTS + " WHERE name = ? ORDER BY started_ms "
+                    + "OFFSET ? ROWS FETCH FIRST 1 ROWS ONLY", count() - limit);
+            return Instant.ofEpochMilli(oldestLeaving).plus(per);
+        }
+
+        private long query(String sql, int offset) {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setString(1, name);
+                if (offset >= 0) {
+                    ps.setInt(2, offset);
+                }
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            } catch (SQLException e) {
+                throw new UncheckedSql(e);
+            }
+        }
+    }
+
+    /** Carries an SQLException out of {@link RecentStarts}, whose methods cannot throw it. */
+    static final class UncheckedSql extends RuntimeException {
+        UncheckedSql(SQLException e) {
+            super(e);
+        }
+    }
+
+    static Instant instant(ResultSet rs, String column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(v);
+    }
+
+    private static void setInstant(PreparedStatement ps, int index, Optional<Instant> value) throws SQLException {
+        if (value.isPresent()) {
+            ps.setLong(index, value.get().toEpochMilli());
+        } else {
+            ps.setNull(index, Types.BIGINT);
+        }
+    }
+}
