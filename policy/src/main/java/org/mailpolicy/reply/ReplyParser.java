@@ -23,14 +23,13 @@ final class ReplyParser {
     /** Longest text() kept; rules match against it, so it also bounds regex work. */
     static final int MAX_TEXT = 1000;
     /** Only this much of the input is examined: codes and tokens sit at the start of a reply. */
-    private static final int MAX_SCAN = 8192;
+    static final int MAX_SCAN = 8192;
     /**
      * Distinct tokens kept. A real reply carries one or two; 8 KB of made-up ones (ReplyFuzzTest)
      * would otherwise make each new token a scan of all before it, a JSON array of a thousand, and a
      * thousand lookups in the token tier.
      */
     static final int MAX_TOKENS = 16;
-    private static final String ELLIPSIS = "...";
 
     // The basic code, the enhanced codes and the provider tokens are found by hand-written scans
     // (codeAt, enhancedAt, tokenAt), each a fixed look at a few characters per position: no
@@ -69,15 +68,15 @@ final class ReplyParser {
             return parseUnchecked(input == null ? "" : input, stage);
         } catch (RuntimeException | StackOverflowError e) {
             // Defence in depth: the contract is "never throws". Keep what we safely can.
-            String raw = sanitise(input == null ? "" : input, MAX_RAW);
+            String raw = ReplyText.sanitise(input == null ? "" : input, MAX_RAW);
             return new SmtpReply(raw, stage, 0, null, ImmutableList.of(), raw);
         }
     }
 
     private static SmtpReply parseUnchecked(String input, Stage stage) {
-        String raw = sanitise(input, MAX_RAW);
+        String raw = ReplyText.sanitise(input, MAX_RAW);
         String scanned = input.length() > MAX_SCAN ? input.substring(0, MAX_SCAN) : input;
-        String flat = flatten(scanned);
+        String flat = ReplyText.flatten(scanned);
         if (indexOfIgnoringAsciiCase(flat, WRAPPER_WORDS) >= 0) {
             flat = WRAPPER_COLON.matcher(flat).replaceFirst("$1: ");
         }
@@ -87,7 +86,7 @@ final class ReplyParser {
         int codeStart = findCode(flat);
         if (codeStart < 0) {
             return new SmtpReply(raw, effectiveStage, 0, enhancedAnywhere(flat), tokens,
-                    bound(squeeze(flat).trim(), MAX_TEXT));
+                    ReplyText.bound(squeeze(flat).trim(), MAX_TEXT));
         }
         int basic = (flat.charAt(codeStart) - '0') * 100 + (flat.charAt(codeStart + 1) - '0') * 10
                 + flat.charAt(codeStart + 2) - '0';
@@ -111,135 +110,7 @@ final class ReplyParser {
         }
         String text = stripRepeatedPrefixes(rest, basic, enhanced);
         text = stripLeadingPunctuation(text);
-        return new SmtpReply(raw, effectiveStage, basic, enhanced, tokens, bound(squeeze(text).trim(), MAX_TEXT));
-    }
-
-    /** Replaces control characters, joins lines with a space and bounds the length. */
-    static String sanitise(String s, int max) {
-        if (s.length() <= max && !needsSanitising(s)) {
-            return s; // the common case: one clean line, kept as it is without a copy
-        }
-        int limit = Math.min(s.length(), max + 1);
-        StringBuilder sb = new StringBuilder(limit);
-        for (int i = 0; i < limit; i++) {
-            char c = s.charAt(i);
-            if (c == '\r' || c == '\n' || c == '\t') {
-                if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ' ') {
-                    sb.append(' ');
-                }
-            } else if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029' || c == '\uFEFF'
-                    || Character.isSurrogate(c) && !validSurrogateAt(s, i)) {
-                sb.append('?');
-            } else {
-                sb.append(c);
-            }
-        }
-        return bound(sb.toString(), max);
-    }
-
-    private static boolean needsSanitising(String s) {
-        for (int i = 0, n = s.length(); i < n; i++) {
-            char c = s.charAt(i);
-            if (c < ' ' || c >= '\u007f' && (Character.isISOControl(c) || c == '\u2028' || c == '\u2029'
-                    || c == '\uFEFF' || Character.isSurrogate(c))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean validSurrogateAt(String s, int i) {
-        char c = s.charAt(i);
-        if (Character.isHighSurrogate(c)) {
-            return i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
-        }
-        return i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
-    }
-
-    private static String bound(String s, int max) {
-        if (s.length() <= max) {
-            return s;
-        }
-        int cut = max - ELLIPSIS.length();
-        if (Character.isHighSurrogate(s.charAt(cut - 1))) {
-            cut--;
-        }
-        return s.substring(0, cut) + ELLIPSIS;
-    }
-
-    /**
-     * Joins the lines of a multi-line reply with a space; other control characters and the Unicode
-     * line and paragraph separators become spaces, and a lone surrogate (binary input, or a pair cut
-     * at {@link #MAX_SCAN}) becomes '?', so text() is one line of well-formed UTF-16 that any encoder
-     * writes as is (ReplyFuzzTest found both kinds reaching text() and the classify JSON).
-     */
-    private static String flatten(String s) {
-        if (isFlat(s)) {
-            return s;
-        }
-        StringBuilder sb = new StringBuilder(s.length());
-        int n = s.length();
-        int lineStart = 0;
-        while (lineStart <= n) {
-            // A line ends at \r\n, \r or \n; each is trimmed as String.trim() would (chars <= ' ').
-            int lineEnd = lineStart;
-            while (lineEnd < n && s.charAt(lineEnd) != '\r' && s.charAt(lineEnd) != '\n') {
-                lineEnd++;
-            }
-            int from = lineStart;
-            int to = lineEnd;
-            while (from < to && s.charAt(from) <= ' ') {
-                from++;
-            }
-            while (to > from && s.charAt(to - 1) <= ' ') {
-                to--;
-            }
-            if (from < to) {
-                if (sb.length() > 0) {
-                    sb.append(' ');
-                }
-                for (int i = from; i < to; i++) {
-                    char c = s.charAt(i);
-                    if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
-                        sb.append(' ');
-                    } else if (Character.isSurrogate(c) && !validSurrogateInLine(s, i, from, to)) {
-                        sb.append('?');
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-            if (lineEnd >= n) {
-                break;
-            }
-            lineStart = lineEnd + (s.charAt(lineEnd) == '\r' && lineEnd + 1 < n && s.charAt(lineEnd + 1) == '\n' ? 2 : 1);
-        }
-        return sb.toString();
-    }
-
-    /** One line, trimmed, without control characters, separators or surrogates: flatten keeps it as it is. */
-    private static boolean isFlat(String s) {
-        int n = s.length();
-        if (n > 0 && (s.charAt(0) <= ' ' || s.charAt(n - 1) <= ' ')) {
-            return false;
-        }
-        for (int i = 0; i < n; i++) {
-            char c = s.charAt(i);
-            if (c < ' ' || c >= '\u007f' && (Character.isISOControl(c) || c == '\u2028' || c == '\u2029'
-                    || Character.isSurrogate(c))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Whether the surrogate at i has its partner within the trimmed line [from, to). */
-    private static boolean validSurrogateInLine(String s, int i, int from, int to) {
-        char c = s.charAt(i);
-        if (Character.isHighSurrogate(c)) {
-            return i + 1 < to && Character.isLowSurrogate(s.charAt(i + 1));
-        }
-        return i > from && Character.isHighSurrogate(s.charAt(i - 1));
+        return new SmtpReply(raw, effectiveStage, basic, enhanced, tokens, ReplyText.bound(squeeze(text).trim(), MAX_TEXT));
     }
 
     /** Where the first basic code starts, or -1. */

@@ -1,0 +1,141 @@
+package org.mailpolicy.reply;
+
+/**
+ * What {@link ReplyParser} does to a reply's text before and after reading its codes: control
+ * characters and lone surrogates out, lines joined, length bounded. Remote text ends up in logs,
+ * WebAdmin and DSN headers, so nothing a server sends may break a line or a header there.
+ */
+final class ReplyText {
+    private static final String ELLIPSIS = "...";
+
+    private ReplyText() {
+    }
+
+    /** Replaces control characters, joins lines with a space and bounds the length. */
+    static String sanitise(String s, int max) {
+        if (s.length() <= max && !needsSanitising(s)) {
+            return s; // the common case: one clean line, kept as it is without a copy
+        }
+        int limit = Math.min(s.length(), max + 1);
+        StringBuilder sb = new StringBuilder(limit);
+        for (int i = 0; i < limit; i++) {
+            char c = s.charAt(i);
+            if (c == '\r' || c == '\n' || c == '\t') {
+                if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ' ') {
+                    sb.append(' ');
+                }
+            } else if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029' || c == '\uFEFF'
+                    || Character.isSurrogate(c) && !validSurrogateAt(s, i)) {
+                sb.append('?');
+            } else {
+                sb.append(c);
+            }
+        }
+        return bound(sb.toString(), max);
+    }
+
+    static boolean needsSanitising(String s) {
+        for (int i = 0, n = s.length(); i < n; i++) {
+            char c = s.charAt(i);
+            if (c < ' ' || c >= '\u007f' && (Character.isISOControl(c) || c == '\u2028' || c == '\u2029'
+                    || c == '\uFEFF' || Character.isSurrogate(c))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static boolean validSurrogateAt(String s, int i) {
+        char c = s.charAt(i);
+        if (Character.isHighSurrogate(c)) {
+            return i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+        }
+        return i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
+    }
+
+    static String bound(String s, int max) {
+        if (s.length() <= max) {
+            return s;
+        }
+        int cut = max - ELLIPSIS.length();
+        if (Character.isHighSurrogate(s.charAt(cut - 1))) {
+            cut--;
+        }
+        return s.substring(0, cut) + ELLIPSIS;
+    }
+
+    /**
+     * Joins the lines of a multi-line reply with a space; other control characters and the Unicode
+     * line and paragraph separators become spaces, and a lone surrogate (binary input, or a pair cut
+     * at {@link ReplyParser#MAX_SCAN}) becomes '?', so text() is one line of well-formed UTF-16 that any encoder
+     * writes as is (ReplyFuzzTest found both kinds reaching text() and the classify JSON).
+     */
+    static String flatten(String s) {
+        if (isFlat(s)) {
+            return s;
+        }
+        StringBuilder sb = new StringBuilder(s.length());
+        int n = s.length();
+        int lineStart = 0;
+        while (lineStart <= n) {
+            // A line ends at \r\n, \r or \n; each is trimmed as String.trim() would (chars <= ' ').
+            int lineEnd = lineStart;
+            while (lineEnd < n && s.charAt(lineEnd) != '\r' && s.charAt(lineEnd) != '\n') {
+                lineEnd++;
+            }
+            int from = lineStart;
+            int to = lineEnd;
+            while (from < to && s.charAt(from) <= ' ') {
+                from++;
+            }
+            while (to > from && s.charAt(to - 1) <= ' ') {
+                to--;
+            }
+            if (from < to) {
+                if (sb.length() > 0) {
+                    sb.append(' ');
+                }
+                for (int i = from; i < to; i++) {
+                    char c = s.charAt(i);
+                    if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+                        sb.append(' ');
+                    } else if (Character.isSurrogate(c) && !validSurrogateInLine(s, i, from, to)) {
+                        sb.append('?');
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+            if (lineEnd >= n) {
+                break;
+            }
+            lineStart = lineEnd + (s.charAt(lineEnd) == '\r' && lineEnd + 1 < n && s.charAt(lineEnd + 1) == '\n' ? 2 : 1);
+        }
+        return sb.toString();
+    }
+
+    /** One line, trimmed, without control characters, separators or surrogates: flatten keeps it as it is. */
+    static boolean isFlat(String s) {
+        int n = s.length();
+        if (n > 0 && (s.charAt(0) <= ' ' || s.charAt(n - 1) <= ' ')) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c < ' ' || c >= '\u007f' && (Character.isISOControl(c) || c == '\u2028' || c == '\u2029'
+                    || Character.isSurrogate(c))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether the surrogate at i has its partner within the trimmed line [from, to). */
+    static boolean validSurrogateInLine(String s, int i, int from, int to) {
+        char c = s.charAt(i);
+        if (Character.isHighSurrogate(c)) {
+            return i + 1 < to && Character.isLowSurrogate(s.charAt(i + 1));
+        }
+        return i > from && Character.isHighSurrogate(s.charAt(i - 1));
+    }
+}
