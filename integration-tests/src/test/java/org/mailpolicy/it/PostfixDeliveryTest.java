@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -15,6 +16,8 @@ import javax.mail.internet.MimeMessage;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.james.PolicyRuntime;
 import org.mailpolicy.james.testing.FixedDns;
 import org.mailpolicy.james.testing.JamesPorts;
 import org.mailpolicy.james.testing.JamesSetup;
@@ -60,6 +63,61 @@ class PostfixDeliveryTest {
             assertThat(dsn).contains(UNKNOWN).contains("User unknown in virtual mailbox table");
             assertThat(postfix.refusedConnections()).as("421 too many connections").isZero();
             assertThat(postfix.refusedMessages()).as("450 too much mail").isZero();
+        }
+    }
+
+    /**
+     * Postfix allows 10 messages a minute and 2 connections; the policy's ceilings say 60 a minute over 5. The plugin
+     * must find the limits out: one "too much mail" refusal (the first minute fills at once), at most a couple of "too
+     * many connections", then every mail delivered once at a rate just under Postfix's, never refused again.
+     */
+    @Test
+    void aPostfixStricterThanThePolicyIsFoundOutWithoutRepeatedRefusals() throws Exception {
+        List<String> users = new ArrayList<>();
+        for (int i = 1; i <= 15; i++) {
+            users.add("user" + i);
+        }
+        try (PostfixReceiver postfix = PostfixReceiver.builder().domain(DOMAIN).users(users).connectionCountLimit(2)
+                .messageRatePerMinute(10).start()) {
+            String policy = String.join("\n",
+                    "version: 1",
+                    "suppression: { store: h2, path: \"" + JamesSetup.JAMES_HOME_TOKEN
+                            + "/var/delivery-policy/suppressions\" }",
+                    "rules: []",
+                    "default: { retry: { schedule: [1s, 2s] }, maxAge: 5m, delayWarning: 4m,"
+                            + " throttle: { initial: 3s, growth: 2.0, max: 10s }, concurrency: 2 }",
+                    "destinations:",
+                    "  - name: postfix",
+                    "    domains: [" + DOMAIN + "]",
+                    "    route: 127.0.0.1:" + postfix.port(),
+                    "    concurrency: 5",
+                    "    rate: 60/m",
+                    "");
+            Path workDir = Files.createTempDirectory("james-it-postfix-");
+            try (RunningJames james = RunningJames.start(JamesSetup.of(workDir, JamesPorts.EPHEMERAL, DNS, policy))) {
+                james.addUser(TestPolicy.ALICE, TestPolicy.ALICE_PASSWORD);
+                MailClient client = new MailClient(james.smtpPort(), james.imapPort());
+                for (String address : postfix.addresses()) {
+                    client.send(TestPolicy.ALICE, "to " + address, "Hello from James.", address);
+                }
+                Poll.until(Duration.ofSeconds(180), "every user's mail at Postfix", postfix::usersWithMail,
+                        n -> n == users.size());
+
+                assertThat(postfix.deliveredMessages()).as("one copy each").isEqualTo(users.size());
+                assertThat(postfix.refusedMessages()).as("450 too much mail").isBetween(1, 2);
+                assertThat(postfix.refusedConnections()).as("421 too many connections").isLessThanOrEqualTo(2);
+                PolicyRuntime runtime = PolicyRuntime.forPolicyFile(workDir.resolve("conf/delivery-policy.yaml")
+                        .toString());
+                DestinationPolicy destination = runtime.policy().destination("postfix").get();
+                assertThat(runtime.destinations().get("postfix").get().paceUnder(destination, java.time.Instant.now())
+                        .effectiveRate(destination)).as("the rate learned under the 60/m ceiling").isLessThanOrEqualTo(10);
+                assertThat(client.inbox(TestPolicy.ALICE, TestPolicy.ALICE_PASSWORD)).as("no DSN: nothing failed")
+                        .isEmpty();
+            } finally {
+                try (Stream<Path> files = Files.walk(workDir)) {
+                    files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
         }
     }
 
