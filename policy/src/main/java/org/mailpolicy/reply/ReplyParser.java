@@ -431,7 +431,7 @@ final class ReplyParser {
     }
 
     /** Wrappers often say where the conversation failed; used only when the caller did not know. */
-    private static Stage inferStage(String flat) {
+    static Stage inferStage(String flat) {
         String s = flat.length() > 300 ? flat.substring(0, 300) : flat;
         s = s.toLowerCase(Locale.ROOT);
         if (s.contains("after rcpt to") || s.contains("rcpt to invalid") || s.contains("does not like recipient")

@@ -24,7 +24,6 @@ public final class ReferenceReplyParser {
      * thousand lookups in the token tier.
      */
     static final int MAX_TOKENS = 16;
-    private static final String ELLIPSIS = "...";
 
     // A basic code: 2-5 then two digits (RFC 5321 4.2; 571 is out of range yet seen in the wild), standing alone. The look-behind keeps
     // out IPs (1.2.3.250), times (13:46:10), hosts (mx550.example), addresses and "[421]"-less junk.
@@ -61,22 +60,22 @@ public final class ReferenceReplyParser {
             return parseUnchecked(input == null ? "" : input, stage);
         } catch (RuntimeException | StackOverflowError e) {
             // Defence in depth: the contract is "never throws". Keep what we safely can.
-            String raw = sanitise(input == null ? "" : input, MAX_RAW);
+            String raw = ReplyText.sanitise(input == null ? "" : input, MAX_RAW);
             return new SmtpReply(raw, stage, 0, null, ImmutableList.of(), raw);
         }
     }
 
     private static SmtpReply parseUnchecked(String input, Stage stage) {
-        String raw = sanitise(input, MAX_RAW);
+        String raw = ReplyText.sanitise(input, MAX_RAW);
         String scanned = input.length() > MAX_SCAN ? input.substring(0, MAX_SCAN) : input;
         String flat = WRAPPER_COLON.matcher(flatten(scanned)).replaceFirst("$1: ");
-        Stage effectiveStage = stage == Stage.UNKNOWN ? inferStage(flat) : stage;
+        Stage effectiveStage = stage == Stage.UNKNOWN ? ReplyParser.inferStage(flat) : stage;
         List<String> tokens = tokens(flat);
 
         Matcher code = findCode(flat);
         if (code == null) {
             return new SmtpReply(raw, effectiveStage, 0, enhancedAnywhere(flat, 0), tokens,
-                    bound(squeeze(flat).trim(), MAX_TEXT));
+                    ReplyText.bound(squeeze(flat).trim(), MAX_TEXT));
         }
         int basic = Integer.parseInt(code.group(1));
         String rest = flat.substring(code.end());
@@ -96,46 +95,7 @@ public final class ReferenceReplyParser {
         }
         String text = stripRepeatedPrefixes(rest, basic, enhanced);
         text = LEADING_PUNCTUATION.matcher(text).replaceFirst("");
-        return new SmtpReply(raw, effectiveStage, basic, enhanced, tokens, bound(squeeze(text).trim(), MAX_TEXT));
-    }
-
-    /** Replaces control characters, joins lines with a space and bounds the length. */
-    static String sanitise(String s, int max) {
-        int limit = Math.min(s.length(), max + 1);
-        StringBuilder sb = new StringBuilder(limit);
-        for (int i = 0; i < limit; i++) {
-            char c = s.charAt(i);
-            if (c == '\r' || c == '\n' || c == '\t') {
-                if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ' ') {
-                    sb.append(' ');
-                }
-            } else if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029' || c == '\uFEFF'
-                    || Character.isSurrogate(c) && !validSurrogateAt(s, i)) {
-                sb.append('?');
-            } else {
-                sb.append(c);
-            }
-        }
-        return bound(sb.toString(), max);
-    }
-
-    private static boolean validSurrogateAt(String s, int i) {
-        char c = s.charAt(i);
-        if (Character.isHighSurrogate(c)) {
-            return i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
-        }
-        return i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
-    }
-
-    private static String bound(String s, int max) {
-        if (s.length() <= max) {
-            return s;
-        }
-        int cut = max - ELLIPSIS.length();
-        if (Character.isHighSurrogate(s.charAt(cut - 1))) {
-            cut--;
-        }
-        return s.substring(0, cut) + ELLIPSIS;
+        return new SmtpReply(raw, effectiveStage, basic, enhanced, tokens, ReplyText.bound(squeeze(text).trim(), MAX_TEXT));
     }
 
     /**
@@ -159,7 +119,7 @@ public final class ReferenceReplyParser {
                 char c = l.charAt(i);
                 if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
                     sb.append(' ');
-                } else if (Character.isSurrogate(c) && !validSurrogateAt(l, i)) {
+                } else if (Character.isSurrogate(c) && !ReplyText.validSurrogateAt(l, i)) {
                     sb.append('?');
                 } else {
                     sb.append(c);
@@ -221,35 +181,6 @@ public final class ReferenceReplyParser {
 
     // SMTP verbs and header-ish words that look like tokens in wrappers ("RCPT TO:X1", "MAIL FROM:A").
     private static final Pattern NOT_TOKENS = Pattern.compile("(?:TO|FROM|RCPT|MAIL|DATA|HELO|EHLO|SMTP|ESMTP|HOST|PORT):.*");
-
-    /** Wrappers often say where the conversation failed; used only when the caller did not know. */
-    private static Stage inferStage(String flat) {
-        String s = flat.length() > 300 ? flat.substring(0, 300) : flat;
-        s = s.toLowerCase(Locale.ROOT);
-        if (s.contains("after rcpt to") || s.contains("rcpt to invalid") || s.contains("does not like recipient")
-                || s.contains("did not like our rcpt to")) {
-            return Stage.RCPT;
-        }
-        if (s.contains("after mail from") || s.contains("did not like our mail from")
-                || s.contains("but sender was rejected")) {
-            return Stage.MAIL;
-        }
-        if (s.contains("after end of data") || s.contains("after data end") || s.contains("after i sent the message")
-                || s.contains("did not like our final data")) {
-            return Stage.END_OF_DATA;
-        }
-        if (s.contains("after data") || s.contains("did not like our data")) {
-            return Stage.DATA;
-        }
-        if (s.contains("after helo") || s.contains("after ehlo") || s.contains("but my name was rejected")) {
-            return Stage.HELO;
-        }
-        if (s.contains("after initial connection") || s.contains("refused to talk to me")
-                || s.contains("could not connect to smtp host") || s.contains("while connected from")) {
-            return Stage.CONNECT;
-        }
-        return Stage.UNKNOWN;
-    }
 
     private static String squeeze(String s) {
         return SPACES.matcher(s).replaceAll(" ");
