@@ -6,6 +6,7 @@ import java.time.DateTimeException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.apache.mailet.Attribute;
 import org.apache.mailet.AttributeName;
 import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
@@ -26,16 +27,16 @@ final class ReservationAttribute {
     private ReservationAttribute() {
     }
 
-    static org.apache.mailet.Attribute of(DestinationKey key, Instant place) {
+    static Attribute of(DestinationKey key, Instant place) {
         Preconditions.checkNotNull(key, "key");
         Preconditions.checkNotNull(place, "place");
-        return new org.apache.mailet.Attribute(NAME, AttributeValue.of(VERSION + SEPARATOR + key.asString()
+        return new Attribute(NAME, AttributeValue.of(VERSION + SEPARATOR + key.asString()
                 + SEPARATOR + place));
     }
 
     /** The mail's place in {@code key}'s line, if it holds one. */
     static Optional<Instant> read(Mail mail, DestinationKey key) {
-        Optional<org.apache.mailet.Attribute> attribute = mail.getAttribute(NAME);
+        Optional<Attribute> attribute = mail.getAttribute(NAME);
         if (!attribute.isPresent() || !(attribute.get().getValue().value() instanceof String)) {
             return Optional.empty();
         }
