@@ -96,10 +96,6 @@ public final class PacingSettings {
         return pause;
     }
 
-    public PacingSettings withAdaptive(boolean a) {
-        return new PacingSettings(a, start, cut, step, growEvery, quiet, pause);
-    }
-
     @Override
     public boolean equals(Object o) {
         if (!(o instanceof PacingSettings)) {

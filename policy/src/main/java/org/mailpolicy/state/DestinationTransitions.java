@@ -186,7 +186,9 @@ public final class DestinationTransitions {
         Pace pace = s.paceUnder(policy, now);
         boolean alreadyHeld = s.isHeldAt(now);
         if (effect.slows()) {
-            pace = alreadyHeld ? pace.signalled(now) : pace.rateCut(policy, starts.count(), now);
+            // Without a rate there is nothing to count (and counting costs the SQL store two statements).
+            int counted = policy.rateLimit().isPresent() ? starts.count() : 0;
+            pace = alreadyHeld ? pace.signalled(now) : pace.rateCut(policy, counted, now);
         } else if (effect == ThrottleEffect.FEWER_CONNECTIONS) {
             if (pace.effectiveConcurrency(policy) <= 1 && s.inFlight() <= 1) {
                 // One connection is already too many: someone else uses the receiver's allowance.

@@ -6,7 +6,6 @@ import java.time.Instant;
 import org.apache.james.metrics.api.GaugeRegistry;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.state.DestinationKey;
-import org.mailpolicy.state.DestinationState;
 import org.mailpolicy.state.DestinationStateStore;
 import org.mailpolicy.state.Pace;
 
@@ -43,8 +42,7 @@ public final class PaceGauges {
 
     private static Pace pace(DestinationPolicy d, DestinationKey key, DestinationStateStore states, Clock clock) {
         Instant now = clock.instant();
-        return states.get(key).map(s -> s.paceUnder(d, now)).orElseGet(() -> DestinationState.initial(key.asString())
-                .paceUnder(d, now));
+        return states.get(key).map(s -> s.paceUnder(d, now)).orElseGet(() -> Pace.initial(d, now));
     }
 
     private static <T> void registerOnce(GaugeRegistry registry, String name, org.apache.james.metrics.api.Gauge<T> gauge) {
