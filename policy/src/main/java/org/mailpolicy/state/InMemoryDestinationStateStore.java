@@ -190,6 +190,17 @@ public final class InMemoryDestinationStateStore implements DestinationStateStor
         }
     }
 
+    /**
+     * Takes {@code state} as its key's state, with nothing in flight and no probe running: a state
+     * read back from a durable store after a restart, whose attempts died with the process.
+     */
+    void restore(DestinationState state) {
+        Preconditions.checkNotNull(state, "state");
+        synchronized (lock) {
+            entry(DestinationKey.of(state.destination())).state = state.toBuilder().inFlight(0).probing(false).build();
+        }
+    }
+
     /** How many keys are remembered; for tests and metrics. */
     public int size() {
         synchronized (lock) {

@@ -326,6 +326,18 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
         return locked(key, now, true, null, (c, l) -> l.state = DestinationTransitions.failed(l.state, reply, now));
     }
 
+    /**
+     * Writes {@code state} as its key's row (created if missing), with no probe running: how a
+     * {@link SingleNodeDestinationStateStore} keeps the holds and pace it decided in memory.
+     */
+    void save(DestinationState state, Instant now) {
+        Preconditions.checkNotNull(state, "state");
+        locked(DestinationKey.of(state.destination()), now, true, null, (c, l) -> {
+            l.state = state.toBuilder().probing(false).build();
+            return null;
+        });
+    }
+
     @Override
     public boolean releaseHold(DestinationKey key) {
         return locked(key, clock.instant(), false, false, (c, l) -> {

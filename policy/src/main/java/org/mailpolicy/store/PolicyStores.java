@@ -2,9 +2,12 @@ package org.mailpolicy.store;
 
 import com.google.common.base.Preconditions;
 import java.nio.file.Path;
+import java.time.Clock;
 import org.mailpolicy.destination.StoreSettings;
 import org.mailpolicy.jdbc.Database;
+import org.mailpolicy.state.DestinationStateStore;
 import org.mailpolicy.state.JdbcDestinationStateStore;
+import org.mailpolicy.state.SingleNodeDestinationStateStore;
 import org.mailpolicy.suppression.JdbcSentMessageLedger;
 import org.mailpolicy.suppression.JdbcSuppressionList;
 
@@ -18,10 +21,10 @@ public final class PolicyStores implements AutoCloseable {
     private final Database database;
     private final JdbcSuppressionList suppressions;
     private final JdbcSentMessageLedger sentMessages;
-    private final JdbcDestinationStateStore destinations;
+    private final DestinationStateStore destinations;
 
     private PolicyStores(Database database, JdbcSuppressionList suppressions, JdbcSentMessageLedger sentMessages,
-                         JdbcDestinationStateStore destinations) {
+                         DestinationStateStore destinations) {
         this.database = database;
         this.suppressions = suppressions;
         this.sentMessages = sentMessages;
@@ -40,8 +43,12 @@ public final class PolicyStores implements AutoCloseable {
                 ? Database.open(settings.database().get())
                 : Database.openH2(settings.resolvedPath(workingDirectory));
         try {
-            return new PolicyStores(db, JdbcSuppressionList.open(db), JdbcSentMessageLedger.open(db),
-                    JdbcDestinationStateStore.open(db));
+            JdbcSuppressionList suppressions = JdbcSuppressionList.open(db);
+            JdbcSentMessageLedger sentMessages = JdbcSentMessageLedger.open(db);
+            JdbcDestinationStateStore destinations = JdbcDestinationStateStore.open(db);
+            return new PolicyStores(db, suppressions, sentMessages,
+                    db.isSingleProcess() ? SingleNodeDestinationStateStore.over(destinations, Clock.systemUTC())
+                            : destinations);
         } catch (RuntimeException e) {
             db.close();
             throw e;
@@ -62,10 +69,12 @@ public final class PolicyStores implements AutoCloseable {
     }
 
     /**
-     * Holds, probes, pacing, concurrency and rate per destination key. On one node the embedded file
-     * is this process's alone, so the leases and probes a crash left behind are dropped at open.
+     * Holds, probes, pacing, concurrency and rate per destination key. On one node (the embedded
+     * file) admission is in memory and holds and pace are written through
+     * ({@link SingleNodeDestinationStateStore}); in a cluster every decision is a transaction on the
+     * shared database, so that concurrency and the probe count cluster-wide.
      */
-    public JdbcDestinationStateStore destinations() {
+    public DestinationStateStore destinations() {
         return destinations;
     }
 
