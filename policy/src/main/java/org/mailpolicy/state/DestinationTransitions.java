@@ -77,7 +77,7 @@ public final class DestinationTransitions {
         Optional<RateLimit> ceiling = policy.rateLimit();
         double rate = pace.effectiveRate(policy);
         Optional<Duration> spacing = ceiling.map(c -> Duration.ofNanos((long) (c.per().toNanos() / rate)));
-        Line line = new Line(active, spacing, holder, busyWait, now);
+        Line line = new Line(active, spacing, pace.doublesAt(policy, now), holder, busyWait, now);
         boolean probe = false;
         if (heldUntil.isPresent()) {
             if (s.probing()) {
@@ -123,13 +123,16 @@ public final class DestinationTransitions {
 
         private final DestinationState active;
         private final Optional<Duration> spacing;
+        private final Optional<Instant> paceDoublesAt;
         private final boolean holder;
         private final Duration busyWait;
         private final Instant now;
 
-        Line(DestinationState active, Optional<Duration> spacing, boolean holder, Duration busyWait, Instant now) {
+        Line(DestinationState active, Optional<Duration> spacing, Optional<Instant> paceDoublesAt, boolean holder,
+             Duration busyWait, Instant now) {
             this.active = active;
             this.spacing = spacing;
+            this.paceDoublesAt = paceDoublesAt;
             this.holder = holder;
             this.busyWait = busyWait;
             this.now = now;
@@ -153,9 +156,13 @@ public final class DestinationTransitions {
             // The next free place, not before earliest; a busy slot alone waits for the line's next place.
             Instant base = earliest.isAfter(now) ? earliest : lineEnd.orElse(now.plus(pace));
             Instant place = later(base, lineEnd.orElse(base));
-            if (place.isAfter(now.plus(pace.multipliedBy(LINE_PLACES))) && place.isAfter(now.plus(MIN_LINE))) {
-                // The line is long: a place given now would fix the pace of today for mail sent much later, and the
-                // pace may grow meanwhile. Come back when the line is shorter and take a place then.
+            boolean longLine = place.isAfter(now.plus(pace.multipliedBy(LINE_PLACES))) && place.isAfter(now.plus(MIN_LINE));
+            // In slow start the pace doubles within seconds: places at today's spacing beyond that would keep the
+            // destination at half its pace until they are used, so none is given past the doubling (one at least).
+            boolean pastDoubling = paceDoublesAt.isPresent() && place.isAfter(later(paceDoublesAt.get(), now.plus(pace)));
+            if (longLine || pastDoubling) {
+                // A place given now would fix the pace of today for mail sent later, and the pace may grow
+                // meanwhile. Come back when the line is shorter and take a place then.
                 return new Admitted(Admission.waitUntil(lineEnd.orElse(place), reason), active);
             }
             return new Admitted(Admission.reserved(place, reason),

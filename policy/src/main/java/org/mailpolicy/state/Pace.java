@@ -167,6 +167,23 @@ public final class Pace {
         return doubled(policy.pacing().pause(), recentSignals - 2, max);
     }
 
+    /**
+     * When this pace doubles next, if it is in slow start below its ceilings: the next success at or
+     * after that instant doubles it. Empty when it grows by steps, or not at all.
+     */
+    public Optional<Instant> doublesAt(DestinationPolicy policy, Instant now) {
+        PacingSettings p = policy.pacing();
+        if (!p.isAdaptive() || !slowStart(now)) {
+            return Optional.empty();
+        }
+        boolean belowRate = effectiveRate(policy) < policy.rateLimit().map(RateLimit::count).orElse(0);
+        if (!belowRate && effectiveConcurrency(policy) >= policy.concurrency()) {
+            return Optional.empty();
+        }
+        Instant at = changedAt.plus(p.growEvery());
+        return Optional.of(at.isAfter(now) ? at : now);
+    }
+
     /** Whether growth doubles: nothing pushed back within the signal memory. */
     boolean slowStart(Instant now) {
         return lastSignalAt == null || !now.isBefore(lastSignalAt.plus(SIGNAL_MEMORY));

@@ -280,6 +280,36 @@ public abstract class DestinationStateStoreContract {
     }
 
     @Test
+    void inSlowStartTheLineEndsWhereThePaceDoublesSoOldPlacesDoNotKeepItAtHalfSpeed() {
+        // Starts at half of 120 a minute (one a second) and doubles 2 s after its last change.
+        DestinationPolicy slowStart = PACED.toBuilder().pacing(PacingSettings.of(true, 0.5, 0.5, 0.1,
+                Duration.ofSeconds(2), Duration.ofMinutes(5), Duration.ofSeconds(30))).build();
+        assertThat(store.admit(slowStart, T0).isGranted()).isTrue();
+        Admission first = store.admit(slowStart, T0);
+        assertThat(first.isReservation()).isTrue();
+        assertThat(first.notBefore()).contains(T0.plusSeconds(1));
+        Admission second = store.admit(slowStart, T0);
+        assertThat(second.isReservation()).as("at the doubling").isTrue();
+        assertThat(second.notBefore()).contains(T0.plusSeconds(2));
+        Admission third = store.admit(slowStart, T0);
+        assertThat(third.isReservation()).as("no place past the doubling at today's pace").isFalse();
+        assertThat(third.notBefore()).as("back when the line is used up").contains(T0.plusSeconds(3));
+
+        // The pace doubles with a success at 2 s: from then on places are half a second apart.
+        store.recordSuccess(slowStart, "250 ok", T0.plusSeconds(2));
+        store.finished("paced", T0.plusSeconds(2));
+        assertThat(store.admit(DestinationKey.of(slowStart), slowStart, first.notBefore(), T0.plusSeconds(2)).isGranted())
+                .isTrue();
+        assertThat(store.admit(DestinationKey.of(slowStart), slowStart, second.notBefore(), T0.plusSeconds(2)).isGranted())
+                .isTrue();
+        // The last place was given at the old pace (the next free one a second after it); past it, the new pace.
+        Admission after = store.admit(slowStart, T0.plusSeconds(2));
+        assertThat(after.isReservation()).isTrue();
+        assertThat(after.notBefore()).contains(T0.plusSeconds(3));
+        assertThat(store.admit(slowStart, T0.plusSeconds(2)).notBefore()).contains(T0.plusMillis(3500));
+    }
+
+    @Test
     void anOutcomeWithoutReplyTextKeepsTheLastReply() {
         // The two stores once differed here: the memory store cleared the reply, the SQL one kept it.
         store.admit(AOL, T0);
