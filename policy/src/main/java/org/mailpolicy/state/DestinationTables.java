@@ -24,7 +24,7 @@ final class DestinationTables {
     private static final int NAME_COLUMN = DestinationKey.MAX_LENGTH;
     static final String COLUMNS = "name, held_until_ms, current_hold_ms, consecutive_throttles, attempts, "
             + "last_reply, last_attempt_ms, probe_started_ms, last_activity_ms, rate_window_end_ms, next_start_ms, hold_started_ms, "
-            + "pace_rate, pace_concurrency, pace_changed_ms, pace_signal_ms, pace_signals";
+            + "pace_rate, pace_concurrency, pace_changed_ms, pace_signal_ms, pace_signals, pace_rate_signal_ms, pace_rate_signals";
 
     private DestinationTables() {
     }
@@ -45,7 +45,8 @@ final class DestinationTables {
                 // Added after the first release: tables of earlier versions get them here.
                 for (String column : new String[] {"last_activity_ms BIGINT", "rate_window_end_ms BIGINT",
                         "next_start_ms BIGINT", "hold_started_ms BIGINT", "pace_rate DOUBLE PRECISION", "pace_concurrency INTEGER",
-                        "pace_changed_ms BIGINT", "pace_signal_ms BIGINT", "pace_signals INTEGER"}) {
+                        "pace_changed_ms BIGINT", "pace_signal_ms BIGINT", "pace_signals INTEGER",
+                        "pace_rate_signal_ms BIGINT", "pace_rate_signals INTEGER"}) {
                     st.executeUpdate("ALTER TABLE " + STATE + " ADD COLUMN IF NOT EXISTS " + column);
                 }
                 st.executeUpdate("CREATE TABLE IF NOT EXISTS " + SLOTS + " ("
@@ -78,8 +79,15 @@ final class DestinationTables {
         Pace pace = null;
         double rate = rs.getDouble("pace_rate");
         if (!rs.wasNull()) {
-            pace = Pace.of(rate, Math.max(1, rs.getInt("pace_concurrency")), instant(rs, "pace_changed_ms"),
-                    Optional.ofNullable(instant(rs, "pace_signal_ms")), rs.getInt("pace_signals"));
+            Optional<Instant> lastSignal = Optional.ofNullable(instant(rs, "pace_signal_ms"));
+            int signals = rs.getInt("pace_signals");
+            int rateSignals = rs.getInt("pace_rate_signals");
+            // A row written before rate signals were told apart: take every signal for one.
+            pace = rs.wasNull()
+                    ? Pace.of(rate, Math.max(1, rs.getInt("pace_concurrency")), instant(rs, "pace_changed_ms"), lastSignal,
+                            signals)
+                    : Pace.of(rate, Math.max(1, rs.getInt("pace_concurrency")), instant(rs, "pace_changed_ms"), lastSignal,
+                            signals, Optional.ofNullable(instant(rs, "pace_rate_signal_ms")), rateSignals);
         }
         return DestinationState.builder(name)
                 .heldUntil(Optional.ofNullable(instant(rs, "held_until_ms")))
@@ -103,7 +111,8 @@ final class DestinationTables {
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + STATE + " SET held_until_ms = ?, current_hold_ms = ?, "
                 + "consecutive_throttles = ?, attempts = ?, last_reply = ?, last_attempt_ms = ?, probe_started_ms = ?, "
                 + "last_activity_ms = ?, rate_window_end_ms = ?, next_start_ms = ?, pace_rate = ?, pace_concurrency = ?, "
-                + "pace_changed_ms = ?, pace_signal_ms = ?, pace_signals = ?, hold_started_ms = ? WHERE name = ?")) {
+                + "pace_changed_ms = ?, pace_signal_ms = ?, pace_signals = ?, hold_started_ms = ?, pace_rate_signal_ms = ?, "
+                + "pace_rate_signals = ? WHERE name = ?")) {
             setInstant(ps, 1, s.heldUntil());
             ps.setLong(2, s.currentHold().toMillis());
             ps.setInt(3, s.consecutiveThrottles());
@@ -126,7 +135,13 @@ final class DestinationTables {
             setInstant(ps, 14, pace.flatMap(Pace::lastSignalAt));
             ps.setInt(15, pace.map(Pace::recentSignals).orElse(0));
             setInstant(ps, 16, s.holdStartedAt());
-            ps.setString(17, s.destination());
+            setInstant(ps, 17, pace.flatMap(Pace::lastRateSignalAt));
+            if (pace.isPresent()) {
+                ps.setInt(18, pace.get().rateSignals());
+            } else {
+                ps.setNull(18, Types.INTEGER);
+            }
+            ps.setString(19, s.destination());
             ps.executeUpdate();
         }
     }

@@ -33,13 +33,24 @@ public final class Pace {
     private final Instant changedAt;
     private final Instant lastSignalAt;
     private final int recentSignals;
+    /**
+     * The rate signals among them. A "too many connections" says nothing about the message rate: it must
+     * neither make a rate refusal look repeated (a longer pause before the probe) nor make the period's
+     * count of starts look unreliable (a blind halving instead of the revealed limit). Real receivers
+     * give both: Postfix's anvil refuses a connection it still counts as open, then its rate limit.
+     */
+    private final Instant lastRateSignalAt;
+    private final int rateSignals;
 
-    private Pace(double rate, int concurrency, Instant changedAt, Instant lastSignalAt, int recentSignals) {
+    private Pace(double rate, int concurrency, Instant changedAt, Instant lastSignalAt, int recentSignals,
+                 Instant lastRateSignalAt, int rateSignals) {
         this.rate = rate;
         this.concurrency = concurrency;
         this.changedAt = changedAt;
         this.lastSignalAt = lastSignalAt;
         this.recentSignals = recentSignals;
+        this.lastRateSignalAt = lastRateSignalAt;
+        this.rateSignals = rateSignals;
     }
 
     /** Where a destination never seen starts: the policy's share of its ceilings. */
@@ -47,17 +58,25 @@ public final class Pace {
         PacingSettings p = policy.pacing();
         double ceilingRate = policy.rateLimit().map(RateLimit::count).orElse(0);
         return new Pace(ceilingRate * p.start(), Math.max(1, (int) Math.ceil(policy.concurrency() * p.start())), now,
-                null, 0);
+                null, 0, null, 0);
+    }
+
+    /** A pace as stored before rate signals were told apart: every signal is taken for a rate signal. */
+    public static Pace of(double rate, int concurrency, Instant changedAt, Optional<Instant> lastSignalAt,
+                          int recentSignals) {
+        return of(rate, concurrency, changedAt, lastSignalAt, recentSignals, lastSignalAt, recentSignals);
     }
 
     /** A pace as stored; {@code rate} in starts per the rate ceiling's period. */
     public static Pace of(double rate, int concurrency, Instant changedAt, Optional<Instant> lastSignalAt,
-                          int recentSignals) {
+                          int recentSignals, Optional<Instant> lastRateSignalAt, int rateSignals) {
         Preconditions.checkArgument(rate >= 0 && !Double.isNaN(rate), "rate must not be negative: %s", rate);
         Preconditions.checkArgument(concurrency >= 1, "concurrency must be at least 1: %s", concurrency);
         Preconditions.checkArgument(recentSignals >= 0, "recentSignals must not be negative: %s", recentSignals);
+        Preconditions.checkArgument(rateSignals >= 0 && rateSignals <= recentSignals,
+                "rateSignals must be between 0 and recentSignals (%s): %s", recentSignals, rateSignals);
         return new Pace(rate, concurrency, Preconditions.checkNotNull(changedAt, "changedAt"),
-                lastSignalAt.orElse(null), recentSignals);
+                lastSignalAt.orElse(null), recentSignals, lastRateSignalAt.orElse(null), rateSignals);
     }
 
     /** Starts allowed per the ceiling's period now: the ceiling itself when pacing is fixed. Zero without a ceiling. */
@@ -97,7 +116,7 @@ public final class Pace {
         }
         if (slowStart(now)) {
             return new Pace(Math.min(maxRate, r * 2), Math.min(policy.concurrency(), c * 2), now, lastSignalAt,
-                    recentSignals);
+                    recentSignals, lastRateSignalAt, rateSignals);
         }
         // Additive steps: one per rate period (a minute for /m), as TCP adds one segment per round trip.
         Duration stepEvery = policy.rateLimit().map(RateLimit::per).filter(per -> per.compareTo(p.growEvery()) > 0)
@@ -106,7 +125,7 @@ public final class Pace {
             return this;
         }
         return new Pace(Math.min(maxRate, r + p.step() * maxRate), Math.min(policy.concurrency(), c + 1), now,
-                lastSignalAt, recentSignals);
+                lastSignalAt, recentSignals, lastRateSignalAt, rateSignals);
     }
 
     /**
@@ -119,19 +138,22 @@ public final class Pace {
      */
     public Pace rateCut(DestinationPolicy policy, int startsInPeriod, Instant now) {
         Pace signalled = signalled(now);
+        boolean repeated = lastRateSignalAt != null && now.isBefore(lastRateSignalAt.plus(SIGNAL_MEMORY));
+        Pace rateSignalled = new Pace(signalled.rate, signalled.concurrency, signalled.changedAt,
+                signalled.lastSignalAt, signalled.recentSignals, now, repeated ? rateSignals + 1 : 1);
         if (!policy.pacing().isAdaptive() || !policy.rateLimit().isPresent()) {
-            return signalled;
+            return rateSignalled;
         }
         RateLimit ceiling = policy.rateLimit().get();
         double r = effectiveRate(policy);
         double cut = r * policy.pacing().cut();
-        // The count is the receiver's limit only if no earlier cut falls inside the period.
-        boolean periodFreeOfCuts = lastSignalAt == null || !lastSignalAt.isAfter(now.minus(ceiling.per()));
+        // The count is the receiver's limit only if no earlier rate cut falls inside the period.
+        boolean periodFreeOfCuts = lastRateSignalAt == null || !lastRateSignalAt.isAfter(now.minus(ceiling.per()));
         if (periodFreeOfCuts && startsInPeriod > 0) {
             cut = Math.min(cut, MARGIN * startsInPeriod);
         }
-        return new Pace(Math.max(rateFloor(ceiling.count()), cut), concurrency, now, signalled.lastSignalAt,
-                signalled.recentSignals);
+        return new Pace(Math.max(rateFloor(ceiling.count()), cut), concurrency, now, rateSignalled.lastSignalAt,
+                rateSignalled.recentSignals, rateSignalled.lastRateSignalAt, rateSignalled.rateSignals);
     }
 
     /**
@@ -146,25 +168,28 @@ public final class Pace {
         }
         int c = effectiveConcurrency(policy);
         int next = Math.max(1, Math.min(c - 1, inFlight - 1));
-        return new Pace(rate, next, now, signalled.lastSignalAt, signalled.recentSignals);
+        return new Pace(rate, next, now, signalled.lastSignalAt, signalled.recentSignals, lastRateSignalAt, rateSignals);
     }
 
     /** A throttle that cuts neither value (a hold alone) still counts as a signal: no growth for the quiet period. */
     public Pace signalled(Instant now) {
         int n = lastSignalAt != null && now.isBefore(lastSignalAt.plus(SIGNAL_MEMORY)) ? recentSignals + 1 : 1;
-        return new Pace(rate, concurrency, changedAt, now, n);
+        // Rate signals older than the memory are forgotten with the rest.
+        boolean rateRemembered = lastRateSignalAt != null && now.isBefore(lastRateSignalAt.plus(SIGNAL_MEMORY));
+        return new Pace(rate, concurrency, changedAt, now, n, rateRemembered ? lastRateSignalAt : null,
+                rateRemembered ? Math.min(rateSignals, n) : 0);
     }
 
     /**
-     * How long to wait before the probe after a rate signal: nothing after the first within the hour
-     * (the lower rate itself spaces the next attempt), then the policy's pause, doubled with each
-     * further signal, up to {@code max}.
+     * How long to wait before the probe after a rate signal: nothing after the first rate signal
+     * within the hour (the lower rate itself spaces the next attempt), then the policy's pause,
+     * doubled with each further one, up to {@code max}.
      */
     public Duration pauseBeforeProbe(DestinationPolicy policy, Duration max) {
-        if (recentSignals <= 1) {
+        if (rateSignals <= 1) {
             return Duration.ZERO;
         }
-        return doubled(policy.pacing().pause(), recentSignals - 2, max);
+        return doubled(policy.pacing().pause(), rateSignals - 2, max);
     }
 
     /**
@@ -229,6 +254,16 @@ public final class Pace {
         return recentSignals;
     }
 
+    /** The last signal about the message rate (not about connections). */
+    public Optional<Instant> lastRateSignalAt() {
+        return Optional.ofNullable(lastRateSignalAt);
+    }
+
+    /** The rate signals among {@link #recentSignals()}. */
+    public int rateSignals() {
+        return rateSignals;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (!(o instanceof Pace)) {
@@ -236,17 +271,19 @@ public final class Pace {
         }
         Pace p = (Pace) o;
         return Double.compare(rate, p.rate) == 0 && concurrency == p.concurrency && changedAt.equals(p.changedAt)
-                && Objects.equals(lastSignalAt, p.lastSignalAt) && recentSignals == p.recentSignals;
+                && Objects.equals(lastSignalAt, p.lastSignalAt) && recentSignals == p.recentSignals
+                && Objects.equals(lastRateSignalAt, p.lastRateSignalAt) && rateSignals == p.rateSignals;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(rate, concurrency, changedAt, lastSignalAt, recentSignals);
+        return Objects.hash(rate, concurrency, changedAt, lastSignalAt, recentSignals, lastRateSignalAt, rateSignals);
     }
 
     @Override
     public String toString() {
         return String.format(java.util.Locale.ROOT, "Pace{rate %.1f, concurrency %d, changed %s%s}", rate, concurrency,
-                changedAt, lastSignalAt == null ? "" : ", " + recentSignals + " signal(s), last " + lastSignalAt);
+                changedAt, lastSignalAt == null ? "" : ", " + recentSignals + " signal(s) (" + rateSignals + " of rate), last "
+                + lastSignalAt);
     }
 }

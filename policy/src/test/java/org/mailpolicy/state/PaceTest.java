@@ -93,6 +93,30 @@ class PaceTest {
                 .effectiveConcurrency(RECEIVER)).isEqualTo(1);
     }
 
+    /**
+     * As a real Postfix answered: its anvil refused a connection it still counted as open ("421 too many
+     * connections"), and seconds later its rate limit refused the 61st message of the minute. The rate
+     * refusal is the first about the rate: it cuts to the revealed limit and pauses nothing.
+     */
+    @Test
+    void aConnectionSignalNeitherHidesTheRevealedLimitNorMakesTheFirstRateSignalARepeat() {
+        Pace p = Pace.initial(RECEIVER, T0).grown(RECEIVER, T0.plusSeconds(2)); // 300/m over 5
+        Pace fewer = p.connectionsCut(RECEIVER, 3, T0.plusSeconds(8));
+        assertThat(fewer.rateSignals()).isZero();
+        Pace cut = fewer.rateCut(RECEIVER, 61, T0.plusSeconds(15));
+        assertThat(cut.effectiveRate(RECEIVER)).as("90 % of the minute's 61 starts, not half of 300").isEqualTo(0.9 * 61);
+        assertThat(cut.effectiveConcurrency(RECEIVER)).isEqualTo(2);
+        assertThat(cut.recentSignals()).isEqualTo(2);
+        assertThat(cut.rateSignals()).isEqualTo(1);
+        assertThat(cut.lastRateSignalAt()).contains(T0.plusSeconds(15));
+        assertThat(cut.pauseBeforeProbe(RECEIVER, Duration.ofHours(4))).as("no pause for a first rate signal")
+                .isEqualTo(Duration.ZERO);
+        // A second rate refusal within the hour is a repeat, whatever came between.
+        Pace again = cut.connectionsCut(RECEIVER, 2, T0.plusSeconds(100)).rateCut(RECEIVER, 50, T0.plusSeconds(200));
+        assertThat(again.rateSignals()).isEqualTo(2);
+        assertThat(again.pauseBeforeProbe(RECEIVER, Duration.ofHours(4))).isEqualTo(Duration.ofSeconds(30));
+    }
+
     @Test
     void afterASignalGrowthWaitsForTheQuietPeriodThenAddsAStep() {
         Pace cut = Pace.initial(RECEIVER, T0).grown(RECEIVER, T0.plusSeconds(2)).rateCut(RECEIVER, 61, T0.plusSeconds(15));

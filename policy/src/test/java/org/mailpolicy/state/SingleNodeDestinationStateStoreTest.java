@@ -80,8 +80,12 @@ class SingleNodeDestinationStateStoreTest {
         try {
             SingleNodeDestinationStateStore store = SingleNodeDestinationStateStore.over(JdbcDestinationStateStore.open(db), CLOCK);
             assertThat(store.admit(AOL_KEY, AOL, Optional.empty(), T0).isGranted()).isTrue();
+            store.recordThrottle(AOL_KEY, AOL, ThrottleEffect.FEWER_CONNECTIONS, "421 4.7.0 too many connections",
+                    Optional.empty(), T0);
             throttled = store.recordThrottle(AOL_KEY, AOL, ThrottleEffect.HOLD_AND_SLOW, "421 4.7.1 : (DYN:T1)",
                     Optional.empty(), T0);
+            assertThat(throttled.pace().get().recentSignals()).isEqualTo(2);
+            assertThat(throttled.pace().get().rateSignals()).isEqualTo(1);
             assertThat(throttled.heldUntil()).contains(T0.plus(Duration.ofMinutes(15)));
             assertThat(throttled.inFlight()).isEqualTo(1);
         } finally {
@@ -96,7 +100,7 @@ class SingleNodeDestinationStateStoreTest {
             assertThat(after.heldUntil()).isEqualTo(throttled.heldUntil());
             assertThat(after.currentHold()).isEqualTo(throttled.currentHold());
             assertThat(after.consecutiveThrottles()).isEqualTo(1);
-            assertThat(after.pace()).isEqualTo(throttled.pace());
+            assertThat(after.pace()).as("rate signals told apart from the others").isEqualTo(throttled.pace());
             assertThat(after.inFlight()).as("the attempts died with the process").isZero();
             assertThat(store.admit(AOL_KEY, AOL, Optional.empty(), T0.plusSeconds(60)).isGranted()).as("still held")
                     .isFalse();
