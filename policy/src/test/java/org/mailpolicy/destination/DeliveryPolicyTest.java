@@ -82,6 +82,37 @@ class DeliveryPolicyTest {
     }
 
     @Test
+    void readsTheUnknownRecipientGuardInheritingFromTheDefaultBlock() throws Exception {
+        DeliveryPolicy p = DeliveryPolicy.parse(String.join("\n",
+                "version: 1",
+                "default:",
+                "  unknownRecipientGuard: { window: 5m, minRecipients: 50 }",
+                "destinations:",
+                "  - name: aol",
+                "    domains: [aol.com]",
+                "    unknownRecipientGuard: { share: 0.8 }",
+                "  - name: small",
+                "    domains: [small.example]",
+                "    unknownRecipientGuard: off",
+                "  - name: same",
+                "    domains: [same.example]",
+                "  - name: back",
+                "    domains: [back.example]",
+                "    unknownRecipientGuard: on",
+                ""), "p.yaml");
+        assertThat(p.defaultDestination().unknownRecipientGuard()).isEqualTo(
+                UnknownRecipientGuard.of(Duration.ofMinutes(5), 50, 0.5, Duration.ofMinutes(30)));
+        assertThat(p.destination("aol").get().unknownRecipientGuard()).isEqualTo(
+                UnknownRecipientGuard.of(Duration.ofMinutes(5), 50, 0.8, Duration.ofMinutes(30)));
+        assertThat(p.destination("small").get().unknownRecipientGuard()).isEqualTo(UnknownRecipientGuard.OFF);
+        assertThat(p.destination("same").get().unknownRecipientGuard())
+                .isEqualTo(p.defaultDestination().unknownRecipientGuard());
+        assertThat(p.destination("back").get().unknownRecipientGuard()).isEqualTo(UnknownRecipientGuard.DEFAULT);
+        assertThat(DeliveryPolicy.builtInDefault().defaultDestination().unknownRecipientGuard())
+                .isEqualTo(UnknownRecipientGuard.DEFAULT);
+    }
+
+    @Test
     void readsExponentialRetry() {
         RetrySchedule r = policy.destination("gmail").get().retrySchedule();
         assertThat(r.isExponential()).isTrue();
