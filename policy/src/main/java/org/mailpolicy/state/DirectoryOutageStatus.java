@@ -28,7 +28,7 @@ public final class DirectoryOutageStatus {
     }
 
     /** Nothing seen: no answer within the window, nothing suspected. */
-    static DirectoryOutageStatus none(DestinationKey key) {
+    public static DirectoryOutageStatus none(DestinationKey key) {
         return new DirectoryOutageStatus(key, false, Optional.empty(), Optional.empty(), 0, 0);
     }
 

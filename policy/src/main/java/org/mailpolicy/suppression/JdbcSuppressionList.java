@@ -214,6 +214,22 @@ public final class JdbcSuppressionList implements SuppressionList {
     }
 
     @Override
+    public boolean removeLiveReplyEntry(String address, Instant addedSince) {
+        String a = SuppressionEntry.normaliseAddress(address);
+        Preconditions.checkNotNull(addedSince, "addedSince");
+        try (Connection c = db.connection();
+             PreparedStatement ps = c.prepareStatement("DELETE FROM " + TABLE
+                     + " WHERE address = ? AND source = ? AND since_ms >= ?")) {
+            ps.setString(1, a);
+            ps.setString(2, SuppressionEntry.Source.LIVE_REPLY.name());
+            ps.setLong(3, addedSince.toEpochMilli());
+            return ps.executeUpdate() > 0;
+        } catch (SQLException e) {
+            throw db.failure("remove " + a, e);
+        }
+    }
+
+    @Override
     public List<SuppressionEntry> list(Optional<String> domain, int offset, int limit) {
         Preconditions.checkNotNull(domain, "domain");
         Preconditions.checkArgument(offset >= 0, "offset must not be negative: %s", offset);

@@ -1,6 +1,7 @@
 package org.mailpolicy.suppression;
 
 import com.google.common.base.Preconditions;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -37,6 +38,12 @@ public interface SuppressionList extends AutoCloseable {
 
     /** True if the address was present. */
     boolean remove(String address);
+
+    /**
+     * Removes the address's entry only if a live reply added it at or after {@code addedSince}: lifts what
+     * replies no longer believed wrote, and never an operator's entry, a bounce's, or an older one. True if removed.
+     */
+    boolean removeLiveReplyEntry(String address, Instant addedSince);
 
     /** Entries ordered by address, optionally of one domain (case-insensitive), a page at a time. */
     List<SuppressionEntry> list(Optional<String> domain, int offset, int limit);

@@ -233,6 +233,11 @@ class RemoveSuppressedRecipientsTest {
             }
 
             @Override
+            public boolean removeLiveReplyEntry(String address, java.time.Instant addedSince) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
             public List<SuppressionEntry> list(Optional<String> domain, int offset, int limit) {
                 throw new UnsupportedOperationException();
             }

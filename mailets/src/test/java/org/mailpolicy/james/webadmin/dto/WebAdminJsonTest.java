@@ -10,7 +10,9 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.destination.RateLimit;
+import org.mailpolicy.state.DestinationKey;
 import org.mailpolicy.state.DestinationState;
+import org.mailpolicy.state.DirectoryOutageStatus;
 import org.mailpolicy.state.Pace;
 import org.mailpolicy.suppression.SuppressionEntry;
 
@@ -35,16 +37,19 @@ class WebAdminJsonTest {
         DestinationState fresh = DestinationState.initial("example.org");
         DestinationPolicy dflt = DestinationPolicy.builder("default").concurrency(10).build();
 
-        assertThat(json.writeValueAsString(DestinationDto.of(fresh, NOW, dflt, false, Optional.empty()))).isEqualTo(
+        assertThat(json.writeValueAsString(DestinationDto.of(fresh, NOW, dflt, false, Optional.empty(),
+                DirectoryOutageStatus.none(DestinationKey.of("example.org"))))).isEqualTo(
                 "{\"name\":\"example.org\",\"policy\":\"default\",\"configured\":false,\"held\":false,\"heldUntil\":null,"
                         + "\"currentHold\":\"" + fresh.currentHold() + "\",\"currentHoldSeconds\":"
                         + fresh.currentHold().getSeconds() + ",\"consecutiveThrottles\":0,\"attempts\":0,\"inFlight\":0,"
                         + "\"probing\":false,\"lastReply\":null,\"lastAttemptAt\":null,\"queued\":null,"
                         + "\"queuedComplete\":null,\"pacing\":\"adaptive\",\"effectiveConcurrency\":5,"
                         + "\"concurrencyCeiling\":10,\"effectiveRate\":null,\"rateCeiling\":null,\"paceSignals\":0,"
-                        + "\"lastPaceSignalAt\":null}");
+                        + "\"lastPaceSignalAt\":null,\"directoryOutageSuspected\":false,\"directoryOutageSince\":null,"
+                        + "\"directoryOutageUntil\":null,\"unknownRecipients\":0,\"answeredRecipients\":0}");
         assertThat(json.writeValueAsString(DestinationDto.of(fresh, NOW, dflt, false,
-                Optional.of(new DestinationDto.QueuedCount(3, true))))).contains("\"queued\":3,\"queuedComplete\":true,");
+                Optional.of(new DestinationDto.QueuedCount(3, true)),
+                DirectoryOutageStatus.none(DestinationKey.of("example.org"))))).contains("\"queued\":3,\"queuedComplete\":true,");
     }
 
     @Test
@@ -54,9 +59,10 @@ class WebAdminJsonTest {
         DestinationState cut = DestinationState.builder("aol")
                 .pace(Optional.of(Pace.of(54.9, 2, NOW, Optional.of(NOW), 1))).build();
 
-        assertThat(json.writeValueAsString(DestinationDto.of(cut, NOW, aol, true, Optional.empty()))).endsWith(
+        assertThat(json.writeValueAsString(DestinationDto.of(cut, NOW, aol, true, Optional.empty(),
+                DirectoryOutageStatus.none(DestinationKey.of("aol"))))).contains(
                 "\"pacing\":\"adaptive\",\"effectiveConcurrency\":2,\"concurrencyCeiling\":5,"
                         + "\"effectiveRate\":\"54.9/1m\",\"rateCeiling\":\"300/1m\",\"paceSignals\":1,"
-                        + "\"lastPaceSignalAt\":\"2026-11-22T12:00:00Z\"}");
+                        + "\"lastPaceSignalAt\":\"2026-11-22T12:00:00Z\",");
     }
 }
