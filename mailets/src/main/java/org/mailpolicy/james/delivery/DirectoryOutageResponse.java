@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs each attempt's outcome past the {@link DirectoryOutageGuard} before it is decided, and tells
  * the operator what the guard found: a WARN line when a destination's directory becomes suspect (with
- * the counts, and what the plugin now does) and when the suspicion is over, the metrics, and the
+ * the counts, and what the plugin now does), an INFO line when the suspicion is over, the metrics, and the
  * lifting of the suppressions the surge wrote before it was recognised.
  */
 final class DirectoryOutageResponse {
@@ -37,7 +37,7 @@ final class DirectoryOutageResponse {
         DirectoryOutageGuard.Review review = guard.review(key, destination, outcome, now);
         DirectoryOutageStatus status = review.status();
         if (review.ended()) {
-            LOGGER.warn("directory outage over destination={} until={}: its \"user unknown\" replies suppress again",
+            LOGGER.info("directory outage over destination={} until={}: its \"user unknown\" replies suppress again",
                     key, status.until().map(Instant::toString).orElse("-"));
         }
         if (review.started()) {
