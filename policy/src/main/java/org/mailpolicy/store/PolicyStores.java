@@ -2,6 +2,7 @@ package org.mailpolicy.store;
 
 import com.google.common.base.Preconditions;
 import java.nio.file.Path;
+import java.time.Clock;
 import org.mailpolicy.destination.StoreSettings;
 import org.mailpolicy.jdbc.Database;
 import org.mailpolicy.state.JdbcDestinationStateStore;
@@ -35,12 +36,17 @@ public final class PolicyStores implements AutoCloseable {
      * @throws org.mailpolicy.jdbc.StoreException naming the database when it cannot be opened or written
      */
     public static PolicyStores open(StoreSettings settings, Path workingDirectory) {
+        return open(settings, workingDirectory, Clock.systemUTC());
+    }
+
+    /** As {@link #open(StoreSettings, Path)}; {@code clock} judges the suppressions' expiry. */
+    public static PolicyStores open(StoreSettings settings, Path workingDirectory, Clock clock) {
         Preconditions.checkNotNull(settings, "settings");
         Database db = settings.store() == StoreSettings.Store.POSTGRESQL
                 ? Database.open(settings.database().get())
                 : Database.openH2(settings.resolvedPath(workingDirectory));
         try {
-            return new PolicyStores(db, JdbcSuppressionList.open(db), JdbcSentMessageLedger.open(db),
+            return new PolicyStores(db, JdbcSuppressionList.open(db, settings.expiry(), clock), JdbcSentMessageLedger.open(db),
                     JdbcDestinationStateStore.open(db));
         } catch (RuntimeException e) {
             db.close();

@@ -7,9 +7,11 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.mailpolicy.rules.Action;
 import org.mailpolicy.rules.ReplyClassifier;
+import org.mailpolicy.suppression.SuppressionExpiry;
 
 class DeliveryPolicyTest {
     private static final String POLICY = String.join("\n",
@@ -110,6 +112,23 @@ class DeliveryPolicyTest {
         assertThat(p.destination("back").get().unknownRecipientGuard()).isEqualTo(UnknownRecipientGuard.DEFAULT);
         assertThat(DeliveryPolicy.builtInDefault().defaultDestination().unknownRecipientGuard())
                 .isEqualTo(UnknownRecipientGuard.DEFAULT);
+    }
+
+    @Test
+    void readsSuppressionExpiryPerReasonAndNoneByDefault() throws Exception {
+        DeliveryPolicy p = DeliveryPolicy.parse(String.join("\n",
+                "version: 1",
+                "suppression:",
+                "  store: h2",
+                "  expire: { userunknown: 365d, manual: 30d }",
+                ""), "p.yaml");
+        assertThat(p.suppression().expiry().byReason()).containsExactly(
+                Map.entry("manual", Duration.ofDays(30)), Map.entry("userunknown", Duration.ofDays(365)));
+        assertThat(p.suppression().toString()).endsWith("expire: {manual: 30d, userunknown: 365d}}");
+        assertThat(DeliveryPolicy.parse("version: 1\nsuppression: { expire: {} }\n", "p.yaml").suppression().expiry())
+                .isEqualTo(SuppressionExpiry.NONE);
+        assertThat(DeliveryPolicy.builtInDefault().suppression().expiry()).isEqualTo(SuppressionExpiry.NONE);
+        assertThat(policy.suppression().expiry()).isEqualTo(SuppressionExpiry.NONE);
     }
 
     @Test

@@ -165,6 +165,21 @@ class PolicyValidationTest {
     }
 
     @Test
+    void rejectsBadSuppressionExpiries() {
+        assertThat(errorsOf("version: 1", "suppression:", "  expire: { userunkown: 365d, manual: soon, userunknown: 0d }"))
+                .containsExactly(
+                        "p.yaml:3: suppression.expire.userunkown: unknown reason 'userunkown'; expected manual or one of "
+                                + String.join(", ", org.mailpolicy.rules.Reasons.ALL),
+                        "p.yaml:3: suppression.expire.manual: malformed duration 'soon': expected a number and a unit s,"
+                                + " m, h or d, such as 30s, 10m, 4h, 5d",
+                        "p.yaml:3: suppression.expire.userunknown: duration must be positive: '0d'");
+        assertThat(errorsOf("version: 1", "suppression:", "  expire: 365d")).containsExactly(
+                "p.yaml:3: suppression.expire: expected a mapping (key: value), got '365d'");
+        assertThat(errorsOf("version: 1", "suppression:", "  expire:", "    manual: 1d", "    manual: 2d")).containsExactly(
+                "p.yaml:5: suppression.expire.manual: given twice (first at line 4)");
+    }
+
+    @Test
     void rejectsDelayWarningNotBeforeMaxAge() {
         assertThat(errorsOf("version: 1", "default:", "  maxAge: 4h", "  delayWarning: 4h")).containsExactly(
                 "p.yaml:4: default.delayWarning: delayWarning (4h) must be shorter than maxAge (4h), or the warning is never sent");

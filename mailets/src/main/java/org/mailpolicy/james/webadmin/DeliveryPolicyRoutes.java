@@ -63,7 +63,7 @@ public final class DeliveryPolicyRoutes implements Routes {
                                           HeldMailRelease release) {
         // Each resource checks what it is given.
         ObjectMapper json = new ObjectMapper();
-        return new DeliveryPolicyRoutes(new SuppressionRoutes(suppressions, clock, json),
+        return new DeliveryPolicyRoutes(new SuppressionRoutes(suppressions, policy.suppression().expiry(), clock, json),
                 new DestinationRoutes(destinations, directoryOutages, policy, clock, queued, release, json),
                 new ClassifyRoutes(policy, classifier, json));
     }

@@ -223,7 +223,17 @@ class RemoveSuppressedRecipientsTest {
             }
 
             @Override
+            public Optional<SuppressionEntry> findStored(String address) {
+                return find(address);
+            }
+
+            @Override
             public boolean add(SuppressionEntry entry) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public long addAll(Iterable<SuppressionEntry> entries) {
                 throw new UnsupportedOperationException();
             }
 

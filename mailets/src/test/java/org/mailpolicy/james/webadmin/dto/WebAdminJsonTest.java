@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.mailpolicy.destination.DestinationPolicy;
@@ -15,6 +16,7 @@ import org.mailpolicy.state.DestinationState;
 import org.mailpolicy.state.DirectoryOutageStatus;
 import org.mailpolicy.state.Pace;
 import org.mailpolicy.suppression.SuppressionEntry;
+import org.mailpolicy.suppression.SuppressionExpiry;
 
 /** The routes' JSON, field by field and in order, as operators' scripts read it. */
 class WebAdminJsonTest {
@@ -26,10 +28,25 @@ class WebAdminJsonTest {
         SuppressionEntry entry = SuppressionEntry.of("bob@aol.com", NOW, "manual", "", "manual",
                 SuppressionEntry.Source.MANUAL, Optional.empty());
 
-        assertThat(json.writeValueAsString(SuppressionPageDto.of(1, 0, 100, List.of(entry)))).isEqualTo(
-                "{\"total\":1,\"offset\":0,\"limit\":100,\"entries\":[{\"address\":\"bob@aol.com\",\"domain\":\"aol.com\","
-                        + "\"since\":\"2026-11-22T12:00:00Z\",\"reason\":\"manual\",\"reply\":\"\",\"rule\":\"manual\","
-                        + "\"source\":\"manual\",\"messageId\":null}]}");
+        assertThat(json.writeValueAsString(SuppressionPageDto.of(1, 0, 100, List.of(entry), SuppressionExpiry.NONE, NOW)))
+                .isEqualTo("{\"total\":1,\"offset\":0,\"limit\":100,\"entries\":[{\"address\":\"bob@aol.com\","
+                        + "\"domain\":\"aol.com\",\"since\":\"2026-11-22T12:00:00Z\",\"reason\":\"manual\",\"reply\":\"\","
+                        + "\"rule\":\"manual\",\"source\":\"manual\",\"messageId\":null,\"confirmations\":1,"
+                        + "\"lastConfirmed\":\"2026-11-22T12:00:00Z\",\"expiresAt\":null,\"expired\":false}]}");
+    }
+
+    @Test
+    void aSuppressionShowsItsConfirmationsAndExpiry() throws Exception {
+        SuppressionEntry entry = SuppressionEntry.of("bob@aol.com", NOW, "userunknown", "550 MAILBOX NOT FOUND",
+                "aol.mailbox-not-found", SuppressionEntry.Source.LIVE_REPLY, Optional.empty())
+                .confirmed(3, NOW.plus(Duration.ofDays(10)));
+        SuppressionExpiry yearly = SuppressionExpiry.of(Map.of("userunknown", Duration.ofDays(365)));
+
+        assertThat(json.writeValueAsString(SuppressionEntryDto.from(entry, yearly, NOW))).endsWith(
+                "\"confirmations\":3,\"lastConfirmed\":\"2026-12-02T12:00:00Z\",\"expiresAt\":\"2027-12-02T12:00:00Z\","
+                        + "\"expired\":false}");
+        assertThat(json.writeValueAsString(SuppressionEntryDto.from(entry, yearly, NOW.plus(Duration.ofDays(375)))))
+                .endsWith("\"expired\":true}");
     }
 
     @Test
