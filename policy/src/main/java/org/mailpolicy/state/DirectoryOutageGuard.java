@@ -165,7 +165,7 @@ public final class DirectoryOutageGuard {
                     b.failed(r, c.get());
                 }
             }
-            return new Review(b.build(), status, started, false, deferred, liftable, windowStart);
+            return new Review(b.build(), status, started, ended, deferred, liftable, windowStart);
         }
     }
 

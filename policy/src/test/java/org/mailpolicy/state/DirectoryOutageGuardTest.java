@@ -197,12 +197,28 @@ class DirectoryOutageGuardTest {
         assertThat(ongoing.status().since()).contains(T0.plusSeconds(4));
         assertThat(ongoing.status().until()).contains(T0.plus(Duration.ofMinutes(50)).plusSeconds(4));
 
-        // Long after it ended, a new surge is a new suspicion, told and lifted again.
-        DirectoryOutageGuard.Review again = oneByOne(addresses("again", 0, 5), T0.plus(Duration.ofHours(3)));
+        // Long after it ended, a new surge is a new suspicion, told and lifted again; the old one's end is told first.
+        Instant later = T0.plus(Duration.ofHours(3));
+        for (int i = 0; i < 4; i++) {
+            assertThat(guard.review(KEY, AOL, unknown("again" + i + "@aol.com"), later.plusSeconds(i)).ended())
+                    .isEqualTo(i == 0);
+        }
+        DirectoryOutageGuard.Review again = guard.review(KEY, AOL, unknown("again4@aol.com"), later.plusSeconds(4));
         assertThat(again.ended()).isFalse();
         assertThat(again.started()).isTrue();
         assertThat(again.liftable()).hasSize(5);
         assertThat(again.status().since()).contains(T0.plus(Duration.ofHours(3)).plusSeconds(4));
+    }
+
+    @Test
+    void anEndAndANewSurgeInOneAttemptAreBothTold() {
+        oneByOne(addresses("real", 0, 5), T0);
+        Instant later = T0.plus(Duration.ofHours(1));
+        DirectoryOutageGuard.Review review = guard.review(KEY, AOL, unknown(addresses("next", 0, 5)), later);
+        assertThat(review.ended()).isTrue();
+        assertThat(review.started()).isTrue();
+        assertThat(review.status().since()).contains(later);
+        assertThat(review.deferred()).isEqualTo(5);
     }
 
     @Test
