@@ -93,6 +93,9 @@ final class AolRelay {
                 return chaos.get();
             }
         }
+        if (mode.setting.mode() == Mode.DIRECTORY_OUTAGE) {
+            return ServerAction.reply(AolReplies.MAILBOX_NOT_FOUND);
+        }
         switch (RecipientScenario.of(address)) {
             case UNKNOWN:
                 return ServerAction.reply(AolReplies.MAILBOX_NOT_FOUND);

@@ -27,6 +27,11 @@ public enum Mode {
     /** Waits {@code delayMillis} (default 30 s) before the greeting, longer than a client's read timeout. */
     SLOW,
     /**
+     * A broken directory behind the relays (an LDAP outage): every RCPT is answered {@code 550 MAILBOX NOT FOUND},
+     * whatever the local part, real users included.
+     */
+    DIRECTORY_OUTAGE,
+    /**
      * Random failures, reproducible from {@code seed}: about one RCPT in five and one end of DATA in four get a 4xx or
      * 5xx reply (421, 450, 451, 452, 550, 552, 554); one end of DATA in twenty is accepted (the message is kept) and the
      * connection closed before the reply, as a relay that crashes after committing the message. The other replies are

@@ -123,7 +123,7 @@ public final class SandboxMain {
                 "  curl -X PUT " + control + "/mode -d '{\"mode\": \"RTR_BB\", \"seconds\": 60}'",
                 "  curl " + control + "/transactions        # what the fake saw, oldest first",
                 "  curl -X DELETE " + control + "/transactions",
-                "  modes: NORMAL DYN_T1 RLY_NW RATE_LIMIT RTR_BB CON_B1 DOWN DROP_IN_DATA SLOW CHAOS",
+                "  modes: NORMAL DYN_T1 RLY_NW RATE_LIMIT RTR_BB CON_B1 DOWN DROP_IN_DATA SLOW DIRECTORY_OUTAGE CHAOS",
                 "  recipients by local part: ok* unknown* rejected* full* hvu* flaky*",
                 "",
                 "The plugin's WebAdmin routes (suppressions, destination holds, classify):",

@@ -151,6 +151,17 @@ class FakeAolSmtpTest {
     }
 
     @Test
+    void aDirectoryOutageAnswersUnknownForEveryone() throws IOException {
+        aol.setMode(Mode.DIRECTORY_OUTAGE);
+        try (RawSmtpClient client = RawSmtpClient.connect(aol.smtpPort())) {
+            client.startMail("bob@sender.example");
+            assertThat(client.send("RCPT TO:<ok-2@aol.com>")).isEqualTo("550 MAILBOX NOT FOUND");
+            assertThat(client.send("RCPT TO:<somebody@aol.com>")).isEqualTo("550 MAILBOX NOT FOUND");
+        }
+        assertThat(aol.messages()).isEmpty();
+    }
+
+    @Test
     void dataNeedsAnAcceptedRecipient() throws IOException {
         try (RawSmtpClient client = RawSmtpClient.connect(aol.smtpPort())) {
             client.startMail("bob@sender.example");

@@ -18,6 +18,7 @@ import org.mailpolicy.jdbc.StoreException;
 import org.mailpolicy.rules.ReplyClassifier;
 import org.mailpolicy.rules.RulesException;
 import org.mailpolicy.state.DestinationStateStore;
+import org.mailpolicy.state.DirectoryOutageGuard;
 import org.mailpolicy.store.PolicyStores;
 import org.mailpolicy.suppression.SentMessageLedger;
 import org.mailpolicy.suppression.SuppressionList;
@@ -41,6 +42,8 @@ public final class PolicyRuntime {
     private final SuppressionList suppressions;
     private final SentMessageLedger sentMessages;
     private final DestinationStateStore destinations;
+    /** Per JVM, as the guard explains; the delivery threads and WebAdmin share it through this runtime. */
+    private final DirectoryOutageGuard directoryOutages = new DirectoryOutageGuard();
     private final Clock clock;
     /** The stores this runtime opened from its policy file, closed with it; null when a test passed its own parts. */
     private final PolicyStores ownedStores;
@@ -190,6 +193,11 @@ public final class PolicyRuntime {
      */
     public DestinationStateStore destinations() {
         return destinations;
+    }
+
+    /** Which destinations' unknown-user replies look like a directory outage, and are retried instead of suppressed. */
+    public DirectoryOutageGuard directoryOutages() {
+        return directoryOutages;
     }
 
     public Clock clock() {

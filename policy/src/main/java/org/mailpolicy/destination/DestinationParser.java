@@ -26,13 +26,14 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  */
 final class DestinationParser {
     private static final Set<String> DESTINATION_KEYS = ImmutableSet.of("name", "domains", "mx", "retry", "maxAge",
-            "delayWarning", "throttle", "route", "concurrency", "rate", "pacing", "rules");
+            "delayWarning", "throttle", "route", "concurrency", "rate", "pacing", "unknownRecipientGuard", "rules");
     private static final Set<String> DEFAULT_KEYS = ImmutableSet.of("retry", "maxAge", "delayWarning", "throttle",
-            "route", "concurrency", "rate", "pacing", "rules");
+            "route", "concurrency", "rate", "pacing", "unknownRecipientGuard", "rules");
     private static final Set<String> RETRY_KEYS = ImmutableSet.of("schedule", "exponential");
     private static final Set<String> EXPONENTIAL_KEYS = ImmutableSet.of("initial", "factor", "max", "jitter");
     private static final Set<String> THROTTLE_KEYS = ImmutableSet.of("initial", "growth", "max");
     private static final Set<String> PACING_KEYS = ImmutableSet.of("start", "cut", "step", "growEvery", "quiet", "pause");
+    private static final Set<String> GUARD_KEYS = ImmutableSet.of("window", "minRecipients", "share", "quiet");
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
 
     private final YamlReader reader;
@@ -212,6 +213,12 @@ final class DestinationParser {
             PacingSettings p = pacing(m.get("pacing").getValueNode(), label + ".pacing");
             pacing = p == null ? pacing : p;
         }
+        UnknownRecipientGuard guard = base.unknownRecipientGuard();
+        if (m.containsKey("unknownRecipientGuard")) {
+            UnknownRecipientGuard g = unknownRecipientGuard(m.get("unknownRecipientGuard").getValueNode(),
+                    label + ".unknownRecipientGuard", guard);
+            guard = g == null ? guard : g;
+        }
         RuleSet rules = null;
         if (m.containsKey("rules")) {
             // Read with this file's reader: a rule's mistakes are named under the destination.
@@ -226,7 +233,7 @@ final class DestinationParser {
                 .mx(withNames.mxPatterns())
                 .retry(retry).maxAge(maxAge).delayWarning(delayWarning).throttle(throttle)
                 .route(route).concurrency(concurrency).rate(rate).pacing(pacing)
-                .rules(rules)
+                .unknownRecipientGuard(guard).rules(rules)
                 .build();
     }
 
@@ -342,12 +349,57 @@ final class DestinationParser {
         try {
             return PacingSettings.of(true, start, cut, step, growEvery, quiet, pause);
         } catch (IllegalArgumentException e) {
-            // The message names the setting: "cut must be in (0, 1): 1.5".
-            String key = e.getMessage().substring(0, e.getMessage().indexOf(' '));
-            reader.error(m.containsKey(key) ? m.get(key).getValueNode() : node, YamlReader.child(field, key),
-                    e.getMessage().substring(key.length() + 1));
+            settingError(e, m, node, field);
             return null;
         }
+    }
+
+    /**
+     * {@code unknownRecipientGuard: off}, {@code on} (the defaults), or a mapping of the settings that differ
+     * from {@code base} (from the defaults when {@code base} is off). Null when wrong (recorded).
+     */
+    private UnknownRecipientGuard unknownRecipientGuard(Node node, String field, UnknownRecipientGuard base) {
+        if (node instanceof ScalarNode) {
+            String word = ((ScalarNode) node).getValue().trim();
+            if ("off".equals(word)) {
+                return UnknownRecipientGuard.OFF;
+            }
+            if ("on".equals(word)) {
+                return UnknownRecipientGuard.DEFAULT;
+            }
+            reader.error(node, field, "expected off, on or a mapping of window, minRecipients, share and quiet; got '"
+                    + word + "'");
+            return null;
+        }
+        Map<String, NodeTuple> m = reader.mapping(node, field, GUARD_KEYS);
+        if (m == null) {
+            return null;
+        }
+        UnknownRecipientGuard d = base.isEnabled() ? base : UnknownRecipientGuard.DEFAULT;
+        Duration window = m.containsKey("window") ? reader.duration(m.get("window").getValueNode(), field + ".window")
+                : d.window();
+        Integer minRecipients = m.containsKey("minRecipients")
+                ? reader.integer(m.get("minRecipients").getValueNode(), field + ".minRecipients")
+                : Integer.valueOf(d.minRecipients());
+        Double share = number(m, field, "share", d.share());
+        Duration quiet = m.containsKey("quiet") ? reader.duration(m.get("quiet").getValueNode(), field + ".quiet")
+                : d.quiet();
+        if (window == null || minRecipients == null || share == null || quiet == null) {
+            return null;
+        }
+        try {
+            return UnknownRecipientGuard.of(window, minRecipients, share, quiet);
+        } catch (IllegalArgumentException e) {
+            settingError(e, m, node, field);
+            return null;
+        }
+    }
+
+    /** Records a settings value's complaint, which starts with the setting's name ("cut must be in (0, 1): 1.5"), at that key. */
+    private void settingError(IllegalArgumentException e, Map<String, NodeTuple> m, Node node, String field) {
+        String key = e.getMessage().substring(0, e.getMessage().indexOf(' '));
+        reader.error(m.containsKey(key) ? m.get(key).getValueNode() : node, YamlReader.child(field, key),
+                e.getMessage().substring(key.length() + 1));
     }
 
     /** Makes a value of a delay that starts at initial and grows by factor up to max. */

@@ -26,6 +26,7 @@ public final class DestinationPolicy {
     private final int concurrency;
     private final RateLimit rateLimit;
     private final PacingSettings pacing;
+    private final UnknownRecipientGuard unknownRecipientGuard;
     private final RuleSet rules;
     /** The last (base, base.plus(rules)) pair: callers pass the same base for every reply. */
     private volatile ClassifierPair lastClassifier;
@@ -42,6 +43,7 @@ public final class DestinationPolicy {
         this.concurrency = b.concurrency;
         this.rateLimit = b.rateLimit;
         this.pacing = b.pacing;
+        this.unknownRecipientGuard = b.unknownRecipientGuard;
         this.rules = b.rules;
     }
 
@@ -62,6 +64,7 @@ public final class DestinationPolicy {
         b.concurrency = concurrency;
         b.rateLimit = rateLimit;
         b.pacing = pacing;
+        b.unknownRecipientGuard = unknownRecipientGuard;
         b.rules = rules;
         return b;
     }
@@ -113,12 +116,17 @@ public final class DestinationPolicy {
         return Optional.ofNullable(rateLimit);
     }
 
-    /** Whether this destination brings rule overrides of its own. */
     /** How the effective rate and concurrency adapt under the ceilings {@link #rateLimit()} and {@link #concurrency()}. */
     public PacingSettings pacing() {
         return pacing;
     }
 
+    /** When this destination's unknown-user replies look like a directory outage and stop suppressing. */
+    public UnknownRecipientGuard unknownRecipientGuard() {
+        return unknownRecipientGuard;
+    }
+
+    /** Whether this destination brings rule overrides of its own. */
     public boolean hasRuleOverrides() {
         return rules != null && rules.size() > 0;
     }
@@ -197,6 +205,7 @@ public final class DestinationPolicy {
                 + ", delayWarning " + Durations.format(delayWarning) + ", throttle " + throttleHold
                 + (route == null ? "" : ", route " + route) + ", concurrency " + concurrency
                 + (rateLimit == null ? "" : ", rate " + rateLimit)
+                + ", unknownRecipientGuard " + unknownRecipientGuard
                 + (rules == null ? "" : ", " + rules.size() + " rules") + "}";
     }
 
@@ -213,6 +222,7 @@ public final class DestinationPolicy {
         private int concurrency = DeliveryPolicy.DEFAULT_CONCURRENCY;
         private RateLimit rateLimit;
         private PacingSettings pacing = PacingSettings.DEFAULT;
+        private UnknownRecipientGuard unknownRecipientGuard = UnknownRecipientGuard.DEFAULT;
         private RuleSet rules;
 
         private Builder(String name) {
@@ -269,6 +279,12 @@ public final class DestinationPolicy {
         /** How the effective rate and concurrency adapt under the ceilings {@link #rate} and {@link #concurrency}. */
         public Builder pacing(PacingSettings p) {
             this.pacing = Preconditions.checkNotNull(p, "pacing");
+            return this;
+        }
+
+        /** When unknown-user replies stop suppressing ({@link UnknownRecipientGuard#OFF}: never). */
+        public Builder unknownRecipientGuard(UnknownRecipientGuard guard) {
+            this.unknownRecipientGuard = Preconditions.checkNotNull(guard, "unknownRecipientGuard");
             return this;
         }
 

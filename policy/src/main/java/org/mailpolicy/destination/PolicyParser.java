@@ -1,16 +1,25 @@
 package org.mailpolicy.destination;
 
+import static org.mailpolicy.yaml.YamlNodes.line;
+
 import com.google.common.collect.ImmutableSet;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.mailpolicy.jdbc.SharedDatabase;
+import org.mailpolicy.rules.Reasons;
+import org.mailpolicy.suppression.SuppressionEntry;
+import org.mailpolicy.suppression.SuppressionExpiry;
 import org.mailpolicy.yaml.YamlReader;
+import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
 
@@ -24,7 +33,7 @@ final class PolicyParser {
     static final int SUPPORTED_VERSION = 1;
 
     private static final Set<String> ROOT_KEYS = ImmutableSet.of("version", "suppression", "rules", "destinations", "default");
-    private static final Set<String> STORE_KEYS = ImmutableSet.of("store", "path", "url", "user", "password");
+    private static final Set<String> STORE_KEYS = ImmutableSet.of("store", "path", "url", "user", "password", "expire");
     private static final int MAX_FILE_CHARS = 1 << 20;
 
     private final YamlReader reader;
@@ -110,6 +119,45 @@ final class PolicyParser {
         if (m == null) {
             return StoreSettings.defaults();
         }
+        StoreSettings where = storeLocation(node, m);
+        return m.containsKey("expire") ? where.withExpiry(expiry(m.get("expire").getValueNode())) : where;
+    }
+
+    /**
+     * {@code suppression.expire}: a duration per reason ({@code userunknown: 365d}). A reason is one of the
+     * rules' (Sisimai's) or {@code manual}, an operator's entry: a misspelt one would never expire anything.
+     */
+    private SuppressionExpiry expiry(Node node) {
+        String field = "suppression.expire";
+        if (!reader.isMapping(node, field)) {
+            return SuppressionExpiry.NONE;
+        }
+        Map<String, Duration> byReason = new TreeMap<>();
+        Map<String, Node> firstAt = new HashMap<>();
+        for (NodeTuple t : ((MappingNode) node).getValue()) {
+            String reason = reader.string(t.getKeyNode(), field);
+            if (reason == null) {
+                continue;
+            }
+            String child = YamlReader.child(field, reason);
+            if (!Reasons.ALL.contains(reason) && !SuppressionEntry.MANUAL_REASON.equals(reason)) {
+                reader.error(t.getKeyNode(), child, "unknown reason '" + reason + "'; expected "
+                        + SuppressionEntry.MANUAL_REASON + " or one of " + String.join(", ", Reasons.ALL));
+            } else if (firstAt.containsKey(reason)) {
+                reader.error(t.getKeyNode(), child, "given twice (first at line " + line(firstAt.get(reason)) + ")");
+            } else {
+                firstAt.put(reason, t.getKeyNode());
+                Duration d = reader.duration(t.getValueNode(), child);
+                if (d != null) {
+                    byReason.put(reason, d);
+                }
+            }
+        }
+        return SuppressionExpiry.of(byReason);
+    }
+
+    /** Where the stores are: an H2 file at {@code path}, or PostgreSQL. */
+    private StoreSettings storeLocation(Node node, Map<String, NodeTuple> m) {
         StoreSettings.Store store = StoreSettings.Store.H2;
         if (m.containsKey("store")) {
             StoreSettings.Store given = reader.choice(m.get("store").getValueNode(), "suppression.store",

@@ -7,11 +7,13 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import org.mailpolicy.jdbc.SharedDatabase;
+import org.mailpolicy.suppression.SuppressionExpiry;
 
 /**
  * The policy file's {@code suppression:} block: where the plugin keeps what it must remember, that
- * is the suppression list, the sent-message ledger and the destination holds. An embedded H2 file
- * for one James node, or a PostgreSQL database that several nodes share.
+ * is the suppression list, the sent-message ledger and the destination holds (an embedded H2 file
+ * for one James node, or a PostgreSQL database that several nodes share), and how long a suppression
+ * holds per reason ({@link #expiry()}).
  */
 public final class StoreSettings {
     /** The kinds of store: an embedded H2 file (the default, one James node), or PostgreSQL shared by several nodes. */
@@ -29,23 +31,26 @@ public final class StoreSettings {
     private final Store store;
     private final Path path;
     private final SharedDatabase database;
+    private final SuppressionExpiry expiry;
 
-    private StoreSettings(Store store, Path path, SharedDatabase database) {
+    private StoreSettings(Store store, Path path, SharedDatabase database, SuppressionExpiry expiry) {
         this.store = store;
         this.path = path;
         this.database = database;
+        this.expiry = expiry;
     }
 
     /** An embedded H2 store at {@code path}. */
     public static StoreSettings of(Store store, Path path) {
         Preconditions.checkNotNull(store, "store");
         Preconditions.checkArgument(store == Store.H2, "store %s needs a database, not a path", store.id());
-        return new StoreSettings(store, Preconditions.checkNotNull(path, "path"), null);
+        return new StoreSettings(store, Preconditions.checkNotNull(path, "path"), null, SuppressionExpiry.NONE);
     }
 
     /** A PostgreSQL database shared by every James node: suppressions, sent messages and destination holds. */
     public static StoreSettings postgresql(SharedDatabase database) {
-        return new StoreSettings(Store.POSTGRESQL, DEFAULT_PATH, Preconditions.checkNotNull(database, "database"));
+        return new StoreSettings(Store.POSTGRESQL, DEFAULT_PATH, Preconditions.checkNotNull(database, "database"),
+                SuppressionExpiry.NONE);
     }
 
     public static StoreSettings defaults() {
@@ -66,6 +71,16 @@ public final class StoreSettings {
         return Optional.ofNullable(database);
     }
 
+    /** These settings with suppressions that expire as {@code e} says. */
+    public StoreSettings withExpiry(SuppressionExpiry e) {
+        return new StoreSettings(store, path, database, Preconditions.checkNotNull(e, "expiry"));
+    }
+
+    /** How long a suppression holds per reason, from its last confirmation; {@link SuppressionExpiry#NONE} by default. */
+    public SuppressionExpiry expiry() {
+        return expiry;
+    }
+
     /** {@link #path()} resolved against a working directory when it is relative. */
     public Path resolvedPath(Path workingDirectory) {
         return path.isAbsolute() ? path : workingDirectory.resolve(path);
@@ -74,17 +89,19 @@ public final class StoreSettings {
     @Override
     public boolean equals(Object o) {
         return o instanceof StoreSettings && ((StoreSettings) o).store == store
-                && ((StoreSettings) o).path.equals(path) && Objects.equals(((StoreSettings) o).database, database);
+                && ((StoreSettings) o).path.equals(path) && Objects.equals(((StoreSettings) o).database, database)
+                && ((StoreSettings) o).expiry.equals(expiry);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(store, path, database);
+        return Objects.hash(store, path, database, expiry);
     }
 
     @Override
     public String toString() {
-        return database == null ? "{store: " + store.id() + ", path: " + path + "}"
-                : "{store: " + store.id() + ", " + database + "}";
+        String expire = expiry.equals(SuppressionExpiry.NONE) ? "" : ", expire: " + expiry;
+        return database == null ? "{store: " + store.id() + ", path: " + path + expire + "}"
+                : "{store: " + store.id() + ", " + database + expire + "}";
     }
 }

@@ -115,6 +115,18 @@ public final class Classification {
     }
 
     /**
+     * This reading of a failure as a temporary one: a retry with the same reason, scope and rule, for a
+     * reply that is not believed now (a "user unknown" while the receiver's directory looks broken).
+     *
+     * @param why why the reply is not believed; it starts the explanation
+     */
+    public Classification asRetry(String why) {
+        Preconditions.checkNotNull(why, "why");
+        return new Classification(reply, Action.RETRY, reason, scope, ruleId, why + " " + explanation, remedy, source,
+                null, null);
+    }
+
+    /**
      * The RFC 3463 status to report in a DSN: the reply's own enhanced code when it has one, else
      * one derived from the reason and whether the action is final.
      */

@@ -33,12 +33,6 @@ final class RuleLoader {
     private static final Set<String> RULE_KEYS = ImmutableSet.of("id", "match", "action", "reason", "scope", "effect",
             "hold", "retryAfter", "explanation", "remedy", "source");
     private static final Set<String> MATCH_KEYS = ImmutableSet.of("code", "enhanced", "token", "text", "stage");
-    /** Sisimai's reason names (lower case); a typo here would silently split statistics. */
-    static final Set<String> REASONS = ImmutableSet.of("authfailure", "badreputation", "blocked", "contenterror",
-            "expired", "filtered", "hasmoved", "hostunknown", "mailboxfull", "mailererror", "mesgtoobig",
-            "networkerror", "norelaying", "notaccept", "notcompliantrfc", "onhold", "policyviolation", "rejected",
-            "requireptr", "securityerror", "spamdetected", "speeding", "suspend", "syntaxerror", "systemerror",
-            "systemfull", "toomanyconn", "undefined", "userunknown", "virusdetected");
     private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9._-]{0,79}");
     private static final Pattern CODE_CLASS = Pattern.compile("([2-5])xx", Pattern.CASE_INSENSITIVE);
     private static final Pattern ENHANCED = Pattern.compile("([245xX])\\.(\\d{1,3}|\\*)\\.(\\d{1,3}|\\*)");
@@ -152,9 +146,9 @@ final class RuleLoader {
         }
         String reason = reader.requiredString(m, node, field, "reason");
         if (reason != null) {
-            if (!REASONS.contains(reason)) {
+            if (!Reasons.ALL.contains(reason)) {
                 reader.error(m.get("reason").getValueNode(), field + ".reason", "unknown reason '" + reason
-                        + "'; expected one of " + String.join(", ", REASONS));
+                        + "'; expected one of " + String.join(", ", Reasons.ALL));
             } else {
                 b.reason = reason;
             }

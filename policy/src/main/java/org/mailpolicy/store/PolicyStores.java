@@ -38,17 +38,21 @@ public final class PolicyStores implements AutoCloseable {
      * @throws org.mailpolicy.jdbc.StoreException naming the database when it cannot be opened or written
      */
     public static PolicyStores open(StoreSettings settings, Path workingDirectory) {
+        return open(settings, workingDirectory, Clock.systemUTC());
+    }
+
+    /** As {@link #open(StoreSettings, Path)}; {@code clock} judges the suppressions' expiry. */
+    public static PolicyStores open(StoreSettings settings, Path workingDirectory, Clock clock) {
         Preconditions.checkNotNull(settings, "settings");
         Database db = settings.store() == StoreSettings.Store.POSTGRESQL
                 ? Database.open(settings.database().get())
                 : Database.openH2(settings.resolvedPath(workingDirectory));
         try {
-            JdbcSuppressionList suppressions = JdbcSuppressionList.open(db);
+            JdbcSuppressionList suppressions = JdbcSuppressionList.open(db, settings.expiry(), clock);
             JdbcSentMessageLedger sentMessages = JdbcSentMessageLedger.open(db);
             JdbcDestinationStateStore destinations = JdbcDestinationStateStore.open(db);
             return new PolicyStores(db, suppressions, sentMessages,
-                    db.isSingleProcess() ? SingleNodeDestinationStateStore.over(destinations, Clock.systemUTC())
-                            : destinations);
+                    db.isSingleProcess() ? SingleNodeDestinationStateStore.over(destinations, clock) : destinations);
         } catch (RuntimeException e) {
             db.close();
             throw e;

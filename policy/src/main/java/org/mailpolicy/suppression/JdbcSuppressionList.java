@@ -8,6 +8,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -30,7 +31,10 @@ public final class JdbcSuppressionList implements SuppressionList {
     static final String TABLE = "delivery_policy_suppression";
     private static final int ADDRESS_COLUMN = SuppressionEntry.MAX_ADDRESS_LENGTH;
     private static final int TEXT_COLUMN = SuppressionEntry.MAX_TEXT_LENGTH;
-    private static final String COLUMNS = "address, domain, since_ms, reason, reply, rule_id, source, message_id";
+    /** Confirmations and the last one were added after the first release: NULL in older rows (one, at since). */
+    private static final String COLUMNS = "address, domain, since_ms, reason, reply, rule_id, source, message_id, "
+            + "confirmations, last_confirmed_ms";
+    private static final String VALUES = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
     private static final int MAX_PAGE = 10_000;
     /** Entries {@link #addAll} sorts together: the more, the fewer index pages each save rewrites; kept in memory. */
     static final int BULK_SORT = 50_000;
@@ -40,10 +44,14 @@ public final class JdbcSuppressionList implements SuppressionList {
     private final Database db;
     /** Whether {@link #close()} closes the database: only when {@link #openH2} opened it for this store alone. */
     private final boolean ownsDatabase;
+    private final SuppressionExpiry expiry;
+    private final Clock clock;
 
-    private JdbcSuppressionList(Database db, boolean ownsDatabase) {
+    private JdbcSuppressionList(Database db, boolean ownsDatabase, SuppressionExpiry expiry, Clock clock) {
         this.db = db;
         this.ownsDatabase = ownsDatabase;
+        this.expiry = Preconditions.checkNotNull(expiry, "expiry");
+        this.clock = Preconditions.checkNotNull(clock, "clock");
     }
 
     /**
@@ -53,16 +61,29 @@ public final class JdbcSuppressionList implements SuppressionList {
      * @throws StoreException if the file cannot be opened (locked by another process, unreadable)
      */
     public static JdbcSuppressionList openH2(Path fileBase) {
-        return Database.openH2For(fileBase, db -> open(db, true));
+        return openH2(fileBase, SuppressionExpiry.NONE, Clock.systemUTC());
     }
 
-    /** Uses a database the caller owns (and closes); creates the table if it is missing. */
+    /** As {@link #openH2(Path)}, with entries that expire, judged by {@code clock}. */
+    public static JdbcSuppressionList openH2(Path fileBase, SuppressionExpiry expiry, Clock clock) {
+        return Database.openH2For(fileBase, db -> open(db, true, expiry, clock));
+    }
+
+    /** Uses a database the caller owns (and closes); creates the table if it is missing. Entries never expire. */
     public static JdbcSuppressionList open(Database db) {
-        return open(Preconditions.checkNotNull(db, "db"), false);
+        return open(db, SuppressionExpiry.NONE, Clock.systemUTC());
     }
 
-    private static JdbcSuppressionList open(Database db, boolean ownsDatabase) {
-        JdbcSuppressionList store = new JdbcSuppressionList(db, ownsDatabase);
+    /**
+     * Uses a database the caller owns (and closes), with entries that expire: {@link #find} treats an entry past
+     * its expiry, judged by {@code clock}, as absent. Creates the table if missing, or adds the columns it lacks.
+     */
+    public static JdbcSuppressionList open(Database db, SuppressionExpiry expiry, Clock clock) {
+        return open(Preconditions.checkNotNull(db, "db"), false, expiry, clock);
+    }
+
+    private static JdbcSuppressionList open(Database db, boolean ownsDatabase, SuppressionExpiry expiry, Clock clock) {
+        JdbcSuppressionList store = new JdbcSuppressionList(db, ownsDatabase, expiry, clock);
         store.createSchema();
         return store;
     }
@@ -79,14 +100,24 @@ public final class JdbcSuppressionList implements SuppressionList {
                     + "rule_id VARCHAR(" + TEXT_COLUMN + ") NOT NULL, "
                     + "source VARCHAR(32) NOT NULL, "
                     + "message_id VARCHAR(" + TEXT_COLUMN + "))");
+            // Added after the first release: tables of earlier versions get them here, their rows kept (NULL: once, at
+            // since). Nullable without a default, so adding them rewrites no row of a list of millions.
+            st.executeUpdate("ALTER TABLE " + TABLE + " ADD COLUMN IF NOT EXISTS confirmations INTEGER");
+            st.executeUpdate("ALTER TABLE " + TABLE + " ADD COLUMN IF NOT EXISTS last_confirmed_ms BIGINT");
             st.executeUpdate("CREATE INDEX IF NOT EXISTS " + TABLE + "_domain ON " + TABLE + " (domain, address)");
         } catch (SQLException e) {
             throw db.failure("create the suppression table", e);
         }
     }
 
+    /** The entry while it suppresses: one past its expiry is absent, as if lifted. */
     @Override
     public Optional<SuppressionEntry> find(String address) {
+        return findStored(address).filter(e -> !expiry.isExpired(e, clock.instant()));
+    }
+
+    @Override
+    public Optional<SuppressionEntry> findStored(String address) {
         String a = SuppressionEntry.normaliseAddress(address);
         try (Connection c = db.connection();
              PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM " + TABLE + " WHERE address = ?")) {
@@ -99,12 +130,22 @@ public final class JdbcSuppressionList implements SuppressionList {
         }
     }
 
+    /** A new address is added; one already there is confirmed: counted once more, at the entry's {@code since}. */
     @Override
     public boolean add(SuppressionEntry entry) {
+        if (insert(entry)) {
+            return true;
+        }
+        confirm(entry);
+        return false;
+    }
+
+    /** Adds the entry; false, changing nothing, when the address is already there. */
+    private boolean insert(SuppressionEntry entry) {
         Preconditions.checkNotNull(entry, "entry");
         try (Connection c = db.connection();
-             PreparedStatement ps = c.prepareStatement("INSERT INTO " + TABLE + " (" + COLUMNS
-                     + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+             PreparedStatement ps = c.prepareStatement("INSERT INTO " + TABLE + " (" + COLUMNS + ") VALUES (" + VALUES
+                     + ")")) {
             bind(ps, entry);
             return ps.executeUpdate() == 1;
         } catch (SQLException e) {
@@ -117,6 +158,23 @@ public final class JdbcSuppressionList implements SuppressionList {
     }
 
     /**
+     * One more confirmation of an address already there, at {@code entry.since()}; the first entry's reason and
+     * reply stay. In one statement, so confirmations from several threads or nodes are all counted.
+     */
+    private void confirm(SuppressionEntry entry) {
+        try (Connection c = db.connection();
+             PreparedStatement ps = c.prepareStatement("UPDATE " + TABLE + " SET confirmations = COALESCE(confirmations, 1) + 1, "
+                     + "last_confirmed_ms = GREATEST(COALESCE(last_confirmed_ms, since_ms), ?) WHERE address = ?")) {
+            ps.setLong(1, entry.since().toEpochMilli());
+            ps.setString(2, entry.address());
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw db.failure("confirm " + entry.address(), e);
+        }
+    }
+
+    /**
+     * An import adds what is missing and confirms nothing: running it again is not new evidence.
      * Batches of {@value #BULK_CHUNK} per transaction, each batch in address order, sorted
      * {@value #BULK_SORT} at a time. On PostgreSQL each {@link #add} is a connection and a commit:
      * batched, an import runs hundreds of times faster. On embedded H2 commits are cheap; there the
@@ -158,11 +216,11 @@ public final class JdbcSuppressionList implements SuppressionList {
             // inside the chunk keeps its first entry too.
             return Database.inTransaction(c, tx -> {
                 try (PreparedStatement ps = tx.prepareStatement("INSERT INTO " + TABLE + " (" + COLUMNS
-                        + ") SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM " + TABLE
+                        + ") SELECT " + VALUES + " WHERE NOT EXISTS (SELECT 1 FROM " + TABLE
                         + " WHERE address = ?)")) {
                     for (SuppressionEntry entry : chunk) {
                         bind(ps, entry);
-                        ps.setString(9, entry.address());
+                        ps.setString(11, entry.address());
                         ps.addBatch();
                     }
                     int added = 0;
@@ -183,7 +241,7 @@ public final class JdbcSuppressionList implements SuppressionList {
         }
         int added = 0;
         for (SuppressionEntry entry : chunk) {
-            if (add(entry)) {
+            if (insert(entry)) {
                 added++;
             }
         }
@@ -199,6 +257,8 @@ public final class JdbcSuppressionList implements SuppressionList {
         ps.setString(6, entry.ruleId());
         ps.setString(7, entry.source().name());
         ps.setString(8, entry.messageId().orElse(null));
+        ps.setInt(9, entry.confirmations());
+        ps.setLong(10, entry.lastConfirmed().toEpochMilli());
     }
 
     @Override
@@ -207,6 +267,22 @@ public final class JdbcSuppressionList implements SuppressionList {
         try (Connection c = db.connection();
              PreparedStatement ps = c.prepareStatement("DELETE FROM " + TABLE + " WHERE address = ?")) {
             ps.setString(1, a);
+            return ps.executeUpdate() > 0;
+        } catch (SQLException e) {
+            throw db.failure("remove " + a, e);
+        }
+    }
+
+    @Override
+    public boolean removeLiveReplyEntry(String address, Instant addedSince) {
+        String a = SuppressionEntry.normaliseAddress(address);
+        Preconditions.checkNotNull(addedSince, "addedSince");
+        try (Connection c = db.connection();
+             PreparedStatement ps = c.prepareStatement("DELETE FROM " + TABLE
+                     + " WHERE address = ? AND source = ? AND since_ms >= ?")) {
+            ps.setString(1, a);
+            ps.setString(2, SuppressionEntry.Source.LIVE_REPLY.name());
+            ps.setLong(3, addedSince.toEpochMilli());
             return ps.executeUpdate() > 0;
         } catch (SQLException e) {
             throw db.failure("remove " + a, e);
@@ -298,9 +374,16 @@ public final class JdbcSuppressionList implements SuppressionList {
             // A row written by a newer version: keep it usable rather than fail every lookup.
             source = SuppressionEntry.Source.MANUAL;
         }
-        return SuppressionEntry.of(rs.getString("address"), Instant.ofEpochMilli(rs.getLong("since_ms")),
-                rs.getString("reason"), rs.getString("reply"), rs.getString("rule_id"), source,
-                Optional.ofNullable(rs.getString("message_id")));
+        Instant since = Instant.ofEpochMilli(rs.getLong("since_ms"));
+        SuppressionEntry entry = SuppressionEntry.of(rs.getString("address"), since, rs.getString("reason"),
+                rs.getString("reply"), rs.getString("rule_id"), source, Optional.ofNullable(rs.getString("message_id")));
+        int confirmations = rs.getInt("confirmations");
+        if (rs.wasNull()) {
+            return entry;
+        }
+        long last = rs.getLong("last_confirmed_ms");
+        Instant lastConfirmed = rs.wasNull() ? since : Instant.ofEpochMilli(Math.max(last, since.toEpochMilli()));
+        return entry.confirmed(Math.max(1, confirmations), lastConfirmed);
     }
 
     private static String normaliseDomain(String domain) {

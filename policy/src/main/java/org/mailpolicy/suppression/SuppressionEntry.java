@@ -9,7 +9,9 @@ import java.util.Optional;
 
 /**
  * One address the engine will not send to again, with when and why: enough to tell the next sender
- * what happened, and for an operator to judge whether to remove it.
+ * what happened, and for an operator to judge whether to remove it. It also keeps how many times the
+ * address was found suppressible ({@link #confirmations()}) and when last ({@link #lastConfirmed()}):
+ * an expiry ({@link SuppressionExpiry}) counts from the last confirmation.
  */
 public final class SuppressionEntry {
     /** How the address came to be suppressed. */
@@ -22,6 +24,8 @@ public final class SuppressionEntry {
         MANUAL
     }
 
+    /** The reason of an entry an operator added without giving one. */
+    public static final String MANUAL_REASON = "manual";
     /** Longest address SMTP allows (RFC 5321 4.5.3.1: 64 + 1 + 255, bounded in practice by 254 in paths). */
     public static final int MAX_ADDRESS_LENGTH = 320;
     /** Untrusted text is kept, but bounded: enough for any real reply. */
@@ -37,9 +41,11 @@ public final class SuppressionEntry {
     private final String ruleId;
     private final Source source;
     private final String messageId;
+    private final int confirmations;
+    private final Instant lastConfirmed;
 
     private SuppressionEntry(String address, Instant since, String reason, String reply, String ruleId,
-                             Source source, String messageId) {
+                             Source source, String messageId, int confirmations, Instant lastConfirmed) {
         this.address = address;
         this.since = since;
         this.reason = reason;
@@ -47,6 +53,8 @@ public final class SuppressionEntry {
         this.ruleId = ruleId;
         this.source = source;
         this.messageId = messageId;
+        this.confirmations = confirmations;
+        this.lastConfirmed = lastConfirmed;
     }
 
     /**
@@ -63,7 +71,21 @@ public final class SuppressionEntry {
         Preconditions.checkNotNull(source, "source");
         Preconditions.checkNotNull(messageId, "messageId");
         return new SuppressionEntry(normaliseAddress(address), since, clean(reason, "reason"), clean(reply, "reply"),
-                clean(ruleId, "ruleId"), source, messageId.map(m -> clean(m, "messageId")).orElse(null));
+                clean(ruleId, "ruleId"), source, messageId.map(m -> clean(m, "messageId")).orElse(null), 1, since);
+    }
+
+    /**
+     * This entry as a store keeps it after later confirmations.
+     *
+     * @param confirmations how many times the address was found suppressible, the first time included (at least 1)
+     * @param lastConfirmed the last of them, not before {@link #since()}
+     */
+    public SuppressionEntry confirmed(int confirmations, Instant lastConfirmed) {
+        Preconditions.checkArgument(confirmations >= 1, "confirmations must be at least 1: %s", confirmations);
+        Preconditions.checkArgument(lastConfirmed != null && !lastConfirmed.isBefore(since),
+                "lastConfirmed must not be before since (%s): %s", since, lastConfirmed);
+        return new SuppressionEntry(address, since, reason, reply, ruleId, source, messageId, confirmations,
+                lastConfirmed);
     }
 
     /**
@@ -145,6 +167,16 @@ public final class SuppressionEntry {
         return Optional.ofNullable(messageId);
     }
 
+    /** How many times the address was found suppressible: 1 when added, one more for each later reply or bounce. */
+    public int confirmations() {
+        return confirmations;
+    }
+
+    /** When the address was last found suppressible; {@link #since()} until it is again. */
+    public Instant lastConfirmed() {
+        return lastConfirmed;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (!(o instanceof SuppressionEntry)) {
@@ -153,16 +185,18 @@ public final class SuppressionEntry {
         SuppressionEntry that = (SuppressionEntry) o;
         return address.equals(that.address) && since.equals(that.since) && reason.equals(that.reason)
                 && reply.equals(that.reply) && ruleId.equals(that.ruleId) && source == that.source
-                && Objects.equals(messageId, that.messageId);
+                && Objects.equals(messageId, that.messageId) && confirmations == that.confirmations
+                && lastConfirmed.equals(that.lastConfirmed);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(address, since, reason, reply, ruleId, source, messageId);
+        return Objects.hash(address, since, reason, reply, ruleId, source, messageId, confirmations, lastConfirmed);
     }
 
     @Override
     public String toString() {
-        return address + " since " + since + " (" + reason + ", " + ruleId + ", " + source + "): " + reply;
+        return address + " since " + since + " (" + reason + ", " + ruleId + ", " + source
+                + (confirmations > 1 ? ", confirmed " + confirmations + " times, last " + lastConfirmed : "") + "): " + reply;
     }
 }

@@ -1,6 +1,6 @@
 package org.mailpolicy.suppression;
 
-import com.google.common.base.Preconditions;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -10,9 +10,17 @@ import java.util.Optional;
  */
 public interface SuppressionList extends AutoCloseable {
 
+    /** The address's entry while it suppresses; an entry past its expiry ({@link SuppressionExpiry}) is absent. */
     Optional<SuppressionEntry> find(String address);
 
-    /** Adds the entry; true if the address was new. An address already present keeps its first entry (and {@code since}). */
+    /** The address's entry as stored, expired or not: for an operator's eyes, never to decide a delivery. */
+    Optional<SuppressionEntry> findStored(String address);
+
+    /**
+     * Adds the entry; true if the address was new. An address already present keeps its first entry (and
+     * {@code since}) and is confirmed: one more confirmation, the last at {@code entry.since()}, from which its
+     * expiry counts again.
+     */
     boolean add(SuppressionEntry entry);
 
     /**
@@ -22,21 +30,18 @@ public interface SuppressionList extends AutoCloseable {
      *
      * <p>Not atomic: an implementation may commit a part at a time, and a failure part-way leaves
      * the parts before it added. Running the same import again is harmless, since an address
-     * already present keeps its entry.
+     * already present keeps its entry; unlike {@link #add}, an import confirms nothing.
      */
-    default long addAll(Iterable<SuppressionEntry> entries) {
-        Preconditions.checkNotNull(entries, "entries");
-        long added = 0;
-        for (SuppressionEntry entry : entries) {
-            if (add(entry)) {
-                added++;
-            }
-        }
-        return added;
-    }
+    long addAll(Iterable<SuppressionEntry> entries);
 
     /** True if the address was present. */
     boolean remove(String address);
+
+    /**
+     * Removes the address's entry only if a live reply added it at or after {@code addedSince}: lifts what
+     * replies no longer believed wrote, and never an operator's entry, a bounce's, or an older one. True if removed.
+     */
+    boolean removeLiveReplyEntry(String address, Instant addedSince);
 
     /** Entries ordered by address, optionally of one domain (case-insensitive), a page at a time. */
     List<SuppressionEntry> list(Optional<String> domain, int offset, int limit);

@@ -7,9 +7,11 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.mailpolicy.rules.Action;
 import org.mailpolicy.rules.ReplyClassifier;
+import org.mailpolicy.suppression.SuppressionExpiry;
 
 class DeliveryPolicyTest {
     private static final String POLICY = String.join("\n",
@@ -79,6 +81,54 @@ class DeliveryPolicyTest {
         assertThat(uk.route()).isEmpty();
         assertThat(policy.defaultDestination().name()).isEqualTo("default");
         assertThat(policy.defaultDestination().concurrency()).isEqualTo(7);
+    }
+
+    @Test
+    void readsTheUnknownRecipientGuardInheritingFromTheDefaultBlock() throws Exception {
+        DeliveryPolicy p = DeliveryPolicy.parse(String.join("\n",
+                "version: 1",
+                "default:",
+                "  unknownRecipientGuard: { window: 5m, minRecipients: 50 }",
+                "destinations:",
+                "  - name: aol",
+                "    domains: [aol.com]",
+                "    unknownRecipientGuard: { share: 0.8 }",
+                "  - name: small",
+                "    domains: [small.example]",
+                "    unknownRecipientGuard: off",
+                "  - name: same",
+                "    domains: [same.example]",
+                "  - name: back",
+                "    domains: [back.example]",
+                "    unknownRecipientGuard: on",
+                ""), "p.yaml");
+        assertThat(p.defaultDestination().unknownRecipientGuard()).isEqualTo(
+                UnknownRecipientGuard.of(Duration.ofMinutes(5), 50, 0.5, Duration.ofMinutes(30)));
+        assertThat(p.destination("aol").get().unknownRecipientGuard()).isEqualTo(
+                UnknownRecipientGuard.of(Duration.ofMinutes(5), 50, 0.8, Duration.ofMinutes(30)));
+        assertThat(p.destination("small").get().unknownRecipientGuard()).isEqualTo(UnknownRecipientGuard.OFF);
+        assertThat(p.destination("same").get().unknownRecipientGuard())
+                .isEqualTo(p.defaultDestination().unknownRecipientGuard());
+        assertThat(p.destination("back").get().unknownRecipientGuard()).isEqualTo(UnknownRecipientGuard.DEFAULT);
+        assertThat(DeliveryPolicy.builtInDefault().defaultDestination().unknownRecipientGuard())
+                .isEqualTo(UnknownRecipientGuard.DEFAULT);
+    }
+
+    @Test
+    void readsSuppressionExpiryPerReasonAndNoneByDefault() throws Exception {
+        DeliveryPolicy p = DeliveryPolicy.parse(String.join("\n",
+                "version: 1",
+                "suppression:",
+                "  store: h2",
+                "  expire: { userunknown: 365d, manual: 30d }",
+                ""), "p.yaml");
+        assertThat(p.suppression().expiry().byReason()).containsExactly(
+                Map.entry("manual", Duration.ofDays(30)), Map.entry("userunknown", Duration.ofDays(365)));
+        assertThat(p.suppression().toString()).endsWith("expire: {manual: 30d, userunknown: 365d}}");
+        assertThat(DeliveryPolicy.parse("version: 1\nsuppression: { expire: {} }\n", "p.yaml").suppression().expiry())
+                .isEqualTo(SuppressionExpiry.NONE);
+        assertThat(DeliveryPolicy.builtInDefault().suppression().expiry()).isEqualTo(SuppressionExpiry.NONE);
+        assertThat(policy.suppression().expiry()).isEqualTo(SuppressionExpiry.NONE);
     }
 
     @Test

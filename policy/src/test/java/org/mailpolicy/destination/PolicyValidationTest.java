@@ -46,7 +46,7 @@ class PolicyValidationTest {
         assertThat(errors).containsExactly(
                 "p.yaml:5: destinations[aol].maxAge: malformed duration '-5d': expected a number and a unit s, m, h or d, such as 30s, 10m, 4h, 5d",
                 "p.yaml:6: destinations[aol].concurrency: must be at least 1, got 0",
-                "p.yaml:7: destinations[aol].colour: unknown key; expected one of name, domains, mx, retry, maxAge, delayWarning, throttle, route, concurrency, rate, pacing, rules");
+                "p.yaml:7: destinations[aol].colour: unknown key; expected one of name, domains, mx, retry, maxAge, delayWarning, throttle, route, concurrency, rate, pacing, unknownRecipientGuard, rules");
     }
 
     @Test
@@ -143,6 +143,40 @@ class PolicyValidationTest {
                 .containsExactly(
                         "p.yaml:3: default.retry.exponential.factor: expected a number, got 'x'",
                         "p.yaml:3: default.retry.exponential.max: max (5m) must not be below initial (1h)");
+    }
+
+    @Test
+    void rejectsBadUnknownRecipientGuards() {
+        assertThat(errorsOf("version: 1", "default:", "  unknownRecipientGuard: maybe")).containsExactly(
+                "p.yaml:3: default.unknownRecipientGuard: expected off, on or a mapping of window, minRecipients, share"
+                        + " and quiet; got 'maybe'");
+        assertThat(errorsOf("version: 1", "default:", "  unknownRecipientGuard: { share: 1.5, window: 0s, size: 3 }"))
+                .containsExactly(
+                        "p.yaml:3: default.unknownRecipientGuard.size: unknown key; expected one of window, minRecipients,"
+                                + " share, quiet",
+                        "p.yaml:3: default.unknownRecipientGuard.window: duration must be positive: '0s'");
+        assertThat(errorsOf("version: 1", "destinations:", "  - name: aol", "    domains: [aol.com]",
+                "    unknownRecipientGuard:", "      minRecipients: 0")).containsExactly(
+                "p.yaml:6: destinations[aol].unknownRecipientGuard.minRecipients: must be at least 1: 0");
+        assertThat(errorsOf("version: 1", "default:", "  unknownRecipientGuard: { share: 0 }")).containsExactly(
+                "p.yaml:3: default.unknownRecipientGuard.share: must be in (0, 1]: 0.0");
+        assertThat(errorsOf("version: 1", "default:", "  unknownRecipientGuard: { quiet: [1m] }")).containsExactly(
+                "p.yaml:3: default.unknownRecipientGuard.quiet: expected a single value, got a list");
+    }
+
+    @Test
+    void rejectsBadSuppressionExpiries() {
+        assertThat(errorsOf("version: 1", "suppression:", "  expire: { userunkown: 365d, manual: soon, userunknown: 0d }"))
+                .containsExactly(
+                        "p.yaml:3: suppression.expire.userunkown: unknown reason 'userunkown'; expected manual or one of "
+                                + String.join(", ", org.mailpolicy.rules.Reasons.ALL),
+                        "p.yaml:3: suppression.expire.manual: malformed duration 'soon': expected a number and a unit s,"
+                                + " m, h or d, such as 30s, 10m, 4h, 5d",
+                        "p.yaml:3: suppression.expire.userunknown: duration must be positive: '0d'");
+        assertThat(errorsOf("version: 1", "suppression:", "  expire: 365d")).containsExactly(
+                "p.yaml:3: suppression.expire: expected a mapping (key: value), got '365d'");
+        assertThat(errorsOf("version: 1", "suppression:", "  expire:", "    manual: 1d", "    manual: 2d")).containsExactly(
+                "p.yaml:5: suppression.expire.manual: given twice (first at line 4)");
     }
 
     @Test

@@ -7,6 +7,7 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import org.mailpolicy.suppression.SuppressionExpiry;
 
 /** The policy file operators copy must load, and must say what its comments promise. */
 class ProductionPolicyFileTest {
@@ -31,6 +32,10 @@ class ProductionPolicyFileTest {
         assertThat(aol.throttleHold().initial()).isEqualTo(Duration.ofMinutes(15));
         assertThat(aol.throttleHold().max()).isEqualTo(Duration.ofHours(4));
         assertThat(aol.concurrency()).isLessThanOrEqualTo(5);
+        // The file writes out the guard's built-in defaults, and expires no suppression.
+        assertThat(def.unknownRecipientGuard()).isEqualTo(UnknownRecipientGuard.DEFAULT);
+        assertThat(aol.unknownRecipientGuard()).isEqualTo(UnknownRecipientGuard.DEFAULT);
+        assertThat(p.suppression().expiry()).isEqualTo(SuppressionExpiry.NONE);
         // The pace bin/bench drain measured (docs/benchmarks.md): a little under the 300 a minute AOL accepts per
         // IP there, and enough connections to keep that pace with transactions of about a second each.
         RateLimit rate = aol.rateLimit().orElseThrow();

@@ -9,6 +9,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Map;
 import java.util.Optional;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
@@ -28,6 +29,7 @@ import org.mailpolicy.suppression.JdbcSentMessageLedger;
 import org.mailpolicy.suppression.JdbcSuppressionList;
 import org.mailpolicy.suppression.SentMessage;
 import org.mailpolicy.suppression.SuppressionEntry;
+import org.mailpolicy.suppression.SuppressionExpiry;
 
 /**
  * What two plugin instances (two James nodes) on one database must see of each other, run against
@@ -317,6 +319,60 @@ abstract class SharedStoreContract {
             rs.next();
             return rs.getInt(1);
         }
+    }
+
+    @Test
+    void aSuppressionListOfThePreviousVersionIsUpgradedInPlaceAndItsEntriesConfirmedAndExpired() throws Exception {
+        DataSource db = database();
+        // The table as the first release created it, with one entry.
+        try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
+            st.executeUpdate("CREATE TABLE delivery_policy_suppression (address VARCHAR(320) NOT NULL PRIMARY KEY, "
+                    + "domain VARCHAR(320) NOT NULL, since_ms BIGINT NOT NULL, reason VARCHAR(1000) NOT NULL, "
+                    + "reply VARCHAR(1000) NOT NULL, rule_id VARCHAR(1000) NOT NULL, source VARCHAR(32) NOT NULL, "
+                    + "message_id VARCHAR(1000))");
+            st.executeUpdate("INSERT INTO delivery_policy_suppression VALUES ('old@aol.com', 'aol.com', "
+                    + T0.toEpochMilli() + ", 'userunknown', '550 MAILBOX NOT FOUND', 'aol.mailbox-not-found', "
+                    + "'LIVE_REPLY', NULL)");
+        }
+        SuppressionExpiry yearly = SuppressionExpiry.of(Map.of("userunknown", Duration.ofDays(365)));
+        Instant later = T0.plus(Duration.ofDays(400));
+        try (JdbcSuppressionList a = JdbcSuppressionList.open(Database.on(db, "test database"), yearly,
+                Clock.fixed(T0.plus(Duration.ofDays(30)), ZoneOffset.UTC));
+             JdbcSuppressionList b = JdbcSuppressionList.open(Database.on(db, "test database"), yearly,
+                     Clock.fixed(later, ZoneOffset.UTC))) {
+            SuppressionEntry old = a.find("old@aol.com").get();
+            assertThat(old.confirmations()).isEqualTo(1);
+            assertThat(old.lastConfirmed()).isEqualTo(T0);
+            assertThat(old.reply()).isEqualTo("550 MAILBOX NOT FOUND");
+
+            // A year and more later it no longer suppresses on the node whose clock says so, but is kept.
+            assertThat(b.find("old@aol.com")).isEmpty();
+            assertThat(b.findStored("old@aol.com")).isPresent();
+            assertThat(b.count(Optional.of("aol.com"))).isEqualTo(1);
+
+            // Refused again, it is confirmed (by either node), and suppresses again for a year from then.
+            assertThat(b.add(SuppressionEntry.of("old@aol.com", later, "userunknown", "550 again", "r",
+                    SuppressionEntry.Source.LIVE_REPLY, Optional.empty()))).isFalse();
+            SuppressionEntry confirmed = b.find("old@aol.com").get();
+            assertThat(confirmed.confirmations()).isEqualTo(2);
+            assertThat(confirmed.lastConfirmed()).isEqualTo(later);
+            assertThat(confirmed.since()).isEqualTo(T0);
+            assertThat(confirmed.reply()).isEqualTo("550 MAILBOX NOT FOUND");
+            assertThat(a.add(SuppressionEntry.of("old@aol.com", T0.plusSeconds(1), "userunknown", "550", "r",
+                    SuppressionEntry.Source.BOUNCE, Optional.empty()))).isFalse();
+            assertThat(a.findStored("old@aol.com").get().confirmations()).isEqualTo(3);
+            // An older confirmation arriving late does not move the last one back.
+            assertThat(a.findStored("old@aol.com").get().lastConfirmed()).isEqualTo(later);
+
+            // Only a live reply's entry written since the given instant is lifted.
+            a.add(SuppressionEntry.of("new@aol.com", later, "userunknown", "550", "r", SuppressionEntry.Source.LIVE_REPLY,
+                    Optional.empty()));
+            assertThat(a.removeLiveReplyEntry("old@aol.com", later.minusSeconds(60))).isFalse();
+            assertThat(a.removeLiveReplyEntry("new@aol.com", later.plusSeconds(1))).isFalse();
+            assertThat(a.removeLiveReplyEntry("new@aol.com", later.minusSeconds(60))).isTrue();
+            assertThat(a.findStored("new@aol.com")).isEmpty();
+        }
+        JdbcSuppressionList.open(Database.on(db, "test database")).close(); // opening again is harmless
     }
 
     @Test

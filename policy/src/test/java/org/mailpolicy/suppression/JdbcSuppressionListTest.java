@@ -8,11 +8,16 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -73,6 +78,74 @@ class JdbcSuppressionListTest {
         assertThat(found.since()).isEqualTo(T0);
         assertThat(list.find("<bob@aol.com>")).isPresent();
         assertThat(list.remove("BOB@AOL.COM")).isTrue();
+    }
+
+    @Test
+    void aSecondSuppressionOfAnAddressIsAConfirmation() {
+        assertThat(list.add(entry("bob@aol.com", T0))).isTrue();
+        assertThat(list.find("bob@aol.com").get().confirmations()).isEqualTo(1);
+        assertThat(list.find("bob@aol.com").get().lastConfirmed()).isEqualTo(T0);
+
+        assertThat(list.add(SuppressionEntry.of("BOB@aol.com", T0.plusSeconds(3600), "userunknown", "550 no such user",
+                "other.rule", SuppressionEntry.Source.BOUNCE, Optional.empty()))).isFalse();
+
+        SuppressionEntry confirmed = list.find("bob@aol.com").get();
+        assertThat(confirmed.confirmations()).isEqualTo(2);
+        assertThat(confirmed.lastConfirmed()).isEqualTo(T0.plusSeconds(3600));
+        // The first entry's evidence stays.
+        assertThat(confirmed.since()).isEqualTo(T0);
+        assertThat(confirmed.ruleId()).isEqualTo("aol.mailbox-not-found");
+        assertThat(confirmed.source()).isEqualTo(SuppressionEntry.Source.LIVE_REPLY);
+        assertThat(list.list(Optional.empty(), 0, 10)).containsExactly(confirmed);
+    }
+
+    @Test
+    void anExpiredEntryNoLongerSuppressesUntilItIsConfirmedAgain() {
+        list.close();
+        MutableClockForTest clock = new MutableClockForTest(T0);
+        SuppressionExpiry expiry = SuppressionExpiry.of(Map.of("userunknown", Duration.ofDays(365)));
+        list = JdbcSuppressionList.openH2(fileBase, expiry, clock);
+        list.add(entry("bob@aol.com", T0));
+        list.add(SuppressionEntry.of("carol@aol.com", T0, SuppressionEntry.MANUAL_REASON, "", "manual",
+                SuppressionEntry.Source.MANUAL, Optional.empty()));
+
+        clock.now = T0.plus(Duration.ofDays(365)).minusMillis(1);
+        assertThat(list.find("bob@aol.com")).isPresent();
+        clock.now = T0.plus(Duration.ofDays(365));
+        assertThat(list.find("bob@aol.com")).isEmpty();
+        assertThat(list.findStored("bob@aol.com")).contains(entry("bob@aol.com", T0));
+        // A reason without an expiry holds for good.
+        assertThat(list.find("carol@aol.com")).isPresent();
+
+        // Sent to again and refused again: confirmed, and suppressing for another year.
+        list.add(entry("bob@aol.com", clock.now));
+        assertThat(list.find("bob@aol.com").get().confirmations()).isEqualTo(2);
+        clock.now = clock.now.plus(Duration.ofDays(364));
+        assertThat(list.find("bob@aol.com")).isPresent();
+    }
+
+    /** A clock the test moves. */
+    private static final class MutableClockForTest extends Clock {
+        Instant now;
+
+        MutableClockForTest(Instant now) {
+            this.now = now;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
     }
 
     @Test
@@ -139,6 +212,8 @@ class JdbcSuppressionListTest {
         pool.shutdown();
         assertThat(newForShared.get()).isEqualTo(50);
         assertThat(list.count(Optional.empty())).isEqualTo(8 * 50 + 50);
+        // Every later add was a confirmation, and none was lost to a race.
+        assertThat(list.find("shared7@aol.com").get().confirmations()).isEqualTo(8);
     }
 
     @Test
@@ -161,9 +236,11 @@ class JdbcSuppressionListTest {
         assertThat(list.find("bob@aol.com").get().since()).isEqualTo(T0);
         SuppressionEntry someone = entries.get(1234);
         assertThat(list.find(someone.address())).contains(someone);
-        // Importing the same list again is harmless.
+        // Importing the same list again is harmless, and no evidence: nothing is confirmed.
         assertThat(list.addAll(entries)).isZero();
         assertThat(list.count(Optional.empty())).isEqualTo(many + 2);
+        assertThat(list.find("bob@aol.com").get().confirmations()).isEqualTo(1);
+        assertThat(list.find(someone.address()).get().confirmations()).isEqualTo(1);
     }
 
     @Test

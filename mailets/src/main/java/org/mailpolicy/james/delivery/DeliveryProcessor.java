@@ -47,6 +47,7 @@ final class DeliveryProcessor {
     private final OutcomeDispatcher dispatcher;
     private final DeliveryMetrics metrics;
     private final AdmissionGate gate;
+    private final DirectoryOutageResponse directoryOutages;
 
     DeliveryProcessor(PolicyRuntime runtime, TargetResolver targets, DeliveryAttempt attempts,
                       OutcomeDispatcher dispatcher, DeliveryMetrics metrics, AdmissionGate gate) {
@@ -56,6 +57,7 @@ final class DeliveryProcessor {
         this.dispatcher = Preconditions.checkNotNull(dispatcher, "dispatcher");
         this.metrics = Preconditions.checkNotNull(metrics, "metrics");
         this.gate = Preconditions.checkNotNull(gate, "gate");
+        this.directoryOutages = new DirectoryOutageResponse(runtime.directoryOutages(), runtime.suppressions(), metrics);
     }
 
     void process(Mail mail) throws MessagingException {
@@ -104,7 +106,8 @@ final class DeliveryProcessor {
                     : attempts.attempt(mail, recipients, target.hosts());
             timing.stop();
             Instant after = runtime.clock().instant();
-            AttemptOutcome outcome = classify(result, runtime.classifierFor(destination));
+            AttemptOutcome outcome = directoryOutages.review(key, destination,
+                    classify(result, runtime.classifierFor(destination)), after);
             DestinationState state = record(states, key, destination, result, outcome, after);
             AttemptDecision decision = DeliveryDecider.decide(destination, history, outcome, Optional.of(state),
                     runtime.clock());

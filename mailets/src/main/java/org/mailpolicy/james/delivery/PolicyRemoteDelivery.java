@@ -29,6 +29,7 @@ import org.apache.mailet.ProcessingState;
 import org.apache.mailet.base.GenericMailet;
 import org.mailpolicy.james.PolicyRuntime;
 import org.mailpolicy.james.metrics.DeliveryMetrics;
+import org.mailpolicy.james.metrics.DirectoryOutageGauges;
 import org.mailpolicy.james.metrics.PaceGauges;
 import org.mailpolicy.schedule.AttemptHistory;
 import org.slf4j.Logger;
@@ -126,6 +127,8 @@ public class PolicyRemoteDelivery extends GenericMailet {
         queue = queueFactory.createQueue(configuration.getOutGoingQueueName());
         DeliveryMetrics metrics = DeliveryMetrics.of(metricFactory);
         PaceGauges.register(gaugeRegistry, runtime.policy().destinations(), runtime.destinations(), runtime.clock());
+        DirectoryOutageGauges.register(gaugeRegistry, runtime.policy().destinations(), runtime.directoryOutages(),
+                runtime.clock());
         OutcomeDispatcher dispatcher = new OutcomeDispatcher(queue, getMailetContext(), bounceProcessor,
                 configuration.getOnSuccess().map(ProcessingState::getValue),
                 configuration.getHeloNameProvider().getHeloName(), runtime.suppressions(), runtime.sentMessages(),

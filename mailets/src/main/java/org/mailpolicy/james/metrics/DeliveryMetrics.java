@@ -26,6 +26,9 @@ import org.slf4j.LoggerFactory;
  * delivery-policy.outcome.ACTION.REASON            retry|throttle|bounce|suppress by reason
  * delivery-policy.holds.started.DESTINATION        a throttle started (not extended) a hold
  * delivery-policy.suppressions.added.SOURCE        live_reply|bounce|manual
+ * delivery-policy.suppressions.lifted              removed again because a directory outage wrote them
+ * delivery-policy.directory-outage.started.DESTINATION   a surge of unknown users began a suspicion
+ * delivery-policy.directory-outage.deferred.DESTINATION  an unknown-user reply retried instead of suppressed
  * delivery-policy.dsn.sent.ACTION                  failed|delayed|...
  * </pre>
  */
@@ -85,6 +88,21 @@ public final class DeliveryMetrics {
     /** An address was newly added to the suppression list. */
     public void suppressionAdded(SuppressionEntry.Source source) {
         factory.generate(PREFIX + "suppressions.added." + source.name().toLowerCase(Locale.ROOT)).increment();
+    }
+
+    /** Suppressions a directory outage wrote were lifted. */
+    public void suppressionsLifted(int count) {
+        factory.generate(PREFIX + "suppressions.lifted").add(count);
+    }
+
+    /** A surge of unknown-user replies made {@code destination}'s directory suspect. */
+    public void directoryOutageStarted(String destination) {
+        factory.generate(PREFIX + "directory-outage.started." + namePart(destination)).increment();
+    }
+
+    /** {@code count} unknown-user replies of {@code destination} were retried instead of suppressed. */
+    public void unknownUsersDeferred(String destination, int count) {
+        factory.generate(PREFIX + "directory-outage.deferred." + namePart(destination)).add(count);
     }
 
     /** A DSN was stored for sending (one per DSN message, whatever its number of recipients). */

@@ -45,7 +45,7 @@ public final class PaceGauges {
         return states.get(key).map(s -> s.paceUnder(d, now)).orElseGet(() -> Pace.initial(d, now));
     }
 
-    private static <T> void registerOnce(GaugeRegistry registry, String name, org.apache.james.metrics.api.Gauge<T> gauge) {
+    static <T> void registerOnce(GaugeRegistry registry, String name, org.apache.james.metrics.api.Gauge<T> gauge) {
         try {
             registry.register(name, gauge);
         } catch (IllegalArgumentException e) {

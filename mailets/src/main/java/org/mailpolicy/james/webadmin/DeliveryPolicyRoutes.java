@@ -5,6 +5,7 @@ import java.time.Clock;
 import org.apache.james.webadmin.Routes;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.state.DestinationStateStore;
+import org.mailpolicy.state.DirectoryOutageGuard;
 import org.mailpolicy.suppression.SuppressionList;
 import spark.Service;
 
@@ -21,7 +22,8 @@ import spark.Service;
  * GET    /delivery-policy/suppressions/{address}
  * PUT    /delivery-policy/suppressions/{address}      body optional: {"reason": "...", "reply": "..."}
  * DELETE /delivery-policy/suppressions/{address}
- * GET    /delivery-policy/destinations                 named destinations, and unlisted domains with state
+ * GET    /delivery-policy/destinations                 named destinations, and unlisted domains with state:
+ *                                                    holds, pace, and whether a directory outage is suspected
  * DELETE /delivery-policy/destinations/{destination}/hold   {destination}: aol, or a domain such as example.org
  * POST   /delivery-policy/classify?destination=aol    body: the reply, or
  *                                                    {"reply": "...", "stage": "rcpt", "destination": "aol"}
@@ -46,20 +48,23 @@ public final class DeliveryPolicyRoutes implements Routes {
     public static DeliveryPolicyRoutes of(SuppressionList suppressions, DestinationStateStore destinations,
                                           DeliveryPolicy policy, DestinationClassifier classifier,
                                           Clock clock, QueuedMailCounter queued) {
-        return of(suppressions, destinations, policy, classifier, clock, queued, HeldMailRelease.NONE);
+        return of(suppressions, destinations, new DirectoryOutageGuard(), policy, classifier, clock, queued,
+                HeldMailRelease.NONE);
     }
 
     /**
-     * @param release brings forward the mails a released hold postponed, normally in the delivery
-     *                mailet's outgoing queue
+     * @param directoryOutages normally the policy runtime's guard, the one the delivery mailet reviews with
+     * @param release          brings forward the mails a released hold postponed, normally in the delivery
+     *                         mailet's outgoing queue
      */
     public static DeliveryPolicyRoutes of(SuppressionList suppressions, DestinationStateStore destinations,
-                                          DeliveryPolicy policy, DestinationClassifier classifier,
-                                          Clock clock, QueuedMailCounter queued, HeldMailRelease release) {
+                                          DirectoryOutageGuard directoryOutages, DeliveryPolicy policy,
+                                          DestinationClassifier classifier, Clock clock, QueuedMailCounter queued,
+                                          HeldMailRelease release) {
         // Each resource checks what it is given.
         ObjectMapper json = new ObjectMapper();
-        return new DeliveryPolicyRoutes(new SuppressionRoutes(suppressions, clock, json),
-                new DestinationRoutes(destinations, policy, clock, queued, release, json),
+        return new DeliveryPolicyRoutes(new SuppressionRoutes(suppressions, policy.suppression().expiry(), clock, json),
+                new DestinationRoutes(destinations, directoryOutages, policy, clock, queued, release, json),
                 new ClassifyRoutes(policy, classifier, json));
     }
 

@@ -38,7 +38,8 @@ public final class DeliveryPolicyWebAdminModule extends AbstractModule {
     DeliveryPolicyRoutes routes(FileSystem fileSystem, MailQueueFactory<?> queues) throws MessagingException {
         WebAdminSettings settings = WebAdminSettings.load(System.getProperties(), propertiesFile(fileSystem));
         PolicyRuntime runtime = PolicyRuntime.forPolicyFile(settings.policyLocation());
-        return DeliveryPolicyRoutes.of(runtime.suppressions(), runtime.destinations(), runtime.policy(),
+        return DeliveryPolicyRoutes.of(runtime.suppressions(), runtime.destinations(), runtime.directoryOutages(),
+                runtime.policy(),
                 (destination, reply) -> destination.map(runtime::classifierFor).orElse(runtime.classifier()).classify(reply),
                 runtime.clock(), MailQueueCounter.of(queues, settings.outgoingQueue(), runtime.policy(),
                         MailQueueCounter.DEFAULT_MAX_BROWSED),

@@ -21,6 +21,8 @@ import org.mailpolicy.james.webadmin.dto.DestinationDto;
 import org.mailpolicy.state.DestinationKey;
 import org.mailpolicy.state.DestinationState;
 import org.mailpolicy.state.DestinationStateStore;
+import org.mailpolicy.state.DirectoryOutageGuard;
+import org.mailpolicy.state.DirectoryOutageStatus;
 import spark.Request;
 import spark.Response;
 import spark.Service;
@@ -30,15 +32,17 @@ final class DestinationRoutes {
     static final String PATH = DeliveryPolicyRoutes.BASE + "/destinations";
 
     private final DestinationStateStore destinations;
+    private final DirectoryOutageGuard directoryOutages;
     private final DeliveryPolicy policy;
     private final Clock clock;
     private final QueuedMailCounter queued;
     private final HeldMailRelease release;
     private final ObjectMapper json;
 
-    DestinationRoutes(DestinationStateStore destinations, DeliveryPolicy policy, Clock clock, QueuedMailCounter queued,
-                      HeldMailRelease release, ObjectMapper json) {
+    DestinationRoutes(DestinationStateStore destinations, DirectoryOutageGuard directoryOutages, DeliveryPolicy policy,
+                      Clock clock, QueuedMailCounter queued, HeldMailRelease release, ObjectMapper json) {
         this.destinations = Preconditions.checkNotNull(destinations, "destinations");
+        this.directoryOutages = Preconditions.checkNotNull(directoryOutages, "directoryOutages");
         this.policy = Preconditions.checkNotNull(policy, "policy");
         this.clock = Preconditions.checkNotNull(clock, "clock");
         this.queued = Preconditions.checkNotNull(queued, "queued");
@@ -54,7 +58,8 @@ final class DestinationRoutes {
     /**
      * Every named destination of the policy (fresh when never used) and every key the store
      * remembers: named destinations by name, unlisted domains (the default's settings, one state
-     * each) by domain. {@code policy} names the settings that apply.
+     * each) by domain, and every key whose directory outage guard has answers to count (this node's: the guard
+     * is per node). {@code policy} names the settings that apply.
      */
     private String listDestinations(Request request, Response response) throws JsonProcessingException {
         Instant now = clock.instant();
@@ -62,6 +67,9 @@ final class DestinationRoutes {
         for (DestinationPolicy d : policy.destinations()) {
             String key = DestinationKey.of(d).asString();
             byKey.put(key, DestinationState.initial(key));
+        }
+        for (DirectoryOutageStatus o : directoryOutages.all(now)) {
+            byKey.putIfAbsent(o.key().asString(), DestinationState.initial(o.key().asString()));
         }
         for (DestinationState s : destinations.all()) {
             byKey.put(s.destination(), s);
@@ -73,7 +81,8 @@ final class DestinationRoutes {
             // Whose settings apply: a named destination's, or the default's for an unlisted domain.
             DestinationPolicy applies = named.orElse(policy.defaultDestination());
             body.add(DestinationDto.of(s, now, applies, named.isPresent(),
-                    counts.map(c -> new DestinationDto.QueuedCount(c.of(s.destination()), c.complete()))));
+                    counts.map(c -> new DestinationDto.QueuedCount(c.of(s.destination()), c.complete())),
+                    directoryOutages.status(DestinationKey.of(s.destination()), now)));
         }
         return json.writeValueAsString(body.build());
     }

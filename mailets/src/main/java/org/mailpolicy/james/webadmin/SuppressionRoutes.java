@@ -18,6 +18,7 @@ import org.mailpolicy.james.webadmin.dto.SuppressionEntryDto;
 import org.mailpolicy.james.webadmin.dto.SuppressionPageDto;
 import org.mailpolicy.jdbc.StoreException;
 import org.mailpolicy.suppression.SuppressionEntry;
+import org.mailpolicy.suppression.SuppressionExpiry;
 import org.mailpolicy.suppression.SuppressionList;
 import spark.HaltException;
 import spark.Request;
@@ -31,16 +32,19 @@ final class SuppressionRoutes {
     static final String PATH = DeliveryPolicyRoutes.BASE + "/suppressions";
     static final int DEFAULT_LIMIT = 100;
     static final int MAX_LIMIT = 1000;
-    static final String MANUAL_REASON = "manual";
+    static final String MANUAL_REASON = SuppressionEntry.MANUAL_REASON;
     static final String MANUAL_RULE = "manual";
     private static final Set<String> PUT_FIELDS = ImmutableSet.of("reason", "reply");
 
     private final SuppressionList suppressions;
+    private final SuppressionExpiry expiry;
     private final Clock clock;
     private final ObjectMapper json;
 
-    SuppressionRoutes(SuppressionList suppressions, Clock clock, ObjectMapper json) {
+    /** @param expiry the policy's, to show each entry's expiry; the store applies it to deliveries */
+    SuppressionRoutes(SuppressionList suppressions, SuppressionExpiry expiry, Clock clock, ObjectMapper json) {
         this.suppressions = Preconditions.checkNotNull(suppressions, "suppressions");
+        this.expiry = Preconditions.checkNotNull(expiry, "expiry");
         this.clock = Preconditions.checkNotNull(clock, "clock");
         this.json = Preconditions.checkNotNull(json, "json");
     }
@@ -69,21 +73,22 @@ final class SuppressionRoutes {
         } catch (StoreException e) {
             throw storeFailure(e);
         }
-        return json.writeValueAsString(SuppressionPageDto.of(total, offset, limit, page));
+        return json.writeValueAsString(SuppressionPageDto.of(total, offset, limit, page, expiry, clock.instant()));
     }
 
     private String getSuppression(Request request, Response response) throws JsonProcessingException {
         String address = address(request);
         Optional<SuppressionEntry> entry;
         try {
-            entry = suppressions.find(address);
+            // As stored: an expired entry is shown (expired: true), though it no longer suppresses.
+            entry = suppressions.findStored(address);
         } catch (StoreException e) {
             throw storeFailure(e);
         }
         if (!entry.isPresent()) {
             throw notFound(address + " is not suppressed");
         }
-        return json.writeValueAsString(SuppressionEntryDto.from(entry.get()));
+        return json.writeValueAsString(dto(entry.get()));
     }
 
     private String putSuppression(Request request, Response response) throws JsonProcessingException {
@@ -98,9 +103,10 @@ final class SuppressionRoutes {
                 SuppressionEntry.Source.MANUAL, Optional.empty());
         try {
             boolean added = suppressions.add(entry);
-            // An address already on the list keeps its first entry: the history of why is worth more.
+            // An address already on the list keeps its first entry (the history of why is worth more) and is
+            // confirmed: an expired one suppresses again.
             response.status(added ? 201 : 200);
-            return json.writeValueAsString(SuppressionEntryDto.from(added ? entry : suppressions.find(address).orElse(entry)));
+            return json.writeValueAsString(dto(added ? entry : suppressions.findStored(address).orElse(entry)));
         } catch (StoreException e) {
             throw storeFailure(e);
         }
@@ -117,6 +123,10 @@ final class SuppressionRoutes {
         }
         response.status(204);
         return "";
+    }
+
+    private SuppressionEntryDto dto(SuppressionEntry entry) {
+        return SuppressionEntryDto.from(entry, expiry, clock.instant());
     }
 
     private static String address(Request request) {

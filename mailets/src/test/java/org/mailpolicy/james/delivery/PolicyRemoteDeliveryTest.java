@@ -51,6 +51,8 @@ import org.mailpolicy.report.RecipientReport;
 import org.mailpolicy.rules.ReplyClassifier;
 import org.mailpolicy.rules.RuleSet;
 import org.mailpolicy.schedule.AttemptHistory;
+import org.mailpolicy.state.DestinationKey;
+import org.mailpolicy.state.DirectoryOutageStatus;
 import org.mailpolicy.state.InMemoryDestinationStateStore;
 import org.mailpolicy.suppression.JdbcSentMessageLedger;
 import org.mailpolicy.suppression.JdbcSuppressionList;
@@ -376,6 +378,49 @@ class PolicyRemoteDeliveryTest {
         assertThat(queue.entries).isEmpty();
         assertThat(reports()).isEmpty();
         assertThat(ledger.find("<m1@example.com>").get().recipients()).containsExactlyInAnyOrder("ok@aol.com", "full@aol.com");
+    }
+
+    @Test
+    void aSurgeOfUnknownUsersIsRetriedNotSuppressedAndLiftsTheSuppressionsItWrote() throws Exception {
+        // The default guard: 20 distinct unknown recipients within 10 minutes, half of those answered.
+        List<String> people = new ArrayList<>();
+        for (int i = 0; i < 22; i++) {
+            people.add("person" + i + "@aol.com");
+        }
+        for (String person : people) {
+            thenRecipients(ImmutableMap.of(person, reply("550 5.1.1 <" + person + ">: test-user-unknown", Stage.RCPT)));
+            mailet.service(mail("sender@example.com", person));
+            // The new mail, not the retries queued before it.
+            mailet.deliverOne(new RecordingMailQueue.Item(queue.entries.remove(queue.entries.size() - 1).mail));
+            clock.advance(Duration.ofSeconds(10));
+        }
+
+        // The first 19 were believed (a DSN each); the 20th made the surge, and it and the two after were retried.
+        assertThat(reports()).hasSize(19);
+        assertThat(queue.entries).extracting(e -> e.mail.getRecipients().iterator().next().asString())
+                .containsExactly("person19@aol.com", "person20@aol.com", "person21@aol.com");
+        assertThat(queue.entries).allMatch(e -> e.delay.equals(Duration.ofMinutes(10)));
+        // The surge's own suppressions were lifted: nobody at aol.com is suppressed.
+        assertThat(suppressions.count(Optional.of("aol.com"))).isZero();
+        assertThat(metricFactory.countFor("delivery-policy.suppressions.added.live_reply")).isEqualTo(19);
+        assertThat(metricFactory.countFor("delivery-policy.suppressions.lifted")).isEqualTo(19);
+        assertThat(metricFactory.countFor("delivery-policy.directory-outage.started.aol")).isEqualTo(1);
+        assertThat(metricFactory.countFor("delivery-policy.directory-outage.deferred.aol")).isEqualTo(3);
+        assertThat(metricFactory.countFor("delivery-policy.outcome.retry.userunknown")).isEqualTo(3);
+        DirectoryOutageStatus status = mailet.runtime().get().directoryOutages().status(DestinationKey.of("aol"),
+                clock.instant());
+        assertThat(status.isSuspected()).isTrue();
+        assertThat(status.unknownRecipients()).isEqualTo(22);
+
+        // The receiver's directory is back: the retried people are delivered, and nobody was lost.
+        clock.advance(Duration.ofMinutes(10));
+        context.resetSentMails();
+        for (int i = 0; i < 3; i++) {
+            thenRecipients(ImmutableMap.of());
+            assertThat(deliverNext().status).isEqualTo(CompletionStatus.SUCCESS);
+        }
+        assertThat(queue.entries).isEmpty();
+        assertThat(reports()).isEmpty();
     }
 
     @Test

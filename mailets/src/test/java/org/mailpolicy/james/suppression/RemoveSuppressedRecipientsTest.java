@@ -223,12 +223,27 @@ class RemoveSuppressedRecipientsTest {
             }
 
             @Override
+            public Optional<SuppressionEntry> findStored(String address) {
+                return find(address);
+            }
+
+            @Override
             public boolean add(SuppressionEntry entry) {
                 throw new UnsupportedOperationException();
             }
 
             @Override
+            public long addAll(Iterable<SuppressionEntry> entries) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
             public boolean remove(String address) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public boolean removeLiveReplyEntry(String address, java.time.Instant addedSince) {
                 throw new UnsupportedOperationException();
             }
 

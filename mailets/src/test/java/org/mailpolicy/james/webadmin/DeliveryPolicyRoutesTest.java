@@ -26,13 +26,16 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mailpolicy.decision.AttemptOutcome;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.reply.SmtpReply;
+import org.mailpolicy.reply.Stage;
 import org.mailpolicy.rules.Action;
 import org.mailpolicy.rules.Classification;
 import org.mailpolicy.rules.Scope;
 import org.mailpolicy.state.DestinationKey;
+import org.mailpolicy.state.DirectoryOutageGuard;
 import org.mailpolicy.state.InMemoryDestinationStateStore;
 import org.mailpolicy.suppression.JdbcSuppressionList;
 import org.mailpolicy.suppression.SuppressionEntry;
@@ -50,6 +53,7 @@ class DeliveryPolicyRoutesTest {
     Path dir;
     private JdbcSuppressionList suppressions;
     private InMemoryDestinationStateStore states;
+    private final DirectoryOutageGuard outages = new DirectoryOutageGuard();
     private final List<String> released = new ArrayList<>();
     private DeliveryPolicy policy;
     private WebAdminServer server;
@@ -61,7 +65,7 @@ class DeliveryPolicyRoutesTest {
         suppressions = JdbcSuppressionList.openH2(dir.resolve("suppressions"));
         states = new InMemoryDestinationStateStore();
         policy = DeliveryPolicy.parse(POLICY, "test-policy.yaml");
-        DeliveryPolicyRoutes routes = DeliveryPolicyRoutes.of(suppressions, states, policy,
+        DeliveryPolicyRoutes routes = DeliveryPolicyRoutes.of(suppressions, states, outages, policy,
                 (destination, reply) -> classify(destination, reply), Clock.fixed(NOW, ZoneOffset.UTC),
                 () -> Optional.of(QueuedMailCounter.Counts.of(Map.of("aol", 7L, "example.org", 3L), true)),
                 destination -> {
@@ -235,6 +239,34 @@ class DeliveryPolicyRoutesTest {
         assertThat(org.get("held").asBoolean()).isTrue();
         assertThat(org.get("lastReply").asText()).isEqualTo("421 4.7.0 later");
         assertThat(org.get("queued").asLong()).isEqualTo(3);
+    }
+
+    @Test
+    void aDestinationSaysWhenItsDirectoryIsSuspected() throws Exception {
+        Classification unknown = new Classification(SmtpReply.parse("550 MAILBOX NOT FOUND", Stage.RCPT), Action.SUPPRESS,
+                "userunknown", Scope.RECIPIENT, "aol.mailbox-not-found", "No such user.", "Remove it.", "AOL", null, null);
+        AttemptOutcome.Builder all = AttemptOutcome.builder();
+        for (int i = 0; i < 20; i++) {
+            all.failed("person" + i + "@aol.com", unknown);
+        }
+        outages.review(DestinationKey.of("aol"), policy.destination("aol").get(), all.build(), NOW.minusSeconds(60));
+        // An unlisted domain the guard counts but the state store does not know is listed too.
+        outages.review(DestinationKey.of("example.com"), policy.defaultDestination(),
+                AttemptOutcome.builder().delivered("a@example.com").build(), NOW.minusSeconds(60));
+
+        JsonNode list = body(send("GET", "/delivery-policy/destinations", null));
+
+        assertThat(list.findValuesAsText("name")).containsExactly("aol", "example.com");
+        JsonNode aol = list.get(0);
+        assertThat(aol.get("directoryOutageSuspected").asBoolean()).isTrue();
+        assertThat(aol.get("directoryOutageSince").asText()).isEqualTo("2026-11-22T11:59:00Z");
+        assertThat(aol.get("directoryOutageUntil").asText()).isEqualTo("2026-11-22T12:29:00Z");
+        assertThat(aol.get("unknownRecipients").asInt()).isEqualTo(20);
+        assertThat(aol.get("answeredRecipients").asInt()).isEqualTo(20);
+        JsonNode example = list.get(1);
+        assertThat(example.get("directoryOutageSuspected").asBoolean()).isFalse();
+        assertThat(example.get("directoryOutageUntil").isNull()).isTrue();
+        assertThat(example.get("answeredRecipients").asInt()).isEqualTo(1);
     }
 
     @Test

@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Optional;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.state.DestinationState;
+import org.mailpolicy.state.DirectoryOutageStatus;
 import org.mailpolicy.state.Pace;
 import org.mailpolicy.yaml.Durations;
 
@@ -17,7 +18,8 @@ import org.mailpolicy.yaml.Durations;
 @JsonPropertyOrder({"name", "policy", "configured", "held", "heldUntil", "currentHold", "currentHoldSeconds",
         "consecutiveThrottles", "attempts", "inFlight", "probing", "lastReply", "lastAttemptAt", "queued",
         "queuedComplete", "pacing", "effectiveConcurrency", "concurrencyCeiling", "effectiveRate", "rateCeiling",
-        "paceSignals", "lastPaceSignalAt"})
+        "paceSignals", "lastPaceSignalAt", "directoryOutageSuspected", "directoryOutageSince", "directoryOutageUntil",
+        "unknownRecipients", "answeredRecipients"})
 public final class DestinationDto {
     private final DestinationState state;
     private final String policy;
@@ -27,9 +29,11 @@ public final class DestinationDto {
     private final Boolean queuedComplete;
     private final DestinationPolicy settings;
     private final Pace pace;
+    private final DirectoryOutageStatus directoryOutage;
 
     private DestinationDto(DestinationState state, String policy, boolean configured, boolean held, Long queued,
-                           Boolean queuedComplete, DestinationPolicy settings, Pace pace) {
+                           Boolean queuedComplete, DestinationPolicy settings, Pace pace,
+                           DirectoryOutageStatus directoryOutage) {
         this.state = state;
         this.policy = policy;
         this.configured = configured;
@@ -38,20 +42,23 @@ public final class DestinationDto {
         this.queuedComplete = queuedComplete;
         this.settings = settings;
         this.pace = pace;
+        this.directoryOutage = directoryOutage;
     }
 
     /**
      * @param policy     the name of the settings that apply: a named destination's, or the default's for an unlisted domain
      * @param configured whether the policy names this destination
      * @param queued     mails queued for it, and whether that count covers the whole queue; empty when not counted
+     * @param directoryOutage what the directory outage guard knows of it at {@code now}
      */
     public static DestinationDto of(DestinationState state, Instant now, DestinationPolicy policy, boolean configured,
-                                    Optional<QueuedCount> queued) {
+                                    Optional<QueuedCount> queued, DirectoryOutageStatus directoryOutage) {
         Preconditions.checkNotNull(state, "state");
         Preconditions.checkNotNull(policy, "policy");
+        Preconditions.checkNotNull(directoryOutage, "directoryOutage");
         return new DestinationDto(state, policy.name(), configured, state.isHeldAt(now),
                 queued.map(QueuedCount::mails).orElse(null), queued.map(QueuedCount::complete).orElse(null), policy,
-                state.paceUnder(policy, now));
+                state.paceUnder(policy, now), directoryOutage);
     }
 
     /** A destination's share of the outgoing queue. */
@@ -164,5 +171,29 @@ public final class DestinationDto {
 
     public String getLastPaceSignalAt() {
         return pace.lastSignalAt().map(Instant::toString).orElse(null);
+    }
+
+    /** Whether a surge of "user unknown" replies makes its directory suspect: they are retried, not suppressed. */
+    public boolean isDirectoryOutageSuspected() {
+        return directoryOutage.isSuspected();
+    }
+
+    public String getDirectoryOutageSince() {
+        return directoryOutage.since().map(Instant::toString).orElse(null);
+    }
+
+    /** When the suspicion ends (or ended) unless the surge goes on; null when there never was one. */
+    public String getDirectoryOutageUntil() {
+        return directoryOutage.until().map(Instant::toString).orElse(null);
+    }
+
+    /** Distinct recipients answered "user unknown" within the guard's window (this James node's). */
+    public int getUnknownRecipients() {
+        return directoryOutage.unknownRecipients();
+    }
+
+    /** Distinct recipients the destination answered about within the guard's window (this James node's). */
+    public int getAnsweredRecipients() {
+        return directoryOutage.answeredRecipients();
     }
 }
