@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -62,6 +63,9 @@ final class AolRelay {
                 return ConnectDecision.reject(ServerAction.replyAndClose(AolReplies.DOWN));
             case SLOW:
                 return ConnectDecision.greetAfter(mode.setting.delay());
+            case REPLY:
+                return replyingAt(mode, ReplyStage.CONNECT).map(a -> ConnectDecision.reject(
+                        ServerAction.replyAndClose(a.replyText().get()))).orElse(ConnectDecision.greet());
             case RATE_LIMIT:
                 int persistence = mode.windows.connectsWhileOverLimit(client, clock.instant());
                 if (persistence > CONNECTS_OVER_LIMIT_BEFORE_BLOCK) {
@@ -82,11 +86,26 @@ final class AolRelay {
         if (mode.setting.mode().isRateLimited() && !mode.windows.tryAdmit(client, clock.instant())) {
             return ServerAction.reply(mode.setting.mode() == Mode.RLY_NW ? AolReplies.RLY_NW : AolReplies.DYN_T1);
         }
-        return ServerAction.reply(AolReplies.OK);
+        return replyingAt(mode, ReplyStage.MAIL).orElse(ServerAction.reply(AolReplies.OK));
+    }
+
+    /** {@link Mode#REPLY}'s reply, when it answers at {@code stage}. */
+    private static Optional<ServerAction> replyingAt(ActiveMode mode, ReplyStage stage) {
+        if (mode.setting.mode() != Mode.REPLY || mode.setting.stage() != stage) {
+            return Optional.empty();
+        }
+        if (mode.setting.times() > 0 && mode.replies.incrementAndGet() > mode.setting.times()) {
+            return Optional.empty();
+        }
+        return mode.setting.reply().map(ServerAction::reply);
     }
 
     ServerAction onRecipient(String address) {
         ActiveMode mode = current();
+        Optional<ServerAction> replying = replyingAt(mode, ReplyStage.RCPT);
+        if (replying.isPresent()) {
+            return replying.get();
+        }
         if (mode.chaos != null) {
             Optional<ServerAction> chaos = mode.chaos.atRecipient(address);
             if (chaos.isPresent()) {
@@ -119,6 +138,10 @@ final class AolRelay {
         }
         if (tooLarge) {
             return ServerAction.reply(AolReplies.MESSAGE_TOO_BIG);
+        }
+        Optional<ServerAction> replying = replyingAt(mode, ReplyStage.DATA);
+        if (replying.isPresent()) {
+            return replying.get();
         }
         if (mode.chaos != null) {
             Optional<ServerAction> chaos = mode.chaos.atEndOfData(acceptedRecipients);
@@ -205,6 +228,8 @@ final class AolRelay {
         final RateWindows windows;
         /** CHAOS's draws, counted from this activation: setting the mode again replays the same sequence. */
         final ChaosReplies chaos;
+        /** REPLY's replies given since this activation. */
+        final AtomicInteger replies = new AtomicInteger();
 
         private ActiveMode(ModeSetting setting, Optional<Instant> until, RateWindows windows, ChaosReplies chaos) {
             this.setting = setting;

@@ -31,7 +31,9 @@ import com.sun.net.httpserver.HttpServer;
  *
  * <pre>
  * PUT    /mode          {"mode": "DYN_T1", "seconds": 20}  (optional "perMinute" for RLY_NW and RATE_LIMIT,
- *                                                            "delayMillis" for SLOW, "seed" for CHAOS)
+ *                                                            "delayMillis" for SLOW, "seed" for CHAOS; REPLY
+ *                                                            needs "reply" and "stage": CONNECT, MAIL, RCPT, DATA,
+ *                                                            and takes "times": that many replies, then NORMAL's)
  * GET    /mode
  * GET    /transactions  JSON array, oldest first
  * DELETE /transactions
@@ -46,7 +48,8 @@ import com.sun.net.httpserver.HttpServer;
  */
 final class ControlApi implements AutoCloseable {
     private static final int MAX_BODY_BYTES = 64 * 1024;
-    private static final Set<String> MODE_FIELDS = Set.of("mode", "seconds", "perMinute", "delayMillis", "seed");
+    private static final Set<String> MODE_FIELDS = Set.of("mode", "seconds", "perMinute", "delayMillis", "seed", "reply",
+            "stage", "times");
     private static final Set<String> BOUNCE_FIELDS = Set.of("to", "finalRecipient", "smtpHost", "smtpPort",
             "originalMessageId", "envelopeFrom");
 
@@ -216,12 +219,15 @@ final class ControlApi implements AutoCloseable {
                     + List.of(Mode.values()));
         }
         try {
-            ModeSetting setting = ModeSetting.of(mode);
+            ModeSetting setting = mode == Mode.REPLY ? replying(request) : ModeSetting.of(mode);
             if (request.has("perMinute")) {
                 setting = setting.perMinute(intField(request, "perMinute"));
             }
             if (request.has("delayMillis")) {
                 setting = setting.delay(Duration.ofMillis(intField(request, "delayMillis")));
+            }
+            if (request.has("times")) {
+                setting = setting.times(intField(request, "times"));
             }
             if (request.has("seed")) {
                 setting = setting.seed(longField(request, "seed"));
@@ -301,6 +307,17 @@ final class ControlApi implements AutoCloseable {
         return value.longValue();
     }
 
+    private static ModeSetting replying(ObjectNode request) throws BadRequest {
+        String stage = requiredText(request, "stage");
+        try {
+            return ModeSetting.replying(requiredText(request, "reply"),
+                    ReplyStage.valueOf(stage.trim().toUpperCase(Locale.ROOT)));
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest(400, e.getMessage().startsWith("reply") ? "reply: " + e.getMessage()
+                    : "stage: unknown stage '" + stage + "'; expected one of " + List.of(ReplyStage.values()));
+        }
+    }
+
     private ObjectNode modeJson(ModeStatus status) {
         ObjectNode node = json.createObjectNode();
         ModeSetting setting = status.setting();
@@ -322,6 +339,10 @@ final class ControlApi implements AutoCloseable {
         }
         if (setting.mode() == Mode.CHAOS) {
             node.put("seed", setting.seed());
+        }
+        if (setting.mode() == Mode.REPLY) {
+            node.put("reply", setting.reply().get());
+            node.put("stage", setting.stage().name());
         }
         return node;
     }

@@ -37,7 +37,13 @@ public enum Mode {
      * connection closed before the reply, as a relay that crashes after committing the message. The other replies are
      * NORMAL's. See {@link ChaosReplies}.
      */
-    CHAOS;
+    CHAOS,
+    /**
+     * Answers {@code reply} at {@code stage} (the greeting, MAIL FROM, each RCPT TO or the end of DATA) to every
+     * conversation, as another provider's server would: how tests see the plugin act on Yahoo's, Microsoft's, Gmail's
+     * or Postfix's throttle replies. A 421 closes the connection, as everywhere else.
+     */
+    REPLY;
 
     boolean isRateLimited() {
         return this == RLY_NW || this == RATE_LIMIT;

@@ -21,23 +21,52 @@ public final class ModeSetting {
     private final int perMinute;
     private final Duration delay;
     private final long seed;
+    private final Optional<String> reply;
+    private final ReplyStage stage;
+    /** How many times {@link Mode#REPLY} answers its reply before answering as NORMAL does; 0 for no limit. */
+    private final int times;
 
     private ModeSetting(Mode mode, Optional<Duration> duration, int perMinute, Duration delay, long seed) {
+        this(mode, duration, perMinute, delay, seed, Optional.empty(), ReplyStage.CONNECT, 0);
+    }
+
+    private ModeSetting(Mode mode, Optional<Duration> duration, int perMinute, Duration delay, long seed,
+                        Optional<String> reply, ReplyStage stage, int times) {
         this.mode = mode;
         this.duration = duration;
         this.perMinute = perMinute;
         this.delay = delay;
         this.seed = seed;
+        this.reply = reply;
+        this.stage = stage;
+        this.times = times;
     }
 
     /** The mode with its default parameters, lasting until changed. */
     public static ModeSetting of(Mode mode) {
         requireNonNull(mode, "mode");
+        if (mode == Mode.REPLY) {
+            throw new IllegalArgumentException("REPLY needs its reply and stage: use ModeSetting.replying");
+        }
         int perMinute = mode == Mode.RLY_NW ? RLY_NW_DEFAULT_PER_MINUTE
                 : mode == Mode.RATE_LIMIT ? RATE_LIMIT_DEFAULT_PER_MINUTE : 0;
         Duration delay = mode == Mode.SLOW ? SLOW_DEFAULT_DELAY : Duration.ZERO;
         long seed = mode == Mode.CHAOS ? CHAOS_DEFAULT_SEED : 0;
         return new ModeSetting(mode, Optional.empty(), perMinute, delay, seed);
+    }
+
+    /**
+     * {@link Mode#REPLY}: {@code reply} (a whole SMTP reply, code first) at {@code stage}, lasting until changed.
+     *
+     * @throws IllegalArgumentException if the reply does not start with a 4xx or 5xx code
+     */
+    public static ModeSetting replying(String reply, ReplyStage stage) {
+        requireNonNull(reply, "reply");
+        requireNonNull(stage, "stage");
+        if (!reply.matches("[45][0-9][0-9]([ -].*)?")) {
+            throw new IllegalArgumentException("reply must start with a 4xx or 5xx code, was '" + reply + "'");
+        }
+        return new ModeSetting(Mode.REPLY, Optional.empty(), 0, Duration.ZERO, 0, Optional.of(reply), stage, 0);
     }
 
     public static ModeSetting normal() {
@@ -50,7 +79,7 @@ public final class ModeSetting {
         if (duration.isNegative() || duration.isZero()) {
             throw new IllegalArgumentException("duration must be positive, was " + duration);
         }
-        return new ModeSetting(mode, Optional.of(duration), perMinute, delay, seed);
+        return new ModeSetting(mode, Optional.of(duration), perMinute, delay, seed, reply, stage, times);
     }
 
     /** For {@link Mode#RLY_NW} and {@link Mode#RATE_LIMIT}: messages accepted per client in any 60 s window. */
@@ -62,6 +91,17 @@ public final class ModeSetting {
             throw new IllegalArgumentException("perMinute must be at least 1, was " + messages);
         }
         return new ModeSetting(mode, duration, messages, delay, seed);
+    }
+
+    /** For {@link Mode#REPLY}: the reply is given this many times (counted from when the mode is set), then NORMAL's. */
+    public ModeSetting times(int count) {
+        if (mode != Mode.REPLY) {
+            throw new IllegalArgumentException("times applies only to REPLY, not " + mode);
+        }
+        if (count < 1) {
+            throw new IllegalArgumentException("times must be at least 1, was " + count);
+        }
+        return new ModeSetting(mode, duration, perMinute, delay, seed, reply, stage, count);
     }
 
     /** For {@link Mode#SLOW}: how long the greeting is held back. */
@@ -107,6 +147,21 @@ public final class ModeSetting {
         return seed;
     }
 
+    /** {@link Mode#REPLY}'s reply; empty for the other modes. */
+    public Optional<String> reply() {
+        return reply;
+    }
+
+    /** How many times {@link Mode#REPLY} answers with {@link #reply()}; 0 for as long as the mode lasts. */
+    public int times() {
+        return times;
+    }
+
+    /** Where {@link Mode#REPLY} answers with {@link #reply()}. */
+    public ReplyStage stage() {
+        return stage;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (!(o instanceof ModeSetting)) {
@@ -114,12 +169,13 @@ public final class ModeSetting {
         }
         ModeSetting that = (ModeSetting) o;
         return mode == that.mode && duration.equals(that.duration) && perMinute == that.perMinute
-                && delay.equals(that.delay) && seed == that.seed;
+                && delay.equals(that.delay) && seed == that.seed && reply.equals(that.reply) && stage == that.stage
+                && times == that.times;
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(mode, duration, perMinute, delay, seed);
+        return java.util.Objects.hash(mode, duration, perMinute, delay, seed, reply, stage, times);
     }
 
     @Override
@@ -127,6 +183,7 @@ public final class ModeSetting {
         return mode + duration.map(d -> " for " + d).orElse("")
                 + (mode.isRateLimited() ? " perMinute=" + perMinute : "")
                 + (mode == Mode.SLOW ? " delay=" + delay : "")
-                + (mode == Mode.CHAOS ? " seed=" + seed : "");
+                + (mode == Mode.CHAOS ? " seed=" + seed : "")
+                + reply.map(r -> " at " + stage + (times > 0 ? " " + times + " time(s)" : "") + ": " + r).orElse("");
     }
 }

@@ -390,4 +390,51 @@ class FakeAolSmtpTest {
         assertThat(aol.messages()).isEmpty();
         assertThat(Optional.of(aol.transactions().size())).contains(1);
     }
+
+    @Test
+    void replyModeAnswersItsReplyAtItsStageAndA421Closes() throws IOException {
+        String yahoo = "421 4.7.0 [TSS04] Messages from 127.0.0.1 temporarily deferred";
+        aol.setMode(ModeSetting.replying(yahoo, ReplyStage.CONNECT));
+        try (RawSmtpClient client = RawSmtpClient.connect(aol.smtpPort())) {
+            assertThat(client.readReply()).isEqualTo(yahoo);
+            assertThat(client.readReply()).isEqualTo(RawSmtpClient.CLOSED);
+        }
+
+        String microsoft = "451 4.7.652 The mail server [127.0.0.1] has exceeded the maximum number of connections.";
+        aol.setMode(ModeSetting.replying(microsoft, ReplyStage.MAIL));
+        try (RawSmtpClient client = RawSmtpClient.connect(aol.smtpPort())) {
+            client.readReply();
+            client.send("EHLO client.example");
+            assertThat(client.send("MAIL FROM:<bob@sender.example>")).isEqualTo(microsoft);
+        }
+
+        String gmail = "421 4.7.28 Our system has detected an unusual rate of unsolicited mail.";
+        aol.setMode(ModeSetting.replying(gmail, ReplyStage.RCPT));
+        try (RawSmtpClient client = RawSmtpClient.connect(aol.smtpPort())) {
+            client.startMail("bob@sender.example");
+            assertThat(client.send("RCPT TO:<ok-1@aol.com>")).isEqualTo(gmail);
+            assertThat(client.readReply()).as("a 421 closes").isEqualTo(RawSmtpClient.CLOSED);
+        }
+
+        String postfix = "450 4.7.1 Error: too much mail from 127.0.0.1";
+        aol.setMode(ModeSetting.replying(postfix, ReplyStage.DATA));
+        try (RawSmtpClient client = RawSmtpClient.connect(aol.smtpPort())) {
+            client.startMail("bob@sender.example");
+            assertThat(client.send("RCPT TO:<ok-1@aol.com>")).isEqualTo("250 OK");
+            assertThat(client.data(MESSAGE)).isEqualTo(postfix);
+        }
+        assertThat(aol.messages()).as("a refused end of DATA keeps nothing").isEmpty();
+
+        aol.setMode(ModeSetting.replying(microsoft, ReplyStage.MAIL).times(1));
+        try (RawSmtpClient client = RawSmtpClient.connect(aol.smtpPort())) {
+            client.readReply();
+            client.send("EHLO client.example");
+            assertThat(client.send("MAIL FROM:<bob@sender.example>")).isEqualTo(microsoft);
+            assertThat(client.send("MAIL FROM:<bob@sender.example>")).as("then as NORMAL").isEqualTo("250 OK");
+        }
+        assertThatThrownBy(() -> ModeSetting.replying("250 fine", ReplyStage.MAIL))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("4xx or 5xx");
+        assertThatThrownBy(() -> ModeSetting.of(Mode.REPLY)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("replying");
+    }
 }

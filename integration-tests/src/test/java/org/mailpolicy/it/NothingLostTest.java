@@ -27,6 +27,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.mailpolicy.fakeaol.Mode;
 import org.mailpolicy.fakeaol.ModeSetting;
+import org.mailpolicy.fakeaol.ReplyStage;
 import org.mailpolicy.fakeaol.ReceivedMessage;
 import org.mailpolicy.fakeaol.RecipientReply;
 import org.mailpolicy.fakeaol.Transaction;
@@ -134,6 +135,9 @@ class NothingLostTest {
                 new Phase(ModeSetting.of(Mode.DYN_T1), Duration.ofSeconds(8)),
                 new Phase(ModeSetting.of(Mode.RLY_NW).perMinute(2), Duration.ofSeconds(8)),
                 new Phase(ModeSetting.of(Mode.RATE_LIMIT).perMinute(3), Duration.ofSeconds(8)),
+                // Another provider's words: Microsoft's connection limit at MAIL FROM, which holds nothing.
+                new Phase(ModeSetting.replying("451 4.7.652 The mail server [127.0.0.1] has exceeded the maximum"
+                        + " number of connections. (S3115)", ReplyStage.MAIL), Duration.ofSeconds(4)),
                 new Phase(ModeSetting.of(Mode.CHAOS).seed(SEED + 1), Duration.ofSeconds(20)));
         assertThat(cycle.stream().map(p -> p.mode().mode()).distinct()).as("every mode of the fake")
                 .containsExactlyInAnyOrder(Mode.values());
