@@ -123,7 +123,10 @@ public final class SandboxMain {
                 "  curl -X PUT " + control + "/mode -d '{\"mode\": \"RTR_BB\", \"seconds\": 60}'",
                 "  curl " + control + "/transactions        # what the fake saw, oldest first",
                 "  curl -X DELETE " + control + "/transactions",
-                "  modes: NORMAL DYN_T1 RLY_NW RATE_LIMIT RTR_BB CON_B1 DOWN DROP_IN_DATA SLOW DIRECTORY_OUTAGE CHAOS",
+                "  modes: NORMAL DYN_T1 RLY_NW RATE_LIMIT RTR_BB CON_B1 DOWN DROP_IN_DATA SLOW DIRECTORY_OUTAGE CHAOS,",
+                "  and REPLY with any reply at a stage, for example Yahoo's throttle at the greeting:",
+                "  curl -X PUT " + control + "/mode -d '{\"mode\": \"REPLY\", \"stage\": \"CONNECT\","
+                        + " \"reply\": \"421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred\"}'",
                 "  recipients by local part: ok* unknown* rejected* full* hvu* flaky*",
                 "",
                 "The plugin's WebAdmin routes (suppressions, destination holds, classify):",

@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.stream.Stream;
 import java.util.TreeMap;
 
 import javax.mail.internet.InternetHeaders;
@@ -139,8 +140,10 @@ class NothingLostTest {
                 new Phase(ModeSetting.replying("451 4.7.652 The mail server [127.0.0.1] has exceeded the maximum"
                         + " number of connections. (S3115)", ReplyStage.MAIL), Duration.ofSeconds(4)),
                 new Phase(ModeSetting.of(Mode.CHAOS).seed(SEED + 1), Duration.ofSeconds(20)));
-        assertThat(cycle.stream().map(p -> p.mode().mode()).distinct()).as("every mode of the fake")
-                .containsExactlyInAnyOrder(Mode.values());
+        // DIRECTORY_OUTAGE bounces and suppresses everyone until the guard trips: DirectoryOutageTest follows it alone.
+        assertThat(cycle.stream().map(p -> p.mode().mode()).distinct()).as("every mode of the fake but one")
+                .containsExactlyInAnyOrder(Stream.of(Mode.values()).filter(m -> m != Mode.DIRECTORY_OUTAGE)
+                        .toArray(Mode[]::new));
 
         List<Sent> sent = new ArrayList<>();
         int perPhase = (MESSAGES + cycle.size() - 1) / cycle.size();
