@@ -4,6 +4,7 @@ import com.google.common.base.Preconditions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -62,31 +63,31 @@ public final class SingleNodeDestinationStateStore implements DestinationStateSt
 
     @Override
     public Admission admit(DestinationKey key, DestinationPolicy policy, Optional<Instant> reservation, Instant now) {
-        return memory.admit(key, policy, reservation, now);
+        return memory.admit(key, policy, reservation, toMillis(now));
     }
 
     @Override
     public void finished(DestinationKey key, Instant now) {
-        memory.finished(key, now);
+        memory.finished(key, toMillis(now));
     }
 
     @Override
     public DestinationState recordThrottle(DestinationKey key, DestinationPolicy policy, ThrottleEffect effect,
                                            String reply, Optional<Duration> hint, Instant now) {
         Optional<DestinationState> before = memory.get(key);
-        return keptIfChanged(before, memory.recordThrottle(key, policy, effect, reply, hint, now), now);
+        return keptIfChanged(before, memory.recordThrottle(key, policy, effect, reply, hint, toMillis(now)), now);
     }
 
     @Override
     public DestinationState recordSuccess(DestinationKey key, DestinationPolicy policy, String reply, Instant now) {
         Optional<DestinationState> before = memory.get(key);
-        return keptIfChanged(before, memory.recordSuccess(key, policy, reply, now), now);
+        return keptIfChanged(before, memory.recordSuccess(key, policy, reply, toMillis(now)), now);
     }
 
     @Override
     public DestinationState recordFailure(DestinationKey key, DestinationPolicy policy, String reply, Instant now) {
         Optional<DestinationState> before = memory.get(key);
-        return keptIfChanged(before, memory.recordFailure(key, policy, reply, now), now);
+        return keptIfChanged(before, memory.recordFailure(key, policy, reply, toMillis(now)), now);
     }
 
     @Override
@@ -106,6 +107,14 @@ public final class SingleNodeDestinationStateStore implements DestinationStateSt
             memory.get(key).ifPresent(s -> keep(s, clock.instant()));
         }
         return released;
+    }
+
+    /**
+     * Decisions are dated to the millisecond, as the file keeps them, so that a restart reads back
+     * exactly the hold that was decided (and mail due at its end is due at the same instant).
+     */
+    private static Instant toMillis(Instant now) {
+        return now.truncatedTo(ChronoUnit.MILLIS);
     }
 
     /** How many keys are remembered; for tests and metrics. */

@@ -110,6 +110,30 @@ class SingleNodeDestinationStateStoreTest {
     }
 
     @Test
+    void aHoldDecidedWithNanosecondsReadsBackTheSameAfterARestart(@TempDir Path dir) {
+        Path file = dir.resolve("state");
+        Instant now = T0.plusNanos(123_456_789);
+        DestinationState held;
+        Database db = Database.openH2(file);
+        try {
+            SingleNodeDestinationStateStore store = SingleNodeDestinationStateStore.over(JdbcDestinationStateStore.open(db), CLOCK);
+            store.admit(AOL_KEY, AOL, Optional.empty(), now);
+            held = store.recordThrottle(AOL_KEY, AOL, ThrottleEffect.HOLD, "421 4.7.1 : (DYN:T1)", Optional.empty(), now);
+        } finally {
+            db.close();
+        }
+        Database reopened = Database.openH2(file);
+        try {
+            DestinationState after = SingleNodeDestinationStateStore.over(JdbcDestinationStateStore.open(reopened), CLOCK)
+                    .get(AOL_KEY).get();
+            assertThat(after.heldUntil()).isEqualTo(held.heldUntil());
+            assertThat(after.holdStartedAt()).isEqualTo(held.holdStartedAt());
+        } finally {
+            reopened.close();
+        }
+    }
+
+    @Test
     void anOperatorsReleaseIsKeptToo(@TempDir Path dir) {
         Path file = dir.resolve("state");
         Database db = Database.openH2(file);
