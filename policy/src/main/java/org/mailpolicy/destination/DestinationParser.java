@@ -26,12 +26,13 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  */
 final class DestinationParser {
     private static final Set<String> DESTINATION_KEYS = ImmutableSet.of("name", "domains", "mx", "retry", "maxAge",
-            "delayWarning", "throttle", "route", "concurrency", "rate", "pacing", "rules");
+            "delayWarning", "throttle", "route", "concurrency", "rate", "pacing", "connections", "rules");
     private static final Set<String> DEFAULT_KEYS = ImmutableSet.of("retry", "maxAge", "delayWarning", "throttle",
-            "route", "concurrency", "rate", "pacing", "rules");
+            "route", "concurrency", "rate", "pacing", "connections", "rules");
     private static final Set<String> RETRY_KEYS = ImmutableSet.of("schedule", "exponential");
     private static final Set<String> EXPONENTIAL_KEYS = ImmutableSet.of("initial", "factor", "max", "jitter");
     private static final Set<String> THROTTLE_KEYS = ImmutableSet.of("initial", "growth", "max");
+    private static final Set<String> CONNECTIONS_KEYS = ImmutableSet.of("maxMessages", "idleTimeout");
     private static final Set<String> PACING_KEYS = ImmutableSet.of("start", "cut", "step", "growEvery", "quiet", "pause");
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
 
@@ -212,6 +213,11 @@ final class DestinationParser {
             PacingSettings p = pacing(m.get("pacing").getValueNode(), label + ".pacing");
             pacing = p == null ? pacing : p;
         }
+        ConnectionSettings connections = base.connections();
+        if (m.containsKey("connections")) {
+            ConnectionSettings c = connections(m.get("connections").getValueNode(), label + ".connections", connections);
+            connections = c == null ? connections : c;
+        }
         RuleSet rules = null;
         if (m.containsKey("rules")) {
             // Read with this file's reader: a rule's mistakes are named under the destination.
@@ -226,7 +232,7 @@ final class DestinationParser {
                 .mx(withNames.mxPatterns())
                 .retry(retry).maxAge(maxAge).delayWarning(delayWarning).throttle(throttle)
                 .route(route).concurrency(concurrency).rate(rate).pacing(pacing)
-                .rules(rules)
+                .connections(connections).rules(rules)
                 .build();
     }
 
@@ -348,6 +354,29 @@ final class DestinationParser {
                     e.getMessage().substring(key.length() + 1));
             return null;
         }
+    }
+
+    /**
+     * {@code connections: {maxMessages: 20, idleTimeout: 2s}}; a setting not given comes from {@code base}.
+     * Null when wrong (recorded).
+     */
+    private ConnectionSettings connections(Node node, String field, ConnectionSettings base) {
+        Map<String, NodeTuple> m = reader.mapping(node, field, CONNECTIONS_KEYS);
+        if (m == null) {
+            return null;
+        }
+        Integer maxMessages = base.maxMessages();
+        if (m.containsKey("maxMessages")) {
+            Node v = m.get("maxMessages").getValueNode();
+            maxMessages = reader.integer(v, field + ".maxMessages");
+            if (maxMessages != null && maxMessages < 1) {
+                reader.error(v, field + ".maxMessages", "must be at least 1 (1: no reuse), got " + maxMessages);
+                maxMessages = null;
+            }
+        }
+        Duration idleTimeout = m.containsKey("idleTimeout")
+                ? reader.duration(m.get("idleTimeout").getValueNode(), field + ".idleTimeout") : base.idleTimeout();
+        return maxMessages == null || idleTimeout == null ? null : ConnectionSettings.of(maxMessages, idleTimeout);
     }
 
     /** Makes a value of a delay that starts at initial and grows by factor up to max. */

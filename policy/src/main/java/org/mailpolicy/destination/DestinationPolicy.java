@@ -26,6 +26,7 @@ public final class DestinationPolicy {
     private final int concurrency;
     private final RateLimit rateLimit;
     private final PacingSettings pacing;
+    private final ConnectionSettings connections;
     private final RuleSet rules;
     /** The last (base, base.plus(rules)) pair: callers pass the same base for every reply. */
     private volatile ClassifierPair lastClassifier;
@@ -42,6 +43,7 @@ public final class DestinationPolicy {
         this.concurrency = b.concurrency;
         this.rateLimit = b.rateLimit;
         this.pacing = b.pacing;
+        this.connections = b.connections;
         this.rules = b.rules;
     }
 
@@ -62,6 +64,7 @@ public final class DestinationPolicy {
         b.concurrency = concurrency;
         b.rateLimit = rateLimit;
         b.pacing = pacing;
+        b.connections = connections;
         b.rules = rules;
         return b;
     }
@@ -104,7 +107,7 @@ public final class DestinationPolicy {
         return Optional.ofNullable(route);
     }
 
-    /** The most simultaneous connections to this destination. */
+    /** The most connections open at once to this destination, idle ones kept for reuse included. */
     public int concurrency() {
         return concurrency;
     }
@@ -113,12 +116,17 @@ public final class DestinationPolicy {
         return Optional.ofNullable(rateLimit);
     }
 
-    /** Whether this destination brings rule overrides of its own. */
     /** How the effective rate and concurrency adapt under the ceilings {@link #rateLimit()} and {@link #concurrency()}. */
     public PacingSettings pacing() {
         return pacing;
     }
 
+    /** How SMTP connections to this destination are reused. */
+    public ConnectionSettings connections() {
+        return connections;
+    }
+
+    /** Whether this destination brings rule overrides of its own. */
     public boolean hasRuleOverrides() {
         return rules != null && rules.size() > 0;
     }
@@ -196,7 +204,7 @@ public final class DestinationPolicy {
                 + ", retry " + retrySchedule + ", maxAge " + Durations.format(maxAge)
                 + ", delayWarning " + Durations.format(delayWarning) + ", throttle " + throttleHold
                 + (route == null ? "" : ", route " + route) + ", concurrency " + concurrency
-                + (rateLimit == null ? "" : ", rate " + rateLimit)
+                + (rateLimit == null ? "" : ", rate " + rateLimit) + ", " + connections
                 + (rules == null ? "" : ", " + rules.size() + " rules") + "}";
     }
 
@@ -213,6 +221,7 @@ public final class DestinationPolicy {
         private int concurrency = DeliveryPolicy.DEFAULT_CONCURRENCY;
         private RateLimit rateLimit;
         private PacingSettings pacing = PacingSettings.DEFAULT;
+        private ConnectionSettings connections = ConnectionSettings.DEFAULT;
         private RuleSet rules;
 
         private Builder(String name) {
@@ -269,6 +278,12 @@ public final class DestinationPolicy {
         /** How the effective rate and concurrency adapt under the ceilings {@link #rate} and {@link #concurrency}. */
         public Builder pacing(PacingSettings p) {
             this.pacing = Preconditions.checkNotNull(p, "pacing");
+            return this;
+        }
+
+        /** How SMTP connections to this destination are reused. */
+        public Builder connections(ConnectionSettings c) {
+            this.connections = Preconditions.checkNotNull(c, "connections");
             return this;
         }
 
