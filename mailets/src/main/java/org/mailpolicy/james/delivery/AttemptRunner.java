@@ -42,8 +42,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>Connection reuse.</b> An attempt first takes an idle connection to the host from the
  * {@link SmtpConnectionCache}, resets it ({@code RSET}: JavaMail sends none between two messages
  * that went well) and sends on it; a connection that turns out dead there (the RSET fails, or the
- * connection is lost or closing before DATA was sent, so nothing can have been delivered) is closed and
- * the mail goes once more on a fresh connection, within the same attempt. After the mail the
+ * connection is lost without a reply before DATA was sent, so nothing can have been delivered) is closed
+ * and the mail goes once more on a fresh connection, within the same attempt. After the mail the
  * connection goes back to the cache, which keeps it only if it is healthy: never after a 421, a lost
  * connection or a timeout (JavaMail closes the connection on any I/O error).
  */
@@ -151,7 +151,7 @@ public final class AttemptRunner implements DeliveryAttempt {
         final AttemptResult result;
         /** Why the connection must not carry another mail; null when it may. */
         final String notReusableBecause;
-        /** Lost or closing before DATA on a connection that carried mail before: nothing was delivered, send again. */
+        /** Lost without a reply before DATA on a connection that carried mail before: nothing was delivered, send again. */
         final boolean deadBeforeData;
 
         Sent(AttemptResult result, String notReusableBecause, boolean deadBeforeData) {
@@ -304,9 +304,11 @@ public final class AttemptRunner implements DeliveryAttempt {
                 : transport.saidClosing() ? "the server said 421"
                 : lost != null ? "failed: " + lost
                 : null;
-        // Lost or closing, not merely refused: an unreadable message would fail on a fresh connection too.
-        boolean gone = !transport.isOpen() || transport.saidClosing();
-        boolean deadBeforeData = reused && gone && delivered.isEmpty() && !transport.dataStarted();
+        // Lost without a word to this mail: a server that answered (a 421 DYN:T1 to MAIL FROM) has spoken, and its
+        // answer decides; connecting again at once would hammer a throttling receiver. An unreadable message would
+        // fail on a fresh connection too.
+        boolean silentlyLost = !transport.isOpen() && !transport.lastReply().isPresent();
+        boolean deadBeforeData = reused && silentlyLost && delivered.isEmpty() && !transport.dataStarted();
         AttemptResult result = AttemptResult.of(recipients, delivered, failed, Optional.empty(), hostName)
                 .withNextHop(supportsDsn, accepted);
         return new Sent(result, notReusableBecause, deadBeforeData);

@@ -475,6 +475,22 @@ class AttemptRunnerTest {
     }
 
     @Test
+    void a421ToMailFromOnAReusedConnectionIsTheAnswerNotADeadConnection() throws Exception {
+        AttemptRunner runner = runner();
+        send(runner, mailFrom("m1", "s@example.com", "a@aol.com"), REUSE);
+        mailFromReply = new RejectException(421, "4.7.1 : (DYN:T1)");
+
+        AttemptResult throttled = send(runner, mailFrom("m2", "s@example.com", "b@aol.com"), REUSE);
+
+        // Connecting again at once would hammer a throttling receiver: the reply goes to the policy.
+        assertThat(throttled.replyFor(new MailAddress("b@aol.com")).get().tokens()).contains("DYN:T1");
+        assertThat(sessions).hasSize(1);
+        mailFromReply = null;
+        send(runner, mailFrom("m3", "s@example.com", "c@aol.com"), REUSE);
+        assertThat(sessions).as("not reused after the 421").hasSize(2);
+    }
+
+    @Test
     void withoutReuseEveryMailHasItsOwnConnection() throws Exception {
         AttemptRunner runner = runner();
         for (int i = 0; i < 3; i++) {
