@@ -87,6 +87,19 @@ public final class FakeAol implements AutoCloseable {
         return log.snapshot();
     }
 
+    /** Every connection so far, oldest first, with the mail transactions it carried; cleared with the transactions. */
+    public List<ConnectionSummary> connections() {
+        return ConnectionSummary.of(log.snapshot(), smtp.openConnections());
+    }
+
+    /**
+     * Closes every connection that is open between mail transactions, without a word (a restart, a firewall dropping an
+     * idle flow): a client that kept it for its next mail finds it dead. Returns how many were closed.
+     */
+    public int dropIdleConnections() {
+        return smtp.dropIdleConnections();
+    }
+
     public void clearTransactions() {
         log.clear();
     }
