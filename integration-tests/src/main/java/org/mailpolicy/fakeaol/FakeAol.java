@@ -121,10 +121,12 @@ public final class FakeAol implements AutoCloseable {
     }
 
     /**
-     * Back to a fresh fake: NORMAL mode, no DSN in EHLO, no transactions, no messages, and flaky recipients will be
-     * deferred once more.
+     * Back to a fresh fake: NORMAL mode, no DSN in EHLO, no transactions, no messages, flaky recipients will be
+     * deferred once more, and connections a client kept open between mails are closed, so that the next mail meets
+     * the mode set after this (a connect-time refusal) on a connection of its own.
      */
     public void reset() {
+        smtp.dropIdleConnections();
         relay.reset();
         smtp.advertiseDsn(false);
         clearTransactions();
