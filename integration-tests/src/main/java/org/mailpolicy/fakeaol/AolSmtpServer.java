@@ -15,9 +15,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import java.util.function.Consumer;
 
 import org.subethamail.smtp.MessageContext;
@@ -47,6 +50,8 @@ final class AolSmtpServer implements AutoCloseable {
     private final Consumer<ReceivedMessage> acceptedMessages;
     private final long maxMessageBytes;
     private final Map<Session, Connection> connections = new ConcurrentHashMap<>();
+    /** Numbers connections from 1 in the order they arrive, refused ones included. */
+    private final AtomicInteger connectionNumbers = new AtomicInteger();
     /** Released on close so that a greeting held back by SLOW does not hold up the shutdown. */
     private final CountDownLatch closing = new CountDownLatch(1);
     private final SMTPServer server;
@@ -92,6 +97,30 @@ final class AolSmtpServer implements AutoCloseable {
         this.advertiseDsn = advertise;
     }
 
+    /** The numbers of the connections open now. */
+    Set<Integer> openConnections() {
+        return connections.values().stream().map(c -> c.number).collect(Collectors.toUnmodifiableSet());
+    }
+
+    /**
+     * Closes every open connection that is between mail transactions, without a word, as a server restart or a
+     * firewall dropping an idle flow would. Returns how many were closed.
+     */
+    int dropIdleConnections() {
+        int dropped = 0;
+        for (Session session : connections.keySet()) {
+            if (!session.isMailTransactionInProgress()) {
+                try {
+                    session.closeSocket();
+                    dropped++;
+                } catch (IOException e) {
+                    // Already gone.
+                }
+            }
+        }
+        return dropped;
+    }
+
     @Override
     public void close() {
         closing.countDown();
@@ -117,17 +146,18 @@ final class AolSmtpServer implements AutoCloseable {
         @Override
         public SessionAcceptance accept(Session session) {
             String client = session.getRealRemoteAddress().getAddress().getHostAddress();
+            int number = connectionNumbers.incrementAndGet();
             AolRelay.ConnectDecision decision = relay.onConnect(client);
             if (!decision.delay().isZero() && waitUnlessClosing(decision.delay())) {
-                return reject(client, ServerAction.replyAndClose(AolReplies.SHUTTING_DOWN));
+                return reject(number, client, ServerAction.replyAndClose(AolReplies.SHUTTING_DOWN));
             }
             if (decision.rejection().isPresent()) {
-                return reject(client, decision.rejection().get());
+                return reject(number, client, decision.rejection().get());
             }
             Instant now = relay.now();
             List<String> banner = AolReplies.banner(now.atZone(ZoneOffset.UTC));
             String connectReply = String.join("\n", banner);
-            connections.put(session, new Connection(client, connectReply, log.start(now, client, connectReply)));
+            connections.put(session, new Connection(number, client, connectReply, log.start(number, now, client, connectReply)));
             try {
                 // All but the last line: SubEtha sends that one itself once this method returns.
                 session.sendResponse(String.join("\r\n", banner.subList(0, banner.size() - 1)));
@@ -142,8 +172,8 @@ final class AolSmtpServer implements AutoCloseable {
             connections.remove(session);
         }
 
-        private SessionAcceptance reject(String client, ServerAction rejection) {
-            log.start(relay.now(), client, rejection.replyText().orElseThrow());
+        private SessionAcceptance reject(int number, String client, ServerAction rejection) {
+            log.start(number, relay.now(), client, rejection.replyText().orElseThrow());
             return SessionAcceptance.failure(rejection.code(), rejection.textAfterCode());
         }
 
@@ -160,20 +190,22 @@ final class AolSmtpServer implements AutoCloseable {
 
     /** One accepted connection: its greeting, and the mail transaction in progress. */
     private final class Connection {
+        final int number;
         final String client;
         final String connectReply;
         /** Holds the greeting until the first MAIL FROM fills it in, so a connection without mail still shows up. */
         final TransactionLog.Recording firstRecording;
         volatile MailTransaction current;
 
-        Connection(String client, String connectReply, TransactionLog.Recording firstRecording) {
+        Connection(int number, String client, String connectReply, TransactionLog.Recording firstRecording) {
+            this.number = number;
             this.client = client;
             this.connectReply = connectReply;
             this.firstRecording = firstRecording;
         }
 
         TransactionLog.Recording recordingForNewMail() {
-            return firstRecording.hasMailFrom() ? log.start(relay.now(), client, connectReply) : firstRecording;
+            return firstRecording.hasMailFrom() ? log.start(number, relay.now(), client, connectReply) : firstRecording;
         }
     }
 

@@ -123,6 +123,18 @@ final class ControlApi implements AutoCloseable {
                     return Response.noContent();
                 }
                 return Response.methodNotAllowed("GET, DELETE");
+            case "/connections":
+                if (method.equals("GET")) {
+                    return Response.ok(connectionsJson(fake.connections()));
+                }
+                return Response.methodNotAllowed("GET");
+            case "/connections/drop-idle":
+                if (method.equals("POST")) {
+                    ObjectNode body = json.createObjectNode();
+                    body.put("dropped", fake.dropIdleConnections());
+                    return Response.ok(body);
+                }
+                return Response.methodNotAllowed("POST");
             case "/messages":
                 if (method.equals("GET")) {
                     return Response.ok(messagesJson(fake.messages()));
@@ -151,7 +163,7 @@ final class ControlApi implements AutoCloseable {
                     return rawMessage(path.substring("/messages/".length()));
                 }
                 return Response.error(404, "no such resource: " + path
-                        + " (try /mode, /transactions, /messages, /bounces, /reset)");
+                        + " (try /mode, /transactions, /connections, /messages, /bounces, /reset)");
         }
     }
 
@@ -351,6 +363,7 @@ final class ControlApi implements AutoCloseable {
         ArrayNode array = json.createArrayNode();
         for (Transaction transaction : transactions) {
             ObjectNode node = array.addObject();
+            node.put("connection", transaction.connection());
             node.put("time", transaction.time().toString());
             node.put("client", transaction.client());
             node.put("connectReply", transaction.connectReply());
@@ -364,6 +377,16 @@ final class ControlApi implements AutoCloseable {
                 }
             }
             node.put("dataReply", transaction.dataReply().orElse(null));
+        }
+        return array;
+    }
+
+    private ArrayNode connectionsJson(List<ConnectionSummary> connections) {
+        ArrayNode array = json.createArrayNode();
+        for (ConnectionSummary connection : connections) {
+            array.addObject().put("connection", connection.connection()).put("client", connection.client())
+                    .put("openedAt", connection.openedAt().toString()).put("transactions", connection.transactions())
+                    .put("open", connection.open());
         }
         return array;
     }

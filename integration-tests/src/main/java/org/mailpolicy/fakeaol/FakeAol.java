@@ -87,6 +87,19 @@ public final class FakeAol implements AutoCloseable {
         return log.snapshot();
     }
 
+    /** Every connection so far, oldest first, with the mail transactions it carried; cleared with the transactions. */
+    public List<ConnectionSummary> connections() {
+        return ConnectionSummary.of(log.snapshot(), smtp.openConnections());
+    }
+
+    /**
+     * Closes every connection that is open between mail transactions, without a word (a restart, a firewall dropping an
+     * idle flow): a client that kept it for its next mail finds it dead. Returns how many were closed.
+     */
+    public int dropIdleConnections() {
+        return smtp.dropIdleConnections();
+    }
+
     public void clearTransactions() {
         log.clear();
     }
@@ -108,10 +121,12 @@ public final class FakeAol implements AutoCloseable {
     }
 
     /**
-     * Back to a fresh fake: NORMAL mode, no DSN in EHLO, no transactions, no messages, and flaky recipients will be
-     * deferred once more.
+     * Back to a fresh fake: NORMAL mode, no DSN in EHLO, no transactions, no messages, flaky recipients will be
+     * deferred once more, and connections a client kept open between mails are closed, so that the next mail meets
+     * the mode set after this (a connect-time refusal) on a connection of its own.
      */
     public void reset() {
+        smtp.dropIdleConnections();
         relay.reset();
         smtp.advertiseDsn(false);
         clearTransactions();

@@ -11,6 +11,8 @@ import java.util.Optional;
  * transaction per MAIL FROM (each with the connection's greeting), a connection rejected at the greeting or closed before
  * MAIL FROM yields one with only {@link #connectReply()}. Stages that did not happen are empty.
  *
+ * @param connection    the connection's number at the fake, from 1 in the order they arrived; a connection's
+ *                      transactions share it
  * @param time          when the connection (first transaction) or the MAIL FROM (later ones) arrived
  * @param client        the client's IP address
  * @param connectReply  the greeting as sent, lines joined with {@code \n}
@@ -19,7 +21,7 @@ import java.util.Optional;
  * @param recipients    every RCPT TO with its reply, accepted or not, in order
  * @param dataReply     the reply at the end of DATA; empty also when the fake hung up during DATA
  */
-public record Transaction(Instant time, String client, String connectReply, Optional<String> mailFrom,
+public record Transaction(int connection, Instant time, String client, String connectReply, Optional<String> mailFrom,
         Optional<String> mailFromReply, List<RecipientReply> recipients, Optional<String> dataReply) {
 
     public Transaction {

@@ -12,9 +12,9 @@ import java.util.Optional;
 final class TransactionLog {
     private final List<Recording> recordings = new ArrayList<>();
 
-    /** Starts the record of a new connection or mail transaction, with its greeting. */
-    synchronized Recording start(Instant time, String client, String connectReply) {
-        Recording recording = new Recording(time, client, connectReply);
+    /** Starts the record of a new connection or mail transaction of connection number {@code connection}, with its greeting. */
+    synchronized Recording start(int connection, Instant time, String client, String connectReply) {
+        Recording recording = new Recording(connection, time, client, connectReply);
         recordings.add(recording);
         return recording;
     }
@@ -33,6 +33,7 @@ final class TransactionLog {
 
     /** One transaction being recorded; its methods lock the log so that snapshots are never half-written. */
     final class Recording {
+        private final int connection;
         private final Instant time;
         private final String client;
         private final String connectReply;
@@ -41,7 +42,8 @@ final class TransactionLog {
         private final List<RecipientReply> recipients = new ArrayList<>();
         private String dataReply;
 
-        private Recording(Instant time, String client, String connectReply) {
+        private Recording(int connection, Instant time, String client, String connectReply) {
+            this.connection = connection;
             this.time = time;
             this.client = client;
             this.connectReply = connectReply;
@@ -80,8 +82,12 @@ final class TransactionLog {
             return client;
         }
 
+        int connection() {
+            return connection;
+        }
+
         private Transaction toTransaction() {
-            return new Transaction(time, client, connectReply, Optional.ofNullable(mailFrom),
+            return new Transaction(connection, time, client, connectReply, Optional.ofNullable(mailFrom),
                     Optional.ofNullable(mailFromReply), recipients, Optional.ofNullable(dataReply));
         }
     }

@@ -30,6 +30,10 @@ import javax.mail.Transport;
 import javax.mail.internet.InternetAddress;
 import javax.mail.internet.MimeMessage;
 
+import org.apache.james.core.MailAddress;
+import org.apache.james.lifecycle.api.LifecycleUtil;
+import org.apache.james.server.core.MailImpl;
+import org.apache.mailet.Mail;
 import org.mailpolicy.fakeaol.FakeAol;
 import org.mailpolicy.fakeaol.FakeAolSettings;
 import org.mailpolicy.fakeaol.ModeSetting;
@@ -38,6 +42,7 @@ import org.mailpolicy.james.PolicyRuntime;
 import org.mailpolicy.james.testing.FixedDns;
 import org.mailpolicy.james.testing.JamesPorts;
 import org.mailpolicy.james.testing.JamesSetup;
+import org.mailpolicy.james.testing.QueueProbe;
 import org.mailpolicy.james.testing.RepoLayout;
 import org.mailpolicy.james.testing.RunningJames;
 import org.mailpolicy.state.DestinationStateStore;
@@ -50,6 +55,8 @@ import org.mailpolicy.state.DestinationStateStore;
  */
 final class BenchSystem implements AutoCloseable {
     static final String SENDER = "alice@sandbox.test";
+    /** The queue both RemoteDelivery and PolicyRemoteDelivery deliver from (config/mailetcontainer.xml's {@code outgoing}). */
+    static final String OUTGOING_QUEUE = "outgoing";
     private static final String PASSWORD = "secret";
     private static final FixedDns DNS = FixedDns.loopbackMx(List.of("aol.com"));
     private static final String BODY = "Benchmark message.\r\n".repeat(50);
@@ -205,6 +212,36 @@ final class BenchSystem implements AutoCloseable {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /**
+     * Puts one mail per recipient straight on James's delivery queue ({@code outgoing}, where stock RemoteDelivery and
+     * the plugin both take their mail), all due at {@code due}: the queue is full before delivery may start, so what
+     * follows measures delivery, not SMTP intake. The mails are those {@link Submitter} sends.
+     */
+    void queueForDelivery(List<String> recipients, String subject, Instant due) throws Exception {
+        QueueProbe queue = james.probe(QueueProbe.class);
+        Session session = session();
+        for (int i = 0; i < recipients.size(); i++) {
+            MimeMessage message = new MimeMessage(session);
+            message.setFrom(new InternetAddress(SENDER));
+            message.addRecipient(Message.RecipientType.TO, new InternetAddress(recipients.get(i)));
+            message.setSubject(subject + " " + (i + 1));
+            message.setText(BODY, "UTF-8");
+            message.saveChanges();
+            Mail mail = MailImpl.builder().name(subject + "-" + (i + 1)).sender(new MailAddress(SENDER))
+                    .addRecipient(new MailAddress(recipients.get(i))).mimeMessage(message).build();
+            try {
+                queue.enqueueDueAt(OUTGOING_QUEUE, mail, due);
+            } finally {
+                LifecycleUtil.dispose(mail);
+            }
+        }
+    }
+
+    /** Connections the fake has seen since its last reset. */
+    int connectionsOpened() {
+        return aol.connections().size();
     }
 
     /** Distinct recipients the fake has accepted a message for. */

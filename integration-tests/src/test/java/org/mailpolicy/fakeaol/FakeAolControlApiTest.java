@@ -76,6 +76,34 @@ class FakeAolControlApiTest {
         assertThat(aol.mode().mode()).isEqualTo(Mode.NORMAL);
     }
 
+    @Test
+    void connectionsCountTheTransactionsEachCarriedAndIdleOnesCanBeDropped() throws Exception {
+        try (RawSmtpClient reused = RawSmtpClient.connect(aol.smtpPort())) {
+            reused.startMail("bob@sender.example");
+            reused.send("RCPT TO:<ok-1@aol.com>");
+            reused.data("Subject: one\r\n\r\nbody\r\n");
+            reused.send("RSET");
+            reused.send("MAIL FROM:<bob@sender.example>");
+            reused.send("RCPT TO:<ok-2@aol.com>");
+            reused.data("Subject: two\r\n\r\nbody\r\n");
+            try (RawSmtpClient idle = RawSmtpClient.connect(aol.smtpPort())) {
+                idle.readReply();
+                JsonNode connections = JSON.readTree(request("GET", "/connections", null).body());
+                assertThat(connections).hasSize(2);
+                assertThat(connections.get(0).get("transactions").asInt()).isEqualTo(2);
+                assertThat(connections.get(0).get("open").asBoolean()).isTrue();
+                assertThat(connections.get(1).get("transactions").asInt()).isZero();
+                assertThat(JSON.readTree(request("GET", "/transactions", null).body()).get(1).get("connection").asInt())
+                        .isEqualTo(connections.get(0).get("connection").asInt());
+
+                JsonNode dropped = JSON.readTree(request("POST", "/connections/drop-idle", "").body());
+                assertThat(dropped.get("dropped").asInt()).isEqualTo(2);
+                assertThat(idle.readReply()).isEqualTo(RawSmtpClient.CLOSED);
+            }
+        }
+        assertThat(aol.connections()).extracting(ConnectionSummary::transactions).containsExactly(2, 0);
+    }
+
     private static void assertBadRequest(String body, String... messageParts) throws Exception {
         HttpResponse<String> response = request("PUT", "/mode", body);
         assertThat(response.statusCode()).as(body).isEqualTo(400);

@@ -26,12 +26,14 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  */
 final class DestinationParser {
     private static final Set<String> DESTINATION_KEYS = ImmutableSet.of("name", "domains", "mx", "retry", "maxAge",
-            "delayWarning", "throttle", "route", "concurrency", "rate", "pacing", "unknownRecipientGuard", "rules");
+            "delayWarning", "throttle", "route", "concurrency", "rate", "pacing", "unknownRecipientGuard", "connections",
+            "rules");
     private static final Set<String> DEFAULT_KEYS = ImmutableSet.of("retry", "maxAge", "delayWarning", "throttle",
-            "route", "concurrency", "rate", "pacing", "unknownRecipientGuard", "rules");
+            "route", "concurrency", "rate", "pacing", "unknownRecipientGuard", "connections", "rules");
     private static final Set<String> RETRY_KEYS = ImmutableSet.of("schedule", "exponential");
     private static final Set<String> EXPONENTIAL_KEYS = ImmutableSet.of("initial", "factor", "max", "jitter");
     private static final Set<String> THROTTLE_KEYS = ImmutableSet.of("initial", "growth", "max");
+    private static final Set<String> CONNECTIONS_KEYS = ImmutableSet.of("maxMessages", "idleTimeout");
     private static final Set<String> PACING_KEYS = ImmutableSet.of("start", "cut", "step", "growEvery", "quiet", "pause");
     private static final Set<String> GUARD_KEYS = ImmutableSet.of("window", "minRecipients", "share", "quiet");
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
@@ -219,6 +221,11 @@ final class DestinationParser {
                     label + ".unknownRecipientGuard", guard);
             guard = g == null ? guard : g;
         }
+        ConnectionSettings connections = base.connections();
+        if (m.containsKey("connections")) {
+            ConnectionSettings c = connections(m.get("connections").getValueNode(), label + ".connections", connections);
+            connections = c == null ? connections : c;
+        }
         RuleSet rules = null;
         if (m.containsKey("rules")) {
             // Read with this file's reader: a rule's mistakes are named under the destination.
@@ -233,7 +240,7 @@ final class DestinationParser {
                 .mx(withNames.mxPatterns())
                 .retry(retry).maxAge(maxAge).delayWarning(delayWarning).throttle(throttle)
                 .route(route).concurrency(concurrency).rate(rate).pacing(pacing)
-                .unknownRecipientGuard(guard).rules(rules)
+                .unknownRecipientGuard(guard).connections(connections).rules(rules)
                 .build();
     }
 
@@ -400,6 +407,29 @@ final class DestinationParser {
         String key = e.getMessage().substring(0, e.getMessage().indexOf(' '));
         reader.error(m.containsKey(key) ? m.get(key).getValueNode() : node, YamlReader.child(field, key),
                 e.getMessage().substring(key.length() + 1));
+    }
+
+    /**
+     * {@code connections: {maxMessages: 20, idleTimeout: 2s}}; a setting not given comes from {@code base}.
+     * Null when wrong (recorded).
+     */
+    private ConnectionSettings connections(Node node, String field, ConnectionSettings base) {
+        Map<String, NodeTuple> m = reader.mapping(node, field, CONNECTIONS_KEYS);
+        if (m == null) {
+            return null;
+        }
+        Integer maxMessages = base.maxMessages();
+        if (m.containsKey("maxMessages")) {
+            Node v = m.get("maxMessages").getValueNode();
+            maxMessages = reader.integer(v, field + ".maxMessages");
+            if (maxMessages != null && maxMessages < 1) {
+                reader.error(v, field + ".maxMessages", "must be at least 1 (1: no reuse), got " + maxMessages);
+                maxMessages = null;
+            }
+        }
+        Duration idleTimeout = m.containsKey("idleTimeout")
+                ? reader.duration(m.get("idleTimeout").getValueNode(), field + ".idleTimeout") : base.idleTimeout();
+        return maxMessages == null || idleTimeout == null ? null : ConnectionSettings.of(maxMessages, idleTimeout);
     }
 
     /** Makes a value of a delay that starts at initial and grows by factor up to max. */

@@ -27,6 +27,7 @@ public final class DestinationPolicy {
     private final RateLimit rateLimit;
     private final PacingSettings pacing;
     private final UnknownRecipientGuard unknownRecipientGuard;
+    private final ConnectionSettings connections;
     private final RuleSet rules;
     /** The last (base, base.plus(rules)) pair: callers pass the same base for every reply. */
     private volatile ClassifierPair lastClassifier;
@@ -44,6 +45,7 @@ public final class DestinationPolicy {
         this.rateLimit = b.rateLimit;
         this.pacing = b.pacing;
         this.unknownRecipientGuard = b.unknownRecipientGuard;
+        this.connections = b.connections;
         this.rules = b.rules;
     }
 
@@ -65,6 +67,7 @@ public final class DestinationPolicy {
         b.rateLimit = rateLimit;
         b.pacing = pacing;
         b.unknownRecipientGuard = unknownRecipientGuard;
+        b.connections = connections;
         b.rules = rules;
         return b;
     }
@@ -107,7 +110,7 @@ public final class DestinationPolicy {
         return Optional.ofNullable(route);
     }
 
-    /** The most simultaneous connections to this destination. */
+    /** The most connections open at once to this destination, idle ones kept for reuse included. */
     public int concurrency() {
         return concurrency;
     }
@@ -124,6 +127,11 @@ public final class DestinationPolicy {
     /** When this destination's unknown-user replies look like a directory outage and stop suppressing. */
     public UnknownRecipientGuard unknownRecipientGuard() {
         return unknownRecipientGuard;
+    }
+
+    /** How SMTP connections to this destination are reused. */
+    public ConnectionSettings connections() {
+        return connections;
     }
 
     /** Whether this destination brings rule overrides of its own. */
@@ -204,7 +212,7 @@ public final class DestinationPolicy {
                 + ", retry " + retrySchedule + ", maxAge " + Durations.format(maxAge)
                 + ", delayWarning " + Durations.format(delayWarning) + ", throttle " + throttleHold
                 + (route == null ? "" : ", route " + route) + ", concurrency " + concurrency
-                + (rateLimit == null ? "" : ", rate " + rateLimit)
+                + (rateLimit == null ? "" : ", rate " + rateLimit) + ", " + connections
                 + ", unknownRecipientGuard " + unknownRecipientGuard
                 + (rules == null ? "" : ", " + rules.size() + " rules") + "}";
     }
@@ -223,6 +231,7 @@ public final class DestinationPolicy {
         private RateLimit rateLimit;
         private PacingSettings pacing = PacingSettings.DEFAULT;
         private UnknownRecipientGuard unknownRecipientGuard = UnknownRecipientGuard.DEFAULT;
+        private ConnectionSettings connections = ConnectionSettings.DEFAULT;
         private RuleSet rules;
 
         private Builder(String name) {
@@ -285,6 +294,12 @@ public final class DestinationPolicy {
         /** When unknown-user replies stop suppressing ({@link UnknownRecipientGuard#OFF}: never). */
         public Builder unknownRecipientGuard(UnknownRecipientGuard guard) {
             this.unknownRecipientGuard = Preconditions.checkNotNull(guard, "unknownRecipientGuard");
+            return this;
+        }
+
+        /** How SMTP connections to this destination are reused. */
+        public Builder connections(ConnectionSettings c) {
+            this.connections = Preconditions.checkNotNull(c, "connections");
             return this;
         }
 

@@ -11,37 +11,46 @@ import java.util.Optional;
  * the reason to log.
  */
 public final class Admission {
-    private static final Admission GRANTED = new Admission(true, false, null, false, "granted");
-    private static final Admission PROBE = new Admission(true, true, null, false, "probe after hold");
-
     private final boolean granted;
     private final boolean probe;
     private final Instant notBefore;
     private final boolean reservation;
     private final String reason;
+    private final int connections;
 
-    private Admission(boolean granted, boolean probe, Instant notBefore, boolean reservation, String reason) {
+    private Admission(boolean granted, boolean probe, Instant notBefore, boolean reservation, String reason,
+                      int connections) {
         this.granted = granted;
         this.probe = probe;
         this.notBefore = notBefore;
         this.reservation = reservation;
         this.reason = reason;
+        this.connections = connections;
     }
 
-    public static Admission granted() {
-        return GRANTED;
+    /**
+     * Granted; {@code connections} is the destination's effective concurrency now: the most connections
+     * that may be open to it, those kept idle for reuse included.
+     */
+    public static Admission granted(int connections) {
+        return new Admission(true, false, null, false, "granted", checkConnections(connections));
     }
 
-    /** Granted as the single probe that tests whether a destination's hold may end. */
-    public static Admission probe() {
-        return PROBE;
+    /** Granted as the single probe that tests whether a destination's hold may end; see {@link #granted(int)}. */
+    public static Admission probe(int connections) {
+        return new Admission(true, true, null, false, "probe after hold", checkConnections(connections));
+    }
+
+    private static int checkConnections(int connections) {
+        Preconditions.checkArgument(connections >= 1, "connections must be at least 1: %s", connections);
+        return connections;
     }
 
     /** Not now: try again at {@code until}; {@code reason} says why (held, probe in flight, limits). */
     public static Admission waitUntil(Instant until, String reason) {
         Preconditions.checkNotNull(until, "until");
         Preconditions.checkArgument(reason != null && !reason.isEmpty(), "reason must not be empty");
-        return new Admission(false, false, until, false, reason);
+        return new Admission(false, false, until, false, reason, 0);
     }
 
     /**
@@ -51,7 +60,7 @@ public final class Admission {
     public static Admission reserved(Instant place, String reason) {
         Preconditions.checkNotNull(place, "place");
         Preconditions.checkArgument(reason != null && !reason.isEmpty(), "reason must not be empty");
-        return new Admission(false, false, place, true, reason);
+        return new Admission(false, false, place, true, reason, 0);
     }
 
     /** Whether this refusal gave the attempt a place in line ({@link #notBefore()}), to pass back when asking again. */
@@ -77,6 +86,11 @@ public final class Admission {
         return reason;
     }
 
+    /** For a grant: the most connections that may be open to the destination now, idle ones included; 0 for a refusal. */
+    public int connections() {
+        return connections;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (!(o instanceof Admission)) {
@@ -84,16 +98,16 @@ public final class Admission {
         }
         Admission that = (Admission) o;
         return granted == that.granted && probe == that.probe && Objects.equals(notBefore, that.notBefore)
-                && reservation == that.reservation && reason.equals(that.reason);
+                && reservation == that.reservation && reason.equals(that.reason) && connections == that.connections;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(granted, probe, notBefore, reservation, reason);
+        return Objects.hash(granted, probe, notBefore, reservation, reason, connections);
     }
 
     @Override
     public String toString() {
-        return granted ? reason : (reservation ? "reserved " : "wait until ") + notBefore + ": " + reason;
+        return granted ? reason + " (connections " + connections + ")" : (reservation ? "reserved " : "wait until ") + notBefore + ": " + reason;
     }
 }

@@ -112,7 +112,7 @@ public final class DestinationTransitions {
             }
         }
         next.inFlight(s.inFlight() + 1).probing(probe);
-        return new Admitted(probe ? Admission.probe() : Admission.granted(), next.build());
+        return new Admitted(probe ? Admission.probe(concurrency) : Admission.granted(concurrency), next.build());
     }
 
     /** How a refusal is answered: a place in the destination's line, or (without a rate) a plain wait. */

@@ -23,6 +23,7 @@ class DeliveryPolicyTest {
             "  maxAge: 4d",
             "  delayWarning: 3h",
             "  concurrency: 7",
+            "  connections: { maxMessages: 50, idleTimeout: 3s }",
             "destinations:",
             "  - name: aol",
             "    domains: [AOL.com, aim.com, verizon.net, '*.aol.com']",
@@ -34,6 +35,7 @@ class DeliveryPolicyTest {
             "    route: mx-fallback.example.net:2525",
             "    concurrency: 5",
             "    rate: 300/m",
+            "    connections: { maxMessages: 20 }",
             "  - name: aol-uk",
             "    domains: ['*.uk.aol.com']",
             "  - name: gmail",
@@ -68,6 +70,18 @@ class DeliveryPolicyTest {
         assertThat(aol.concurrency()).isEqualTo(5);
         assertThat(aol.rateLimit()).contains(RateLimit.of(300, Duration.ofMinutes(1)));
         assertThat(aol.hasRuleOverrides()).isFalse();
+        // A setting left out of the destination's mapping comes from the default block.
+        assertThat(aol.connections()).isEqualTo(ConnectionSettings.of(20, Duration.ofSeconds(3)));
+    }
+
+    @Test
+    void connectionReuseDefaultsAndOneMessageTurnsItOff() {
+        assertThat(policy.destination("aol-uk").get().connections()).isEqualTo(ConnectionSettings.of(50, Duration.ofSeconds(3)));
+        DeliveryPolicy builtIn = parse("version: 1\n");
+        assertThat(builtIn.defaultDestination().connections()).isEqualTo(ConnectionSettings.DEFAULT);
+        assertThat(ConnectionSettings.DEFAULT.reuses()).isTrue();
+        DeliveryPolicy off = parse("version: 1\ndefault:\n  connections: { maxMessages: 1 }\n");
+        assertThat(off.defaultDestination().connections().reuses()).isFalse();
     }
 
     @Test

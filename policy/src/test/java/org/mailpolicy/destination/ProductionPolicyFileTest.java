@@ -46,6 +46,10 @@ class ProductionPolicyFileTest {
         // AOL's current Yahoo-run MX is AOL's, not Yahoo's, though *.yahoodns.net is Yahoo's pattern.
         assertThat(p.resolve("vanity.example", Arrays.asList("mx-aol.mail.gm0.yahoodns.net"))).isSameAs(aol);
 
+        // Connection reuse: Yahoo's 20 messages a connection for Yahoo and AOL, Postfix's 2 s idle cache for all.
+        assertThat(aol.connections()).isEqualTo(ConnectionSettings.of(20, Duration.ofSeconds(2)));
+        assertThat(p.forRecipientDomain("ymail.com").connections().maxMessages()).isEqualTo(20);
+        assertThat(p.defaultDestination().connections()).isEqualTo(ConnectionSettings.DEFAULT);
         assertThat(p.forRecipientDomain("ymail.com").name()).isEqualTo("yahoo");
         assertThat(p.resolve("x.example", Arrays.asList("mta5.am0.yahoodns.net")).name()).isEqualTo("yahoo");
         assertThat(p.forRecipientDomain("googlemail.com").name()).isEqualTo("gmail");

@@ -58,7 +58,7 @@ public abstract class DestinationStateStoreContract {
 
     @Test
     void freshDestinationIsAdmittedUpToItsConcurrency() {
-        assertThat(store.admit(AOL, T0).isGranted()).isTrue();
+        assertThat(store.admit(AOL, T0)).isEqualTo(Admission.granted(2));
         assertThat(store.admit(AOL, T0).isGranted()).isTrue();
         Admission third = store.admit(AOL, T0);
         assertThat(third.isGranted()).isFalse();
@@ -113,8 +113,8 @@ public abstract class DestinationStateStoreContract {
         assertThat(s.currentHold()).isEqualTo(Duration.ofHours(2));
         assertThat(s.consecutiveThrottles()).isZero();
         // Back to normal: two at once, no probe.
-        assertThat(store.admit(AOL, t)).isEqualTo(Admission.granted());
-        assertThat(store.admit(AOL, t)).isEqualTo(Admission.granted());
+        assertThat(store.admit(AOL, t)).matches(a -> a.isGranted() && !a.isProbe(), "a grant, not a probe");
+        assertThat(store.admit(AOL, t)).matches(a -> a.isGranted() && !a.isProbe(), "a grant, not a probe");
         // The next throttle starts from the shrunk hold, times growth.
         store.finished("aol", t);
         store.finished("aol", t);
@@ -174,7 +174,7 @@ public abstract class DestinationStateStoreContract {
         assertThat(s.heldUntil()).isEmpty();
         assertThat(s.probing()).isFalse();
         assertThat(s.lastReply()).contains("550 MAILBOX NOT FOUND");
-        assertThat(store.admit(AOL, end)).isEqualTo(Admission.granted());
+        assertThat(store.admit(AOL, end)).matches(a -> a.isGranted() && !a.isProbe(), "a grant, not a probe");
     }
 
     @Test
@@ -371,8 +371,9 @@ public abstract class DestinationStateStoreContract {
         for (int i = 0; i < 3; i++) {
             store.finished("paced", T0);
         }
-        assertThat(store.admit(unlimitedRate, T0.plusSeconds(1))).isEqualTo(Admission.granted());
-        assertThat(store.admit(unlimitedRate, T0.plusSeconds(1))).isEqualTo(Admission.granted());
+        // A grant carries the effective concurrency: the bound on connections open, idle ones included.
+        assertThat(store.admit(unlimitedRate, T0.plusSeconds(1))).isEqualTo(Admission.granted(2));
+        assertThat(store.admit(unlimitedRate, T0.plusSeconds(1))).isEqualTo(Admission.granted(2));
         assertThat(store.admit(unlimitedRate, T0.plusSeconds(1)).reason()).contains("concurrency limit 2 reached");
     }
 
@@ -390,7 +391,7 @@ public abstract class DestinationStateStoreContract {
         assertThat(store.releaseHold("aol")).isFalse();
         grantAndThrottle(T0);
         assertThat(store.releaseHold("aol")).isTrue();
-        assertThat(store.admit(AOL, T0.plusSeconds(1))).isEqualTo(Admission.granted());
+        assertThat(store.admit(AOL, T0.plusSeconds(1))).matches(a -> a.isGranted() && !a.isProbe(), "a grant, not a probe");
         assertThat(store.releaseHold("aol")).isFalse();
     }
 
@@ -493,7 +494,7 @@ public abstract class DestinationStateStoreContract {
         assertThat(store.all()).extracting(DestinationState::destination).containsExactly("example.net");
 
         Instant later = T0.plus(IDLE).plusSeconds(61);
-        assertThat(store.admit(EXAMPLE_ORG, DEFAULT, later)).isEqualTo(Admission.granted());
+        assertThat(store.admit(EXAMPLE_ORG, DEFAULT, later)).matches(a -> a.isGranted() && !a.isProbe(), "a grant, not a probe");
         assertThat(store.get(EXAMPLE_ORG).get())
                 .isEqualTo(DestinationState.builder("example.org").inFlight(1).lastActivity(Optional.of(later))
                         .pace(Optional.of(Pace.initial(DEFAULT, later))).build());

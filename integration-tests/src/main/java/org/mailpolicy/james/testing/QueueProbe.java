@@ -1,5 +1,7 @@
 package org.mailpolicy.james.testing;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -9,13 +11,14 @@ import java.util.Optional;
 import javax.inject.Inject;
 
 import org.apache.james.core.MailAddress;
+import org.apache.james.queue.api.MailQueue;
 import org.apache.james.queue.api.MailQueueFactory;
 import org.apache.james.queue.api.MailQueueName;
 import org.apache.james.queue.api.ManageableMailQueue;
 import org.apache.james.utils.GuiceProbe;
 import org.apache.mailet.Mail;
 
-/** Browses James's mail queues from a test: what is queued, due when, with which attributes. */
+/** Browses James's mail queues from a test (what is queued, due when, with which attributes) and fills them. */
 public final class QueueProbe implements GuiceProbe {
     private final MailQueueFactory<? extends ManageableMailQueue> queues;
 
@@ -50,5 +53,14 @@ public final class QueueProbe implements GuiceProbe {
             items.close();
         }
         return mails;
+    }
+
+    /**
+     * Puts {@code mail} (a copy, as the queue keeps it) on the queue of that name, due at {@code due}: a benchmark fills
+     * the delivery queue before any of it may go, to measure delivery apart from SMTP intake.
+     */
+    public void enqueueDueAt(String queueName, Mail mail, Instant due) throws MailQueue.MailQueueException {
+        Duration delay = Duration.between(Instant.now(), due);
+        queues.createQueue(MailQueueName.of(queueName)).enQueue(mail, delay.isNegative() ? Duration.ZERO : delay);
     }
 }

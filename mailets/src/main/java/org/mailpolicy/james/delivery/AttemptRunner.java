@@ -1,14 +1,10 @@
 package org.mailpolicy.james.delivery;
 
 import com.google.common.base.Preconditions;
-import com.google.common.cache.CacheBuilder;
-import com.google.common.cache.CacheLoader;
-import com.google.common.cache.LoadingCache;
 import com.sun.mail.smtp.SMTPMessage;
 import com.sun.mail.smtp.SMTPTransport;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -24,12 +20,10 @@ import javax.mail.internet.InternetAddress;
 import javax.mail.internet.MimeMessage;
 import org.apache.james.core.MailAddress;
 import org.apache.james.transport.mailets.remote.delivery.RemoteDeliveryConfiguration;
-import org.apache.mailet.DsnParameters;
 import org.apache.mailet.HostAddress;
 import org.apache.mailet.Mail;
 import org.apache.mailet.MailetContext;
 import org.apache.mailet.base.Converter7Bit;
-import org.mailpolicy.james.dsn.NotifyRequests;
 import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.reply.Stage;
 import org.slf4j.Logger;
@@ -44,50 +38,67 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Hosts are tried in order only while no server answers (refused connection, timeout): once a
  * server has replied, its reply decides, so a throttling destination is not hammered on every MX.
+ *
+ * <p><b>Connection reuse.</b> An attempt first takes an idle connection to the host from the
+ * {@link SmtpConnectionCache}, resets it ({@code RSET}: JavaMail sends none between two messages
+ * that went well) and sends on it; a connection that turns out dead there (the RSET fails, or the
+ * connection is lost without a reply before DATA was sent, so nothing can have been delivered) is closed
+ * and the mail goes once more on a fresh connection, within the same attempt. After the mail the
+ * connection goes back to the cache, which keeps it only if it is healthy: never after a 421, a lost
+ * connection or a timeout (JavaMail closes the connection on any I/O error).
  */
 public final class AttemptRunner implements DeliveryAttempt {
     private static final Logger LOGGER = LoggerFactory.getLogger(AttemptRunner.class);
     private static final String BIT_MIME_8 = "8BITMIME";
-    /** Envelope senders whose JavaMail sessions are kept; an MTA relays for a bounded set of senders at a time. */
-    private static final int SESSION_CACHE_SIZE = 1000;
 
-    private final Properties smtpProperties;
-    private final Properties smtpsProperties;
+    /**
+     * One JavaMail session per protocol, built once: building one reads JavaMail's resource files through
+     * the class loader, which walks every jar of James's class path. A session is only configuration, safe
+     * to share between threads; the envelope sender goes on each message ({@link EnvelopeMessage}).
+     */
+    private final Session smtpSession;
+    private final Session smtpsSession;
     private final Optional<String> authUser;
     private final Optional<String> authPassword;
     private final boolean connectByHostname;
     private final Optional<MailetContext> contextFor7BitConversion;
-    /**
-     * JavaMail sessions by protocol and envelope sender ({@code mail.smtp.from} is a session property).
-     * Building a Session reads JavaMail's resource files through the class loader, which walks every
-     * jar of James's class path: the plugin's largest cost per message after its databases before these
-     * were kept (docs/benchmarks.md). A session is only configuration, safe to share between threads.
-     */
-    private final LoadingCache<String, Session> sessions = CacheBuilder.newBuilder().maximumSize(SESSION_CACHE_SIZE)
-            .build(CacheLoader.from(this::newSession));
+    private final SmtpConnectionCache connections;
+    private final String heloName;
 
     private AttemptRunner(Properties smtpProperties, Properties smtpsProperties, Optional<String> authUser,
                           Optional<String> authPassword, boolean connectByHostname,
-                          Optional<MailetContext> contextFor7BitConversion) {
-        this.smtpProperties = withSendPartial(smtpProperties, "smtp");
-        this.smtpsProperties = withSendPartial(smtpsProperties, "smtps");
+                          Optional<MailetContext> contextFor7BitConversion, SmtpConnectionCache connections) {
+        this.smtpSession = Session.getInstance(withSendPartial(smtpProperties, "smtp"));
+        this.smtpsSession = Session.getInstance(withSendPartial(smtpsProperties, "smtps"));
         this.authUser = authUser;
         this.authPassword = authPassword;
         this.connectByHostname = connectByHostname;
         this.contextFor7BitConversion = contextFor7BitConversion;
+        this.connections = Preconditions.checkNotNull(connections, "connections");
+        this.heloName = smtpProperties.getProperty("mail.smtp.localhost", "default");
     }
 
-    /** Timeouts, TLS, HELO name, bind address, auth and {@code mail.*} pass-through from RemoteDelivery's parameters. */
-    public static AttemptRunner fromConfiguration(RemoteDeliveryConfiguration configuration, MailetContext context) {
+    /**
+     * Timeouts, TLS, HELO name, bind address, auth and {@code mail.*} pass-through from RemoteDelivery's
+     * parameters; idle connections are kept in {@code connections}.
+     */
+    static AttemptRunner fromConfiguration(RemoteDeliveryConfiguration configuration, MailetContext context,
+                                                  SmtpConnectionCache connections) {
         Preconditions.checkNotNull(configuration, "configuration");
         return new AttemptRunner(configuration.createFinalJavaxProperties(),
                 configuration.createFinalJavaxPropertiesWithSSL(), Optional.ofNullable(configuration.getAuthUser()),
-                Optional.ofNullable(configuration.getAuthPass()), configuration.isConnectByHostname(), Optional.of(context));
+                Optional.ofNullable(configuration.getAuthPass()), configuration.isConnectByHostname(), Optional.of(context),
+                connections);
     }
 
-    /** Plain JavaMail properties ({@code mail.smtp.*}); for tests and tools. */
+    /** Plain JavaMail properties ({@code mail.smtp.*}) and a cache without a reaper; for tests and tools. */
     public static AttemptRunner withProperties(Properties smtpProperties) {
-        return new AttemptRunner(smtpProperties, smtpProperties, Optional.empty(), Optional.empty(), false, Optional.empty());
+        return withProperties(smtpProperties, new SmtpConnectionCache(System::nanoTime, Optional.empty()));
+    }
+
+    static AttemptRunner withProperties(Properties smtpProperties, SmtpConnectionCache connections) {
+        return new AttemptRunner(smtpProperties, smtpProperties, Optional.empty(), Optional.empty(), false,
+                Optional.empty(), connections);
     }
 
     private static Properties withSendPartial(Properties p, String protocol) {
@@ -98,13 +109,20 @@ public final class AttemptRunner implements DeliveryAttempt {
         return copy;
     }
 
+    /** One connection per attempt, closed after it. */
     @Override
     public AttemptResult attempt(Mail mail, List<MailAddress> recipients, Iterator<HostAddress> hosts) {
+        return attempt(mail, recipients, hosts, ConnectionTerms.singleUse());
+    }
+
+    @Override
+    public AttemptResult attempt(Mail mail, List<MailAddress> recipients, Iterator<HostAddress> hosts,
+                                 ConnectionTerms terms) {
         Preconditions.checkArgument(!recipients.isEmpty(), "no recipients");
         AttemptResult last = null;
         while (hosts.hasNext()) {
             HostAddress host = hosts.next();
-            HostOutcome outcome = attemptHost(mail, recipients, host);
+            HostOutcome outcome = attemptHost(mail, recipients, host, terms);
             last = outcome.result;
             if (!outcome.tryNextHost) {
                 return last;
@@ -128,38 +146,71 @@ public final class AttemptRunner implements DeliveryAttempt {
         }
     }
 
-    private HostOutcome attemptHost(Mail mail, List<MailAddress> recipients, HostAddress host) {
-        Optional<String> hostName = Optional.of(host.getHostName());
-        boolean smtps = "smtps".equalsIgnoreCase(host.getProtocol());
-        // "<>" for the null sender: JavaMail replaces an empty envelope sender with the message's From header.
-        Session session = sessionFor(smtps, mail.getMaybeSender().asOptional().map(MailAddress::asString).orElse("<>"));
-        // Built directly, not through Session.getTransport: another "smtp" provider on the class path
-        // cannot take its place, and the subclass keeps the replies JavaMail would drop.
-        ReplyRecordingTransport transport = new ReplyRecordingTransport(session, host, smtps);
-        try {
-            try {
-                connect(transport, host);
-            } catch (MessagingException e) {
-                return connectFailure(recipients, transport, e, hostName);
-            }
-            return new HostOutcome(send(mail, recipients, transport, hostName), false);
-        } finally {
-            closeQuietly(transport, mail, host);
+    /** What sending one mail on a connection gave, and what it says about the connection. */
+    private static final class Sent {
+        final AttemptResult result;
+        /** Why the connection must not carry another mail; null when it may. */
+        final String notReusableBecause;
+        /** Lost without a reply before DATA on a connection that carried mail before: nothing was delivered, send again. */
+        final boolean deadBeforeData;
+
+        Sent(AttemptResult result, String notReusableBecause, boolean deadBeforeData) {
+            this.result = result;
+            this.notReusableBecause = notReusableBecause;
+            this.deadBeforeData = deadBeforeData;
         }
     }
 
-    /** The session for this protocol and envelope sender, built once (see {@link #sessions}). */
-    Session sessionFor(boolean smtps, String envelopeFrom) {
-        return sessions.getUnchecked((smtps ? "smtps" : "smtp") + "\n" + envelopeFrom);
+    private HostOutcome attemptHost(Mail mail, List<MailAddress> recipients, HostAddress host, ConnectionTerms terms) {
+        ConnectionKey key = ConnectionKey.of(terms.destinationKey(), host);
+        Optional<String> hostName = Optional.of(host.getHostName());
+        Optional<SmtpConnection> idle = terms.settings().reuses() ? connections.take(key, terms.maxOpen())
+                : Optional.empty();
+        if (idle.isPresent()) {
+            Optional<AttemptResult> onIdle = sendOnReused(mail, recipients, idle.get(), hostName, terms);
+            if (onIdle.isPresent()) {
+                return new HostOutcome(onIdle.get(), false);
+            }
+            // The idle connection was dead: the mail goes on a fresh one, as part of this same attempt.
+        }
+        boolean smtps = "smtps".equalsIgnoreCase(host.getProtocol());
+        // Built directly, not through Session.getTransport: another "smtp" provider on the class path
+        // cannot take its place, and the subclass keeps the replies JavaMail would drop.
+        ReplyRecordingTransport transport = new ReplyRecordingTransport(smtps ? smtpsSession : smtpSession, host, smtps);
+        SmtpConnection fresh = connections.reserve(key, terms.metricsName(), terms.maxOpen(), transport);
+        try {
+            connect(transport, host);
+        } catch (MessagingException e) {
+            connections.discard(fresh, "connect failed: " + e.getMessage());
+            return connectFailure(recipients, transport, e, hostName);
+        }
+        connections.opened(fresh);
+        Sent sent = send(mail, recipients, fresh, hostName);
+        giveBack(fresh, sent, terms);
+        return new HostOutcome(sent.result, false);
     }
 
-    private Session newSession(String protocolAndFrom) {
-        int newline = protocolAndFrom.indexOf('\n');
-        String protocol = protocolAndFrom.substring(0, newline);
-        Properties props = new Properties();
-        props.putAll(protocol.equals("smtps") ? smtpsProperties : smtpProperties);
-        props.put("mail." + protocol + ".from", protocolAndFrom.substring(newline + 1));
-        return Session.getInstance(props);
+    /** The mail on a connection that carried mail before; empty when the connection was dead before anything was delivered. */
+    private Optional<AttemptResult> sendOnReused(Mail mail, List<MailAddress> recipients, SmtpConnection connection,
+                                                 Optional<String> hostName, ConnectionTerms terms) {
+        try {
+            connection.transport().issueCommand("RSET", 250);
+        } catch (MessagingException | RuntimeException e) {
+            connections.discard(connection, "dead when reused: RSET failed: " + e.getMessage());
+            return Optional.empty();
+        }
+        Sent sent = send(mail, recipients, connection, hostName);
+        if (sent.deadBeforeData) {
+            connections.discard(connection, "dead when reused: " + sent.notReusableBecause);
+            return Optional.empty();
+        }
+        giveBack(connection, sent, terms);
+        return Optional.of(sent.result);
+    }
+
+    private void giveBack(SmtpConnection connection, Sent sent, ConnectionTerms terms) {
+        connections.giveBack(connection, sent.notReusableBecause == null, sent.notReusableBecause, terms.settings(),
+                terms.maxOpen());
     }
 
     /**
@@ -209,22 +260,26 @@ public final class AttemptRunner implements DeliveryAttempt {
 
     /**
      * One transaction per distinct NOTIFY request (JavaMail sets NOTIFY per message, RFC 3461 per
-     * recipient), as James's own RemoteDelivery does; almost always a single transaction.
+     * recipient), as James's own RemoteDelivery does; almost always a single transaction. Each counts
+     * against the connection's message limit; a mail's groups are not split over connections.
      */
-    private AttemptResult send(Mail mail, List<MailAddress> recipients, ReplyRecordingTransport transport,
-                               Optional<String> hostName) {
+    private Sent send(Mail mail, List<MailAddress> recipients, SmtpConnection connection, Optional<String> hostName) {
+        ReplyRecordingTransport transport = connection.transport();
+        transport.startMail();
+        boolean reused = connection.transactions() > 0;
         List<MailAddress> delivered = new ArrayList<>();
         Map<MailAddress, SmtpReply> failed = new LinkedHashMap<>();
         Map<MailAddress, String> accepted = new HashMap<>();
         // Read after connect: whether this server takes the NOTIFY we pass on (RFC 3461 6.2.2 otherwise).
         boolean supportsDsn = transport.supportsExtension("DSN");
+        String lost = null;
         try {
-            MimeMessage message = adaptTo(transport, mail);
-            for (Map.Entry<Optional<Integer>, List<MailAddress>> group : notifyGroups(mail, recipients).entrySet()) {
+            SMTPMessage message = EnvelopeMessage.of(mail, adaptTo(transport, mail), transport);
+            for (Map.Entry<Optional<Integer>, List<MailAddress>> group : EnvelopeMessage.notifyGroups(mail, recipients).entrySet()) {
                 List<MailAddress> part = group.getValue();
+                connection.transactionStarted();
                 try {
-                    transport.sendMessage(withDsnParameters(mail, message, transport, group.getKey()),
-                            toInternetAddresses(part));
+                    transport.sendMessage(EnvelopeMessage.forNotify(message, group.getKey()), toInternetAddresses(part));
                     delivered.addAll(part);
                     acceptedReply(transport).ifPresent(reply -> part.forEach(m -> accepted.put(m, reply)));
                 } catch (SendFailedException e) {
@@ -237,15 +292,26 @@ public final class AttemptRunner implements DeliveryAttempt {
             }
         } catch (MessagingException | RuntimeException e) {
             // The connection is lost (or the message unreadable): this transaction and any later one end here.
-            SmtpReply lost = afterConnectFailure(transport, e);
+            lost = SendFailureReader.describe(e);
+            SmtpReply reply = afterConnectFailure(transport, e);
             for (MailAddress m : recipients) {
                 if (!delivered.contains(m) && !failed.containsKey(m)) {
-                    failed.put(m, lost);
+                    failed.put(m, reply);
                 }
             }
         }
-        return AttemptResult.of(recipients, delivered, failed, Optional.empty(), hostName)
+        String notReusableBecause = !transport.isOpen() ? "connection lost" + (lost == null ? "" : ": " + lost)
+                : transport.saidClosing() ? "the server said 421"
+                : lost != null ? "failed: " + lost
+                : null;
+        // Lost without a word to this mail: a server that answered (a 421 DYN:T1 to MAIL FROM) has spoken, and its
+        // answer decides; connecting again at once would hammer a throttling receiver. An unreadable message would
+        // fail on a fresh connection too.
+        boolean silentlyLost = !transport.isOpen() && !transport.lastReply().isPresent();
+        boolean deadBeforeData = reused && silentlyLost && delivered.isEmpty() && !transport.dataStarted();
+        AttemptResult result = AttemptResult.of(recipients, delivered, failed, Optional.empty(), hostName)
                 .withNextHop(supportsDsn, accepted);
+        return new Sent(result, notReusableBecause, deadBeforeData);
     }
 
     /** The positive reply that ended a successful transaction (the end-of-data 250), if that is what was read last. */
@@ -265,56 +331,6 @@ public final class AttemptRunner implements DeliveryAttempt {
         return original;
     }
 
-    private static MimeMessage withDsnParameters(Mail mail, MimeMessage original, SMTPTransport transport,
-                                                 Optional<Integer> notify) throws MessagingException {
-        if (!mail.dsnParameters().isPresent()) {
-            return original;
-        }
-        NotifyRequests requests = NotifyRequests.of(mail);
-        SMTPMessage message = new SMTPMessage(original);
-        requests.ret().ifPresent(ret ->
-                message.setReturnOption(ret == DsnParameters.Ret.HDRS ? SMTPMessage.RETURN_HDRS : SMTPMessage.RETURN_FULL));
-        if (transport.supportsExtension("DSN")) {
-            requests.envelopeId().ifPresent(envId -> message.setMailExtension("ENVID=" + envId));
-        }
-        notify.ifPresent(message::setNotifyOptions);
-        return message;
-    }
-
-    /** Recipients by the NOTIFY option they asked for (empty: none), in recipient order. */
-    static Map<Optional<Integer>, List<MailAddress>> notifyGroups(Mail mail, List<MailAddress> recipients) {
-        NotifyRequests requests = NotifyRequests.of(mail);
-        Map<Optional<Integer>, List<MailAddress>> groups = new LinkedHashMap<>();
-        for (MailAddress r : recipients) {
-            Optional<Integer> notify = requests.notify(r.asString()).map(AttemptRunner::toJavaxNotify);
-            groups.computeIfAbsent(notify, k -> new ArrayList<>()).add(r);
-        }
-        return groups;
-    }
-
-    private static int toJavaxNotify(EnumSet<DsnParameters.Notify> notify) {
-        int n = 0;
-        for (DsnParameters.Notify each : notify) {
-            switch (each) {
-                case NEVER:
-                    n |= SMTPMessage.NOTIFY_NEVER;
-                    break;
-                case SUCCESS:
-                    n |= SMTPMessage.NOTIFY_SUCCESS;
-                    break;
-                case FAILURE:
-                    n |= SMTPMessage.NOTIFY_FAILURE;
-                    break;
-                case DELAY:
-                    n |= SMTPMessage.NOTIFY_DELAY;
-                    break;
-                default:
-                    break;
-            }
-        }
-        return n;
-    }
-
     private static Optional<SmtpReply> lastRefusal(ReplyRecordingTransport transport) {
         return transport.lastReply().map(r -> SmtpReply.parse(r, Stage.UNKNOWN)).filter(r -> r.code().isPresent() && !r.isPositive());
     }
@@ -327,18 +343,8 @@ public final class AttemptRunner implements DeliveryAttempt {
         return out;
     }
 
-    private static void closeQuietly(SMTPTransport transport, Mail mail, HostAddress host) {
-        try {
-            transport.close();
-        } catch (MessagingException e) {
-            // James-899: QUIT failing after the transaction does not undo what the server accepted.
-            LOGGER.debug("Closing the SMTP connection to {} after mail {} failed: {}", host.getHostName(), mail.getName(),
-                    e.getMessage());
-        }
-    }
-
     @Override
     public String toString() {
-        return "AttemptRunner{helo " + smtpProperties.getProperty("mail.smtp.localhost", "default") + "}";
+        return "AttemptRunner{helo " + heloName + "}";
     }
 }

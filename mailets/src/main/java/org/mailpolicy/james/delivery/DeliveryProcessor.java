@@ -103,7 +103,8 @@ final class DeliveryProcessor {
         try {
             AttemptResult result = target.failure().isPresent()
                     ? AttemptResult.failed(recipients, target.failure().get(), Optional.empty())
-                    : attempts.attempt(mail, recipients, target.hosts());
+                    : attempts.attempt(mail, recipients, target.hosts(), ConnectionTerms.of(key.asString(),
+                            destination.name(), destination.connections(), admission.connections()));
             timing.stop();
             Instant after = runtime.clock().instant();
             AttemptOutcome outcome = directoryOutages.review(key, destination,

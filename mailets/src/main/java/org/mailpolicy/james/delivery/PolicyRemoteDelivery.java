@@ -82,6 +82,8 @@ public class PolicyRemoteDelivery extends GenericMailet {
     private Scheduler deliveryScheduler;
     private Scheduler dequeueScheduler;
     private DeliveryAttempt attemptForTesting;
+    /** Idle SMTP connections kept for the next mail; closed (QUIT) when the mailet is destroyed. */
+    private SmtpConnectionCache connections;
 
     @Inject
     public PolicyRemoteDelivery(DNSService dns, DomainList domainList, MailQueueFactory<?> queueFactory,
@@ -114,8 +116,6 @@ public class PolicyRemoteDelivery extends GenericMailet {
     @Override
     public void init() throws MessagingException {
         configuration = new RemoteDeliveryConfiguration(getMailetConfig(), domainList);
-        DeliveryAttempt attempts = attemptForTesting != null
-                ? attemptForTesting : AttemptRunner.fromConfiguration(configuration, getMailetContext());
         String policyLocation = getInitParameter(POLICY);
         if (policyLocation == null || policyLocation.trim().isEmpty()) {
             throw new MessagingException("mailet " + getMailetName() + ": parameter '" + POLICY
@@ -126,6 +126,9 @@ public class PolicyRemoteDelivery extends GenericMailet {
         bounceProcessor = configuration.getBounceProcessor().map(ProcessingState::getValue).orElse(DEFAULT_BOUNCE_PROCESSOR);
         queue = queueFactory.createQueue(configuration.getOutGoingQueueName());
         DeliveryMetrics metrics = DeliveryMetrics.of(metricFactory);
+        connections = SmtpConnectionCache.withReaper(Optional.of(metrics));
+        DeliveryAttempt attempts = attemptForTesting != null
+                ? attemptForTesting : AttemptRunner.fromConfiguration(configuration, getMailetContext(), connections);
         PaceGauges.register(gaugeRegistry, runtime.policy().destinations(), runtime.destinations(), runtime.clock());
         DirectoryOutageGauges.register(gaugeRegistry, runtime.policy().destinations(), runtime.directoryOutages(),
                 runtime.clock());
@@ -240,6 +243,9 @@ public class PolicyRemoteDelivery extends GenericMailet {
         }
         if (deliveryScheduler != null) {
             deliveryScheduler.disposeGracefully().timeout(Duration.ofSeconds(5)).onErrorResume(e -> Mono.empty()).block();
+        }
+        if (connections != null) {
+            connections.close();
         }
         if (queue != null) {
             try {

@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
  * delivery-policy.outcome.delivered                a recipient accepted
  * delivery-policy.outcome.ACTION.REASON            retry|throttle|bounce|suppress by reason
  * delivery-policy.holds.started.DESTINATION        a throttle started (not extended) a hold
+ * delivery-policy.connections.opened.DESTINATION   an SMTP connection was opened (greeted)
+ * delivery-policy.connections.reused.DESTINATION   an open idle connection was taken for another mail
  * delivery-policy.suppressions.added.SOURCE        live_reply|bounce|manual
  * delivery-policy.suppressions.lifted              removed again because a directory outage wrote them
  * delivery-policy.directory-outage.started.DESTINATION   a surge of unknown users began a suspicion
@@ -83,6 +85,16 @@ public final class DeliveryMetrics {
     /** A throttle started a new hold on {@code destination} (not one that only extended a running hold). */
     public void holdStarted(String destination) {
         factory.generate(PREFIX + "holds.started." + namePart(destination)).increment();
+    }
+
+    /** An SMTP connection to {@code destination} was opened and greeted. */
+    public void connectionOpened(String destination) {
+        factory.generate(PREFIX + "connections.opened." + namePart(destination)).increment();
+    }
+
+    /** An idle SMTP connection to {@code destination} was taken for another mail. */
+    public void connectionReused(String destination) {
+        factory.generate(PREFIX + "connections.reused." + namePart(destination)).increment();
     }
 
     /** An address was newly added to the suppression list. */

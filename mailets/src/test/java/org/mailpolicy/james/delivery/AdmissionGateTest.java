@@ -39,7 +39,7 @@ class AdmissionGateTest {
         public Admission get() {
             asked.incrementAndGet();
             if (free.getAndUpdate(n -> n > 0 ? n - 1 : n) > 0) {
-                return Admission.granted();
+                return Admission.granted(1);
             }
             return Admission.waitUntil(CLOCK.instant().plus(BUSY_WAIT), "concurrency limit reached");
         }
@@ -88,7 +88,7 @@ class AdmissionGateTest {
     void theRateLimitsNextOpeningIsWaitedForWhenItIsNear() throws Exception {
         Instant opening = CLOCK.instant().plusMillis(300);
         Supplier<Admission> rate = () -> CLOCK.instant().isBefore(opening)
-                ? Admission.waitUntil(opening, "rate limit reached") : Admission.granted();
+                ? Admission.waitUntil(opening, "rate limit reached") : Admission.granted(1);
 
         assertThat(gate.admit("aol", 3, rate).isGranted()).isTrue();
         assertThat(CLOCK.instant()).isAfterOrEqualTo(opening);

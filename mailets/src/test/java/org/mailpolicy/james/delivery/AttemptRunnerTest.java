@@ -11,6 +11,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -24,6 +25,7 @@ import org.apache.mailet.base.test.FakeMail;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.mailpolicy.destination.ConnectionSettings;
 import org.mailpolicy.reply.EnhancedStatus;
 import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.reply.Stage;
@@ -43,12 +45,20 @@ class AttemptRunnerTest {
     private volatile RejectException dataReply;
     /** Recipients of each accepted message, as the server saw them. */
     private final List<List<String>> accepted = new CopyOnWriteArrayList<>();
+    /** Every SMTP session (connection) the server saw a mail transaction on, in order. */
+    private final List<org.subethamail.smtp.server.Session> sessions = new CopyOnWriteArrayList<>();
     private SMTPServer server;
 
     @BeforeEach
     void startServer() {
         server = SMTPServer.port(0).bindAddress(InetAddress.getLoopbackAddress()).hostName("mx.test")
-                .messageHandlerFactory(ctx -> new ScriptedHandler()).build();
+                .messageHandlerFactory(ctx -> {
+                    org.subethamail.smtp.server.Session session = (org.subethamail.smtp.server.Session) ctx;
+                    if (!sessions.contains(session)) {
+                        sessions.add(session);
+                    }
+                    return new ScriptedHandler();
+                }).build();
         server.start();
     }
 
@@ -201,7 +211,7 @@ class AttemptRunnerTest {
     }
 
     @Test
-    void oneRunnerKeepsEachMailsOwnEnvelopeSenderThoughItReusesSessions() throws Exception {
+    void oneRunnerKeepsEachMailsOwnEnvelopeSender() throws Exception {
         AttemptRunner runner = runner();
         Mail fromAlice = FakeMail.builder().name("m-a").sender("alice@example.com").recipients("a@aol.com")
                 .mimeMessage(MimeMessageBuilder.mimeMessageBuilder().setSubject("a").setText("body")).build();
@@ -213,10 +223,6 @@ class AttemptRunnerTest {
         }
 
         assertThat(envelopeSenders).containsExactly("alice@example.com", "bob@example.com", "alice@example.com");
-        assertThat(runner.sessionFor(false, "alice@example.com")).isSameAs(runner.sessionFor(false, "alice@example.com"));
-        assertThat(runner.sessionFor(false, "alice@example.com")).isNotSameAs(runner.sessionFor(false, "bob@example.com"))
-                .isNotSameAs(runner.sessionFor(true, "alice@example.com"));
-        assertThat(runner.sessionFor(true, "alice@example.com").getProperty("mail.smtps.from")).isEqualTo("alice@example.com");
     }
 
     @Test
@@ -228,7 +234,7 @@ class AttemptRunnerTest {
                         java.util.EnumSet.of(org.apache.mailet.DsnParameters.Notify.NEVER)))
                 .build().get());
 
-        assertThat(AttemptRunner.notifyGroups(mail, addresses(mail))).containsExactly(
+        assertThat(EnvelopeMessage.notifyGroups(mail, addresses(mail))).containsExactly(
                 Map.entry(java.util.Optional.of(com.sun.mail.smtp.SMTPMessage.NOTIFY_NEVER),
                         List.of(new MailAddress("bob@aol.com"))),
                 Map.entry(java.util.Optional.empty(), List.of(new MailAddress("carol@aol.com"))));
@@ -402,5 +408,95 @@ class AttemptRunnerTest {
         assertThat(r.code()).isEmpty();
         assertThat(r.stage()).isEqualTo(Stage.CONNECT);
         assertThat(r.raw()).containsIgnoringCase("connect");
+    }
+
+    private static final ConnectionTerms REUSE = ConnectionTerms.of("aol", "aol",
+            ConnectionSettings.of(20, Duration.ofSeconds(30)), 5);
+
+    private Mail mailFrom(String name, String sender, String recipient) throws Exception {
+        return FakeMail.builder().name(name).sender(sender).recipients(recipient)
+                .mimeMessage(MimeMessageBuilder.mimeMessageBuilder().setSubject(name).setText("body")).build();
+    }
+
+    private AttemptResult send(AttemptRunner runner, Mail mail, ConnectionTerms terms) {
+        return runner.attempt(mail, addresses(mail), ImmutableList.of(host(server.getPortAllocated())).iterator(), terms);
+    }
+
+    @Test
+    void oneConnectionCarriesSeveralMailsEachWithItsOwnEnvelopeSender() throws Exception {
+        AttemptRunner runner = runner();
+        for (String sender : List.of("alice@example.com", "bob@example.com", "alice@example.com")) {
+            Mail mail = mailFrom("m-" + sender, sender, "a@aol.com");
+            assertThat(send(runner, mail, REUSE).delivered()).containsExactly(new MailAddress("a@aol.com"));
+        }
+
+        assertThat(sessions).hasSize(1);
+        assertThat(envelopeSenders).containsExactly("alice@example.com", "bob@example.com", "alice@example.com");
+        assertThat(accepted).hasSize(3);
+    }
+
+    @Test
+    void aConnectionCarriesAtMostMaxMessages() throws Exception {
+        AttemptRunner runner = runner();
+        ConnectionTerms two = ConnectionTerms.of("aol", "aol", ConnectionSettings.of(2, Duration.ofSeconds(30)), 5);
+        for (int i = 0; i < 5; i++) {
+            send(runner, mailFrom("m" + i, "s@example.com", "a@aol.com"), two);
+        }
+
+        assertThat(sessions).hasSize(3);
+        assertThat(accepted).hasSize(5);
+    }
+
+    @Test
+    void aConnectionThatGotA421IsNotReused() throws Exception {
+        AttemptRunner runner = runner();
+        rcptReplies.put("busy@aol.com", new RejectException(421, "4.7.0 try again later"));
+        AttemptResult refused = send(runner, mailFrom("m1", "s@example.com", "busy@aol.com"), REUSE);
+        assertThat(refused.replyFor(new MailAddress("busy@aol.com")).get().code()).hasValue(421);
+
+        send(runner, mailFrom("m2", "s@example.com", "a@aol.com"), REUSE);
+
+        assertThat(sessions).hasSize(2);
+        assertThat(accepted).hasSize(1);
+    }
+
+    @Test
+    void aDeadIdleConnectionIsReplacedWithinTheAttemptAndTheMailGoesOnce() throws Exception {
+        AttemptRunner runner = runner();
+        send(runner, mailFrom("m1", "s@example.com", "a@aol.com"), REUSE);
+        // The server drops the idle connection without a word (a restart, a NAT timeout).
+        sessions.get(0).closeSocket();
+
+        AttemptResult second = send(runner, mailFrom("m2", "s@example.com", "b@aol.com"), REUSE);
+
+        assertThat(second.delivered()).containsExactly(new MailAddress("b@aol.com"));
+        assertThat(sessions).hasSize(2);
+        assertThat(accepted).containsExactly(List.of("a@aol.com"), List.of("b@aol.com"));
+    }
+
+    @Test
+    void a421ToMailFromOnAReusedConnectionIsTheAnswerNotADeadConnection() throws Exception {
+        AttemptRunner runner = runner();
+        send(runner, mailFrom("m1", "s@example.com", "a@aol.com"), REUSE);
+        mailFromReply = new RejectException(421, "4.7.1 : (DYN:T1)");
+
+        AttemptResult throttled = send(runner, mailFrom("m2", "s@example.com", "b@aol.com"), REUSE);
+
+        // Connecting again at once would hammer a throttling receiver: the reply goes to the policy.
+        assertThat(throttled.replyFor(new MailAddress("b@aol.com")).get().tokens()).contains("DYN:T1");
+        assertThat(sessions).hasSize(1);
+        mailFromReply = null;
+        send(runner, mailFrom("m3", "s@example.com", "c@aol.com"), REUSE);
+        assertThat(sessions).as("not reused after the 421").hasSize(2);
+    }
+
+    @Test
+    void withoutReuseEveryMailHasItsOwnConnection() throws Exception {
+        AttemptRunner runner = runner();
+        for (int i = 0; i < 3; i++) {
+            send(runner, mailFrom("m" + i, "s@example.com", "a@aol.com"), ConnectionTerms.singleUse());
+        }
+
+        assertThat(sessions).hasSize(3);
     }
 }

@@ -1,0 +1,63 @@
+package org.mailpolicy.james.delivery;
+
+import com.google.common.base.Preconditions;
+import javax.mail.MessagingException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One SMTP connection, used by one delivery thread at a time: taken from {@link SmtpConnectionCache}
+ * or opened, used for one mail, then given back to the cache, which keeps or closes it.
+ */
+final class SmtpConnection {
+    private static final Logger LOGGER = LoggerFactory.getLogger(SmtpConnection.class);
+
+    private final ConnectionKey key;
+    private final String metricsName;
+    private final ReplyRecordingTransport transport;
+    private int transactions;
+
+    SmtpConnection(ConnectionKey key, String metricsName, ReplyRecordingTransport transport) {
+        this.key = Preconditions.checkNotNull(key, "key");
+        this.metricsName = Preconditions.checkNotNull(metricsName, "metricsName");
+        this.transport = Preconditions.checkNotNull(transport, "transport");
+    }
+
+    ConnectionKey key() {
+        return key;
+    }
+
+    /** The destination's name in metrics. */
+    String metricsName() {
+        return metricsName;
+    }
+
+    ReplyRecordingTransport transport() {
+        return transport;
+    }
+
+    /** Mail transactions started on this connection so far. */
+    int transactions() {
+        return transactions;
+    }
+
+    void transactionStarted() {
+        transactions++;
+    }
+
+    /** QUIT and close; never throws (the server may have gone already). */
+    void close(String why) {
+        LOGGER.debug("SMTP connection {} closed after {} transaction(s): {}", key, transactions, why);
+        try {
+            transport.close();
+        } catch (MessagingException | RuntimeException e) {
+            // James-899: QUIT failing after the transaction does not undo what the server accepted.
+            LOGGER.debug("Closing SMTP connection {} failed: {}", key, e.getMessage());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SmtpConnection{" + key + ", " + transactions + " transaction(s)}";
+    }
+}
