@@ -72,7 +72,7 @@ class ConnectionReuseTest {
         assertThat(connections).allSatisfy(c -> assertThat(c.transactions()).isLessThanOrEqualTo(MAX_MESSAGES));
         assertThat(connections).anySatisfy(c -> assertThat(c.transactions()).isGreaterThan(1));
         assertThat(mostOpen).as("connections open at once at the fake, idle ones included").isLessThanOrEqualTo(CONCURRENCY);
-        assertDeliveredOnce(recipients);
+        env.assertDeliveredOnce(recipients);
     }
 
     @Test
@@ -90,7 +90,7 @@ class ConnectionReuseTest {
         assertThat(env.aol.transactions()).as("nothing more on the connection that said 421")
                 .filteredOn(t -> t.connection() == refused.connection()).last().isEqualTo(refused);
         assertThat(flaky.get(1).connection()).isNotEqualTo(refused.connection());
-        assertDeliveredOnce(List.of("ok-before421@aol.com", "flaky-reuse@aol.com"));
+        env.assertDeliveredOnce(List.of("ok-before421@aol.com", "flaky-reuse@aol.com"));
     }
 
     @Test
@@ -108,7 +108,7 @@ class ConnectionReuseTest {
         List<Transaction> second = env.rcptsFor("ok-second@aol.com");
         assertThat(second).as("one transaction, on a fresh connection").singleElement()
                 .satisfies(t -> assertThat(t.connection()).isNotEqualTo(first));
-        assertDeliveredOnce(List.of("ok-first@aol.com", "ok-second@aol.com"));
+        env.assertDeliveredOnce(List.of("ok-first@aol.com", "ok-second@aol.com"));
     }
 
     @Test
@@ -126,7 +126,7 @@ class ConnectionReuseTest {
     private static int awaitDeliveredWatchingOpenConnections(List<String> recipients) throws InterruptedException {
         long deadline = System.nanoTime() + DELIVERY_WAIT.toNanos();
         int mostOpen = 0;
-        while (delivered(recipients) < recipients.size()) {
+        while (env.deliveredTo(recipients) < recipients.size()) {
             assertThat(System.nanoTime()).as("delivery to %s within %s", recipients, DELIVERY_WAIT).isLessThan(deadline);
             mostOpen = Math.max(mostOpen, (int) env.aol.connections().stream().filter(ConnectionSummary::open).count());
             Thread.sleep(20);
@@ -135,19 +135,7 @@ class ConnectionReuseTest {
     }
 
     private static void awaitDelivered(List<String> recipients) {
-        Poll.until(DELIVERY_WAIT, "delivery to " + recipients, () -> delivered(recipients), n -> n == recipients.size());
+        env.awaitDelivered(recipients, DELIVERY_WAIT);
     }
 
-    private static long delivered(List<String> recipients) {
-        return recipients.stream()
-                .filter(r -> env.aol.messages().stream().anyMatch(m -> m.recipients().contains(r)))
-                .count();
-    }
-
-    private static void assertDeliveredOnce(List<String> recipients) {
-        for (String recipient : recipients) {
-            assertThat(env.aol.messages().stream().filter(m -> m.recipients().contains(recipient)).count())
-                    .as("deliveries to %s", recipient).isEqualTo(1);
-        }
-    }
 }

@@ -161,6 +161,27 @@ final class PluginEnvironment implements AutoCloseable {
                 .toList();
     }
 
+    /** How many of {@code recipients} the fake has accepted a message for. */
+    long deliveredTo(List<String> recipients) {
+        return recipients.stream()
+                .filter(r -> aol.messages().stream().anyMatch(m -> m.recipients().contains(r)))
+                .count();
+    }
+
+    /** Waits until the fake has a message for every one of {@code recipients}. */
+    void awaitDelivered(List<String> recipients, Duration timeout) {
+        Poll.until(timeout, "delivery to " + recipients, () -> deliveredTo(recipients), n -> n == recipients.size());
+    }
+
+    /** Each of {@code recipients} got exactly one message: none lost, none sent twice. */
+    void assertDeliveredOnce(List<String> recipients) {
+        for (String recipient : recipients) {
+            org.assertj.core.api.Assertions.assertThat(aol.messages().stream()
+                    .filter(m -> m.recipients().contains(recipient)).count())
+                    .as("deliveries to %s", recipient).isEqualTo(1);
+        }
+    }
+
     List<Mail> errorRepository() throws Exception {
         return james.repositoryMails(ERROR_REPOSITORY);
     }

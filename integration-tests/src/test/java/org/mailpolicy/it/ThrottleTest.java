@@ -71,7 +71,7 @@ class ThrottleTest {
         // messages retried every 1-2 s would have connected about a dozen times.
         assertThat(throttled).hasSizeBetween(1, 3);
         assertGapsAtLeast(throttled, HOLD_FLOOR);
-        assertDeliveredOnce(recipients);
+        env.assertDeliveredOnce(recipients);
     }
 
     @Test
@@ -89,7 +89,7 @@ class ThrottleTest {
         // hold would have connected a dozen times.
         assertThat(refused).isNotEmpty().hasSizeLessThanOrEqualTo(CONCURRENCY + 2);
         assertGapsAtLeast(refused, HOLD_FLOOR);
-        assertDeliveredOnce(recipients);
+        env.assertDeliveredOnce(recipients);
     }
 
     @Test
@@ -110,7 +110,7 @@ class ThrottleTest {
         assertGapsAtLeast(refused, HOLD_FLOOR);
         // AOL turns repeated connections during a throttle into 554 RLY:B1; a held destination never earns it.
         assertThat(env.aol.transactions()).noneMatch(t -> mentions(t, "RLY:B1"));
-        assertDeliveredOnce(recipients);
+        env.assertDeliveredOnce(recipients);
     }
 
     @Test
@@ -135,20 +135,7 @@ class ThrottleTest {
     }
 
     private static void awaitDelivered(List<String> recipients) {
-        Poll.until(DELIVERY_WAIT, "delivery to " + recipients, () -> delivered(recipients), count -> count == recipients.size());
-    }
-
-    private static long delivered(List<String> recipients) {
-        return recipients.stream()
-                .filter(r -> env.aol.messages().stream().anyMatch(m -> m.recipients().contains(r)))
-                .count();
-    }
-
-    private static void assertDeliveredOnce(List<String> recipients) {
-        for (String recipient : recipients) {
-            assertThat(env.aol.messages().stream().filter(m -> m.recipients().contains(recipient)).count())
-                    .as("deliveries to %s", recipient).isEqualTo(1);
-        }
+        env.awaitDelivered(recipients, DELIVERY_WAIT);
     }
 
     /**
