@@ -8,8 +8,10 @@ import org.mailpolicy.jdbc.Database;
 import org.mailpolicy.state.DestinationStateStore;
 import org.mailpolicy.state.JdbcDestinationStateStore;
 import org.mailpolicy.state.SingleNodeDestinationStateStore;
+import org.mailpolicy.suppression.BatchingSentMessageLedger;
 import org.mailpolicy.suppression.JdbcSentMessageLedger;
 import org.mailpolicy.suppression.JdbcSuppressionList;
+import org.mailpolicy.suppression.SentMessageLedger;
 
 /**
  * The stores a policy's {@code suppression:} block names, opened together over one
@@ -20,10 +22,10 @@ import org.mailpolicy.suppression.JdbcSuppressionList;
 public final class PolicyStores implements AutoCloseable {
     private final Database database;
     private final JdbcSuppressionList suppressions;
-    private final JdbcSentMessageLedger sentMessages;
+    private final SentMessageLedger sentMessages;
     private final DestinationStateStore destinations;
 
-    private PolicyStores(Database database, JdbcSuppressionList suppressions, JdbcSentMessageLedger sentMessages,
+    private PolicyStores(Database database, JdbcSuppressionList suppressions, SentMessageLedger sentMessages,
                          DestinationStateStore destinations) {
         this.database = database;
         this.suppressions = suppressions;
@@ -50,9 +52,11 @@ public final class PolicyStores implements AutoCloseable {
         try {
             JdbcSuppressionList suppressions = JdbcSuppressionList.open(db, settings.expiry(), clock);
             JdbcSentMessageLedger sentMessages = JdbcSentMessageLedger.open(db);
-            JdbcDestinationStateStore destinations = JdbcDestinationStateStore.open(db);
-            return new PolicyStores(db, suppressions, sentMessages,
-                    db.isSingleProcess() ? SingleNodeDestinationStateStore.over(destinations, clock) : destinations);
+            JdbcDestinationStateStore jdbcDestinations = JdbcDestinationStateStore.open(db);
+            DestinationStateStore destinations = db.isSingleProcess()
+                    ? SingleNodeDestinationStateStore.over(jdbcDestinations, clock) : jdbcDestinations;
+            // Read only when a bounce comes back: written in batches, off the delivery threads.
+            return new PolicyStores(db, suppressions, BatchingSentMessageLedger.over(sentMessages), destinations);
         } catch (RuntimeException e) {
             db.close();
             throw e;
@@ -68,7 +72,7 @@ public final class PolicyStores implements AutoCloseable {
         return suppressions;
     }
 
-    public JdbcSentMessageLedger sentMessages() {
+    public SentMessageLedger sentMessages() {
         return sentMessages;
     }
 
@@ -84,7 +88,11 @@ public final class PolicyStores implements AutoCloseable {
 
     @Override
     public void close() {
-        database.close();
+        try {
+            sentMessages.close(); // stores the records still queued
+        } finally {
+            database.close();
+        }
     }
 
     @Override

@@ -68,9 +68,21 @@ public final class JdbcSentMessageLedger implements SentMessageLedger {
     @Override
     public void record(SentMessage message) {
         Preconditions.checkNotNull(message, "message");
-        db.inTransaction("record " + message, c -> {
-            for (String recipient : message.recipients()) {
-                upsert(c, message.messageId(), recipient, message.sentAt().toEpochMilli());
+        recordAll(List.of(message), "record " + message);
+    }
+
+    @Override
+    public void recordAll(List<SentMessage> messages) {
+        Preconditions.checkNotNull(messages, "messages");
+        recordAll(messages, "record " + messages.size() + " sent message(s)");
+    }
+
+    private void recordAll(List<SentMessage> messages, String what) {
+        db.inTransaction(what, c -> {
+            for (SentMessage message : messages) {
+                for (String recipient : message.recipients()) {
+                    upsert(c, message.messageId(), recipient, message.sentAt().toEpochMilli());
+                }
             }
             return null;
         });

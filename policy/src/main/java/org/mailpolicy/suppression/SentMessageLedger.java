@@ -1,6 +1,7 @@
 package org.mailpolicy.suppression;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -16,6 +17,11 @@ public interface SentMessageLedger extends AutoCloseable {
      * keeps the latest time.
      */
     void record(SentMessage message);
+
+    /** {@link #record} for each, in one transaction where the store has them. */
+    default void recordAll(List<SentMessage> messages) {
+        messages.forEach(this::record);
+    }
 
     /** The message with this id (with or without angle brackets), every recipient recorded for it. */
     Optional<SentMessage> find(String messageId);
