@@ -2,6 +2,7 @@ package org.mailpolicy.suppression;
 
 import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.Lists;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,6 +27,10 @@ import org.mailpolicy.jdbc.SqlErrors;
  *
  * <p>The plugin jar relocates {@code org.h2}, so the H2 data source is created directly, never
  * through {@code DriverManager} or {@code ServiceLoader}.
+ *
+ * <p>On a database this process alone writes (the embedded file), {@link #find} first asks a
+ * {@link SuppressionIndex} held in memory, which answers most unlisted addresses without the
+ * database; in a cluster every lookup reads the table (the index says why).
  */
 public final class JdbcSuppressionList implements SuppressionList {
     static final String TABLE = "delivery_policy_suppression";
@@ -46,12 +51,16 @@ public final class JdbcSuppressionList implements SuppressionList {
     private final boolean ownsDatabase;
     private final SuppressionExpiry expiry;
     private final Clock clock;
+    /** The addresses in memory; null on a database other processes write too, where it could miss their adds. */
+    private final SuppressionIndex index;
 
-    private JdbcSuppressionList(Database db, boolean ownsDatabase, SuppressionExpiry expiry, Clock clock) {
+    private JdbcSuppressionList(Database db, boolean ownsDatabase, SuppressionExpiry expiry, Clock clock,
+                                SuppressionIndex index) {
         this.db = db;
         this.ownsDatabase = ownsDatabase;
         this.expiry = Preconditions.checkNotNull(expiry, "expiry");
         this.clock = Preconditions.checkNotNull(clock, "clock");
+        this.index = index;
     }
 
     /**
@@ -83,12 +92,12 @@ public final class JdbcSuppressionList implements SuppressionList {
     }
 
     private static JdbcSuppressionList open(Database db, boolean ownsDatabase, SuppressionExpiry expiry, Clock clock) {
-        JdbcSuppressionList store = new JdbcSuppressionList(db, ownsDatabase, expiry, clock);
-        store.createSchema();
-        return store;
+        createSchema(db);
+        SuppressionIndex index = db.isSingleProcess() ? SuppressionIndex.build(db, TABLE) : null;
+        return new JdbcSuppressionList(db, ownsDatabase, expiry, clock, index);
     }
 
-    private void createSchema() {
+    private static void createSchema(Database db) {
         try (Connection c = db.connection(); Statement st = c.createStatement()) {
             st.executeUpdate("CREATE TABLE IF NOT EXISTS " + TABLE + " ("
                     + "address VARCHAR(" + ADDRESS_COLUMN + ") NOT NULL PRIMARY KEY, "
@@ -110,15 +119,26 @@ public final class JdbcSuppressionList implements SuppressionList {
         }
     }
 
-    /** The entry while it suppresses: one past its expiry is absent, as if lifted. */
+    /**
+     * The entry while it suppresses: one past its expiry is absent, as if lifted. An address the
+     * index knows is not listed is answered without the database.
+     */
     @Override
     public Optional<SuppressionEntry> find(String address) {
-        return findStored(address).filter(e -> !expiry.isExpired(e, clock.instant()));
+        String a = SuppressionEntry.normaliseAddress(address);
+        if (index != null && !index.mightContain(a)) {
+            return Optional.empty();
+        }
+        return lookUp(a).filter(e -> !expiry.isExpired(e, clock.instant()));
     }
 
+    /** Always the table: an operator's question, not the relay's. */
     @Override
     public Optional<SuppressionEntry> findStored(String address) {
-        String a = SuppressionEntry.normaliseAddress(address);
+        return lookUp(SuppressionEntry.normaliseAddress(address));
+    }
+
+    private Optional<SuppressionEntry> lookUp(String a) {
         try (Connection c = db.connection();
              PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM " + TABLE + " WHERE address = ?")) {
             ps.setString(1, a);
@@ -134,10 +154,20 @@ public final class JdbcSuppressionList implements SuppressionList {
     @Override
     public boolean add(SuppressionEntry entry) {
         if (insert(entry)) {
+            indexed(entry.address(), true);
             return true;
         }
         confirm(entry);
+        // Already in the table; put in all the same, in case another store on this database added it.
+        indexed(entry.address(), false);
         return false;
+    }
+
+    /** Tells the index about an address whose row is committed. */
+    private void indexed(String address, boolean isNew) {
+        if (index != null) {
+            index.added(address, isNew);
+        }
     }
 
     /** Adds the entry; false, changing nothing, when the address is already there. */
@@ -204,7 +234,13 @@ public final class JdbcSuppressionList implements SuppressionList {
         entries.sort(Comparator.comparing(SuppressionEntry::address));
         long added = 0;
         for (int from = 0; from < entries.size(); from += BULK_CHUNK) {
-            added += addChunk(entries.subList(from, Math.min(entries.size(), from + BULK_CHUNK)));
+            List<SuppressionEntry> chunk = entries.subList(from, Math.min(entries.size(), from + BULK_CHUNK));
+            int chunkAdded = addChunk(chunk);
+            if (index != null) {
+                // Committed: each address of the chunk now has its row, new or kept.
+                index.addedAll(Lists.transform(chunk, SuppressionEntry::address), chunkAdded);
+            }
+            added += chunkAdded;
         }
         return added;
     }
