@@ -154,37 +154,36 @@ public final class JdbcSuppressionList implements SuppressionList {
     @Override
     public boolean add(SuppressionEntry entry) {
         if (insert(entry)) {
-            indexed(entry.address(), true);
             return true;
         }
         confirm(entry);
-        // Already in the table; put in all the same, in case another store on this database added it.
-        indexed(entry.address(), false);
         return false;
     }
 
-    /** Tells the index about an address whose row is committed. */
-    private void indexed(String address, boolean isNew) {
-        if (index != null) {
-            index.added(address, isNew);
-        }
-    }
-
-    /** Adds the entry; false, changing nothing, when the address is already there. */
+    /**
+     * Adds the entry; false, changing nothing, when the address is already there. Either way the
+     * address has its row, and the index is told so (an address already there too, in case another
+     * store on this database added it).
+     */
     private boolean insert(SuppressionEntry entry) {
         Preconditions.checkNotNull(entry, "entry");
+        boolean inserted;
         try (Connection c = db.connection();
              PreparedStatement ps = c.prepareStatement("INSERT INTO " + TABLE + " (" + COLUMNS + ") VALUES (" + VALUES
                      + ")")) {
             bind(ps, entry);
-            return ps.executeUpdate() == 1;
+            inserted = ps.executeUpdate() == 1;
         } catch (SQLException e) {
             // Insert-then-detect is atomic where check-then-insert races: the first entry wins.
-            if (SqlErrors.isDuplicateKey(e)) {
-                return false;
+            if (!SqlErrors.isDuplicateKey(e)) {
+                throw db.failure("add " + entry.address(), e);
             }
-            throw db.failure("add " + entry.address(), e);
+            inserted = false;
         }
+        if (index != null) {
+            index.added(entry.address(), inserted);
+        }
+        return inserted;
     }
 
     /**
@@ -234,23 +233,18 @@ public final class JdbcSuppressionList implements SuppressionList {
         entries.sort(Comparator.comparing(SuppressionEntry::address));
         long added = 0;
         for (int from = 0; from < entries.size(); from += BULK_CHUNK) {
-            List<SuppressionEntry> chunk = entries.subList(from, Math.min(entries.size(), from + BULK_CHUNK));
-            int chunkAdded = addChunk(chunk);
-            if (index != null) {
-                // Committed: each address of the chunk now has its row, new or kept.
-                index.addedAll(Lists.transform(chunk, SuppressionEntry::address), chunkAdded);
-            }
-            added += chunkAdded;
+            added += addChunk(entries.subList(from, Math.min(entries.size(), from + BULK_CHUNK)));
         }
         return added;
     }
 
+    /** Adds the chunk in one transaction; when that loses a race, one entry at a time ({@link #insert}). */
     private int addChunk(List<SuppressionEntry> chunk) {
         try (Connection c = db.connection()) {
             // Plain portable SQL (no MERGE or ON CONFLICT): insert the row only if its address is
             // absent. Each statement of the batch sees the ones before it, so a repeated address
             // inside the chunk keeps its first entry too.
-            return Database.inTransaction(c, tx -> {
+            int inserted = Database.inTransaction(c, tx -> {
                 try (PreparedStatement ps = tx.prepareStatement("INSERT INTO " + TABLE + " (" + COLUMNS
                         + ") SELECT " + VALUES + " WHERE NOT EXISTS (SELECT 1 FROM " + TABLE
                         + " WHERE address = ?)")) {
@@ -268,6 +262,11 @@ public final class JdbcSuppressionList implements SuppressionList {
                     return added;
                 }
             });
+            if (index != null) {
+                // Committed: each address of the chunk now has its row, new or kept.
+                index.addedAll(Lists.transform(chunk, SuppressionEntry::address), inserted);
+            }
+            return inserted;
         } catch (SQLException e) {
             if (!SqlErrors.isDuplicateKey(e)) {
                 throw db.failure("add " + chunk.size() + " entries from " + chunk.get(0).address(), e);
