@@ -2,6 +2,7 @@ package org.mailpolicy.suppression;
 
 import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.Lists;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,6 +27,10 @@ import org.mailpolicy.jdbc.SqlErrors;
  *
  * <p>The plugin jar relocates {@code org.h2}, so the H2 data source is created directly, never
  * through {@code DriverManager} or {@code ServiceLoader}.
+ *
+ * <p>On a database this process alone writes (the embedded file), {@link #find} first asks a
+ * {@link SuppressionIndex} held in memory, which answers most unlisted addresses without the
+ * database; in a cluster every lookup reads the table (the index says why).
  */
 public final class JdbcSuppressionList implements SuppressionList {
     static final String TABLE = "delivery_policy_suppression";
@@ -46,12 +51,16 @@ public final class JdbcSuppressionList implements SuppressionList {
     private final boolean ownsDatabase;
     private final SuppressionExpiry expiry;
     private final Clock clock;
+    /** The addresses in memory; null on a database other processes write too, where it could miss their adds. */
+    private final SuppressionIndex index;
 
-    private JdbcSuppressionList(Database db, boolean ownsDatabase, SuppressionExpiry expiry, Clock clock) {
+    private JdbcSuppressionList(Database db, boolean ownsDatabase, SuppressionExpiry expiry, Clock clock,
+                                SuppressionIndex index) {
         this.db = db;
         this.ownsDatabase = ownsDatabase;
         this.expiry = Preconditions.checkNotNull(expiry, "expiry");
         this.clock = Preconditions.checkNotNull(clock, "clock");
+        this.index = index;
     }
 
     /**
@@ -83,12 +92,12 @@ public final class JdbcSuppressionList implements SuppressionList {
     }
 
     private static JdbcSuppressionList open(Database db, boolean ownsDatabase, SuppressionExpiry expiry, Clock clock) {
-        JdbcSuppressionList store = new JdbcSuppressionList(db, ownsDatabase, expiry, clock);
-        store.createSchema();
-        return store;
+        createSchema(db);
+        SuppressionIndex index = db.isSingleProcess() ? SuppressionIndex.build(db, TABLE) : null;
+        return new JdbcSuppressionList(db, ownsDatabase, expiry, clock, index);
     }
 
-    private void createSchema() {
+    private static void createSchema(Database db) {
         try (Connection c = db.connection(); Statement st = c.createStatement()) {
             st.executeUpdate("CREATE TABLE IF NOT EXISTS " + TABLE + " ("
                     + "address VARCHAR(" + ADDRESS_COLUMN + ") NOT NULL PRIMARY KEY, "
@@ -110,15 +119,26 @@ public final class JdbcSuppressionList implements SuppressionList {
         }
     }
 
-    /** The entry while it suppresses: one past its expiry is absent, as if lifted. */
+    /**
+     * The entry while it suppresses: one past its expiry is absent, as if lifted. An address the
+     * index knows is not listed is answered without the database.
+     */
     @Override
     public Optional<SuppressionEntry> find(String address) {
-        return findStored(address).filter(e -> !expiry.isExpired(e, clock.instant()));
+        String a = SuppressionEntry.normaliseAddress(address);
+        if (index != null && !index.mightContain(a)) {
+            return Optional.empty();
+        }
+        return lookUp(a).filter(e -> !expiry.isExpired(e, clock.instant()));
     }
 
+    /** Always the table: an operator's question, not the relay's. */
     @Override
     public Optional<SuppressionEntry> findStored(String address) {
-        String a = SuppressionEntry.normaliseAddress(address);
+        return lookUp(SuppressionEntry.normaliseAddress(address));
+    }
+
+    private Optional<SuppressionEntry> lookUp(String a) {
         try (Connection c = db.connection();
              PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM " + TABLE + " WHERE address = ?")) {
             ps.setString(1, a);
@@ -140,21 +160,30 @@ public final class JdbcSuppressionList implements SuppressionList {
         return false;
     }
 
-    /** Adds the entry; false, changing nothing, when the address is already there. */
+    /**
+     * Adds the entry; false, changing nothing, when the address is already there. Either way the
+     * address has its row, and the index is told so (an address already there too, in case another
+     * store on this database added it).
+     */
     private boolean insert(SuppressionEntry entry) {
         Preconditions.checkNotNull(entry, "entry");
+        boolean inserted;
         try (Connection c = db.connection();
              PreparedStatement ps = c.prepareStatement("INSERT INTO " + TABLE + " (" + COLUMNS + ") VALUES (" + VALUES
                      + ")")) {
             bind(ps, entry);
-            return ps.executeUpdate() == 1;
+            inserted = ps.executeUpdate() == 1;
         } catch (SQLException e) {
             // Insert-then-detect is atomic where check-then-insert races: the first entry wins.
-            if (SqlErrors.isDuplicateKey(e)) {
-                return false;
+            if (!SqlErrors.isDuplicateKey(e)) {
+                throw db.failure("add " + entry.address(), e);
             }
-            throw db.failure("add " + entry.address(), e);
+            inserted = false;
         }
+        if (index != null) {
+            index.added(entry.address(), inserted);
+        }
+        return inserted;
     }
 
     /**
@@ -209,12 +238,13 @@ public final class JdbcSuppressionList implements SuppressionList {
         return added;
     }
 
+    /** Adds the chunk in one transaction; when that loses a race, one entry at a time ({@link #insert}). */
     private int addChunk(List<SuppressionEntry> chunk) {
         try (Connection c = db.connection()) {
             // Plain portable SQL (no MERGE or ON CONFLICT): insert the row only if its address is
             // absent. Each statement of the batch sees the ones before it, so a repeated address
             // inside the chunk keeps its first entry too.
-            return Database.inTransaction(c, tx -> {
+            int inserted = Database.inTransaction(c, tx -> {
                 try (PreparedStatement ps = tx.prepareStatement("INSERT INTO " + TABLE + " (" + COLUMNS
                         + ") SELECT " + VALUES + " WHERE NOT EXISTS (SELECT 1 FROM " + TABLE
                         + " WHERE address = ?)")) {
@@ -232,6 +262,11 @@ public final class JdbcSuppressionList implements SuppressionList {
                     return added;
                 }
             });
+            if (index != null) {
+                // Committed: each address of the chunk now has its row, new or kept.
+                index.addedAll(Lists.transform(chunk, SuppressionEntry::address), inserted);
+            }
+            return inserted;
         } catch (SQLException e) {
             if (!SqlErrors.isDuplicateKey(e)) {
                 throw db.failure("add " + chunk.size() + " entries from " + chunk.get(0).address(), e);
