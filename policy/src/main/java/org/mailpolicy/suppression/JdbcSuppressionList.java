@@ -93,8 +93,13 @@ public final class JdbcSuppressionList implements SuppressionList {
 
     private static JdbcSuppressionList open(Database db, boolean ownsDatabase, SuppressionExpiry expiry, Clock clock) {
         createSchema(db);
-        SuppressionIndex index = db.isSingleProcess() ? SuppressionIndex.build(db, TABLE) : null;
+        SuppressionIndex index = db.isSingleProcess() ? SuppressionIndex.buildInBackground(db, TABLE) : null;
         return new JdbcSuppressionList(db, ownsDatabase, expiry, clock, index);
+    }
+
+    /** Waits until the in-memory index is built (true at once without one); for tests and benchmarks. */
+    public boolean awaitIndex(java.time.Duration timeout) throws InterruptedException {
+        return index == null || index.awaitBuilt(timeout);
     }
 
     private static void createSchema(Database db) {

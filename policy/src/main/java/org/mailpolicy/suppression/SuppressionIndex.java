@@ -28,7 +28,8 @@ import org.mailpolicy.jdbc.StoreException;
  *
  * <p>Sized for twice the rows it holds (at least {@value #MIN_EXPECTED_INSERTIONS}) at
  * {@value #FALSE_POSITIVE_RATE} false positives: about 1.2 bytes per expected address, 24 MB for
- * 10 million entries. Built at open by reading the address column once; rebuilt twice as large,
+ * 10 million entries. Built after open by reading the address column once (in the background,
+ * see {@link #buildInBackground}); rebuilt twice as large,
  * by the add that takes it past its size, while lookups go on with the old filter, which stays
  * correct, its false positives only growing. Thread-safe: Guava's filter takes puts and reads concurrently.
  */
@@ -37,11 +38,12 @@ final class SuppressionIndex {
     static final double FALSE_POSITIVE_RATE = 0.01;
     /** Rows per round trip while the filter is built; the addresses are not kept, only their bits. */
     private static final int FETCH_SIZE = 10_000;
+    private static final System.Logger LOGGER = System.getLogger(SuppressionIndex.class.getName());
 
     private final Database db;
     private final String table;
     private final long minExpectedInsertions;
-    /** The filter lookups trust. */
+    /** The filter lookups trust; null until the first build is done, when every address might be listed. */
     private volatile BloomFilter<CharSequence> filter;
     /** How many addresses {@link #filter} was sized for; past them its false positives grow. */
     private volatile long expectedInsertions;
@@ -50,6 +52,9 @@ final class SuppressionIndex {
     private final AtomicBoolean rebuildRunning = new AtomicBoolean();
     /** Rows when last built plus the new addresses added since: what the filter holds, about. */
     private final AtomicLong addresses = new AtomicLong();
+
+    /** Counted down when the first build is over, done or failed. */
+    private final java.util.concurrent.CountDownLatch firstBuild = new java.util.concurrent.CountDownLatch(1);
 
     private SuppressionIndex(Database db, String table, long minExpectedInsertions) {
         this.db = db;
@@ -66,7 +71,36 @@ final class SuppressionIndex {
     static SuppressionIndex build(Database db, String table, long minExpectedInsertions) {
         SuppressionIndex index = new SuppressionIndex(db, table, minExpectedInsertions);
         index.rebuild(index.rowCount());
+        index.firstBuild.countDown();
         return index;
+    }
+
+    /**
+     * The index of {@code table}, read by a background thread: until it is done every address "might
+     * be listed" and lookups read the table, as without an index. James's start then does not wait for
+     * millions of rows (a million took 3.6 s to read here).
+     */
+    static SuppressionIndex buildInBackground(Database db, String table) {
+        SuppressionIndex index = new SuppressionIndex(db, table, MIN_EXPECTED_INSERTIONS);
+        Thread reader = new Thread(() -> {
+            try {
+                index.rebuild(index.rowCount());
+            } catch (StoreException e) {
+                // Without a filter every lookup reads the table: slower, never wrong. The next new address tries again.
+                LOGGER.log(System.Logger.Level.WARNING, "delivery policy: the suppression index could not be built,"
+                        + " so every look-up reads the table: " + e.getMessage());
+            } finally {
+                index.firstBuild.countDown();
+            }
+        }, "delivery-policy-suppression-index");
+        reader.setDaemon(true);
+        reader.start();
+        return index;
+    }
+
+    /** Waits for the first build; true if it finished within {@code timeout}. For tests and tools. */
+    boolean awaitBuilt(java.time.Duration timeout) throws InterruptedException {
+        return firstBuild.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /** How many addresses the filter in use was sized for. */
@@ -76,7 +110,8 @@ final class SuppressionIndex {
 
     /** False only if {@code normalisedAddress} is certainly not in the table. */
     boolean mightContain(String normalisedAddress) {
-        return filter.mightContain(normalisedAddress);
+        BloomFilter<CharSequence> f = filter;
+        return f == null || f.mightContain(normalisedAddress);
     }
 
     /**
@@ -106,7 +141,10 @@ final class SuppressionIndex {
         if (next != null) {
             next.put(address);
         }
-        filter.put(address);
+        BloomFilter<CharSequence> current = filter;
+        if (current != null) {
+            current.put(address);
+        }
     }
 
     private void grewBy(long newRows) {
