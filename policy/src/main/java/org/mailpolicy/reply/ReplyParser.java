@@ -51,6 +51,8 @@ final class ReplyParser {
     private static final String[] UNITS = {"s", "sec", "secs", "second", "seconds", "ms", "millisecond",
         "milliseconds", "minute", "minutes", "min", "mins", "hour", "hours", "byte", "bytes", "kb", "mb", "octets",
         "messages", "recipients", "connections", "attempt", "attempts", "times", "%"};
+    /** UNITS by their first character (ASCII, lower case); null where none starts with it. */
+    private static final String[][] UNITS_BY_FIRST = new String[128][];
     // "#5.5.0 smtp;541 ...": the reporting MTA's generic protocol status, not the receiver's.
     private static final Pattern EXCHANGE_WRAPPER = Pattern.compile("(?i)\\d\\.\\d{1,3}\\.\\d{1,3}\\s*smtp;\\s*\\z");
     // "host [ip] did not like our RCPT TO:550 5.1.1 ...": a wrapper that glues the code to the command's
@@ -74,6 +76,12 @@ final class ReplyParser {
     private static final String[] CODES = new String[400];
 
     static {
+        for (String unit : UNITS) {
+            String[] with = UNITS_BY_FIRST[unit.charAt(0)];
+            String[] grown = with == null ? new String[1] : java.util.Arrays.copyOf(with, with.length + 1);
+            grown[grown.length - 1] = unit;
+            UNITS_BY_FIRST[unit.charAt(0)] = grown;
+        }
         for (int i = 0; i < CODES.length; i++) {
             CODES[i] = String.valueOf(CODES_FROM + i);
         }
@@ -249,10 +257,15 @@ final class ReplyParser {
         while (i < to && isSpace(s.charAt(i))) {
             i++;
         }
-        if (i == to || "smhbkocrat%SMHBKOCRAT".indexOf(s.charAt(i)) < 0) {
+        if (i == to) {
+            return false;
+        }
+        char first = s.charAt(i);
+        String[] units = first < 128 ? UNITS_BY_FIRST[first >= 'A' && first <= 'Z' ? first + 32 : first] : null;
+        if (units == null) {
             return false; // no unit starts with this character
         }
-        for (String unit : UNITS) {
+        for (String unit : units) {
             int end = i + unit.length();
             if (end <= to && regionMatchesAsciiCase(s, i, unit) && mayBeBoundaryAfter(s, unit, end, to)) {
                 return true;
@@ -392,7 +405,8 @@ final class ReplyParser {
 
     /** Replaces each run of two or more \\s characters by one space, as {@code \\s{2,}} -> " " would. */
     private static String squeeze(String s) {
-        StringBuilder out = null;
+        char[] out = null;
+        int length = 0;
         int n = s.length();
         int copied = 0;
         for (int i = 0; i < n; i++) {
@@ -405,13 +419,19 @@ final class ReplyParser {
             }
             if (end - i >= 2) {
                 if (out == null) {
-                    out = new StringBuilder(n);
+                    out = new char[n];
                 }
-                out.append(s, copied, i).append(' ');
+                s.getChars(copied, i, out, length);
+                length += i - copied;
+                out[length++] = ' ';
                 copied = end;
             }
             i = end - 1;
         }
-        return out == null ? s : out.append(s, copied, n).toString();
+        if (out == null) {
+            return s;
+        }
+        s.getChars(copied, n, out, length);
+        return new String(out, 0, length + n - copied);
     }
 }

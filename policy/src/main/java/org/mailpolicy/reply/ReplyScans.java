@@ -60,9 +60,13 @@ final class ReplyScans {
         return end < n && s.charAt(end) == ')' ? withEnd(status, end + 1) : status;
     }
 
-    /** The first enhanced code standing alone in {@code s} between from and to, or null. */
+    /**
+     * The first enhanced code standing alone in {@code s} between from and to, or null. Every one
+     * has a '.' right after its class digit, so the scan goes from dot to dot (String.indexOf).
+     */
     static EnhancedStatus enhancedAnywhere(String s, int from, int to) {
-        for (int i = from; i < to; i++) {
+        for (int dot = s.indexOf('.', from + 1); dot >= 0 && dot < to; dot = s.indexOf('.', dot + 1)) {
+            int i = dot - 1;
             char c = s.charAt(i);
             if (c != '2' && c != '4' && c != '5') {
                 continue;
