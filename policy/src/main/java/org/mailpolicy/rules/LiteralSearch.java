@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -89,7 +90,7 @@ final class LiteralSearch {
             if (d == depth) {
                 continue;
             }
-            for (TreeMap.Entry<Character, Integer> e : trie.children(node).entrySet()) {
+            for (Map.Entry<Character, Integer> e : trie.children(node).entrySet()) {
                 char c = e.getKey();
                 if (asciiClass[c] == 0) {
                     asciiClass[c] = (byte) classCount++;
@@ -123,7 +124,7 @@ final class LiteralSearch {
             if (depths.get(s) == depth) {
                 continue;
             }
-            for (TreeMap.Entry<Character, Integer> e : trie.children(node).entrySet()) {
+            for (Map.Entry<Character, Integer> e : trie.children(node).entrySet()) {
                 int child = stateOfNode[e.getValue()];
                 int cls = asciiClass[e.getKey()];
                 fail[child] = s == 0 ? 0 : transition[fail[s]][cls];

@@ -3,6 +3,7 @@ package org.mailpolicy.rules;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -84,12 +85,12 @@ final class LiteralTrie {
             if (!stop[n]) {
                 continue;
             }
-            for (TreeMap.Entry<Character, Integer> c : children.get(n).entrySet()) {
+            for (Map.Entry<Character, Integer> c : children.get(n).entrySet()) {
                 firsts.add(pool.length());
                 pool.append(c.getKey());
                 int m = c.getValue();
                 while (!stop[m]) {
-                    TreeMap.Entry<Character, Integer> only = children.get(m).firstEntry();
+                    Map.Entry<Character, Integer> only = children.get(m).firstEntry();
                     pool.append(only.getKey());
                     m = only.getValue();
                 }
