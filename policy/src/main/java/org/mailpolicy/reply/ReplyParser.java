@@ -1,7 +1,10 @@
 package org.mailpolicy.reply;
 
+import static org.mailpolicy.reply.ReplyScans.isDigit;
+import static org.mailpolicy.reply.ReplyScans.isSpace;
+import static org.mailpolicy.reply.ReplyScans.isWordChar;
+
 import com.google.common.collect.ImmutableList;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -15,6 +18,10 @@ import java.util.regex.Pattern;
  * number only counts as a code when it stands alone: not part of an IP address, a time, a date, a
  * port ("port: 465") or a quantity ("300 seconds").
  *
+ * <p>It reads by hand-written scans (here and in {@link ReplyScans}) that work on positions in the
+ * reply and copy text only for what they return: the usual reply, one clean line, costs one
+ * substring for its text and one per token.
+ *
  * <p>Never throws: all input is untrusted and may be binary, huge or hostile.
  */
 final class ReplyParser {
@@ -24,41 +31,61 @@ final class ReplyParser {
     static final int MAX_TEXT = 1000;
     /** Only this much of the input is examined: codes and tokens sit at the start of a reply. */
     static final int MAX_SCAN = 8192;
-    /**
-     * Distinct tokens kept. A real reply carries one or two; 8 KB of made-up ones (ReplyFuzzTest)
-     * would otherwise make each new token a scan of all before it, a JSON array of a thousand, and a
-     * thousand lookups in the token tier.
-     */
-    static final int MAX_TOKENS = 16;
 
-    // The basic code, the enhanced codes and the provider tokens are found by hand-written scans
-    // (codeAt, enhancedAt, tokenAt), each a fixed look at a few characters per position: no
-    // backtracking, and a tenth of what the regexes they replace cost. Their rules, as regexes:
-    //   basic code      (?<![\w.:/@\[=+#-])([2-5]\d\d)(?=$|[\s\-,;:'"“”)])
-    //                   2-5 then two digits (RFC 5321 4.2; 571 is out of range yet seen in the wild), standing
-    //                   alone: the look-behind keeps out IPs (1.2.3.250), times (13:46:10), hosts (mx550.example),
-    //                   addresses and "[421]"-less junk.
-    //   enhanced, right after the code   \A[\s-]*[#(]?([245])\.(\d{1,3})\.(\d{1,3})(?!\d|\.\d)\)?
-    //   enhanced, anywhere               (?<![\w.])#?([245])\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)
-    //   provider token  (?<![A-Za-z0-9:.@/-])(?:([A-Z]{2,4}:[A-Z0-9]{1,3})|(RTRU))(?![A-Za-z0-9:@/-]|\.[A-Za-z0-9])
-    //                   2-4 capitals, a colon, 1-3 capitals or digits (DYN:T1, RLY:CH2), or AOL's bare RTRU;
-    //                   neighbours must not continue the word, so IPv6 (2001:DB8::1) and times never match.
+    // The basic code, as a regex:
+    //   (?<![\w.:/@\[=+#-])([2-5]\d\d)(?=$|[\s\-,;:'"“”)])
+    // 2-5 then two digits (RFC 5321 4.2; 571 is out of range yet seen in the wild), standing alone: the
+    // look-behind keeps out IPs (1.2.3.250), times (13:46:10), hosts (mx550.example), addresses and
+    // "[421]"-less junk. codeAt reads it by hand; the regexes below run only where a quick look finds
+    // they might match.
     private static final Pattern NOT_A_CODE_BEFORE = Pattern.compile(
             "(?i)\\b(?:port|pid|id|size|length|line|version|ttl)\\s*[:=#]?\\s*\\z");
     private static final Pattern NOT_A_CODE_AFTER = Pattern.compile(
             "(?i)\\A\\s*(?:s|secs?|seconds?|ms|milliseconds?|minutes?|mins?|hours?|bytes?|kb|mb|"
                     + "octets|messages|recipients|connections|attempts?|times|%)\\b");
+    /** How far before and after a code NOT_A_CODE_BEFORE and NOT_A_CODE_AFTER look. */
+    private static final int QUANTITY_WINDOW = 16;
+    /** NOT_A_CODE_BEFORE's words. */
+    private static final String[] QUANTITY_WORDS = {"port", "pid", "id", "size", "length", "line", "version", "ttl"};
+    /** Every string NOT_A_CODE_AFTER's alternation matches. */
+    private static final String[] UNITS = {"s", "sec", "secs", "second", "seconds", "ms", "millisecond",
+        "milliseconds", "minute", "minutes", "min", "mins", "hour", "hours", "byte", "bytes", "kb", "mb", "octets",
+        "messages", "recipients", "connections", "attempt", "attempts", "times", "%"};
+    /** UNITS by their first character (ASCII, lower case); null where none starts with it. */
+    private static final String[][] UNITS_BY_FIRST = new String[128][];
     // "#5.5.0 smtp;541 ...": the reporting MTA's generic protocol status, not the receiver's.
     private static final Pattern EXCHANGE_WRAPPER = Pattern.compile("(?i)\\d\\.\\d{1,3}\\.\\d{1,3}\\s*smtp;\\s*\\z");
     // "host [ip] did not like our RCPT TO:550 5.1.1 ...": a wrapper that glues the code to the command's
-    // colon, where the look-behind of CODE would refuse it. A space after the colon makes it a code.
+    // colon, where the look-behind of the code would refuse it. A space after the colon makes it a code.
     private static final Pattern WRAPPER_COLON = Pattern.compile(
             "(?i)(did not like our (?:RCPT TO|MAIL FROM|final DATA|DATA|EHLO|HELO)):(?=[2-5]\\d\\d(?!\\d))");
     /** Words a "did not like our" wrapper always holds; the regex runs only on text that has them. */
     private static final String WRAPPER_WORDS = "did not like our ";
-    /** SMTP verbs and header-ish words that look like tokens in wrappers ("RCPT TO:X1", "MAIL FROM:A"). */
-    private static final String[] NOT_TOKENS = {"TO", "FROM", "RCPT", "MAIL", "DATA", "HELO", "EHLO", "SMTP", "ESMTP",
-        "HOST", "PORT"};
+    /** Horspool's shifts for WRAPPER_WORDS, by ASCII character folded to lower case. */
+    private static final int[] WRAPPER_SHIFTS = new int[128];
+
+    static {
+        java.util.Arrays.fill(WRAPPER_SHIFTS, WRAPPER_WORDS.length());
+        for (int k = 0; k < WRAPPER_WORDS.length() - 1; k++) {
+            WRAPPER_SHIFTS[WRAPPER_WORDS.charAt(k)] = WRAPPER_WORDS.length() - 1 - k;
+        }
+    }
+
+    /** The basic codes as strings, "200" to "599": their searches allocate nothing. */
+    private static final int CODES_FROM = 200;
+    private static final String[] CODES = new String[400];
+
+    static {
+        for (String unit : UNITS) {
+            String[] with = UNITS_BY_FIRST[unit.charAt(0)];
+            String[] grown = with == null ? new String[1] : java.util.Arrays.copyOf(with, with.length + 1);
+            grown[grown.length - 1] = unit;
+            UNITS_BY_FIRST[unit.charAt(0)] = grown;
+        }
+        for (int i = 0; i < CODES.length; i++) {
+            CODES[i] = String.valueOf(CODES_FROM + i);
+        }
+    }
 
     private ReplyParser() {
     }
@@ -74,43 +101,82 @@ final class ReplyParser {
     }
 
     private static SmtpReply parseUnchecked(String input, Stage stage) {
-        String raw = ReplyText.sanitise(input, MAX_RAW);
-        String scanned = input.length() > MAX_SCAN ? input.substring(0, MAX_SCAN) : input;
-        String flat = ReplyText.flatten(scanned);
-        if (indexOfIgnoringAsciiCase(flat, WRAPPER_WORDS) >= 0) {
+        String raw;
+        String flat;
+        if (ReplyText.isCleanLine(input, MAX_RAW)) {
+            // The usual reply: sanitise and flatten would both keep it as it is.
+            raw = input;
+            flat = input;
+        } else {
+            raw = ReplyText.sanitise(input, MAX_RAW);
+            flat = ReplyText.flatten(input.length() > MAX_SCAN ? input.substring(0, MAX_SCAN) : input);
+        }
+        if (holdsWrapperWords(flat)) {
             flat = WRAPPER_COLON.matcher(flat).replaceFirst("$1: ");
         }
         Stage effectiveStage = stage == Stage.UNKNOWN ? inferStage(flat) : stage;
-        List<String> tokens = tokens(flat);
+        List<String> tokens = ReplyScans.tokens(flat);
 
         int codeStart = findCode(flat);
         if (codeStart < 0) {
-            return new SmtpReply(raw, effectiveStage, 0, enhancedAnywhere(flat), tokens,
-                    ReplyText.bound(squeeze(flat).trim(), MAX_TEXT));
+            return new SmtpReply(raw, effectiveStage, 0, ReplyScans.enhancedAnywhere(flat, 0, flat.length()), tokens,
+                    cleanText(flat, 0, false));
         }
         int basic = (flat.charAt(codeStart) - '0') * 100 + (flat.charAt(codeStart + 1) - '0') * 10
                 + flat.charAt(codeStart + 2) - '0';
-        String rest = flat.substring(codeStart + 3);
+        int rest = codeStart + 3;
         EnhancedStatus enhanced;
-        int[] after = enhancedAfterCode(rest);
-        if (after != null) {
-            enhanced = EnhancedStatus.of(after[0], after[1], after[2]);
-            rest = rest.substring(after[3]);
+        long after = ReplyScans.enhancedAfterCode(flat, rest);
+        if (after != ReplyScans.NONE) {
+            enhanced = ReplyScans.status(after);
+            rest = ReplyScans.end(after);
         } else {
             // "5.1.0 - Unknown address error 550-'...'" and "5.5.0 smtp;553 ... (#5.7.1)": the enhanced
             // code stands before the basic code or at the end in qmail's (#x.y.z) form. Prefer one in
             // the reply itself over the wrapper's.
-            enhanced = enhancedAnywhere(rest);
-            if (enhanced == null) {
-                String before = flat.substring(0, codeStart);
-                if (!isExchangeWrapper(before)) {
-                    enhanced = enhancedAnywhere(before);
-                }
+            enhanced = ReplyScans.enhancedAnywhere(flat, rest, flat.length());
+            if (enhanced == null && !isExchangeWrapper(flat, codeStart)) {
+                enhanced = ReplyScans.enhancedAnywhere(flat, 0, codeStart);
             }
         }
-        String text = stripRepeatedPrefixes(rest, basic, enhanced);
-        text = stripLeadingPunctuation(text);
-        return new SmtpReply(raw, effectiveStage, basic, enhanced, tokens, ReplyText.bound(squeeze(text).trim(), MAX_TEXT));
+        String stripped = stripRepeatedPrefixes(flat, rest, basic, enhanced);
+        String text = stripped == null ? cleanText(flat, rest, true) : cleanText(stripped, 0, true);
+        return new SmtpReply(raw, effectiveStage, basic, enhanced, tokens, text);
+    }
+
+    /**
+     * text(): s from {@code from}, without leading spaces, '-' and ':' when {@code stripPunctuation}
+     * (as {@code \A[\s\-:]+} -> "" would), each run of two or more \s as one space, trimmed, bounded.
+     */
+    private static String cleanText(String s, int from, boolean stripPunctuation) {
+        int start = from;
+        int end = s.length();
+        if (stripPunctuation) {
+            while (start < end && (isSpace(s.charAt(start)) || s.charAt(start) == '-' || s.charAt(start) == ':')) {
+                start++;
+            }
+        }
+        if (hasSpaceRun(s, start, end)) {
+            return ReplyText.bound(squeeze(s.substring(start, end)).trim(), MAX_TEXT);
+        }
+        // Nothing to squeeze: trim by position, as String.trim would, and copy once.
+        while (start < end && s.charAt(start) <= ' ') {
+            start++;
+        }
+        while (end > start && s.charAt(end - 1) <= ' ') {
+            end--;
+        }
+        return ReplyText.bound(s.substring(start, end), MAX_TEXT);
+    }
+
+    /**
+     * Whether s holds two \s in a row between from and to. The text read is flat (see
+     * {@link ReplyText#flatten}: no control characters), so its only \s is ' ', and String.indexOf
+     * finds a pair many characters at a time.
+     */
+    private static boolean hasSpaceRun(String s, int from, int to) {
+        int pair = s.indexOf("  ", from);
+        return pair >= 0 && pair + 2 <= to;
     }
 
     /** Where the first basic code starts, or -1. */
@@ -119,10 +185,12 @@ final class ReplyParser {
             if (!codeAt(flat, i)) {
                 continue;
             }
-            String before = flat.substring(Math.max(0, i - 16), i);
-            String after = flat.substring(i + 3, Math.min(flat.length(), i + 3 + 16));
-            if (mayEndWithQuantityWord(before) && NOT_A_CODE_BEFORE.matcher(before).find()
-                    || mayStartWithUnit(after) && NOT_A_CODE_AFTER.matcher(after).find()) {
+            int before = Math.max(0, i - QUANTITY_WINDOW);
+            int afterEnd = Math.min(flat.length(), i + 3 + QUANTITY_WINDOW);
+            if (mayEndWithQuantityWord(flat, before, i)
+                    && NOT_A_CODE_BEFORE.matcher(flat.substring(before, i)).find()
+                    || mayStartWithUnit(flat, i + 3, afterEnd)
+                    && NOT_A_CODE_AFTER.matcher(flat.substring(i + 3, afterEnd)).find()) {
                 continue;
             }
             return i;
@@ -138,7 +206,8 @@ final class ReplyParser {
         }
         if (i > 0) {
             char b = s.charAt(i - 1);
-            if (isWordChar(b) || ".:/@[=+#-".indexOf(b) >= 0) {
+            if (isWordChar(b) || b == '.' || b == ':' || b == '/' || b == '@' || b == '[' || b == '=' || b == '+'
+                    || b == '#' || b == '-') {
                 return false;
             }
         }
@@ -146,288 +215,163 @@ final class ReplyParser {
             return true;
         }
         char a = s.charAt(i + 3);
-        return isSpace(a) || "-,;:'\"\u201c\u201d)".indexOf(a) >= 0;
+        return isSpace(a) || a == '-' || a == ',' || a == ';' || a == ':' || a == '\'' || a == '"' || a == '\u201c'
+                || a == '\u201d' || a == ')';
     }
 
     /**
-     * False when NOT_A_CODE_BEFORE cannot match: it needs one of its words (port, pid, id, size,
-     * length, line, version, ttl) at the end, before spaces and at most one of ':', '=', '#'.
+     * False when NOT_A_CODE_BEFORE cannot match s between from and to: it needs one of its words at the
+     * end, before spaces and at most one of ':', '=', '#', and a word boundary before the word. A
+     * boundary is certain to be missing only between two ASCII word characters (\b counts more
+     * characters as word characters on some Java versions); the regex decides the rest.
      */
-    private static boolean mayEndWithQuantityWord(String before) {
-        int i = before.length() - 1;
-        while (i >= 0 && isSpace(before.charAt(i))) {
-            i--;
+    private static boolean mayEndWithQuantityWord(String s, int from, int to) {
+        int i = skipSpacesBack(s, from, to);
+        if (i > from && (s.charAt(i - 1) == ':' || s.charAt(i - 1) == '=' || s.charAt(i - 1) == '#')) {
+            i = skipSpacesBack(s, from, i - 1);
         }
-        if (i >= 0 && ":=#".indexOf(before.charAt(i)) >= 0) {
-            i--;
-            while (i >= 0 && isSpace(before.charAt(i))) {
-                i--;
-            }
-        }
-        return i >= 0 && "tdehnlTDEHNL".indexOf(before.charAt(i)) >= 0;
-    }
-
-    /** False when NOT_A_CODE_AFTER cannot match: its units start with these characters, after spaces. */
-    private static boolean mayStartWithUnit(String after) {
-        int i = 0;
-        while (i < after.length() && isSpace(after.charAt(i))) {
-            i++;
-        }
-        return i < after.length() && "smhbkocrat%SMHBKOCRAT".indexOf(after.charAt(i)) >= 0;
-    }
-
-    /** EXCHANGE_WRAPPER, which ends in "smtp;" and spaces, run only on text that does. */
-    private static boolean isExchangeWrapper(String before) {
-        int end = before.length();
-        while (end > 0 && isSpace(before.charAt(end - 1))) {
-            end--;
-        }
-        return end >= 5 && before.regionMatches(true, end - 5, "smtp;", 0, 5)
-                && EXCHANGE_WRAPPER.matcher(before).find();
-    }
-
-    /**
-     * The enhanced code at the start of the text after the basic code: {class, subject, detail, end}
-     * (end: where the text after it starts), or null.
-     */
-    private static int[] enhancedAfterCode(String rest) {
-        int i = 0;
-        int n = rest.length();
-        while (i < n && (isSpace(rest.charAt(i)) || rest.charAt(i) == '-')) {
-            i++;
-        }
-        if (i < n && (rest.charAt(i) == '#' || rest.charAt(i) == '(')) {
-            i++;
-        }
-        int[] status = enhancedAt(rest, i);
-        if (status == null) {
-            return null;
-        }
-        int end = status[3];
-        if (end < n && rest.charAt(end) == ')') {
-            status[3] = end + 1;
-        }
-        return status;
-    }
-
-    /** The first enhanced code standing alone anywhere in s (see the regex above), or null. */
-    private static EnhancedStatus enhancedAnywhere(String s) {
-        for (int i = 0, n = s.length(); i < n; i++) {
-            char c = s.charAt(i);
-            if (c != '2' && c != '4' && c != '5') {
-                continue;
-            }
-            if (i > 0 && (isWordChar(s.charAt(i - 1)) || s.charAt(i - 1) == '.')) {
-                continue;
-            }
-            int[] status = enhancedAt(s, i);
-            if (status != null && (status[3] == n || !isWordChar(s.charAt(status[3])))) {
-                return EnhancedStatus.of(status[0], status[1], status[2]);
-            }
-        }
-        return null;
-    }
-
-    /**
-     * {@code [245].\d{1,3}.\d{1,3}} at i, not followed by a digit or by '.' and a digit:
-     * {class, subject, detail, end}, or null. The digit runs must be whole: a longer run cannot be
-     * cut short, as the regexes' look-aheads forbid a digit next.
-     */
-    private static int[] enhancedAt(String s, int i) {
-        int n = s.length();
-        if (i + 4 >= n) {
-            return null;
-        }
-        char c = s.charAt(i);
-        if ((c != '2' && c != '4' && c != '5') || s.charAt(i + 1) != '.') {
-            return null;
-        }
-        int subjectEnd = digitsEnd(s, i + 2);
-        if (subjectEnd == i + 2 || subjectEnd - (i + 2) > 3 || subjectEnd >= n || s.charAt(subjectEnd) != '.') {
-            return null;
-        }
-        int detailEnd = digitsEnd(s, subjectEnd + 1);
-        if (detailEnd == subjectEnd + 1 || detailEnd - (subjectEnd + 1) > 3) {
-            return null;
-        }
-        if (detailEnd + 1 < n && s.charAt(detailEnd) == '.' && isDigit(s.charAt(detailEnd + 1))) {
-            return null;
-        }
-        return new int[] {c - '0', Integer.parseInt(s.substring(i + 2, subjectEnd)),
-            Integer.parseInt(s.substring(subjectEnd + 1, detailEnd)), detailEnd};
-    }
-
-    private static int digitsEnd(String s, int from) {
-        int i = from;
-        while (i < s.length() && isDigit(s.charAt(i))) {
-            i++;
-        }
-        return i;
-    }
-
-    /** Regex \d: ASCII digits only. */
-    private static boolean isDigit(char c) {
-        return c >= '0' && c <= '9';
-    }
-
-    /** Regex \w: ASCII letters, digits and '_'. */
-    private static boolean isWordChar(char c) {
-        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_';
-    }
-
-    /** Regex \s: space, tab, line feed, vertical tab, form feed, carriage return. */
-    private static boolean isSpace(char c) {
-        return c == ' ' || c == '\t' || c == '\n' || c == '\u000b' || c == '\f' || c == '\r';
-    }
-
-    /** Where {@code lowerNeedle} occurs in s with ASCII case folded, as (?i) compares; -1 if nowhere. */
-    private static int indexOfIgnoringAsciiCase(String s, String lowerNeedle) {
-        int last = s.length() - lowerNeedle.length();
-        outer:
-        for (int i = 0; i <= last; i++) {
-            for (int k = 0; k < lowerNeedle.length(); k++) {
-                char c = s.charAt(i + k);
-                if ((c >= 'A' && c <= 'Z' ? (char) (c + 32) : c) != lowerNeedle.charAt(k)) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
-    }
-
-    /**
-     * Removes the "421-4.7.28 " prefixes of continuation lines, which survive when a multi-line reply
-     * was logged on one line, so text() reads as one sentence.
-     */
-    private static String stripRepeatedPrefixes(String rest, int basic, EnhancedStatus enhanced) {
-        String code = String.valueOf(basic);
-        if (!rest.contains(code)) {
-            return rest; // the common case: a single-line reply; no regex to build
-        }
-        // Replaces, as (?<![\w.:/@-])CODE[\s-](?:\s*ENHANCED(?!\d|\.\d)[\s-]?)? would, each prefix by a space.
-        String status = enhanced == null ? null : enhanced.toString();
-        StringBuilder out = null;
-        int copied = 0;
-        int n = rest.length();
-        for (int i = rest.indexOf(code); i >= 0 && i + 3 < n; i = rest.indexOf(code, i + 1)) {
-            if (i < copied) {
-                continue;
-            }
-            char next = rest.charAt(i + 3);
-            if (!isSpace(next) && next != '-') {
-                continue;
-            }
-            if (i > 0) {
-                char b = rest.charAt(i - 1);
-                if (isWordChar(b) || ".:/@-".indexOf(b) >= 0) {
-                    continue;
-                }
-            }
-            int end = i + 4;
-            if (status != null) {
-                int j = end;
-                while (j < n && isSpace(rest.charAt(j))) {
-                    j++;
-                }
-                int after = j + status.length();
-                if (rest.startsWith(status, j) && !(after < n && isDigit(rest.charAt(after)))
-                        && !(after + 1 < n && rest.charAt(after) == '.' && isDigit(rest.charAt(after + 1)))) {
-                    end = after < n && (isSpace(rest.charAt(after)) || rest.charAt(after) == '-') ? after + 1 : after;
-                }
-            }
-            if (out == null) {
-                out = new StringBuilder(n);
-            }
-            out.append(rest, copied, i).append(' ');
-            copied = end;
-            i = end - 1;
-        }
-        return out == null ? rest : out.append(rest, copied, n).toString();
-    }
-
-    private static List<String> tokens(String flat) {
-        List<String> out = new ArrayList<>(2);
-        int n = flat.length();
-        for (int i = 0; i < n && out.size() < MAX_TOKENS; i++) {
-            int end = tokenAt(flat, i);
-            if (end < 0) {
-                continue;
-            }
-            String t = flat.substring(i, end);
-            if (!out.contains(t) && !isSmtpWord(t)) {
-                out.add(t);
-            }
-            i = end - 1; // the next search starts after this token, as Matcher.find does
-        }
-        return out;
-    }
-
-    /** Where a provider token starting at i ends (see the regex above), or -1. */
-    private static int tokenAt(String s, int i) {
-        char first = s.charAt(i);
-        if (first < 'A' || first > 'Z') {
-            return -1; // both forms start with a capital
-        }
-        if (i > 0) {
-            char b = s.charAt(i - 1);
-            if (isAsciiLetterOrDigit(b) || ":.@/-".indexOf(b) >= 0) {
-                return -1;
-            }
-        }
-        int n = s.length();
-        int letters = i;
-        while (letters < n && letters - i < 5 && s.charAt(letters) >= 'A' && s.charAt(letters) <= 'Z') {
-            letters++;
-        }
-        int run = letters - i;
-        if (run >= 2 && run <= 4 && letters < n && s.charAt(letters) == ':') {
-            int end = letters + 1;
-            while (end < n && end - letters - 1 < 4 && isUpperOrDigit(s.charAt(end))) {
-                end++;
-            }
-            int tail = end - letters - 1;
-            if (tail >= 1 && tail <= 3 && standsAloneAt(s, end)) {
-                return end;
-            }
-        }
-        if (s.startsWith("RTRU", i) && standsAloneAt(s, i + 4)) {
-            return i + 4;
-        }
-        return -1;
-    }
-
-    /** The token's look-ahead: the word does not go on at end. */
-    private static boolean standsAloneAt(String s, int end) {
-        if (end >= s.length()) {
-            return true;
-        }
-        char a = s.charAt(end);
-        if (isAsciiLetterOrDigit(a) || ":@/-".indexOf(a) >= 0) {
-            return false;
-        }
-        return !(a == '.' && end + 1 < s.length() && isAsciiLetterOrDigit(s.charAt(end + 1)));
-    }
-
-    private static boolean isSmtpWord(String token) {
-        int colon = token.indexOf(':');
-        if (colon < 0) {
-            return false;
-        }
-        for (String word : NOT_TOKENS) {
-            if (word.length() == colon && token.startsWith(word)) {
+        for (String word : QUANTITY_WORDS) {
+            int start = i - word.length();
+            if (start >= from && regionMatchesAsciiCase(s, start, word)
+                    && (start == from || !isWordChar(s.charAt(start - 1)))) {
                 return true;
             }
         }
         return false;
     }
 
-    private static boolean isAsciiLetterOrDigit(char c) {
-        return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9';
+    private static int skipSpacesBack(String s, int from, int end) {
+        int i = end;
+        while (i > from && isSpace(s.charAt(i - 1))) {
+            i--;
+        }
+        return i;
     }
 
-    private static boolean isUpperOrDigit(char c) {
-        return c >= 'A' && c <= 'Z' || c >= '0' && c <= '9';
+    /**
+     * False when NOT_A_CODE_AFTER cannot match s between from and to: after spaces, one of its units
+     * and a word boundary; as above, the boundary is ruled out only by ASCII characters.
+     */
+    private static boolean mayStartWithUnit(String s, int from, int to) {
+        int i = from;
+        while (i < to && isSpace(s.charAt(i))) {
+            i++;
+        }
+        if (i == to) {
+            return false;
+        }
+        char first = s.charAt(i);
+        String[] units = first < 128 ? UNITS_BY_FIRST[first >= 'A' && first <= 'Z' ? first + 32 : first] : null;
+        if (units == null) {
+            return false; // no unit starts with this character
+        }
+        for (String unit : units) {
+            int end = i + unit.length();
+            if (end <= to && regionMatchesAsciiCase(s, i, unit) && mayBeBoundaryAfter(s, unit, end, to)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean mayBeBoundaryAfter(String s, String unit, int end, int to) {
+        boolean unitEndsInWord = isWordChar(unit.charAt(unit.length() - 1));
+        if (end == to) {
+            return unitEndsInWord;
+        }
+        char next = s.charAt(end);
+        if (next >= 128) {
+            return true;
+        }
+        return isWordChar(next) != unitEndsInWord;
+    }
+
+    /** s holds {@code lowerWord} at i, ASCII case folded as (?i) compares. */
+    private static boolean regionMatchesAsciiCase(String s, int i, String lowerWord) {
+        for (int k = 0; k < lowerWord.length(); k++) {
+            char c = s.charAt(i + k);
+            if ((c >= 'A' && c <= 'Z' ? (char) (c + 32) : c) != lowerWord.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** EXCHANGE_WRAPPER on the text before the code, run only when that text ends in "smtp;" and spaces. */
+    private static boolean isExchangeWrapper(String flat, int codeStart) {
+        int end = codeStart;
+        while (end > 0 && isSpace(flat.charAt(end - 1))) {
+            end--;
+        }
+        return end >= 5 && flat.regionMatches(true, end - 5, "smtp;", 0, 5)
+                && EXCHANGE_WRAPPER.matcher(flat.substring(0, codeStart)).find();
+    }
+
+    /**
+     * Whether s holds WRAPPER_WORDS, ASCII case folded as (?i) compares: Horspool's search, which
+     * reads about one character in ten of a text without them.
+     */
+    private static boolean holdsWrapperWords(String s) {
+        int m = WRAPPER_WORDS.length();
+        for (int i = 0, last = s.length() - m; i <= last; ) {
+            char c = s.charAt(i + m - 1);
+            if (regionMatchesAsciiCase(s, i, WRAPPER_WORDS)) {
+                return true;
+            }
+            i += c < 128 ? WRAPPER_SHIFTS[c >= 'A' && c <= 'Z' ? c + 32 : c] : m;
+        }
+        return false;
+    }
+
+    /**
+     * Removes the "421-4.7.28 " prefixes of continuation lines, which survive when a multi-line reply
+     * was logged on one line, so text() reads as one sentence: s from {@code from} with each prefix
+     * replaced by a space, as {@code (?<![\w.:/@-])CODE[\s-](?:\s*ENHANCED(?!\d|\.\d)[\s-]?)?} would
+     * on that part of s; null when there is none (the usual single-line reply).
+     */
+    private static String stripRepeatedPrefixes(String s, int from, int basic, EnhancedStatus enhanced) {
+        String code = CODES[basic - CODES_FROM];
+        int n = s.length();
+        String status = null;
+        StringBuilder out = null;
+        int copied = from;
+        for (int i = s.indexOf(code, from); i >= 0 && i + 3 < n; i = s.indexOf(code, i + 1)) {
+            if (i < copied) {
+                continue;
+            }
+            char next = s.charAt(i + 3);
+            if (!isSpace(next) && next != '-') {
+                continue;
+            }
+            if (i > from) {
+                char b = s.charAt(i - 1);
+                if (isWordChar(b) || b == '.' || b == ':' || b == '/' || b == '@' || b == '-') {
+                    continue;
+                }
+            }
+            int end = i + 4;
+            if (enhanced != null) {
+                if (status == null) {
+                    status = enhanced.toString();
+                }
+                int j = end;
+                while (j < n && isSpace(s.charAt(j))) {
+                    j++;
+                }
+                int after = j + status.length();
+                if (s.startsWith(status, j) && !(after < n && isDigit(s.charAt(after)))
+                        && !(after + 1 < n && s.charAt(after) == '.' && isDigit(s.charAt(after + 1)))) {
+                    end = after < n && (isSpace(s.charAt(after)) || s.charAt(after) == '-') ? after + 1 : after;
+                }
+            }
+            if (out == null) {
+                out = new StringBuilder(n - from);
+            }
+            out.append(s, copied, i).append(' ');
+            copied = end;
+            i = end - 1;
+        }
+        return out == null ? null : out.append(s, copied, n).toString();
     }
 
     /** Wrappers often say where the conversation failed; used only when the caller did not know. */
@@ -461,7 +405,8 @@ final class ReplyParser {
 
     /** Replaces each run of two or more \\s characters by one space, as {@code \\s{2,}} -> " " would. */
     private static String squeeze(String s) {
-        StringBuilder out = null;
+        char[] out = null;
+        int length = 0;
         int n = s.length();
         int copied = 0;
         for (int i = 0; i < n; i++) {
@@ -474,22 +419,19 @@ final class ReplyParser {
             }
             if (end - i >= 2) {
                 if (out == null) {
-                    out = new StringBuilder(n);
+                    out = new char[n];
                 }
-                out.append(s, copied, i).append(' ');
+                s.getChars(copied, i, out, length);
+                length += i - copied;
+                out[length++] = ' ';
                 copied = end;
             }
             i = end - 1;
         }
-        return out == null ? s : out.append(s, copied, n).toString();
-    }
-
-    /** Removes leading spaces, '-' and ':', as {@code \\A[\\s\\-:]+} -> "" would. */
-    private static String stripLeadingPunctuation(String s) {
-        int i = 0;
-        while (i < s.length() && (isSpace(s.charAt(i)) || s.charAt(i) == '-' || s.charAt(i) == ':')) {
-            i++;
+        if (out == null) {
+            return s;
         }
-        return s.substring(i);
+        s.getChars(copied, n, out, length);
+        return new String(out, 0, length + n - copied);
     }
 }

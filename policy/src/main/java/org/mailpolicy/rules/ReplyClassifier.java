@@ -107,8 +107,13 @@ public final class ReplyClassifier {
     public Classification classify(SmtpReply reply) {
         Preconditions.checkNotNull(reply, "reply");
         EnhancedStatus enhanced = normalisedEnhanced(reply);
-        ReplyRule r = index.winner(reply, enhanced);
-        return r == null ? lastResort(reply) : SuppressionSafety.guard(r.classify(reply), enhanced);
+        TextScan scan = new TextScan(reply.text());
+        ReplyRule r = index.winner(reply, enhanced, scan);
+        if (r == null) {
+            return lastResort(reply);
+        }
+        Classification c = r.classify(reply);
+        return c.action() != Action.SUPPRESS ? c : SuppressionSafety.guard(c, enhanced, index.mayBeAboutSender(scan));
     }
 
     public Classification classify(String rawReply, Stage stage) {

@@ -20,6 +20,8 @@ import org.mailpolicy.reply.Stage;
 public final class ReplyRule {
     /** Basic code condition meaning "the reply carries no code at all" (connection refused, timeouts). */
     static final int NO_CODE = 0;
+    /** The highest basic code a reply can carry. */
+    private static final int MAX_CODE = 599;
 
     private final String id;
     private final String origin;
@@ -39,6 +41,13 @@ public final class ReplyRule {
     private final String remedy;
     private final String source;
     private final Tier tier;
+    // The conditions as the classifier tests them, for every reply: no boxing, no set lookups.
+    /** Bit c: basic code c is admitted ({@link #NO_CODE}: none); null when there is no code condition. */
+    private final long[] admittedCodes;
+    /** Bit s: stage s (ordinal) is admitted; 0 when there is no stage condition. */
+    private final int stageBits;
+    private final EnhancedPattern[] enhancedArray;
+    private final boolean hasTokens;
 
     ReplyRule(Builder b) {
         this.id = Preconditions.checkNotNull(b.id, "id");
@@ -59,6 +68,24 @@ public final class ReplyRule {
         this.remedy = Preconditions.checkNotNull(b.remedy, "remedy");
         this.source = Preconditions.checkNotNull(b.source, "source");
         this.tier = computeTier();
+        this.admittedCodes = codes.isEmpty() && codeClasses.isEmpty() ? null : admittedCodes();
+        int bits = 0;
+        for (Stage st : stages) {
+            bits |= 1 << st.ordinal();
+        }
+        this.stageBits = bits;
+        this.enhancedArray = enhanced.toArray(new EnhancedPattern[0]);
+        this.hasTokens = !tokens.isEmpty();
+    }
+
+    private long[] admittedCodes() {
+        long[] bits = new long[(MAX_CODE + 64) / 64];
+        for (int code = 0; code <= MAX_CODE; code++) {
+            if (codes.contains(code) || codeClasses.contains(code == NO_CODE ? NO_CODE : code / 100)) {
+                bits[code >>> 6] |= 1L << code;
+            }
+        }
+        return bits;
     }
 
     private Tier computeTier() {
@@ -95,13 +122,13 @@ public final class ReplyRule {
 
     /** True when every condition but the text holds: for a text already known to match. */
     boolean matchesOtherThanText(SmtpReply reply, EnhancedStatus normalisedEnhanced) {
-        if (!stages.isEmpty() && !stages.contains(reply.stage())) {
+        if (stageBits != 0 && (stageBits & 1 << reply.stage().ordinal()) == 0) {
             return false;
         }
         if (!admitsCode(reply.code().orElse(NO_CODE)) || !admitsEnhanced(normalisedEnhanced)) {
             return false;
         }
-        if (!tokens.isEmpty()) {
+        if (hasTokens) {
             boolean any = false;
             for (String t : reply.tokens()) {
                 if (tokens.contains(t)) {
@@ -118,21 +145,24 @@ public final class ReplyRule {
 
     /** True when the code condition, if any, holds for this basic code ({@link #NO_CODE}: none). */
     boolean admitsCode(int code) {
-        if (codes.isEmpty() && codeClasses.isEmpty()) {
+        if (admittedCodes == null) {
             return true;
         }
-        return codes.contains(code) || codeClasses.contains(code == NO_CODE ? NO_CODE : code / 100);
+        if (code < 0 || code > MAX_CODE) {
+            return codes.contains(code) || codeClasses.contains(code / 100);
+        }
+        return (admittedCodes[code >>> 6] & 1L << code) != 0;
     }
 
     /** True when the enhanced code condition, if any, holds for this (normalised) enhanced code. */
     boolean admitsEnhanced(EnhancedStatus normalisedEnhanced) {
-        if (enhanced.isEmpty()) {
+        if (enhancedArray.length == 0) {
             return true;
         }
         if (normalisedEnhanced == null) {
             return false;
         }
-        for (EnhancedPattern p : enhanced) {
+        for (EnhancedPattern p : enhancedArray) {
             if (p.matches(normalisedEnhanced)) {
                 return true;
             }

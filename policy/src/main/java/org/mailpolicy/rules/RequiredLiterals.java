@@ -1,6 +1,7 @@
 package org.mailpolicy.rules;
 
 import com.google.common.collect.ImmutableSet;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -13,6 +14,9 @@ import java.util.Set;
  * holds one of them. It must never leave out a literal a match could rely on, so it reads only the
  * syntax it understands fully and gives up on anything else (inline flags, back-references,
  * {@code \p}, {@code \Q}, nested classes...): a rule without literals is always tested.
+ *
+ * <p>{@link #branches} reads a regex branch by branch (its top-level alternatives), each with every
+ * literal set it needs, so that a branch is tried only when all of them are met, and alone.
  */
 final class RequiredLiterals {
     /** Largest set of alternatives followed through a concatenation; beyond it the product is cut. */
@@ -42,11 +46,49 @@ final class RequiredLiterals {
         return read(regex, true);
     }
 
-    private static Optional<ImmutableSet<String>> read(String regex, boolean exactly) {
+    /**
+     * The regex's top-level alternatives, each as a regex of its own with what it needs: a text
+     * matches the regex exactly when it matches one of them (find looks for a match of either at
+     * each position). Empty when the regex holds syntax this reader does not understand.
+     */
+    static Optional<List<RegexBranch>> branches(String regex) {
+        if (hasSurrogate(regex)) {
+            return Optional.empty();
+        }
+        try {
+            RequiredLiterals parser = new RequiredLiterals(regex);
+            List<RegexBranch> out = new ArrayList<>();
+            while (true) {
+                int start = parser.pos;
+                Info info = parser.concatenation();
+                boolean exact = info.pure && info.exact != null && !info.exact.isEmpty() && !info.exact.contains("");
+                String branch = regex.substring(start, parser.pos);
+                out.add(RegexBranch.of(branch, exact ? info.exact : null, info.conjunction));
+                if (!parser.more()) {
+                    return Optional.of(out);
+                }
+                if (parser.peek() != '|') {
+                    return Optional.empty(); // a ')' without its '('
+                }
+                parser.pos++;
+            }
+        } catch (Unsupported | IndexOutOfBoundsException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static boolean hasSurrogate(String regex) {
         for (int i = 0; i < regex.length(); i++) {
             if (Character.isSurrogate(regex.charAt(i))) {
-                return Optional.empty(); // a class member of two chars would be read as two members
+                return true; // a class member of two chars would be read as two members
             }
+        }
+        return false;
+    }
+
+    private static Optional<ImmutableSet<String>> read(String regex, boolean exactly) {
+        if (hasSurrogate(regex)) {
+            return Optional.empty();
         }
         try {
             RequiredLiterals parser = new RequiredLiterals(regex);
@@ -94,11 +136,18 @@ final class RequiredLiterals {
         final Set<String> required;
         /** True when exact is all the piece checks: no assertion in it, no class with ASCII letters. */
         final boolean pure;
+        /** Literal sets every match holds one of each of (required is the best of them). */
+        final List<Set<String>> conjunction;
 
         Info(Set<String> exact, Set<String> required, boolean pure) {
+            this(exact, required, pure, required == null ? List.of() : List.of(required));
+        }
+
+        Info(Set<String> exact, Set<String> required, boolean pure, List<Set<String>> conjunction) {
             this.exact = exact;
             this.required = required;
             this.pure = pure && exact != null;
+            this.conjunction = conjunction;
         }
 
         static Info exactly(Set<String> strings, boolean pure) {
@@ -151,6 +200,9 @@ final class RequiredLiterals {
         boolean whole = true;
         boolean pure = true;
         List<Set<String>> candidates = new java.util.ArrayList<>();
+        // Each piece's literals are in every match of the concatenation, which holds a match of the
+        // piece; but a piece spelled out in a run says less than the run, which holds it.
+        List<Set<String>> conjunction = new ArrayList<>();
         while (more() && peek() != '|' && peek() != ')') {
             Info piece = quantified(atom());
             pure &= piece.pure;
@@ -162,18 +214,29 @@ final class RequiredLiterals {
             } else {
                 // The run of known strings ends here: what it spelled is required; a new run starts.
                 candidates.add(running);
+                addRequirement(conjunction, running);
+                if (piece.exact == null) {
+                    conjunction.addAll(piece.conjunction);
+                }
                 whole = false;
                 running = piece.exact != null ? piece.exact : Set.of("");
             }
         }
         candidates.add(running);
+        addRequirement(conjunction, running);
         Set<String> best = null;
         for (Set<String> c : candidates) {
             if (!c.contains("") && (best == null || better(c, best))) {
                 best = c;
             }
         }
-        return new Info(whole ? running : null, best, pure);
+        return new Info(whole ? running : null, best, pure, conjunction);
+    }
+
+    private static void addRequirement(List<Set<String>> conjunction, Set<String> literals) {
+        if (!literals.contains("")) {
+            conjunction.add(literals);
+        }
     }
 
     /** Longer shortest literal first (fewer false candidates), then fewer literals. */

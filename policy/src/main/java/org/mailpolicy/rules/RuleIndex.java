@@ -8,20 +8,17 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
 import org.mailpolicy.reply.EnhancedStatus;
 import org.mailpolicy.reply.SmtpReply;
 
 /**
  * The rules in effect, indexed so that a reply is tested only against rules that could match it,
  * with the result of testing every rule: the first tier with a match decides, and within it the
- * rule defined last. Token rules are looked up by the reply's tokens; a text rule is tried only
- * when the reply's text holds one of the literals its regex needs ({@link RequiredLiterals}, found
- * by {@link LiteralSearch} in one pass), or when no literal could be derived; in the other tiers a
- * rule is listed under each basic code and each enhanced code it admits, and the shorter of the two
- * lists for the reply is tried. Immutable and thread-safe.
+ * rule defined last. Token rules are looked up by the reply's tokens; text rules by the literals
+ * their regexes need ({@link TextRuleIndex}); in the other tiers a rule is listed under each basic
+ * code and each enhanced code it admits, and the shorter of the two lists for the reply is tried.
+ * Immutable and thread-safe.
  */
 final class RuleIndex {
     private static final int FIRST_CODE = 200;
@@ -32,16 +29,7 @@ final class RuleIndex {
     /** Per token, the indexes into {@link #tokenRules} of the rules naming it, latest first. */
     private final ImmutableMap<String, int[]> tokenRulesByToken;
 
-    /** Text rules in definition order: rule i is bit i. */
-    private final ReplyRule[] textRules;
-    /** The text rules without derivable literals, always tried. */
-    private final long[] textRulesAlwaysTried;
-    /**
-     * The text rules whose regex matches exactly the texts holding one of its literals
-     * ({@link RequiredLiterals#exactly}): found literals decide them, the regex need not run.
-     */
-    private final long[] textRulesDecidedByLiterals;
-    private final LiteralSearch textLiterals;
+    private final TextRuleIndex textRules;
 
     /** The tiers after TEXT, in order. */
     private final ConditionIndex[] conditionTiers;
@@ -66,25 +54,7 @@ final class RuleIndex {
         byToken.forEach((token, indexes) -> tokens.put(token, indexes.stream().mapToInt(Integer::intValue).toArray()));
         this.tokenRulesByToken = tokens.build();
 
-        this.textRules = byTier.get(Tier.TEXT).toArray(new ReplyRule[0]);
-        List<Set<String>> literalsByRule = new ArrayList<>();
-        this.textRulesAlwaysTried = new long[Math.max(1, (textRules.length + 63) / 64)];
-        long[] exact = new long[textRulesAlwaysTried.length];
-        for (int i = 0; i < textRules.length; i++) {
-            Optional<? extends Set<String>> exactly = exactLiterals(textRules[i].textPattern());
-            Optional<? extends Set<String>> literals = exactly.isPresent() ? exactly : literals(textRules[i].textPattern());
-            if (exactly.isPresent()) {
-                exact[i >>> 6] |= 1L << i;
-            }
-            if (literals.isPresent()) {
-                literalsByRule.add(literals.get());
-            } else {
-                literalsByRule.add(Set.of());
-                textRulesAlwaysTried[i >>> 6] |= 1L << i;
-            }
-        }
-        this.textLiterals = LiteralSearch.of(literalsByRule);
-        this.textRulesDecidedByLiterals = textLiterals.findsWholeLiterals() ? exact : new long[exact.length];
+        this.textRules = new TextRuleIndex(byTier.get(Tier.TEXT));
 
         List<ConditionIndex> later = new ArrayList<>();
         for (Tier t : Tier.values()) {
@@ -95,31 +65,21 @@ final class RuleIndex {
         this.conditionTiers = later.toArray(new ConditionIndex[0]);
     }
 
-    /** Literals for a pattern compiled as the loader compiles them; other flags are not read. */
-    private static Optional<? extends Set<String>> literals(Pattern text) {
-        if (text.flags() != Pattern.CASE_INSENSITIVE) {
-            return Optional.empty();
-        }
-        return RequiredLiterals.of(text.pattern());
-    }
-
-    private static Optional<? extends Set<String>> exactLiterals(Pattern text) {
-        if (text.flags() != Pattern.CASE_INSENSITIVE) {
-            return Optional.empty();
-        }
-        return RequiredLiterals.exactly(text.pattern());
-    }
-
     /** The rule that decides for this reply, or null when none matches. */
-    ReplyRule winner(SmtpReply reply, EnhancedStatus normalisedEnhanced) {
+    ReplyRule winner(SmtpReply reply, EnhancedStatus normalisedEnhanced, TextScan scan) {
         ReplyRule r = tokenWinner(reply, normalisedEnhanced);
         if (r == null) {
-            r = textWinner(reply, normalisedEnhanced);
+            r = textRules.winner(reply, normalisedEnhanced, scan);
         }
         for (int t = 0; r == null && t < conditionTiers.length; t++) {
             r = conditionTiers[t].winner(reply, normalisedEnhanced);
         }
         return r;
+    }
+
+    /** False when the reply's text holds none of the words that may put it about its sender. */
+    boolean mayBeAboutSender(TextScan scan) {
+        return textRules.mayBeAboutSender(scan);
     }
 
     private ReplyRule tokenWinner(SmtpReply reply, EnhancedStatus normalisedEnhanced) {
@@ -140,27 +100,6 @@ final class RuleIndex {
             }
         }
         return best < 0 ? null : tokenRules[best];
-    }
-
-    private ReplyRule textWinner(SmtpReply reply, EnhancedStatus normalisedEnhanced) {
-        if (textRules.length == 0) {
-            return null;
-        }
-        long[] candidates = textRulesAlwaysTried.clone();
-        textLiterals.mark(reply.text(), candidates);
-        for (int w = candidates.length - 1; w >= 0; w--) {
-            long bits = candidates[w];
-            while (bits != 0) {
-                int bit = 63 - Long.numberOfLeadingZeros(bits);
-                ReplyRule r = textRules[(w << 6) + bit];
-                boolean textMatches = (textRulesDecidedByLiterals[w] & 1L << bit) != 0;
-                if (textMatches ? r.matchesOtherThanText(reply, normalisedEnhanced) : r.matches(reply, normalisedEnhanced)) {
-                    return r;
-                }
-                bits &= ~(1L << bit);
-            }
-        }
-        return null;
     }
 
     /**

@@ -1,6 +1,7 @@
 package org.mailpolicy.rules;
 
-import java.util.List;
+import com.google.common.collect.ImmutableSet;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import org.mailpolicy.reply.EnhancedStatus;
 import org.mailpolicy.reply.SmtpReply;
@@ -33,11 +34,11 @@ final class SuppressionSafety {
 
     /**
      * The literals one of which every match of {@link #ABOUT_SENDER} holds ("sender", "mail from",
-     * "return"...): most replies have none, and are then known not to match without running the regex.
-     * Null if none could be derived (the regex then always runs).
+     * "return"...), lower case: most replies have none, and are then known not to match without
+     * running the regex. Empty if none could be derived (the regex then always runs).
      */
-    private static final LiteralSearch ABOUT_SENDER_LITERALS = RequiredLiterals.of(ABOUT_SENDER.pattern())
-            .map(literals -> LiteralSearch.of(List.of(literals))).orElse(null);
+    private static final Optional<ImmutableSet<String>> ABOUT_SENDER_LITERALS =
+            RequiredLiterals.of(ABOUT_SENDER.pattern());
 
     /** Receives one load-time problem: the node to point at, the field path and the message. */
     interface Problems {
@@ -82,8 +83,18 @@ final class SuppressionSafety {
         return m;
     }
 
-    /** Why this reply may not suppress, or null when nothing says it is about the sender. */
-    static String whyNotAboutRecipient(SmtpReply reply, EnhancedStatus normalisedEnhanced) {
+    /** The literals of {@link #ABOUT_SENDER}, for the classifier's literal search. */
+    static Optional<ImmutableSet<String>> aboutSenderLiterals() {
+        return ABOUT_SENDER_LITERALS;
+    }
+
+    /**
+     * Why this reply may not suppress, or null when nothing says it is about the sender.
+     *
+     * @param wordsMayBeAboutSender false when the text holds none of {@link #aboutSenderLiterals}
+     */
+    static String whyNotAboutRecipient(SmtpReply reply, EnhancedStatus normalisedEnhanced,
+            boolean wordsMayBeAboutSender) {
         if (reply.stage() == Stage.MAIL) {
             return "it was the answer to MAIL FROM, so it is about the sender";
         }
@@ -91,19 +102,27 @@ final class SuppressionSafety {
                 && (normalisedEnhanced.detail() == 7 || normalisedEnhanced.detail() == 8)) {
             return "its status " + normalisedEnhanced + " is about the sender's address (RFC 3463 X.1.7/X.1.8)";
         }
-        if (mayBeAboutSender(reply.text()) && ABOUT_SENDER.matcher(reply.text()).find()) {
+        if (wordsMayBeAboutSender && ABOUT_SENDER.matcher(reply.text()).find()) {
             return "its words are about the sender's address";
         }
         return null;
     }
 
-    private static boolean mayBeAboutSender(String text) {
-        if (ABOUT_SENDER_LITERALS == null) {
+    /** Whether the text holds one of {@link #aboutSenderLiterals}, its ASCII case folded; true without them. */
+    static boolean mayBeAboutSender(String text) {
+        if (ABOUT_SENDER_LITERALS.isEmpty()) {
             return true;
         }
-        long[] found = new long[ABOUT_SENDER_LITERALS.words()];
-        ABOUT_SENDER_LITERALS.mark(text, found);
-        return found[0] != 0;
+        StringBuilder folded = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            folded.append(RequiredLiterals.lower(text.charAt(i)));
+        }
+        for (String literal : ABOUT_SENDER_LITERALS.get()) {
+            if (folded.indexOf(literal) >= 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -115,7 +134,20 @@ final class SuppressionSafety {
         if (c.action() != Action.SUPPRESS) {
             return c;
         }
-        String why = whyNotAboutRecipient(c.reply(), normalisedEnhanced);
+        return guard(c, normalisedEnhanced, mayBeAboutSender(c.reply().text()));
+    }
+
+    /**
+     * {@link #guard(Classification, EnhancedStatus)} for a classifier that has already searched the
+     * reply's text for {@link #aboutSenderLiterals}.
+     *
+     * @param wordsMayBeAboutSender false when the text holds none of them
+     */
+    static Classification guard(Classification c, EnhancedStatus normalisedEnhanced, boolean wordsMayBeAboutSender) {
+        if (c.action() != Action.SUPPRESS) {
+            return c;
+        }
+        String why = whyNotAboutRecipient(c.reply(), normalisedEnhanced, wordsMayBeAboutSender);
         if (why == null) {
             return c;
         }

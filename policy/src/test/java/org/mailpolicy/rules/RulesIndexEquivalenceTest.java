@@ -219,6 +219,63 @@ class RulesIndexEquivalenceTest {
         assertThat(skipped).isEmpty();
     }
 
+    /**
+     * The same for the branches the index tries alone: a text rule's regex finds a match exactly when
+     * one of its branches does; a branch that finds one holds a literal of each of its sets; a branch
+     * of literals only finds one exactly in the texts that hold one.
+     */
+    @Test
+    void aBranchIsNeverSkippedWhenItWouldMatch() {
+        List<String> texts = new ArrayList<>();
+        for (String s : corpus()) {
+            texts.add(SmtpReply.parse(s).text());
+        }
+        ReplyFuzzTest.Generator generator = new ReplyFuzzTest.Generator(ReplyFuzzTest.seeds());
+        for (int i = 0; i < 20_000; i++) {
+            String t = generator.input(i).text;
+            if (t != null && t.length() < 100_000) {
+                texts.add(SmtpReply.parse(t).text());
+            }
+        }
+        List<String> wrong = new ArrayList<>();
+        int branchMatches = 0;
+        for (ReplyRule r : ReplyClassifier.builtIn().rules()) {
+            Pattern whole = r.textPattern();
+            if (whole == null) {
+                continue;
+            }
+            List<RegexBranch> branches = RequiredLiterals.branches(whole.pattern()).orElseThrow();
+            List<Pattern> compiled = new ArrayList<>();
+            for (RegexBranch b : branches) {
+                compiled.add(Pattern.compile(b.regex(), whole.flags()));
+            }
+            for (String text : texts) {
+                boolean any = false;
+                for (int k = 0; k < branches.size(); k++) {
+                    RegexBranch b = branches.get(k);
+                    boolean found = compiled.get(k).matcher(text).find();
+                    any |= found;
+                    branchMatches += found ? 1 : 0;
+                    for (Set<String> literals : b.requirements()) {
+                        if (found && !containsAny(text, literals) && wrong.size() < 20) {
+                            wrong.add(r.id() + " /" + b.regex() + "/ matches without " + literals + ": "
+                                    + ReplyFuzzTest.excerpt(text));
+                        }
+                    }
+                    if (b.exactly() != null && found != containsAny(text, b.exactly()) && wrong.size() < 20) {
+                        wrong.add(r.id() + " /" + b.regex() + "/ is not decided by " + b.exactly() + ": "
+                                + ReplyFuzzTest.excerpt(text));
+                    }
+                }
+                if (any != whole.matcher(text).find() && wrong.size() < 20) {
+                    wrong.add(r.id() + ": the branches and the whole regex disagree on " + ReplyFuzzTest.excerpt(text));
+                }
+            }
+        }
+        assertThat(branchMatches).as("branch matches in the corpus").isGreaterThan(10_000);
+        assertThat(wrong).isEmpty();
+    }
+
     private static boolean containsAny(String text, Set<String> lowerLiterals) {
         StringBuilder folded = new StringBuilder(text.length());
         for (int i = 0; i < text.length(); i++) {
