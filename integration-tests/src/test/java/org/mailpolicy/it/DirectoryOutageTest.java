@@ -7,7 +7,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,8 +19,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.mailpolicy.fakeaol.Mode;
-import org.mailpolicy.james.testing.JamesSetup;
-import org.mailpolicy.james.testing.RepoLayout;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -34,9 +31,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * is delivered once, and after the quiet period an unknown user is suppressed again.
  */
 class DirectoryOutageTest {
-    private static final String EXTENSIONS = "guice.extension.module=org.mailpolicy.james.webadmin.DeliveryPolicyWebAdminModule\n";
-    private static final String ROUTES_LINE = "extensions.routes=org.mailpolicy.james.webadmin.DeliveryPolicyRoutes\n";
-    private static final String ROUTES_SETTINGS = "policy.file=" + JamesSetup.JAMES_HOME_TOKEN + "/conf/delivery-policy.yaml\n";
     /** The test policy's timings: retries 1 s then every 2 s, expiry after 60 s; the guard's in seconds too. */
     private static final String GUARD = "    unknownRecipientGuard: { window: 60s, minRecipients: 5, share: 0.5, quiet: 5s }\n";
     private static final Duration WAIT = Duration.ofSeconds(20);
@@ -47,12 +41,7 @@ class DirectoryOutageTest {
 
     @BeforeAll
     static void boot() throws Exception {
-        String webAdmin = Files.readString(RepoLayout.find().sandboxConfig().resolve("webadmin.properties"), StandardCharsets.UTF_8);
-        env = PluginEnvironment.startWithSetup(setup -> setup
-                .withPolicy(withGuard(setup.policyYaml()))
-                .withConfFile("extensions.properties", EXTENSIONS)
-                .withConfFile("webadmin.properties", webAdmin + ROUTES_LINE)
-                .withConfFile("delivery-policy.properties", ROUTES_SETTINGS));
+        env = PluginEnvironment.startWithWebAdmin(DirectoryOutageTest::withGuard);
         http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     }
 

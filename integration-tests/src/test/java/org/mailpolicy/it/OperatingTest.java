@@ -10,7 +10,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -28,8 +27,6 @@ import org.mailpolicy.fakeaol.AolBounce;
 import org.mailpolicy.fakeaol.Mode;
 import org.mailpolicy.fakeaol.ReceivedMessage;
 import org.mailpolicy.james.PolicyRuntime;
-import org.mailpolicy.james.testing.JamesSetup;
-import org.mailpolicy.james.testing.RepoLayout;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -43,15 +40,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * delivery, a suppression found by the mailets is listed, a hold started by a DYN:T1 is shown and released.
  */
 class OperatingTest {
-    /** What docs/operating.md tells an operator to write; James checks both class names at boot. */
-    private static final String EXTENSIONS = "guice.extension.module=org.mailpolicy.james.webadmin.DeliveryPolicyWebAdminModule\n";
-    private static final String ROUTES_LINE = "extensions.routes=org.mailpolicy.james.webadmin.DeliveryPolicyRoutes\n";
-    /**
-     * The harness points the mailets' {@code <policy>} at this boot's policy by absolute path (a test JVM does not run
-     * in James's directory); the routes must name the same file to share the mailets' runtime, as docs/operating.md
-     * says an operator must.
-     */
-    private static final String ROUTES_SETTINGS = "policy.file=" + JamesSetup.JAMES_HOME_TOKEN + "/conf/delivery-policy.yaml\n";
     private static final Duration WAIT = Duration.ofSeconds(20);
 
     private static PluginEnvironment env;
@@ -60,12 +48,7 @@ class OperatingTest {
 
     @BeforeAll
     static void boot() throws Exception {
-        String webAdmin = Files.readString(RepoLayout.find().sandboxConfig().resolve("webadmin.properties"), StandardCharsets.UTF_8);
-        env = PluginEnvironment.startWithSetup(setup -> setup
-                .withPolicy(longHolds(setup.policyYaml()))
-                .withConfFile("extensions.properties", EXTENSIONS)
-                .withConfFile("webadmin.properties", webAdmin + ROUTES_LINE)
-                .withConfFile("delivery-policy.properties", ROUTES_SETTINGS));
+        env = PluginEnvironment.startWithWebAdmin(OperatingTest::longHolds);
         http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     }
 

@@ -69,6 +69,32 @@ final class PluginEnvironment implements AutoCloseable {
                 setup -> setup.withMailQueue(queue));
     }
 
+    /** What docs/operating.md tells an operator to write; James checks both class names at boot. */
+    private static final String WEBADMIN_EXTENSIONS =
+            "guice.extension.module=org.mailpolicy.james.webadmin.DeliveryPolicyWebAdminModule\n";
+    private static final String WEBADMIN_ROUTES_LINE = "extensions.routes=org.mailpolicy.james.webadmin.DeliveryPolicyRoutes\n";
+    /**
+     * The harness points the mailets' {@code <policy>} at this boot's policy by absolute path (a test JVM does not run
+     * in James's directory); the routes must name the same file to share the mailets' runtime, as docs/operating.md
+     * says an operator must.
+     */
+    private static final String WEBADMIN_ROUTES_SETTINGS =
+            "policy.file=" + JamesSetup.JAMES_HOME_TOKEN + "/conf/delivery-policy.yaml\n";
+
+    /**
+     * With the test policy edited and the plugin's WebAdmin routes loaded as docs/operating.md says (the sandbox's
+     * webadmin.properties plus the routes line).
+     */
+    static PluginEnvironment startWithWebAdmin(UnaryOperator<String> policyEdit) throws Exception {
+        String webAdmin = Files.readString(RepoLayout.find().sandboxConfig().resolve("webadmin.properties"),
+                StandardCharsets.UTF_8);
+        return startWithSetup(setup -> setup
+                .withPolicy(policyEdit.apply(setup.policyYaml()))
+                .withConfFile("extensions.properties", WEBADMIN_EXTENSIONS)
+                .withConfFile("webadmin.properties", webAdmin + WEBADMIN_ROUTES_LINE)
+                .withConfFile("delivery-policy.properties", WEBADMIN_ROUTES_SETTINGS));
+    }
+
     /** With a policy of its own, made from the fake AOL's port (for example the sandbox's, re-routed). */
     static PluginEnvironment startWithPolicy(PolicyForPort policy) throws Exception {
         return boot(policy, UnaryOperator.identity(), UnaryOperator.identity());

@@ -78,11 +78,6 @@ public final class BatchingSentMessageLedger implements SentMessageLedger {
     }
 
     @Override
-    public void recordAll(List<SentMessage> messages) {
-        messages.forEach(this::record);
-    }
-
-    @Override
     public Optional<SentMessage> find(String messageId) {
         awaitWritten();
         return store.find(messageId);
