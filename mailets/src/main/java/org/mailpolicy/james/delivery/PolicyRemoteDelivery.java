@@ -128,7 +128,8 @@ public class PolicyRemoteDelivery extends GenericMailet {
         DeliveryMetrics metrics = DeliveryMetrics.of(metricFactory);
         connections = SmtpConnectionCache.withReaper(Optional.of(metrics));
         DeliveryAttempt attempts = attemptForTesting != null
-                ? attemptForTesting : AttemptRunner.fromConfiguration(configuration, getMailetContext(), connections);
+                ? attemptForTesting : AttemptRunner.fromConfiguration(configuration, getMailetContext(), connections,
+                        runtime.plaintextFallbacks());
         PaceGauges.register(gaugeRegistry, runtime.policy().destinations(), runtime.destinations(), runtime.clock());
         DirectoryOutageGauges.register(gaugeRegistry, runtime.policy().destinations(), runtime.directoryOutages(),
                 runtime.clock());

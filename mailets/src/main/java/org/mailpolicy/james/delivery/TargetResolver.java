@@ -15,6 +15,7 @@ import org.apache.james.dnsservice.library.MXHostAddressIterator;
 import org.apache.mailet.HostAddress;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.destination.TlsSettings;
 import org.mailpolicy.destination.Route;
 import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.reply.Stage;
@@ -134,6 +135,11 @@ final class TargetResolver {
 
         Iterator<HostAddress> hosts() {
             return hosts;
+        }
+
+        /** How connections to the hosts use TLS: the destination's settings. */
+        TlsSettings tls() {
+            return destination.tls();
         }
 
         /** Why no host could be tried (DNS), to classify like any reply. */

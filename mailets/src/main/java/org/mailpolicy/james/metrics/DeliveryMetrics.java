@@ -62,11 +62,11 @@ public final class DeliveryMetrics {
         return new Attempt(factory.timer(ATTEMPT_TIMER));
     }
 
-    /** A recipient was accepted; logged with the reply that accepted it. */
-    public void delivered(String messageId, String destination, String recipient, String reply) {
+    /** A recipient was accepted; logged with the reply that accepted it and the TLS of the connection. */
+    public void delivered(String messageId, String destination, String recipient, String reply, String tls) {
         factory.generate(PREFIX + "outcome.delivered").increment();
-        LOGGER.info("delivery outcome messageId={} destination={} recipient={} action=delivered rule=- reason=- reply={}",
-                quoted(messageId), quoted(destination), quoted(recipient), quoted(reply));
+        LOGGER.info("delivery outcome messageId={} destination={} recipient={} action=delivered rule=- reason=- reply={}"
+                        + " tls={}", quoted(messageId), quoted(destination), quoted(recipient), quoted(reply), tls);
     }
 
     /**
@@ -90,6 +90,11 @@ public final class DeliveryMetrics {
     /** An SMTP connection to {@code destination} was opened and greeted. */
     public void connectionOpened(String destination) {
         factory.generate(PREFIX + "connections.opened." + namePart(destination)).increment();
+    }
+
+    /** An SMTP connection to {@code destination} was opened with this TLS: none, unverified or verified. */
+    public void connectionTls(String destination, String kind) {
+        factory.generate(PREFIX + "connections.tls." + namePart(kind) + "." + namePart(destination)).increment();
     }
 
     /** An idle SMTP connection to {@code destination} was taken for another mail. */
