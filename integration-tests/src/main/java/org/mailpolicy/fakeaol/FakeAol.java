@@ -34,7 +34,8 @@ public final class FakeAol implements AutoCloseable {
 
     private FakeAol(FakeAolSettings settings) throws IOException {
         this.relay = new AolRelay(settings.clock());
-        this.smtp = AolSmtpServer.start(settings.smtpPort(), relay, log, this::keep, settings.maxMessageBytes());
+        this.smtp = AolSmtpServer.start(settings.smtpPort(), relay, log, this::keep, settings.maxMessageBytes(),
+                settings.startTls());
         try {
             this.control = ControlApi.start(this, settings.controlPort());
         } catch (IOException | RuntimeException e) {

@@ -124,9 +124,9 @@ class DeliveryDeciderTest {
     void aMessageThatExpiredWaitingForRequiredTlsIsReturnedAs5710NotAs447() {
         Instant now = QUEUED.plus(Duration.ofHours(24));
         AttemptHistory history = AttemptHistory.start("m", QUEUED).withFailedAttempt(QUEUED.plus(Duration.ofHours(20)));
-        Classification noTls = new Classification(SmtpReply.fromReport("TLS required by the delivery policy for"
-                + " mx.aol.com, but the server offers no STARTTLS; nothing was sent",
-                Optional.of(EnhancedStatus.of(4, 7, 10))), Action.THROTTLE, "securityerror", Scope.DESTINATION,
+        Classification noTls = new Classification(SmtpReply.parse("TLS required by the delivery policy for"
+                + " mx.aol.com (4.7.10 encryption needed), but the server offers no STARTTLS; nothing was sent",
+                Stage.CONNECT), Action.THROTTLE, "securityerror", Scope.DESTINATION,
                 "tls.policy-unmet", "explanation", "remedy", "test", null, null);
 
         AttemptDecision d = DeliveryDecider.decide(AOL, history,

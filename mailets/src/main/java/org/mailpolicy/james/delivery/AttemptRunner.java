@@ -27,7 +27,6 @@ import org.apache.mailet.Mail;
 import org.apache.mailet.MailetContext;
 import org.apache.mailet.base.Converter7Bit;
 import org.mailpolicy.destination.TlsSettings;
-import org.mailpolicy.reply.EnhancedStatus;
 import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.reply.Stage;
 import org.slf4j.Logger;
@@ -282,11 +281,12 @@ public final class AttemptRunner implements DeliveryAttempt {
 
     /**
      * The reply standing for a TLS the policy requires and did not get: no server said it, so it carries no basic
-     * code, and the enhanced code RFC 5248 gives it (4.7.10, encryption needed), as a reporting MTA would.
+     * code, only the enhanced code RFC 5248 gives it (4.7.10, encryption needed). The code is in the text, so that a
+     * destination hold quoting this reply (the "held" reason a later mail expires with) carries it too.
      */
     static SmtpReply policyUnmet(TlsSettings.Level level, String peerName, String what) {
-        return SmtpReply.fromReport("TLS " + level.id() + " by the delivery policy for " + peerName + ", but " + what
-                + "; nothing was sent", Optional.of(EnhancedStatus.of(4, 7, 10))).atStage(Stage.CONNECT);
+        return SmtpReply.parse("TLS " + level.id() + " by the delivery policy for " + peerName
+                + " (4.7.10 encryption needed), but " + what + "; nothing was sent", Stage.CONNECT);
     }
 
     /** The mail on a connection that carried mail before; empty when the connection was dead before anything was delivered. */
