@@ -230,7 +230,7 @@ public final class AttemptRunner implements DeliveryAttempt {
                 connect(transport, host);
             } catch (MessagingException e) {
                 connections.discard(fresh, "connect failed: " + e.getMessage());
-                return tlsFailure(recipients, level, tls, peerName, handshake, e, hostName)
+                return tlsFailure(recipients, level, terms, peerName, handshake, e, hostName)
                         .orElseGet(() -> connectFailure(recipients, transport, e, hostName));
             }
             fresh.tls(smtps ? TlsUsed.IMPLICIT : handshake.used().orElse(TlsUsed.NONE));
@@ -258,7 +258,7 @@ public final class AttemptRunner implements DeliveryAttempt {
      * (retried); under {@code required} and {@code verified} it is the policy's own failure, X.7.10, which holds the
      * destination and expires as 5.7.10. Another MX host may still do better: nothing was sent.
      */
-    private Optional<HostOutcome> tlsFailure(List<MailAddress> recipients, TlsSettings.Level level, TlsSettings tls,
+    private Optional<HostOutcome> tlsFailure(List<MailAddress> recipients, TlsSettings.Level level, ConnectionTerms terms,
                                              String peerName, StartTlsSocketFactory.Handshake handshake,
                                              MessagingException e, Optional<String> hostName) {
         boolean noStartTls = !handshake.started() && String.valueOf(e.getMessage()).contains("STARTTLS is required");
@@ -268,7 +268,8 @@ public final class AttemptRunner implements DeliveryAttempt {
         String what = noStartTls ? "the server offers no STARTTLS"
                 : "the TLS handshake failed: " + handshake.failure().get();
         if (level == TlsSettings.Level.OPPORTUNISTIC) {
-            plaintextFallbacks.handshakeFailed(peerName, tls.plaintextFallback());
+            TlsSettings tls = terms.tls();
+            plaintextFallbacks.handshakeFailed(terms.destinationKey(), peerName, tls.plaintextFallback());
             LOGGER.info("TLS handshake with {} failed; plaintext to it for {}: {}", peerName,
                     tls.plaintextFallback(), handshake.failure().get());
             SmtpReply reply = SmtpReply.parse("TLS with " + peerName + ": " + what

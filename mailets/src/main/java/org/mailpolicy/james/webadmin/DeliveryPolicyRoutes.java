@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Clock;
 import org.apache.james.webadmin.Routes;
 import org.mailpolicy.destination.DeliveryPolicy;
+import org.mailpolicy.james.delivery.PlaintextFallbacks;
 import org.mailpolicy.state.DestinationStateStore;
 import org.mailpolicy.state.DirectoryOutageGuard;
 import org.mailpolicy.suppression.SuppressionList;
@@ -61,10 +62,20 @@ public final class DeliveryPolicyRoutes implements Routes {
                                           DirectoryOutageGuard directoryOutages, DeliveryPolicy policy,
                                           DestinationClassifier classifier, Clock clock, QueuedMailCounter queued,
                                           HeldMailRelease release) {
+        return of(suppressions, destinations, directoryOutages, policy, classifier, clock, queued, release,
+                new PlaintextFallbacks(clock));
+    }
+
+    /** @param plaintextFallbacks normally the policy runtime's, the hosts the delivery mailet sends plaintext to */
+    public static DeliveryPolicyRoutes of(SuppressionList suppressions, DestinationStateStore destinations,
+                                          DirectoryOutageGuard directoryOutages, DeliveryPolicy policy,
+                                          DestinationClassifier classifier, Clock clock, QueuedMailCounter queued,
+                                          HeldMailRelease release, PlaintextFallbacks plaintextFallbacks) {
         // Each resource checks what it is given.
         ObjectMapper json = new ObjectMapper();
         return new DeliveryPolicyRoutes(new SuppressionRoutes(suppressions, policy.suppression().expiry(), clock, json),
-                new DestinationRoutes(destinations, directoryOutages, policy, clock, queued, release, json),
+                new DestinationRoutes(destinations, directoryOutages, policy, clock, queued, release, json,
+                        plaintextFallbacks),
                 new ClassifyRoutes(policy, classifier, json));
     }
 
