@@ -1,9 +1,7 @@
 package org.mailpolicy.fakeaol;
 
 import java.io.IOException;
-import java.security.GeneralSecurityException;
 import java.util.concurrent.CountDownLatch;
-import org.mailpolicy.tls.TestCertificates;
 
 /**
  * Runs the fake AOL in the foreground until interrupted:
@@ -16,7 +14,7 @@ public final class FakeAolMain {
     private FakeAolMain() {
     }
 
-    public static void main(String[] args) throws IOException, InterruptedException, GeneralSecurityException {
+    public static void main(String[] args) throws IOException, InterruptedException {
         int smtpPort = 2526;
         int controlPort = 2580;
         boolean startTls = true;
@@ -49,10 +47,7 @@ public final class FakeAolMain {
         FakeAolSettings settings = FakeAolSettings.ports(smtpPort, controlPort);
         String tls = "no STARTTLS";
         if (startTls) {
-            // Self-signed, as most MX certificates on the Internet: opportunistic TLS takes it, verified does not.
-            TestCertificates certificates = TestCertificates.inTemporaryFolder();
-            settings = settings.withStartTls(certificates.selfSigned(AolReplies.RELAY_HOST, "dns:" + AolReplies.RELAY_HOST)
-                    .serverContext());
+            settings = settings.withSelfSignedStartTls();
             tls = "STARTTLS with a self-signed certificate for " + AolReplies.RELAY_HOST;
         }
         FakeAol aol = FakeAol.start(settings);

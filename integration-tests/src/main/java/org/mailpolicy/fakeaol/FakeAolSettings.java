@@ -2,9 +2,12 @@ package org.mailpolicy.fakeaol;
 
 import static java.util.Objects.requireNonNull;
 
+import java.io.IOException;
+import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.util.Optional;
 import javax.net.ssl.SSLContext;
+import org.mailpolicy.tls.TestCertificates;
 
 /**
  * Where and how a {@link FakeAol} runs. Both servers bind 127.0.0.1 only: the fake must never be reachable from another
@@ -50,6 +53,19 @@ public record FakeAolSettings(int smtpPort, int controlPort, long maxMessageByte
     /** EHLO offers STARTTLS, and the handshake presents {@code context}'s certificate (AOL's relays offer it). */
     public FakeAolSettings withStartTls(SSLContext context) {
         return new FakeAolSettings(smtpPort, controlPort, maxMessageBytes, clock, Optional.of(context));
+    }
+
+    /**
+     * EHLO offers STARTTLS with a new self-signed certificate for AOL's relay name, as most MX hosts on the Internet
+     * present: opportunistic TLS takes it, verified TLS does not. Made with keytool and openssl in a temporary folder.
+     */
+    public FakeAolSettings withSelfSignedStartTls() throws IOException {
+        try {
+            return withStartTls(TestCertificates.inTemporaryFolder()
+                    .selfSigned(AolReplies.RELAY_HOST, "dns:" + AolReplies.RELAY_HOST).serverContext());
+        } catch (GeneralSecurityException e) {
+            throw new IOException("the self-signed certificate could not be loaded: " + e.getMessage(), e);
+        }
     }
 
     private static void checkPort(int port, String name) {
