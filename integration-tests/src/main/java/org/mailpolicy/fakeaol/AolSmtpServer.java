@@ -59,6 +59,8 @@ final class AolSmtpServer implements AutoCloseable {
     /** Whether EHLO offers DSN (RFC 3461); AOL's does not, so off unless a test asks. */
     private volatile boolean advertiseDsn;
     private final boolean offersStartTls;
+    /** MAIL FROM commands on a connection where STARTTLS had succeeded. */
+    private final AtomicInteger mailsOverTls = new AtomicInteger();
 
     private AolSmtpServer(int port, AolRelay relay, TransactionLog log, Consumer<ReceivedMessage> acceptedMessages,
             long maxMessageBytes, Optional<SSLContext> startTls) {
@@ -97,6 +99,15 @@ final class AolSmtpServer implements AutoCloseable {
 
     int port() {
         return server.getPortAllocated();
+    }
+
+    /** MAIL FROM commands received over TLS since the last {@link #resetTlsCount()}. */
+    int mailsOverTls() {
+        return mailsOverTls.get();
+    }
+
+    void resetTlsCount() {
+        mailsOverTls.set(0);
     }
 
     void advertiseDsn(boolean advertise) {
@@ -289,6 +300,9 @@ final class AolSmtpServer implements AutoCloseable {
                 return;
             }
             Connection connection = connections.get(session);
+            if (session.isTLSStarted()) {
+                mailsOverTls.incrementAndGet();
+            }
             String reversePath = pathArgument(args, 5);
             ServerAction action = relay.onMailFrom(connection.client);
             TransactionLog.Recording recording = connection.recordingForNewMail();

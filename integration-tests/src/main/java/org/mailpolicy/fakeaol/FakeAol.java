@@ -101,8 +101,14 @@ public final class FakeAol implements AutoCloseable {
         return smtp.dropIdleConnections();
     }
 
+    /** Mail transactions (MAIL FROM) started on a connection where STARTTLS had succeeded; cleared with the transactions. */
+    public int mailsOverTls() {
+        return smtp.mailsOverTls();
+    }
+
     public void clearTransactions() {
         log.clear();
+        smtp.resetTlsCount();
     }
 
     /**

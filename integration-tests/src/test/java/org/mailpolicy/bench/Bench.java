@@ -99,7 +99,8 @@ final class Bench {
         return Math.round(value * scale) / scale;
     }
 
-    private void fail(String message) {
+    /** Prints the mistake and the usage, and exits 2. */
+    void fail(String message) {
         System.err.println(message + "\nusage: " + usage);
         System.exit(2);
     }

@@ -1,5 +1,6 @@
 package org.mailpolicy.bench;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -10,6 +11,7 @@ import java.util.Set;
 
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.fakeaol.FakeAolSettings;
 import org.mailpolicy.fakeaol.ModeSetting;
 
 /**
@@ -24,7 +26,7 @@ import org.mailpolicy.fakeaol.ModeSetting;
  */
 public final class OverheadBenchmark {
     static final String USAGE = "OverheadBenchmark [--messages N (1000)] [--warmup W (200)] [--rounds R (1)]"
-            + " [--submitters S (4)]";
+            + " [--submitters S (4)] [--tls on|off (off)]";
     static final String DOMAIN = "overhead.example";
     private static final int SCALE = 60;
     /** The shipped default block's connection settings, which the reuse-off run replaces. */
@@ -34,11 +36,16 @@ public final class OverheadBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        Bench bench = Bench.start("overhead", USAGE, args, Set.of("messages", "warmup", "rounds", "submitters"));
+        Bench bench = Bench.start("overhead", USAGE, args, Set.of("messages", "warmup", "rounds", "submitters", "tls"));
         int messages = bench.intFlag("messages", 1000, 1);
         int warmup = bench.intFlag("warmup", 200, 0);
         int rounds = bench.intFlag("rounds", 1, 1);
         int submitters = bench.intFlag("submitters", 4, 1);
+        String tlsFlag = bench.stringFlag("tls", "off");
+        if (!tlsFlag.equals("on") && !tlsFlag.equals("off")) {
+            bench.fail("--tls must be on or off, was '" + tlsFlag + "'");
+        }
+        boolean tls = tlsFlag.equals("on");
         String policy = BenchPolicy.shipped(SCALE);
         if (!policy.contains("\ndefault:\n") || !policy.contains(SHIPPED_CONNECTIONS)) {
             throw new IllegalStateException("the shipped policy's default block has no '" + SHIPPED_CONNECTIONS.trim() + "'");
@@ -47,22 +54,23 @@ public final class OverheadBenchmark {
         DestinationPolicy defaults = DeliveryPolicy.parse(policy, "delivery-policy.yaml (scaled)").defaultDestination();
         List<Duration> delays = defaults.retrySchedule().explicitDelays();
 
-        Bench.progress("overhead: %d messages (after %d warm-up) to %s, %d round(s), queue filled before delivery",
-                messages, warmup, DOMAIN, rounds);
+        Bench.progress("overhead: %d messages (after %d warm-up) to %s, %d round(s), queue filled before delivery, %s",
+                messages, warmup, DOMAIN, rounds, tls ? "STARTTLS (self-signed certificate) for both systems"
+                        : "plaintext (the fake offers no STARTTLS)");
         List<Map<String, Object>> results = new ArrayList<>();
         Map<String, Double> totals = new LinkedHashMap<>();
         for (int round = 1; round <= rounds; round++) {
             try (BenchSystem stock = BenchSystem.stock(ModeSetting.normal(), delays,
-                    DrainBenchmark.retriesWithin(delays, defaults.maxAge()))) {
-                results.add(measure(stock, "stock", round, messages, warmup, submitters, totals));
+                    DrainBenchmark.retriesWithin(delays, defaults.maxAge()), fake(tls), tls)) {
+                results.add(measure(stock, "stock", round, messages, warmup, submitters, totals, tls));
             }
-            try (BenchSystem plugin = BenchSystem.plugin(ModeSetting.normal(), SCALE,
+            try (BenchSystem plugin = BenchSystem.plugin(ModeSetting.normal(), SCALE, fake(tls), BenchSystem.DNS,
                     port -> BenchPolicy.routeDefault(withoutReuse, port))) {
-                results.add(measure(plugin, "plugin-no-reuse", round, messages, warmup, submitters, totals));
+                results.add(measure(plugin, "plugin-no-reuse", round, messages, warmup, submitters, totals, tls));
             }
-            try (BenchSystem plugin = BenchSystem.plugin(ModeSetting.normal(), SCALE,
+            try (BenchSystem plugin = BenchSystem.plugin(ModeSetting.normal(), SCALE, fake(tls), BenchSystem.DNS,
                     port -> BenchPolicy.routeDefault(policy, port))) {
-                results.add(measure(plugin, "plugin-reuse", round, messages, warmup, submitters, totals));
+                results.add(measure(plugin, "plugin-reuse", round, messages, warmup, submitters, totals, tls));
             }
         }
         results.forEach(Bench::result);
@@ -70,6 +78,7 @@ public final class OverheadBenchmark {
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("benchmark", "overhead");
         summary.put("system", "plugin/stock");
+        summary.put("tls", tls);
         summary.put("messages", messages);
         summary.put("rounds", rounds);
         summary.put("stockMessagesPerSecond", Bench.round(stock, 1));
@@ -81,8 +90,13 @@ public final class OverheadBenchmark {
         System.exit(0);
     }
 
+    /** The fake: offering STARTTLS with a self-signed certificate when {@code tls}. */
+    private static FakeAolSettings fake(boolean tls) throws IOException {
+        return tls ? FakeAolSettings.ephemeralPorts().withSelfSignedStartTls() : FakeAolSettings.ephemeralPorts();
+    }
+
     private static Map<String, Object> measure(BenchSystem system, String name, int round, int messages, int warmup,
-            int submitters, Map<String, Double> totals) throws Exception {
+            int submitters, Map<String, Double> totals, boolean tls) throws Exception {
         if (warmup > 0) {
             system.submitAll(recipients("warmup", warmup), "warm-up", submitters);
             awaitDelivered(system, warmup, Duration.ofMinutes(5));
@@ -113,6 +127,8 @@ public final class OverheadBenchmark {
         result.put("fillSeconds", Bench.round(fillSeconds, 2));
         result.put("transactions", fake.attempts());
         result.put("connectionsOpened", system.connectionsOpened());
+        // Counted by the fake: a system that silently sent plaintext would show fewer than its transactions.
+        result.put("transactionsOverTls", system.aol.mailsOverTls());
         result.put("finished", finished);
         totals.merge(name, messages / seconds, Double::sum);
         Bench.progress("%s round %d: %d messages delivered in %.1f s over %d connections", name, round, messages,
