@@ -95,8 +95,9 @@ final class BenchSystem implements AutoCloseable {
 
     /**
      * As {@link #stock(ModeSetting, List, int)}, with the fake as given; with {@code startTls}, RemoteDelivery sends
-     * STARTTLS and trusts any certificate ({@code mail.smtp.ssl.trust *}: JavaMail otherwise refuses the fake's
-     * self-signed one, and stock James has no plaintext fallback), what the plugin's opportunistic TLS does.
+     * STARTTLS and trusts any certificate ({@code mail.smtp.ssl.trust *}, {@code verifyServerIdentity false}: JavaMail
+     * otherwise refuses the fake's self-signed one, and stock James has no plaintext fallback), what the plugin's
+     * opportunistic TLS does.
      */
     static BenchSystem stock(ModeSetting mode, List<Duration> delays, int maxRetries, FakeAolSettings fake,
             boolean startTls) throws Exception {
@@ -162,7 +163,9 @@ final class BenchSystem implements AutoCloseable {
                 "    <connectiontimeout>" + mailetParameter(xml, "connectiontimeout") + "</connectiontimeout>",
                 "    <gateway>127.0.0.1</gateway>",
                 "    <gatewayPort>" + fakeAolPort + "</gatewayPort>",
-                startTls ? "    <startTLS>true</startTLS>\n    <mail.smtp.ssl.trust>*</mail.smtp.ssl.trust>" : "",
+                // verifyServerIdentity (on by default) checks the certificate's name against 127.0.0.1, the gateway.
+                startTls ? "    <startTLS>true</startTLS>\n    <mail.smtp.ssl.trust>*</mail.smtp.ssl.trust>\n"
+                        + "    <verifyServerIdentity>false</verifyServerIdentity>" : "",
                 "</mailet>"));
         xml = replaceMailet(xml, "org.mailpolicy.james.dsn.PolicyDsnBounce",
                 "<mailet match=\"All\" class=\"DSNBounce\"><passThrough>false</passThrough></mailet>");

@@ -35,7 +35,7 @@ final class DestinationParser {
     private static final Set<String> THROTTLE_KEYS = ImmutableSet.of("initial", "growth", "max");
     private static final Set<String> CONNECTIONS_KEYS = ImmutableSet.of("maxMessages", "idleTimeout");
     private static final Set<String> TLS_KEYS = ImmutableSet.of("level", "trustStore", "trustStorePassword",
-            "plaintextFallback", "mtaSts");
+            "plaintextFallback", "mtaSts", "mtaStsPolicyUrl");
     private static final Set<String> PACING_KEYS = ImmutableSet.of("start", "cut", "step", "growEvery", "quiet", "pause");
     private static final Set<String> GUARD_KEYS = ImmutableSet.of("window", "minRecipients", "share", "quiet");
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
@@ -495,11 +495,16 @@ final class DestinationParser {
                 ok = false;
             }
         }
+        String policyUrl = base.mtaStsPolicyUrl();
+        if (m.containsKey("mtaStsPolicyUrl")) {
+            policyUrl = reader.string(m.get("mtaStsPolicyUrl").getValueNode(), field + ".mtaStsPolicyUrl");
+            ok &= policyUrl != null;
+        }
         if (!ok) {
             return null;
         }
         try {
-            return TlsSettings.of(level, trustStore, password, fallback, mtaSts);
+            return TlsSettings.of(level, trustStore, password, fallback, mtaSts, policyUrl);
         } catch (IllegalArgumentException e) {
             settingError(e, m, node, field);
             return null;

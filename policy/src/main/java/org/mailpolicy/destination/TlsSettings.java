@@ -54,23 +54,28 @@ public final class TlsSettings {
      */
     public static final Duration DEFAULT_PLAINTEXT_FALLBACK = Duration.ofHours(1);
 
+    /** Where RFC 8461 puts a domain's MTA-STS policy; {@code {domain}} is the recipient domain. */
+    public static final String MTA_STS_POLICY_URL = "https://mta-sts.{domain}/.well-known/mta-sts.txt";
+
     /** Opportunistic, the JDK's trust store, a one-hour fallback, MTA-STS looked up. */
     public static final TlsSettings DEFAULT = new TlsSettings(Level.OPPORTUNISTIC, null, null,
-            DEFAULT_PLAINTEXT_FALLBACK, true);
+            DEFAULT_PLAINTEXT_FALLBACK, true, MTA_STS_POLICY_URL);
 
     private final Level level;
     private final String trustStore;
     private final String trustStorePassword;
     private final Duration plaintextFallback;
     private final boolean mtaSts;
+    private final String mtaStsPolicyUrl;
 
     private TlsSettings(Level level, String trustStore, String trustStorePassword, Duration plaintextFallback,
-                        boolean mtaSts) {
+                        boolean mtaSts, String mtaStsPolicyUrl) {
         this.level = level;
         this.trustStore = trustStore;
         this.trustStorePassword = trustStorePassword;
         this.plaintextFallback = plaintextFallback;
         this.mtaSts = mtaSts;
+        this.mtaStsPolicyUrl = mtaStsPolicyUrl;
     }
 
     /**
@@ -80,11 +85,22 @@ public final class TlsSettings {
      */
     public static TlsSettings of(Level level, String trustStore, String trustStorePassword, Duration plaintextFallback,
                                  boolean mtaSts) {
+        return of(level, trustStore, trustStorePassword, plaintextFallback, mtaSts, MTA_STS_POLICY_URL);
+    }
+
+    /**
+     * @param mtaStsPolicyUrl where a domain's MTA-STS policy is fetched, {@code {domain}} standing for the domain: RFC
+     *                        8461's {@link #MTA_STS_POLICY_URL}, or another https URL for a test server or a proxy
+     */
+    public static TlsSettings of(Level level, String trustStore, String trustStorePassword, Duration plaintextFallback,
+                                 boolean mtaSts, String mtaStsPolicyUrl) {
+        Preconditions.checkArgument(mtaStsPolicyUrl != null && mtaStsPolicyUrl.startsWith("https://"),
+                "mtaStsPolicyUrl must be an https:// URL: %s", mtaStsPolicyUrl);
         Preconditions.checkNotNull(level, "level");
         Preconditions.checkArgument(trustStore == null || !trustStore.trim().isEmpty(), "trustStore must not be empty");
         Preconditions.checkArgument(plaintextFallback != null && !plaintextFallback.isNegative()
                 && !plaintextFallback.isZero(), "plaintextFallback must be positive: %s", plaintextFallback);
-        return new TlsSettings(level, trustStore, trustStorePassword, plaintextFallback, mtaSts);
+        return new TlsSettings(level, trustStore, trustStorePassword, plaintextFallback, mtaSts, mtaStsPolicyUrl);
     }
 
     public Level level() {
@@ -93,7 +109,7 @@ public final class TlsSettings {
 
     /** This destination with another level, the rest kept. */
     public TlsSettings withLevel(Level other) {
-        return new TlsSettings(other, trustStore, trustStorePassword, plaintextFallback, mtaSts);
+        return new TlsSettings(other, trustStore, trustStorePassword, plaintextFallback, mtaSts, mtaStsPolicyUrl);
     }
 
     /** The trust store certificates are checked against; empty for the JDK's own. */
@@ -115,6 +131,11 @@ public final class TlsSettings {
         return mtaSts;
     }
 
+    /** Where a domain's MTA-STS policy is fetched; {@code {domain}} stands for the recipient domain. */
+    public String mtaStsPolicyUrl() {
+        return mtaStsPolicyUrl;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (!(o instanceof TlsSettings)) {
@@ -123,12 +144,13 @@ public final class TlsSettings {
         TlsSettings that = (TlsSettings) o;
         return level == that.level && Objects.equals(trustStore, that.trustStore)
                 && Objects.equals(trustStorePassword, that.trustStorePassword)
-                && plaintextFallback.equals(that.plaintextFallback) && mtaSts == that.mtaSts;
+                && plaintextFallback.equals(that.plaintextFallback) && mtaSts == that.mtaSts
+                && mtaStsPolicyUrl.equals(that.mtaStsPolicyUrl);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(level, trustStore, trustStorePassword, plaintextFallback, mtaSts);
+        return Objects.hash(level, trustStore, trustStorePassword, plaintextFallback, mtaSts, mtaStsPolicyUrl);
     }
 
     @Override

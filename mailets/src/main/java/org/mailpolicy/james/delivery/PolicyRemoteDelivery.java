@@ -31,6 +31,7 @@ import org.mailpolicy.james.PolicyRuntime;
 import org.mailpolicy.james.metrics.DeliveryMetrics;
 import org.mailpolicy.james.metrics.DirectoryOutageGauges;
 import org.mailpolicy.james.metrics.PaceGauges;
+import org.mailpolicy.mtasts.MtaStsCache;
 import org.mailpolicy.schedule.AttemptHistory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -138,7 +139,8 @@ public class PolicyRemoteDelivery extends GenericMailet {
                 configuration.getHeloNameProvider().getHeloName(), runtime.suppressions(), runtime.sentMessages(),
                 metrics);
         TargetResolver targets = new TargetResolver(runtime.policy(), dns, configuration.getGatewayServer(),
-                configuration.isLoadBalancing(), configuration.isSSLEnable());
+                configuration.isLoadBalancing(), configuration.isSSLEnable(),
+                Optional.of(new MtaStsLookup(dns, new MtaStsCache(runtime.clock()))));
         // Waiting for a slot in the delivery thread only makes sense when other threads give slots back.
         AdmissionGate gate = threadState == ThreadState.START_THREADS
                 ? new AdmissionGate(runtime.clock(), AdmissionGate.DEFAULT_MAX_WAIT, Math.max(1, threads / 2))
