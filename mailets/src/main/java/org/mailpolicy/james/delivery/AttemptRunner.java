@@ -102,8 +102,18 @@ public final class AttemptRunner implements DeliveryAttempt {
         Preconditions.checkNotNull(configuration, "configuration");
         return new AttemptRunner(configuration.createFinalJavaxProperties(),
                 configuration.createFinalJavaxPropertiesWithSSL(), Optional.ofNullable(configuration.getAuthUser()),
-                Optional.ofNullable(configuration.getAuthPass()), configuration.isConnectByHostname(), Optional.of(context),
+                Optional.ofNullable(configuration.getAuthPass()), connectsByHostname(configuration), Optional.of(context),
                 connections, plaintextFallbacks);
+    }
+
+    /**
+     * By host name only for implicit TLS (smtps) with verifyServerIdentity, where JavaMail checks the certificate
+     * against the name it connected to. RemoteDelivery also connects by name for startTLS; here STARTTLS certificates
+     * are judged by {@link StartTlsSocketFactory} for the MX name, so the connection goes to the address James's DNS
+     * service resolved (connecting by name would have JavaMail resolve it again, past James's DNS).
+     */
+    private static boolean connectsByHostname(RemoteDeliveryConfiguration configuration) {
+        return configuration.isSSLEnable() && configuration.isVerifyServerIdentity();
     }
 
     /** Plain JavaMail properties ({@code mail.smtp.*}) and a cache without a reaper; for tests and tools. */
