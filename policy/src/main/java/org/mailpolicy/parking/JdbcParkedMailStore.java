@@ -62,6 +62,19 @@ public final class JdbcParkedMailStore implements ParkedMailStore {
         return open(db, DEFAULT_RELEASE_TIMEOUT, DEFAULT_TAKE_TIMEOUT);
     }
 
+    /**
+     * A store in a private in-memory H2 database of this process: for runtimes assembled from parts
+     * (tests), whose policy keeps waits in the queue or that test the schedule alone.
+     */
+    public static JdbcParkedMailStore inMemory() {
+        org.h2.jdbcx.JdbcDataSource h2 = new org.h2.jdbcx.JdbcDataSource();
+        String name = "parked-" + UUID.randomUUID();
+        h2.setURL("jdbc:h2:mem:" + name + ";DB_CLOSE_DELAY=-1");
+        h2.setUser("sa");
+        h2.setPassword("");
+        return open(Database.on(h2, "in-memory H2 " + name, true));
+    }
+
     public static JdbcParkedMailStore open(Database db, Duration releaseTimeout, Duration takeTimeout) {
         Preconditions.checkNotNull(db, "db");
         Preconditions.checkArgument(releaseTimeout != null && !releaseTimeout.isNegative() && !releaseTimeout.isZero(),
