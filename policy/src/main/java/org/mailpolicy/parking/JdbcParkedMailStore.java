@@ -26,6 +26,9 @@ import org.mailpolicy.state.DestinationKey;
  * another node has locked ({@code SKIP LOCKED}), so two releasers never release one row and neither
  * waits for the other. The embedded file belongs to one process with one releaser, so H2 needs no skip.
  *
+ * <p>On the embedded file (one process), opening parks again whatever the previous process had released
+ * and not finished: its copies died with a memory queue, and a persistent queue's copies are stale now.
+ *
  * <p>A row's columns say where it is: {@code release_token} null: parked, due at {@code due_ms};
  * set: released at {@code released_ms}, and {@code taken_ms} set once a delivery thread took the copy.
  */
@@ -94,6 +97,13 @@ public final class JdbcParkedMailStore implements ParkedMailStore {
                         + "taken_ms BIGINT, "
                         + "releases INTEGER NOT NULL)");
                 st.executeUpdate("CREATE INDEX IF NOT EXISTS " + TABLE + "_due ON " + TABLE + " (destination, due_ms)");
+            }
+            if (db.isSingleProcess()) {
+                // The embedded file: every release of the previous process is presumed lost with its queue (the
+                // memory queue is), and parked again at once. Where the queue kept the copy (ActiveMQ), that copy
+                // is stale now and dropped unattempted (take); the new release delivers the mail once.
+                st(c, "UPDATE " + TABLE + " SET release_token = NULL, released_ms = NULL, taken_ms = NULL "
+                        + "WHERE release_token IS NOT NULL");
             }
             boolean postgres = c.getMetaData().getDatabaseProductName().toLowerCase(Locale.ROOT).contains("postgres");
             return postgres ? " FOR UPDATE SKIP LOCKED" : " FOR UPDATE";
@@ -269,6 +279,12 @@ public final class JdbcParkedMailStore implements ParkedMailStore {
                 }
             }
         });
+    }
+
+    private static void st(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.executeUpdate(sql);
+        }
     }
 
     private void releasable(PreparedStatement ps, int first, Instant now) throws SQLException {
