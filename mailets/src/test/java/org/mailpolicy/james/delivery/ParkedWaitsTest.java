@@ -81,6 +81,8 @@ class ParkedWaitsTest {
     private JdbcSentMessageLedger ledger;
     private final Deque<Function<List<MailAddress>, AttemptResult>> script = new ArrayDeque<>();
     private final AtomicInteger attempts = new AtomicInteger();
+    private final RecordingMetricFactory metrics = new RecordingMetricFactory();
+    private final java.util.Map<String, org.apache.james.metrics.api.Gauge<?>> gauges = new java.util.concurrent.ConcurrentHashMap<>();
 
     @BeforeEach
     void setUp() throws Exception {
@@ -100,7 +102,14 @@ class ParkedWaitsTest {
         PolicyRuntime.registerForTesting(POLICY_LOCATION, PolicyRuntime.of(policy, classifier, suppressions, ledger,
                 new InMemoryDestinationStateStore(), parked, clock));
         mailet = new PolicyRemoteDelivery(new LoopbackDns(ImmutableMap.of("aol.com", ImmutableList.of("mx1.aol.test."))),
-                null, queue, new RecordingMetricFactory(), new org.apache.james.metrics.api.NoopGaugeRegistry(),
+                null, queue, metrics, new org.apache.james.metrics.api.NoopGaugeRegistry() {
+                    @Override
+                    public <T> org.apache.james.metrics.api.GaugeRegistry register(String name,
+                                                                                  org.apache.james.metrics.api.Gauge<T> gauge) {
+                        gauges.put(name, gauge);
+                        return this;
+                    }
+                },
                 repositories, PolicyRemoteDelivery.ThreadState.DO_NOT_START_THREADS);
         mailet.useAttemptForTesting((mail, recipients, hosts) -> {
             attempts.incrementAndGet();
@@ -173,6 +182,8 @@ class ParkedWaitsTest {
         assertThat(aolSummary().nextDue()).contains(START.plus(Duration.ofMinutes(15)));
 
         assertThat(lot().releaseDue()).as("held").isZero();
+        assertThat(gauges.get("delivery-policy.parked.count.aol").get()).as("gauge after a round").isEqualTo(3L);
+        assertThat(gauges.get("delivery-policy.parked.count.default").get()).isEqualTo(0L);
         clock.advance(Duration.ofMinutes(15));
         assertThat(lot().releaseDue()).as("the probe alone").isEqualTo(1);
         assertThat(lot().releaseDue()).as("while the probe is out").isZero();
@@ -192,6 +203,7 @@ class ParkedWaitsTest {
         deliverNext();
 
         assertThat(attempts).hasValue(4);
+        assertThat(metrics.countFor("delivery-policy.parked.released.aol")).isEqualTo(3);
         assertThat(parked.summaries(clock.instant())).isEmpty();
         assertThat(repositories.storedNames(REPOSITORY)).isEmpty();
         assertThat(queue.entries).isEmpty();
