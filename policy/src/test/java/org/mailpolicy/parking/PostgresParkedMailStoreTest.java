@@ -37,11 +37,11 @@ class PostgresParkedMailStoreTest extends ParkedMailStoreContract {
     @Override
     DataSource database() {
         String name = "parked_" + DATABASES.incrementAndGet() + "_" + ProcessHandle.current().pid();
-        try (Connection c = server.admin().dataSource().getConnection(); Statement st = c.createStatement()) {
+        try (Connection c = server.unpooledAdmin().getConnection(); Statement st = c.createStatement()) {
             st.executeUpdate("CREATE DATABASE " + name);
         } catch (Exception e) {
             throw new IllegalStateException("cannot create database " + name, e);
         }
-        return server.database(name).dataSource();
+        return server.unpooled(name);
     }
 }
