@@ -96,6 +96,7 @@ final class DeliveryProcessor {
             Instant until = earliest(admission.notBefore().get(), expiry);
             LOGGER.info("delivery mail={} destination={} recipients={} action=wait until={} because={}",
                     mail.getName(), key, recipients.size(), until, admission.reason());
+            metrics.waited(destination.name());
             dispatcher.postpone(mail, history, until, refusedAt);
             return;
         }
@@ -112,7 +113,7 @@ final class DeliveryProcessor {
             DestinationState state = record(states, key, destination, result, outcome, after);
             AttemptDecision decision = DeliveryDecider.decide(destination, history, outcome, Optional.of(state),
                     runtime.clock());
-            log(mail, key, result, outcome, decision);
+            log(mail, key, destination, result, outcome, decision);
             dispatcher.dispatch(mail, destination, result, decision, after);
         } finally {
             timing.stop();
@@ -133,7 +134,7 @@ final class DeliveryProcessor {
         AttemptOutcome outcome = classify(result, runtime.classifierFor(destination));
         Instant now = runtime.clock().instant();
         AttemptDecision decision = DeliveryDecider.decide(destination, history, outcome, stateOf(key), runtime.clock());
-        log(mail, key, result, outcome, decision);
+        log(mail, key, destination, result, outcome, decision);
         dispatcher.dispatch(mail, destination, result, decision, now);
     }
 
@@ -227,16 +228,16 @@ final class DeliveryProcessor {
      * One structured line per recipient through {@link DeliveryMetrics} (what the reply said), and
      * the decision taken: at debug level, except expiry and holds, which operators want to see.
      */
-    private void log(Mail mail, DestinationKey destination, AttemptResult result, AttemptOutcome outcome,
-                     AttemptDecision decision) {
+    private void log(Mail mail, DestinationKey destination, DestinationPolicy policy, AttemptResult result,
+                     AttemptOutcome outcome, AttemptDecision decision) {
         String messageId = OutcomeDispatcher.messageId(mail).orElse(null);
         for (String r : outcome.recipients()) {
             RecipientDecision d = decision.decisionFor(r);
             Optional<Classification> c = d.classification();
             if (c.isPresent()) {
-                metrics.outcome(messageId, destination.asString(), r, c.get());
+                metrics.outcome(messageId, destination.asString(), policy.name(), r, c.get());
             } else {
-                metrics.delivered(messageId, destination.asString(), r,
+                metrics.delivered(messageId, destination.asString(), policy.name(), r,
                         "accepted by " + result.remoteHost().orElse("remote server"));
             }
             boolean notable = d.kind() == RecipientDecision.Kind.EXPIRED || d.kind() == RecipientDecision.Kind.HOLD;
