@@ -2,6 +2,7 @@ package org.mailpolicy.james.delivery;
 
 import com.google.common.base.Preconditions;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -209,7 +210,10 @@ final class DeliveryProcessor {
             if (c.isPresent() && c.get().action() == Action.THROTTLE) {
                 DestinationState state = states.recordThrottle(key, destination, c.get().throttleEffect().get(),
                         c.get().reply().raw(), c.get().holdHint(), now);
-                if (state.holdStartedAt().equals(Optional.of(now)) && state.isHeldAt(now)) {
+                // Started by this throttle: the stores keep instants to the millisecond (H2's file, and the
+                // single-node store to match it), so an equality with now's nanoseconds never held and no hold was counted.
+                Instant thisMillisecond = now.truncatedTo(ChronoUnit.MILLIS);
+                if (state.holdStartedAt().filter(t -> !t.isBefore(thisMillisecond)).isPresent() && state.isHeldAt(now)) {
                     metrics.holdStarted(destination.name());
                 }
                 return state;
