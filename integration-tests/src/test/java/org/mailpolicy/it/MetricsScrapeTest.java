@@ -11,7 +11,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.UnaryOperator;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,23 +23,27 @@ import org.junit.jupiter.api.Test;
 import org.mailpolicy.fakeaol.Mode;
 import org.mailpolicy.james.testing.RepoLayout;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 /**
  * Issue 11: the plugin's metrics reach Prometheus the way James's own do, through James 3.8.1's WebAdmin
  * {@code GET /metrics} (its {@code MetricsRoutes}, enabled in {@code webadmin.properties} as docs/operating.md says),
  * and the scrape rules the repository ships ({@code config/prometheus/delivery-policy-scrape.yml}) turn their names
- * into the labels the Grafana dashboard queries. A delivery, an unknown user and a DYN:T1 hold on a real James and the
+ * into the labels the Grafana dashboard ({@code config/grafana/delivery-policy-dashboard.json}) queries. A delivery, an unknown user and a DYN:T1 hold on a real James and the
  * fake AOL, then a scrape.
  */
 class MetricsScrapeTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final Map<String, String> AOL = Map.of("destination", "aol");
+    private static final Pattern METRIC_NAME = Pattern.compile("delivery_policy_[a-z_]+");
 
     private static PluginEnvironment env;
     private static HttpClient http;
 
     @BeforeAll
     static void boot() throws Exception {
-        env = PluginEnvironment.startWithWebAdmin(UnaryOperator.identity());
+        env = PluginEnvironment.startWithWebAdmin(MetricsScrapeTest::holdsOf15Seconds);
         http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     }
 
@@ -57,8 +65,9 @@ class MetricsScrapeTest {
                         Map.of("destination", "aol", "action", "suppress", "reason", "userunknown")),
                 v -> v.orElse(0.0) >= 1);
 
-        // AOL says DYN:T1 at the greeting: the destination is held, and the scrape says so while it lasts (the test
-        // policy holds 4 s). Once the idle connections are closed, so that the next mail must connect and be greeted.
+        // AOL says DYN:T1 at the greeting: the destination is held, and the scrape says so while it lasts (15 s, so
+        // that a mail sent meanwhile surely waits). Once the idle connections are closed, so that the next mail must
+        // connect and be greeted.
         Poll.until(WAIT, "the plugin's idle connections to the fake closed", () -> env.aol.connections(),
                 connections -> connections.stream().noneMatch(c -> c.open()));
         env.aol.setMode(Mode.DYN_T1);
@@ -69,13 +78,16 @@ class MetricsScrapeTest {
         assertThat(value(held, "delivery_policy_outcome_total",
                 Map.of("destination", "aol", "action", "throttle", "reason", "speeding"))).isPresent();
         env.aol.setMode(Mode.NORMAL);
-        env.awaitDelivered(List.of("ok-metrics-2@aol.com"), WAIT);
+        env.send("metrics-waits-" + System.nanoTime(), "ok-metrics-3@aol.com");
+        Poll.until(WAIT, "a mail waiting for the hold in /metrics",
+                () -> value(scrape(), "delivery_policy_waits_total", AOL), v -> v.orElse(0.0) >= 1);
+        env.awaitDelivered(List.of("ok-metrics-2@aol.com", "ok-metrics-3@aol.com"), WAIT);
 
         List<PrometheusScrape.Series> after = Poll.until(WAIT, "the hold over in /metrics", MetricsScrapeTest::scrape,
                 series -> value(series, "delivery_policy_pace_held", AOL).orElse(1.0) == 0.0
                         && value(series, "delivery_policy_outcome_total", Map.of("destination", "aol", "action", "delivered"))
-                                .orElse(0.0) >= 2);
-        assertThat(value(after, "delivery_policy_attempts_total", AOL)).hasValueSatisfying(v -> assertThat(v).isGreaterThanOrEqualTo(3));
+                                .orElse(0.0) >= 3);
+        assertThat(value(after, "delivery_policy_attempts_total", AOL)).hasValueSatisfying(v -> assertThat(v).isGreaterThanOrEqualTo(4));
         assertThat(value(after, "delivery_policy_pace_rate", AOL)).isPresent();
         assertThat(value(after, "delivery_policy_pace_concurrency", AOL)).hasValueSatisfying(v -> assertThat(v).isPositive());
         assertThat(value(after, "delivery_policy_directory_outage_suspected", AOL)).hasValue(0.0);
@@ -89,6 +101,40 @@ class MetricsScrapeTest {
                 .allSatisfy(s -> assertThat(s.name()).doesNotContain("_aol").doesNotEndWith("_default"));
         // James's own metrics are on the same page: this is James's exporter, not one of the plugin's.
         assertThat(after).anyMatch(s -> !s.name().startsWith("delivery_policy_"));
+
+        // Every series the shipped Grafana dashboard queries is one this scrape produces, with the labels it groups
+        // by. The parked-mail series exist only where the plugin's own schedule is configured (not in this policy).
+        Set<String> scraped = after.stream().map(PrometheusScrape.Series::name).collect(Collectors.toSet());
+        Set<String> queried = dashboardMetricNames();
+        assertThat(queried).contains("delivery_policy_outcome_total", "delivery_policy_pace_held",
+                "delivery_policy_parked_count");
+        assertThat(queried).filteredOn(name -> !name.startsWith("delivery_policy_parked_"))
+                .allSatisfy(name -> assertThat(scraped).as("series the dashboard queries").contains(name));
+        assertThat(after).filteredOn(s -> queried.contains(s.name()) && !s.name().startsWith("delivery_policy_suppressions"))
+                .allSatisfy(s -> assertThat(s.labels()).containsKey("destination"));
+    }
+
+    private static String holdsOf15Seconds(String policy) {
+        String testHold = "throttle: { initial: 4s, growth: 1.5, max: 8s }";
+        if (!policy.contains(testHold)) {
+            throw new IllegalStateException("it-policy.yaml: expected '" + testHold + "' for the aol destination");
+        }
+        return policy.replace(testHold, "throttle: { initial: 15s, growth: 1.5, max: 20s }");
+    }
+
+    private static Set<String> dashboardMetricNames() throws Exception {
+        JsonNode dashboard = new ObjectMapper().readTree(
+                RepoLayout.find().config().resolve("grafana/delivery-policy-dashboard.json").toFile());
+        Set<String> names = new TreeSet<>();
+        for (JsonNode panel : dashboard.get("panels")) {
+            for (JsonNode target : panel.path("targets")) {
+                Matcher m = METRIC_NAME.matcher(target.get("expr").asText());
+                while (m.find()) {
+                    names.add(m.group());
+                }
+            }
+        }
+        return names;
     }
 
     @Test
