@@ -99,7 +99,7 @@ final class Bench {
         return Math.round(value * scale) / scale;
     }
 
-    private void fail(String message) {
+    void fail(String message) {
         System.err.println(message + "\nusage: " + usage);
         System.exit(2);
     }

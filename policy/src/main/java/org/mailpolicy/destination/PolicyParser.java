@@ -33,7 +33,8 @@ final class PolicyParser {
     static final int SUPPORTED_VERSION = 1;
 
     private static final Set<String> ROOT_KEYS = ImmutableSet.of("version", "suppression", "rules", "destinations", "default");
-    private static final Set<String> STORE_KEYS = ImmutableSet.of("store", "path", "url", "user", "password", "expire");
+    private static final Set<String> STORE_KEYS = ImmutableSet.of("store", "path", "url", "user", "password", "maxConnections",
+            "expire");
     private static final int MAX_FILE_CHARS = 1 << 20;
 
     private final YamlReader reader;
@@ -165,7 +166,7 @@ final class PolicyParser {
             store = given == null ? store : given;
         }
         if (store == StoreSettings.Store.POSTGRESQL || m.containsKey("url") || m.containsKey("user")
-                || m.containsKey("password")) {
+                || m.containsKey("password") || m.containsKey("maxConnections")) {
             return sharedDatabase(node, m, store);
         }
         Path path = StoreSettings.DEFAULT_PATH;
@@ -179,7 +180,7 @@ final class PolicyParser {
     /** {@code store: postgresql} with {@code url}, {@code user} and {@code password}; no {@code path}. */
     private StoreSettings sharedDatabase(Node node, Map<String, NodeTuple> m, StoreSettings.Store store) {
         if (store != StoreSettings.Store.POSTGRESQL) {
-            for (String key : new String[] {"url", "user", "password"}) {
+            for (String key : new String[] {"url", "user", "password", "maxConnections"}) {
                 if (m.containsKey(key)) {
                     reader.error(m.get(key).getKeyNode(), "suppression." + key, "only with store: postgresql");
                 }
@@ -197,6 +198,16 @@ final class PolicyParser {
             String p = reader.string(m.get("password").getValueNode(), "suppression.password");
             password = p == null ? "" : p;
         }
+        int maxConnections = SharedDatabase.DEFAULT_MAX_CONNECTIONS;
+        if (m.containsKey("maxConnections")) {
+            Integer given = reader.integer(m.get("maxConnections").getValueNode(), "suppression.maxConnections");
+            if (given != null && (given < 1 || given > 1000)) {
+                reader.error(m.get("maxConnections").getValueNode(), "suppression.maxConnections",
+                        "must be between 1 and 1000 (connections of this node's pool), got " + given);
+            } else if (given != null) {
+                maxConnections = given;
+            }
+        }
         if (url == null || user == null) {
             return StoreSettings.defaults();
         }
@@ -205,7 +216,7 @@ final class PolicyParser {
                     + "jdbc:postgresql://db.example.net:5432/mail");
             return StoreSettings.defaults();
         }
-        return StoreSettings.postgresql(SharedDatabase.of(url, user, password));
+        return StoreSettings.postgresql(SharedDatabase.of(url, user, password).withMaxConnections(maxConnections));
     }
 
     /** {@code url} or {@code user}: a database has no default for them. */
