@@ -72,11 +72,13 @@ class MetricsScrapeTest {
                 connections -> connections.stream().noneMatch(c -> c.open()));
         env.aol.setMode(Mode.DYN_T1);
         env.send("metrics-hold-" + System.nanoTime(), "ok-metrics-2@aol.com");
-        List<PrometheusScrape.Series> held = Poll.until(WAIT, "aol held in /metrics", MetricsScrapeTest::scrape,
-                series -> value(series, "delivery_policy_pace_held", AOL).orElse(0.0) == 1.0);
+        // The hold is stored before the outcome is counted: a scrape may fall between the two, so wait for both.
+        List<PrometheusScrape.Series> held = Poll.until(WAIT, "aol held and its throttle counted in /metrics",
+                MetricsScrapeTest::scrape,
+                series -> value(series, "delivery_policy_pace_held", AOL).orElse(0.0) == 1.0
+                        && value(series, "delivery_policy_outcome_total",
+                                Map.of("destination", "aol", "action", "throttle", "reason", "speeding")).isPresent());
         assertThat(value(held, "delivery_policy_holds_started_total", AOL)).hasValueSatisfying(v -> assertThat(v).isEqualTo(1.0));
-        assertThat(value(held, "delivery_policy_outcome_total",
-                Map.of("destination", "aol", "action", "throttle", "reason", "speeding"))).isPresent();
         env.aol.setMode(Mode.NORMAL);
         env.send("metrics-waits-" + System.nanoTime(), "ok-metrics-3@aol.com");
         Poll.until(WAIT, "a mail waiting for the hold in /metrics",
