@@ -72,7 +72,9 @@ final class PluginEnvironment implements AutoCloseable {
     /** What docs/operating.md tells an operator to write; James checks both class names at boot. */
     private static final String WEBADMIN_EXTENSIONS =
             "guice.extension.module=org.mailpolicy.james.webadmin.DeliveryPolicyWebAdminModule\n";
-    private static final String WEBADMIN_ROUTES_LINE = "extensions.routes=org.mailpolicy.james.webadmin.DeliveryPolicyRoutes\n";
+    /** The plugin's routes and James's own Prometheus route ({@code GET /metrics}), as docs/operating.md says. */
+    private static final String WEBADMIN_ROUTES_LINE = "extensions.routes=org.mailpolicy.james.webadmin.DeliveryPolicyRoutes,"
+            + "org.apache.james.webadmin.dropwizard.MetricsRoutes\n";
     /**
      * The harness points the mailets' {@code <policy>} at this boot's policy by absolute path (a test JVM does not run
      * in James's directory); the routes must name the same file to share the mailets' runtime, as docs/operating.md

@@ -2,6 +2,7 @@ package org.mailpolicy.james.delivery;
 
 import com.google.common.base.Preconditions;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -97,6 +98,7 @@ final class DeliveryProcessor {
             Instant until = earliest(admission.notBefore().get(), expiry);
             LOGGER.info("delivery mail={} destination={} recipients={} action=wait until={} because={}",
                     mail.getName(), key, recipients.size(), until, admission.reason());
+            metrics.waited(destination.name());
             dispatcher.postpone(mail, key, history, until, refusedAt, admission.reason());
             return;
         }
@@ -113,7 +115,7 @@ final class DeliveryProcessor {
             DestinationState state = record(states, key, destination, result, outcome, after);
             AttemptDecision decision = DeliveryDecider.decide(destination, history, outcome, Optional.of(state),
                     runtime.clock());
-            log(mail, key, result, outcome, decision);
+            log(mail, key, destination, result, outcome, decision);
             dispatcher.dispatch(mail, key, destination, result, decision, after);
         } finally {
             timing.stop();
@@ -134,7 +136,7 @@ final class DeliveryProcessor {
         AttemptOutcome outcome = classify(result, runtime.classifierFor(destination));
         Instant now = runtime.clock().instant();
         AttemptDecision decision = DeliveryDecider.decide(destination, history, outcome, stateOf(key), runtime.clock());
-        log(mail, key, result, outcome, decision);
+        log(mail, key, destination, result, outcome, decision);
         dispatcher.dispatch(mail, key, destination, result, decision, now);
     }
 
@@ -209,7 +211,10 @@ final class DeliveryProcessor {
             if (c.isPresent() && c.get().action() == Action.THROTTLE) {
                 DestinationState state = states.recordThrottle(key, destination, c.get().throttleEffect().get(),
                         c.get().reply().raw(), c.get().holdHint(), now);
-                if (state.holdStartedAt().equals(Optional.of(now)) && state.isHeldAt(now)) {
+                // Started by this throttle: the stores keep instants to the millisecond (H2's file, and the
+                // single-node store to match it), so an equality with now's nanoseconds never held and no hold was counted.
+                Instant thisMillisecond = now.truncatedTo(ChronoUnit.MILLIS);
+                if (state.holdStartedAt().filter(t -> !t.isBefore(thisMillisecond)).isPresent() && state.isHeldAt(now)) {
                     metrics.holdStarted(destination.name());
                 }
                 return state;
@@ -228,16 +233,16 @@ final class DeliveryProcessor {
      * One structured line per recipient through {@link DeliveryMetrics} (what the reply said), and
      * the decision taken: at debug level, except expiry and holds, which operators want to see.
      */
-    private void log(Mail mail, DestinationKey destination, AttemptResult result, AttemptOutcome outcome,
-                     AttemptDecision decision) {
+    private void log(Mail mail, DestinationKey destination, DestinationPolicy policy, AttemptResult result,
+                     AttemptOutcome outcome, AttemptDecision decision) {
         String messageId = OutcomeDispatcher.messageId(mail).orElse(null);
         for (String r : outcome.recipients()) {
             RecipientDecision d = decision.decisionFor(r);
             Optional<Classification> c = d.classification();
             if (c.isPresent()) {
-                metrics.outcome(messageId, destination.asString(), r, c.get());
+                metrics.outcome(messageId, destination.asString(), policy.name(), r, c.get());
             } else {
-                metrics.delivered(messageId, destination.asString(), r,
+                metrics.delivered(messageId, destination.asString(), policy.name(), r,
                         "accepted by " + result.remoteHost().orElse("remote server"));
             }
             boolean notable = d.kind() == RecipientDecision.Kind.EXPIRED || d.kind() == RecipientDecision.Kind.HOLD;
