@@ -97,6 +97,19 @@ final class PluginEnvironment implements AutoCloseable {
                 .withConfFile("delivery-policy.properties", WEBADMIN_ROUTES_SETTINGS));
     }
 
+    /** {@link #startWithWebAdmin} on the given mail queue (for example {@link MailQueueKind#DELAY_IGNORING}). */
+    static PluginEnvironment startWithWebAdminOnQueue(MailQueueKind queue, UnaryOperator<String> policyEdit)
+            throws Exception {
+        String webAdmin = Files.readString(RepoLayout.find().sandboxConfig().resolve("webadmin.properties"),
+                StandardCharsets.UTF_8);
+        return startWithSetup(setup -> setup
+                .withMailQueue(queue)
+                .withPolicy(policyEdit.apply(setup.policyYaml()))
+                .withConfFile("extensions.properties", WEBADMIN_EXTENSIONS)
+                .withConfFile("webadmin.properties", webAdmin + WEBADMIN_ROUTES_LINE)
+                .withConfFile("delivery-policy.properties", WEBADMIN_ROUTES_SETTINGS));
+    }
+
     /** With a policy of its own, made from the fake AOL's port (for example the sandbox's, re-routed). */
     static PluginEnvironment startWithPolicy(PolicyForPort policy) throws Exception {
         return boot(policy, UnaryOperator.identity(), UnaryOperator.identity());
