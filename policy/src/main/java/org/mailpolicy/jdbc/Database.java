@@ -23,12 +23,16 @@ public final class Database implements AutoCloseable {
     private final JdbcConnectionPool ownedPool;
     private final String description;
     private final boolean singleProcess;
+    /** The embedded file's base path (H2 adds {@code .mv.db}); null for a database that is not one. */
+    private final Path fileBase;
 
-    private Database(DataSource dataSource, JdbcConnectionPool ownedPool, String description, boolean singleProcess) {
+    private Database(DataSource dataSource, JdbcConnectionPool ownedPool, String description, boolean singleProcess,
+                     Path fileBase) {
         this.dataSource = dataSource;
         this.ownedPool = ownedPool;
         this.description = description;
         this.singleProcess = singleProcess;
+        this.fileBase = fileBase;
     }
 
     /**
@@ -37,7 +41,7 @@ public final class Database implements AutoCloseable {
      */
     public static Database openH2(Path fileBase) {
         JdbcConnectionPool pool = EmbeddedH2.pool(fileBase, EMBEDDED_MAX_CONNECTIONS);
-        return new Database(pool, pool, "H2 " + fileBase.toAbsolutePath(), true);
+        return new Database(pool, pool, "H2 " + fileBase.toAbsolutePath(), true, fileBase.toAbsolutePath());
     }
 
     /**
@@ -58,7 +62,7 @@ public final class Database implements AutoCloseable {
     public static Database open(SharedDatabase shared) {
         Preconditions.checkNotNull(shared, "shared");
         // SharedDatabase prints its URL and user, never the password.
-        return new Database(shared.dataSource(), null, shared.toString(), false);
+        return new Database(shared.dataSource(), null, shared.toString(), false, null);
     }
 
     /**
@@ -76,7 +80,7 @@ public final class Database implements AutoCloseable {
     public static Database on(DataSource dataSource, String description, boolean singleProcess) {
         Preconditions.checkNotNull(dataSource, "dataSource");
         Preconditions.checkArgument(description != null && !description.isEmpty(), "description must not be empty");
-        return new Database(dataSource, null, description, singleProcess);
+        return new Database(dataSource, null, description, singleProcess, null);
     }
 
     /**
@@ -85,6 +89,14 @@ public final class Database implements AutoCloseable {
      */
     public boolean isSingleProcess() {
         return singleProcess;
+    }
+
+    /**
+     * The embedded file's base path, as given to {@link #openH2} (H2 adds {@code .mv.db}): stores may
+     * keep files of their own beside it. Empty for any other database.
+     */
+    public java.util.Optional<Path> fileBase() {
+        return java.util.Optional.ofNullable(fileBase);
     }
 
     /** A connection of the database's own; the caller closes it. */
