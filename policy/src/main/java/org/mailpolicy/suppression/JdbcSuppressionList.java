@@ -53,8 +53,8 @@ public final class JdbcSuppressionList implements SuppressionList {
     /** The table of versions before the compact rows; its entries are moved into {@link #TABLE} at open. */
     static final String OLD_TABLE = "delivery_policy_suppression";
     private static final String COLUMNS = "address_key, local_part, domain_id, since_ms, reason_id, reply_id, rule_id, "
-            + "source_id, message_id, confirmations, last_confirmed_ms";
-    private static final String VALUES = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+            + "source_id, message_local, message_domain_id, confirmations, last_confirmed_ms";
+    private static final String VALUES = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
     /** Stands for the entry's own address in a stored reply: a control character, which entries never hold. */
     static final String ADDRESS_MARK = "\u0001";
     private static final int MAX_PAGE = 10_000;
@@ -69,6 +69,7 @@ public final class JdbcSuppressionList implements SuppressionList {
     private final SuppressionExpiry expiry;
     private final Clock clock;
     private final SuppressionTexts texts;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     /** The addresses in memory; null on a database other processes write too, where it could miss their adds. */
     private SuppressionIndex index;
 
@@ -140,7 +141,10 @@ public final class JdbcSuppressionList implements SuppressionList {
                     + "reply_id INTEGER NOT NULL, "
                     + "rule_id INTEGER NOT NULL, "
                     + "source_id INTEGER NOT NULL, "
-                    + "message_id VARCHAR(" + SuppressionEntry.MAX_TEXT_LENGTH + "), "
+                    // The message id up to its last @, and the rest as a text: "@host>" is shared by every message of a
+                    // sending host, and was half of the id.
+                    + "message_local VARCHAR(" + SuppressionEntry.MAX_TEXT_LENGTH + "), "
+                    + "message_domain_id INTEGER, "
                     // NULL while the entry was found once (at since): most entries, one byte each.
                     + "confirmations INTEGER, "
                     + "last_confirmed_ms BIGINT)");
@@ -181,27 +185,92 @@ public final class JdbcSuppressionList implements SuppressionList {
         return lookUp(a, AddressKey.of(a));
     }
 
+    private static final String LOOK_UP_SQL = "SELECT " + COLUMNS + " FROM " + TABLE
+            + " WHERE address_key BETWEEN ? AND ? AND local_part = ? ORDER BY address_key";
+    /** Connections kept with the look-up prepared, for the relay's finds; more finds at once take pooled ones. */
+    static final int KEPT_LOOK_UPS = 4;
+    private final java.util.concurrent.ConcurrentLinkedQueue<KeptLookUp> keptLookUps =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicInteger keptLookUpCount = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * A connection and its look-up statement, kept: the relay finds a listed address once per
+     * recipient, and taking a pooled connection (H2 rolls it back) and preparing the statement
+     * (H2 parsed and planned it again each time) cost more than the read itself.
+     */
+    private static final class KeptLookUp {
+        final Connection connection;
+        final PreparedStatement statement;
+
+        KeptLookUp(Connection connection) throws SQLException {
+            this.connection = connection;
+            this.statement = connection.prepareStatement(LOOK_UP_SQL);
+        }
+
+        void close() {
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                // Dropped: it failed already.
+            }
+        }
+    }
+
     /** The address's row among the keys it may take: compared by its text, never by key alone. */
     private Optional<SuppressionEntry> lookUp(String a, long key) {
-        int at = a.lastIndexOf('@');
-        String local = a.substring(0, at);
-        String domain = a.substring(at + 1);
-        try (Connection c = db.connection();
-             PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM " + TABLE
-                     + " WHERE address_key BETWEEN ? AND ? AND local_part = ? ORDER BY address_key")) {
-            ps.setLong(1, key);
-            ps.setLong(2, key + AddressKey.SLOTS - 1);
-            ps.setString(3, local);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    if (domain.equals(texts.text(rs.getInt("domain_id")))) {
-                        return Optional.of(read(rs));
-                    }
-                }
-                return Optional.empty();
+        KeptLookUp kept = keptLookUps.poll();
+        if (kept == null && keptLookUpCount.incrementAndGet() > KEPT_LOOK_UPS) {
+            keptLookUpCount.decrementAndGet();
+            try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(LOOK_UP_SQL)) {
+                return lookUp(ps, a, key);
+            } catch (SQLException e) {
+                throw db.failure("look up " + a, e);
             }
-        } catch (SQLException e) {
-            throw db.failure("look up " + a, e);
+        }
+        try {
+            if (kept == null) {
+                kept = new KeptLookUp(db.connection());
+            }
+            Optional<SuppressionEntry> found = lookUp(kept.statement, a, key);
+            if (closed.get()) {
+                kept.close();
+                keptLookUpCount.decrementAndGet();
+            } else {
+                keptLookUps.add(kept);
+            }
+            return found;
+        } catch (SQLException | RuntimeException e) {
+            if (kept != null) {
+                kept.close();
+            }
+            keptLookUpCount.decrementAndGet();
+            if (e instanceof SQLException) {
+                throw db.failure("look up " + a, (SQLException) e);
+            }
+            throw (RuntimeException) e;
+        }
+    }
+
+    private Optional<SuppressionEntry> lookUp(PreparedStatement ps, String a, long key) throws SQLException {
+        int at = a.lastIndexOf('@');
+        String domain = a.substring(at + 1);
+        ps.setLong(1, key);
+        ps.setLong(2, key + AddressKey.SLOTS - 1);
+        ps.setString(3, a.substring(0, at));
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                if (domain.equals(texts.text(rs.getInt("domain_id")))) {
+                    return Optional.of(read(rs));
+                }
+            }
+            return Optional.empty();
+        }
+    }
+
+    private void closeKeptLookUps() {
+        for (KeptLookUp kept; (kept = keptLookUps.poll()) != null; ) {
+            kept.close();
+            keptLookUpCount.decrementAndGet();
         }
     }
 
@@ -231,7 +300,11 @@ public final class JdbcSuppressionList implements SuppressionList {
         row.replyId = texts.id(entry.reply().replace(address, ADDRESS_MARK));
         row.ruleId = texts.id(entry.ruleId());
         row.sourceId = texts.id(entry.source().name());
-        row.messageId = entry.messageId().orElse(null);
+        entry.messageId().ifPresent(m -> {
+            int mat = m.lastIndexOf('@');
+            row.messageLocal = mat < 0 ? m : m.substring(0, mat);
+            row.messageDomainId = mat < 0 ? null : texts.id(m.substring(mat));
+        });
         if (entry.confirmations() > 1 || !entry.lastConfirmed().equals(entry.since())) {
             row.confirmations = entry.confirmations();
             row.lastConfirmed = entry.lastConfirmed().toEpochMilli();
@@ -332,13 +405,40 @@ public final class JdbcSuppressionList implements SuppressionList {
         Preconditions.checkNotNull(entries, "entries");
         try (SortedRows sorted = new SortedRows()) {
             long order = 0;
+            List<SuppressionEntry> batch = new ArrayList<>(TEXT_BATCH);
             for (SuppressionEntry entry : entries) {
-                sorted.add(encode(Preconditions.checkNotNull(entry, "entry"), order++));
+                batch.add(Preconditions.checkNotNull(entry, "entry"));
+                if (batch.size() == TEXT_BATCH) {
+                    order = encodeInto(sorted, batch, order);
+                }
             }
+            encodeInto(sorted, batch, order);
             return insertSorted(sorted.iterator());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot sort the entries of an import in temporary files", e);
         }
+    }
+
+    /** Entries read before their new texts are stored, all in one transaction. */
+    private static final int TEXT_BATCH = 20_000;
+
+    private long encodeInto(SortedRows sorted, List<SuppressionEntry> batch, long order) throws IOException {
+        List<String> all = new ArrayList<>();
+        for (SuppressionEntry e : batch) {
+            all.add(e.domain());
+            all.add(e.reason());
+            all.add(e.reply().replace(e.address(), ADDRESS_MARK));
+            all.add(e.ruleId());
+            all.add(e.source().name());
+            e.messageId().filter(m -> m.indexOf('@') >= 0).ifPresent(m -> all.add(m.substring(m.lastIndexOf('@'))));
+        }
+        texts.storeAll(all);
+        long next = order;
+        for (SuppressionEntry e : batch) {
+            sorted.add(encode(e, next++));
+        }
+        batch.clear();
+        return next;
     }
 
     private long insertSorted(Iterator<Row> rows) {
@@ -389,10 +489,10 @@ public final class JdbcSuppressionList implements SuppressionList {
                             plainRows++;
                         } else {
                             bind(guarded, row, row.key + row.slot);
-                            guarded.setLong(12, row.key);
-                            guarded.setLong(13, row.key + AddressKey.SLOTS - 1);
-                            guarded.setString(14, row.local);
-                            guarded.setInt(15, row.domainId);
+                            guarded.setLong(13, row.key);
+                            guarded.setLong(14, row.key + AddressKey.SLOTS - 1);
+                            guarded.setString(15, row.local);
+                            guarded.setInt(16, row.domainId);
                             guarded.addBatch();
                             guardedRows++;
                         }
@@ -443,13 +543,18 @@ public final class JdbcSuppressionList implements SuppressionList {
         ps.setInt(6, row.replyId);
         ps.setInt(7, row.ruleId);
         ps.setInt(8, row.sourceId);
-        ps.setString(9, row.messageId);
-        if (row.confirmations == null) {
+        ps.setString(9, row.messageLocal);
+        if (row.messageDomainId == null) {
             ps.setNull(10, Types.INTEGER);
-            ps.setNull(11, Types.BIGINT);
         } else {
-            ps.setInt(10, row.confirmations);
-            ps.setLong(11, row.lastConfirmed);
+            ps.setInt(10, row.messageDomainId);
+        }
+        if (row.confirmations == null) {
+            ps.setNull(11, Types.INTEGER);
+            ps.setNull(12, Types.BIGINT);
+        } else {
+            ps.setInt(11, row.confirmations);
+            ps.setLong(12, row.lastConfirmed);
         }
     }
 
@@ -465,7 +570,8 @@ public final class JdbcSuppressionList implements SuppressionList {
         int replyId;
         int ruleId;
         int sourceId;
-        String messageId;
+        String messageLocal;
+        Integer messageDomainId;
         Integer confirmations;
         Long lastConfirmed;
 
@@ -481,10 +587,11 @@ public final class JdbcSuppressionList implements SuppressionList {
             out.writeInt(replyId);
             out.writeInt(ruleId);
             out.writeInt(sourceId);
-            out.writeBoolean(messageId != null);
-            if (messageId != null) {
-                out.writeUTF(messageId);
+            out.writeBoolean(messageLocal != null);
+            if (messageLocal != null) {
+                out.writeUTF(messageLocal);
             }
+            out.writeInt(messageDomainId == null ? -1 : messageDomainId);
             out.writeBoolean(confirmations != null);
             if (confirmations != null) {
                 out.writeInt(confirmations);
@@ -503,7 +610,9 @@ public final class JdbcSuppressionList implements SuppressionList {
             r.replyId = in.readInt();
             r.ruleId = in.readInt();
             r.sourceId = in.readInt();
-            r.messageId = in.readBoolean() ? in.readUTF() : null;
+            r.messageLocal = in.readBoolean() ? in.readUTF() : null;
+            int messageDomain = in.readInt();
+            r.messageDomainId = messageDomain < 0 ? null : messageDomain;
             if (in.readBoolean()) {
                 r.confirmations = in.readInt();
                 r.lastConfirmed = in.readLong();
@@ -858,6 +967,10 @@ public final class JdbcSuppressionList implements SuppressionList {
      */
     @Override
     public void close() {
+        if (closed.getAndSet(true)) {
+            return;
+        }
+        closeKeptLookUps();
         try {
             if (index != null) {
                 index.save();
@@ -876,6 +989,10 @@ public final class JdbcSuppressionList implements SuppressionList {
      * is left alone, as by {@link #close}.
      */
     public void compactAndClose() {
+        if (closed.getAndSet(true)) {
+            return;
+        }
+        closeKeptLookUps();
         if (index != null) {
             index.save();
         }
@@ -884,12 +1001,21 @@ public final class JdbcSuppressionList implements SuppressionList {
         }
     }
 
+    private Optional<String> messageId(ResultSet rs) throws SQLException {
+        String local = rs.getString("message_local");
+        int domain = rs.getInt("message_domain_id");
+        if (rs.wasNull()) {
+            return Optional.ofNullable(local);
+        }
+        return Optional.of(local + texts.text(domain));
+    }
+
     private SuppressionEntry read(ResultSet rs) throws SQLException {
         Instant since = Instant.ofEpochMilli(rs.getLong("since_ms"));
         String address = rs.getString("local_part") + "@" + texts.text(rs.getInt("domain_id"));
         SuppressionEntry entry = SuppressionEntry.of(address, since, texts.text(rs.getInt("reason_id")),
                 texts.text(rs.getInt("reply_id")).replace(ADDRESS_MARK, address), texts.text(rs.getInt("rule_id")),
-                source(texts.text(rs.getInt("source_id"))), Optional.ofNullable(rs.getString("message_id")));
+                source(texts.text(rs.getInt("source_id"))), messageId(rs));
         return confirmed(entry, rs, since);
     }
 

@@ -5,11 +5,16 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 import org.mailpolicy.jdbc.Database;
 import org.mailpolicy.jdbc.SqlErrors;
+import org.mailpolicy.jdbc.StoreException;
 
 /**
  * Each distinct text of the suppression list (domain, reason, reply, rule id, source) stored once,
@@ -71,6 +76,59 @@ final class SuppressionTexts {
         });
     }
 
+    /**
+     * Stores those of {@code all} that are new, in one transaction on one connection (an import
+     * meets tens of thousands of new domains; one connection and statement each took milliseconds).
+     * When another writer stores one of them meanwhile, they are stored one at a time instead.
+     */
+    void storeAll(Collection<String> all) {
+        Set<String> missing = new LinkedHashSet<>();
+        for (String t : all) {
+            if (!ids.containsKey(t)) {
+                missing.add(t);
+            }
+        }
+        if (missing.isEmpty()) {
+            return;
+        }
+        Map<String, Integer> stored = new HashMap<>();
+        try {
+            db.inTransaction("store " + missing.size() + " texts", c -> {
+                stored.clear();
+                try (PreparedStatement max = c.prepareStatement("SELECT COALESCE(MAX(id), 0) FROM " + TABLE);
+                     PreparedStatement insert = c.prepareStatement("INSERT INTO " + TABLE
+                             + " (id, text_hash, text) VALUES (?, ?, ?)");
+                     PreparedStatement select = c.prepareStatement(FIND_SQL)) {
+                    int next;
+                    try (ResultSet rs = max.executeQuery()) {
+                        rs.next();
+                        next = rs.getInt(1) + 1;
+                    }
+                    for (String text : missing) {
+                        Lookup found = find(select, text);
+                        if (found.id != null) {
+                            stored.put(text, found.id);
+                            continue;
+                        }
+                        insert.setInt(1, next);
+                        insert.setLong(2, found.freeHash);
+                        insert.setString(3, text);
+                        insert.executeUpdate();
+                        stored.put(text, next++);
+                    }
+                }
+                return null;
+            });
+        } catch (StoreException e) {
+            if (!(e.getCause() instanceof SQLException) || !SqlErrors.isDuplicateKey((SQLException) e.getCause())) {
+                throw e;
+            }
+            missing.forEach(this::id); // lost a race: one at a time, each reads the winner's number
+            return;
+        }
+        stored.forEach(this::remember);
+    }
+
     /** The number of {@code text} if it is stored. */
     OptionalInt idIfStored(String text) {
         Integer cached = ids.get(text);
@@ -118,12 +176,20 @@ final class SuppressionTexts {
         long freeHash;
     }
 
-    /** The stored number of {@code text}, or the first free hash to store it under. */
+    private static final String FIND_SQL = "SELECT text_hash, id, text FROM " + TABLE
+            + " WHERE text_hash >= ? AND text_hash < ? ORDER BY text_hash";
+
     private static Lookup find(Connection c, String text) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(FIND_SQL)) {
+            return find(ps, text);
+        }
+    }
+
+    /** The stored number of {@code text}, or the first free hash to store it under. */
+    private static Lookup find(PreparedStatement ps, String text) throws SQLException {
         long hash = hash(text);
         Lookup out = new Lookup();
-        try (PreparedStatement ps = c.prepareStatement("SELECT text_hash, id, text FROM " + TABLE
-                + " WHERE text_hash >= ? AND text_hash < ? ORDER BY text_hash")) {
+        {
             ps.setLong(1, hash);
             ps.setLong(2, hash + MAX_PROBES);
             long expected = hash;

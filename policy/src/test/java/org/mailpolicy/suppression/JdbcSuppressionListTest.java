@@ -338,8 +338,8 @@ class JdbcSuppressionListTest {
         // Another address with bob's key, as a hash collision would store it: written directly.
         try (Connection c = h2().getConnection(); Statement st = c.createStatement()) {
             st.executeUpdate("INSERT INTO " + JdbcSuppressionList.TABLE + " SELECT " + key + ", 'collider', "
-                    + "domain_id, since_ms, reason_id, reply_id, rule_id, source_id, message_id, confirmations, "
-                    + "last_confirmed_ms FROM " + JdbcSuppressionList.TABLE + " WHERE local_part = 'x'");
+                    + "domain_id, since_ms, reason_id, reply_id, rule_id, source_id, message_local, message_domain_id, "
+                    + "confirmations, last_confirmed_ms FROM " + JdbcSuppressionList.TABLE + " WHERE local_part = 'x'");
         }
         assertThat(list.find("bob@aol.com")).isEmpty();
         assertThat(list.add(entry("bob@aol.com", T0.plusSeconds(5)))).isTrue();
@@ -372,10 +372,17 @@ class JdbcSuppressionListTest {
                     "postfix.user-unknown", SuppressionEntry.Source.BOUNCE, Optional.empty()));
         }
         assertThat(list.find("BOB@aol.com").get().reply()).isEqualTo("550 5.1.1 <bob@aol.com>: Recipient address rejected");
+        // A message id is kept as it was, with an @ (its host part stored as a text) or without.
+        list.add(SuppressionEntry.of("dan@aol.com", T0, "userunknown", "550", "r", SuppressionEntry.Source.BOUNCE,
+                Optional.of("no-at-sign-1234")));
+        assertThat(list.find("dan@aol.com").get().messageId()).contains("no-at-sign-1234");
+        list.add(SuppressionEntry.of("eve@aol.com", T0, "userunknown", "550", "r", SuppressionEntry.Source.BOUNCE,
+                Optional.of("<a@b@host.example>")));
+        assertThat(list.find("eve@aol.com").get().messageId()).contains("<a@b@host.example>");
         assertThat(list.find("carl@yahoo.com").get().reply())
                 .isEqualTo("550 5.1.1 <carl@yahoo.com>: Recipient address rejected");
         try (Connection c = h2().getConnection(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + SuppressionTexts.TABLE + " WHERE text LIKE '550%'")) {
+             ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + SuppressionTexts.TABLE + " WHERE text LIKE '550 5.1.1%'")) {
             rs.next();
             assertThat(rs.getInt(1)).isEqualTo(1);
         }
