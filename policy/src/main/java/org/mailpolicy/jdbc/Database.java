@@ -27,14 +27,17 @@ public final class Database implements AutoCloseable {
     private final HikariDataSource ownedSharedPool;
     private final String description;
     private final boolean singleProcess;
+    /** The embedded file's base path (H2 adds {@code .mv.db}); null for a database that is not one. */
+    private final Path fileBase;
 
     private Database(DataSource dataSource, JdbcConnectionPool ownedPool, HikariDataSource ownedSharedPool,
-                     String description, boolean singleProcess) {
+                     String description, boolean singleProcess, Path fileBase) {
         this.dataSource = dataSource;
         this.ownedPool = ownedPool;
         this.ownedSharedPool = ownedSharedPool;
         this.description = description;
         this.singleProcess = singleProcess;
+        this.fileBase = fileBase;
     }
 
     /**
@@ -43,7 +46,7 @@ public final class Database implements AutoCloseable {
      */
     public static Database openH2(Path fileBase) {
         JdbcConnectionPool pool = EmbeddedH2.pool(fileBase, EMBEDDED_MAX_CONNECTIONS);
-        return new Database(pool, pool, null, "H2 " + fileBase.toAbsolutePath(), true);
+        return new Database(pool, pool, null, "H2 " + fileBase.toAbsolutePath(), true, fileBase.toAbsolutePath());
     }
 
     /**
@@ -68,7 +71,7 @@ public final class Database implements AutoCloseable {
         Preconditions.checkNotNull(shared, "shared");
         HikariDataSource pool = shared.pooledDataSource();
         // SharedDatabase prints its URL and user, never the password.
-        return new Database(pool, null, pool, shared.toString(), false);
+        return new Database(pool, null, pool, shared.toString(), false, null);
     }
 
     /**
@@ -86,7 +89,7 @@ public final class Database implements AutoCloseable {
     public static Database on(DataSource dataSource, String description, boolean singleProcess) {
         Preconditions.checkNotNull(dataSource, "dataSource");
         Preconditions.checkArgument(description != null && !description.isEmpty(), "description must not be empty");
-        return new Database(dataSource, null, null, description, singleProcess);
+        return new Database(dataSource, null, null, description, singleProcess, null);
     }
 
     /**
@@ -95,6 +98,14 @@ public final class Database implements AutoCloseable {
      */
     public boolean isSingleProcess() {
         return singleProcess;
+    }
+
+    /**
+     * The embedded file's base path, as given to {@link #openH2} (H2 adds {@code .mv.db}): stores may
+     * keep files of their own beside it. Empty for any other database.
+     */
+    public java.util.Optional<Path> fileBase() {
+        return java.util.Optional.ofNullable(fileBase);
     }
 
     /** A connection of the database's own; the caller closes it. */

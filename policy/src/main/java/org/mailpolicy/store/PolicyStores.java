@@ -101,6 +101,7 @@ public final class PolicyStores implements AutoCloseable {
     public void close() {
         try {
             sentMessages.close(); // stores the records still queued
+            suppressions.close(); // saves its in-memory index for the next start; the database stays ours
         } finally {
             database.close();
         }

@@ -43,7 +43,10 @@ public interface SuppressionList extends AutoCloseable {
      */
     boolean removeLiveReplyEntry(String address, Instant addedSince);
 
-    /** Entries ordered by address, optionally of one domain (case-insensitive), a page at a time. */
+    /**
+     * Entries, optionally of one domain (case-insensitive), a page at a time, in an order the store keeps
+     * stable between calls (the embedded and JDBC stores: grouped by domain, not alphabetical).
+     */
     List<SuppressionEntry> list(Optional<String> domain, int offset, int limit);
 
     long count(Optional<String> domain);

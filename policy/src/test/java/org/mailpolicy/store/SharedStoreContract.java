@@ -388,6 +388,17 @@ abstract class SharedStoreContract {
             assertThat(b.remove("bob@aol.com")).isTrue();
             assertThat(a.find("bob@aol.com")).isEmpty();
 
+            // A node that has just found an address unlisted sees another node's add (or import) at its next look-up:
+            // nothing it keeps in memory answers for the shared table.
+            assertThat(b.find("carol@aol.com")).isEmpty();
+            assertThat(a.addAll(java.util.List.of(SuppressionEntry.of("carol@aol.com", T0, "userunknown", "550", "r",
+                    SuppressionEntry.Source.BOUNCE, Optional.empty())))).isEqualTo(1);
+            assertThat(b.find("carol@aol.com")).isPresent();
+            assertThat(b.find("dave@aol.com")).isEmpty();
+            a.add(SuppressionEntry.of("dave@aol.com", T0, "userunknown", "550", "r", SuppressionEntry.Source.LIVE_REPLY,
+                    Optional.empty()));
+            assertThat(b.find("dave@aol.com")).isPresent();
+
             la.record(SentMessage.of("<m1@example.com>", java.util.List.of("bob@aol.com"), T0));
             assertThat(lb.find("m1@example.com").get().wasSentTo("bob@aol.com")).isTrue();
         }

@@ -157,15 +157,17 @@ class DeliveryPolicyRoutesTest {
         assertThat(all.get("total").asLong()).isEqualTo(3);
         assertThat(all.get("entries")).hasSize(3);
 
+        // Pages follow the store's order (a domain's entries together, not alphabetical): the second of all.
         JsonNode page = body(send("GET", "/delivery-policy/suppressions?offset=1&limit=1", null));
         assertThat(page.get("entries")).hasSize(1);
-        assertThat(page.get("entries").get(0).get("address").asText()).isEqualTo("b@aol.com");
-        assertThat(page.get("entries").get(0).get("source").asText()).isEqualTo("bounce");
-        assertThat(page.get("entries").get(0).get("messageId").asText()).isEqualTo("m1@example.com");
+        assertThat(page.get("entries").get(0)).isEqualTo(all.get("entries").get(1));
+        JsonNode b = body(send("GET", "/delivery-policy/suppressions/b@aol.com", null));
+        assertThat(b.get("source").asText()).isEqualTo("bounce");
+        assertThat(b.get("messageId").asText()).isEqualTo("m1@example.com");
 
         JsonNode aol = body(send("GET", "/delivery-policy/suppressions?domain=AOL.com", null));
         assertThat(aol.get("total").asLong()).isEqualTo(2);
-        assertThat(aol.get("entries").findValuesAsText("address")).containsExactly("a@aol.com", "b@aol.com");
+        assertThat(aol.get("entries").findValuesAsText("address")).containsExactlyInAnyOrder("a@aol.com", "b@aol.com");
     }
 
     @Test
