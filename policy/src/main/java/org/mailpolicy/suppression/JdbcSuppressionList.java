@@ -314,15 +314,16 @@ public final class JdbcSuppressionList implements SuppressionList {
     }
 
     @Override
-    public boolean removeLiveReplyEntry(String address, Instant addedSince) {
+    public boolean removeReplyEntry(String address, Instant addedSince) {
         String a = SuppressionEntry.normaliseAddress(address);
         Preconditions.checkNotNull(addedSince, "addedSince");
         try (Connection c = db.connection();
              PreparedStatement ps = c.prepareStatement("DELETE FROM " + TABLE
-                     + " WHERE address = ? AND source = ? AND since_ms >= ?")) {
+                     + " WHERE address = ? AND source IN (?, ?) AND since_ms >= ?")) {
             ps.setString(1, a);
             ps.setString(2, SuppressionEntry.Source.LIVE_REPLY.name());
-            ps.setLong(3, addedSince.toEpochMilli());
+            ps.setString(3, SuppressionEntry.Source.BOUNCE.name());
+            ps.setLong(4, addedSince.toEpochMilli());
             return ps.executeUpdate() > 0;
         } catch (SQLException e) {
             throw db.failure("remove " + a, e);
