@@ -877,16 +877,21 @@ public final class JdbcSuppressionList implements SuppressionList {
     }
 
     @Override
-    public boolean removeLiveReplyEntry(String address, Instant addedSince) {
+    public boolean removeReplyEntry(String address, Instant addedSince) {
         String a = SuppressionEntry.normaliseAddress(address);
         Preconditions.checkNotNull(addedSince, "addedSince");
+        // Entries a reply or a bounce wrote; an operator's (manual) entries are never lifted this way.
         OptionalInt liveReply = texts.idIfStored(SuppressionEntry.Source.LIVE_REPLY.name());
-        if (!liveReply.isPresent()) {
+        OptionalInt bounce = texts.idIfStored(SuppressionEntry.Source.BOUNCE.name());
+        if (!liveReply.isPresent() && !bounce.isPresent()) {
             return false;
         }
-        return delete(a, " AND source_id = ? AND since_ms >= ?", ps -> {
-            ps.setInt(5, liveReply.getAsInt());
-            ps.setLong(6, addedSince.toEpochMilli());
+        int first = liveReply.isPresent() ? liveReply.getAsInt() : bounce.getAsInt();
+        int second = bounce.isPresent() ? bounce.getAsInt() : first;
+        return delete(a, " AND source_id IN (?, ?) AND since_ms >= ?", ps -> {
+            ps.setInt(5, first);
+            ps.setInt(6, second);
+            ps.setLong(7, addedSince.toEpochMilli());
         });
     }
 

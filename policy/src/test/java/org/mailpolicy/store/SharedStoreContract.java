@@ -364,13 +364,21 @@ abstract class SharedStoreContract {
             // An older confirmation arriving late does not move the last one back.
             assertThat(a.findStored("old@aol.com").get().lastConfirmed()).isEqualTo(later);
 
-            // Only a live reply's entry written since the given instant is lifted.
+            // Only a reply's entry (live or bounced) written since the given instant is lifted; an operator's never.
             a.add(SuppressionEntry.of("new@aol.com", later, "userunknown", "550", "r", SuppressionEntry.Source.LIVE_REPLY,
                     Optional.empty()));
-            assertThat(a.removeLiveReplyEntry("old@aol.com", later.minusSeconds(60))).isFalse();
-            assertThat(a.removeLiveReplyEntry("new@aol.com", later.plusSeconds(1))).isFalse();
-            assertThat(a.removeLiveReplyEntry("new@aol.com", later.minusSeconds(60))).isTrue();
+            a.add(SuppressionEntry.of("bounced@aol.com", later, "userunknown", "550", "r", SuppressionEntry.Source.BOUNCE,
+                    Optional.empty()));
+            a.add(SuppressionEntry.of("manual@aol.com", later, SuppressionEntry.MANUAL_REASON, "", "manual",
+                    SuppressionEntry.Source.MANUAL, Optional.empty()));
+            assertThat(a.removeReplyEntry("old@aol.com", later.minusSeconds(60))).isFalse();
+            assertThat(a.removeReplyEntry("new@aol.com", later.plusSeconds(1))).isFalse();
+            assertThat(a.removeReplyEntry("manual@aol.com", later.minusSeconds(60))).isFalse();
+            assertThat(a.removeReplyEntry("new@aol.com", later.minusSeconds(60))).isTrue();
+            assertThat(a.removeReplyEntry("bounced@aol.com", later.minusSeconds(60))).isTrue();
             assertThat(a.findStored("new@aol.com")).isEmpty();
+            assertThat(a.findStored("bounced@aol.com")).isEmpty();
+            assertThat(a.findStored("manual@aol.com")).isPresent();
         }
         JdbcSuppressionList.open(Database.on(db, "test database")).close(); // opening again is harmless
     }

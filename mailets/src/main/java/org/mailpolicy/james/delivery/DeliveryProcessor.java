@@ -111,7 +111,7 @@ final class DeliveryProcessor {
             timing.stop();
             Instant after = runtime.clock().instant();
             AttemptOutcome outcome = directoryOutages.review(key, destination,
-                    classify(result, runtime.classifierFor(destination)), after);
+                    classify(result, runtime.classifierFor(destination)), after, DirectoryOutageResponse.Source.LIVE_REPLY);
             DestinationState state = record(states, key, destination, result, outcome, after);
             AttemptDecision decision = DeliveryDecider.decide(destination, history, outcome, Optional.of(state),
                     runtime.clock());

@@ -129,7 +129,10 @@ public final class DeliveryMetrics {
         factory.generate(PREFIX + "directory-outage.started." + namePart(destination)).increment();
     }
 
-    /** {@code count} unknown-user replies of {@code destination} were retried instead of suppressed. */
+    /**
+     * {@code count} unknown-user answers of {@code destination} were not believed while its directory was suspect:
+     * live replies retried, bounces recorded, instead of suppressed.
+     */
     public void unknownUsersDeferred(String destination, int count) {
         factory.generate(PREFIX + "directory-outage.deferred." + namePart(destination)).add(count);
     }
