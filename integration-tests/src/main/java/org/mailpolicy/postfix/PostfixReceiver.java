@@ -22,6 +22,8 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -153,6 +155,24 @@ public final class PostfixReceiver implements AutoCloseable {
         return countLog(": connect from ");
     }
 
+    /**
+     * MAIL FROM commands over the connections that have ended, accepted or not: the transactions the
+     * sender attempted. Read off smtpd's {@code disconnect from ... mail=3/4 ...} lines (Postfix 3.0 and
+     * later; {@code mail=3} when every one was accepted), so a connection still open is not counted yet.
+     */
+    public int transactions() {
+        int total = 0;
+        for (String line : logLines()) {
+            if (line.contains(": disconnect from ")) {
+                Matcher m = MAIL_COMMANDS.matcher(line);
+                if (m.find()) {
+                    total += Integer.parseInt(m.group(2) != null ? m.group(2) : m.group(1));
+                }
+            }
+        }
+        return total;
+    }
+
     /** Connections answered {@code 421 4.7.0 ... too many connections} (smtpd_client_connection_count_limit). */
     public int refusedConnections() {
         return countLog(": warning: Connection concurrency limit exceeded");
@@ -176,6 +196,8 @@ public final class PostfixReceiver implements AutoCloseable {
     private int countLog(String fragment) {
         return (int) logLines().stream().filter(l -> l.contains(fragment)).count();
     }
+
+    private static final Pattern MAIL_COMMANDS = Pattern.compile(" mail=(\\d+)(?:/(\\d+))?");
 
     /** Stops Postfix and deletes its directory. */
     @Override

@@ -63,13 +63,15 @@ public final class SandboxMain {
         try {
             // The plugin's WebAdmin routes, enabled as docs/operating.md tells an operator: the Guice module in
             // extensions.properties and the routes class in webadmin.properties. They find the policy at
-            // conf/delivery-policy.yaml, relative to the JVM's directory, which is James's here.
+            // conf/delivery-policy.yaml, relative to the JVM's directory, which is James's here. James's own
+            // Prometheus route (GET /metrics, its metrics and the plugin's) is enabled on the same line.
             String webAdmin = Files.readString(layout.sandboxConfig().resolve("webadmin.properties"), StandardCharsets.UTF_8);
             james = RunningJames.start(JamesSetup.of(workDir, JamesPorts.SANDBOX, FixedDns.loopbackMx(AOL_DOMAINS), policy)
                     .withConfFile("extensions.properties",
                             "guice.extension.module=org.mailpolicy.james.webadmin.DeliveryPolicyWebAdminModule\n")
                     .withConfFile("webadmin.properties",
-                            webAdmin + "extensions.routes=org.mailpolicy.james.webadmin.DeliveryPolicyRoutes\n"));
+                            webAdmin + "extensions.routes=org.mailpolicy.james.webadmin.DeliveryPolicyRoutes,"
+                                    + "org.apache.james.webadmin.dropwizard.MetricsRoutes\n"));
         } catch (Exception | Error e) {
             aol.close();
             throw e;
@@ -137,6 +139,9 @@ public final class SandboxMain {
                 "  curl " + webAdmin + "/delivery-policy/destinations",
                 "  curl -X DELETE " + webAdmin + "/delivery-policy/destinations/aol/hold",
                 "  curl -X POST " + webAdmin + "/delivery-policy/classify -d '421 4.7.1 : (DYN:T1)'",
+                "",
+                "Metrics for Prometheus (James's and the plugin's; docs/operating.md explains the scrape rules):",
+                "  curl -s " + webAdmin + "/metrics | grep delivery_policy",
                 "",
                 "James's outgoing queue (its size) and error repository (failed null-sender mail):",
                 "  curl " + webAdmin + "/mailQueues/outgoing",

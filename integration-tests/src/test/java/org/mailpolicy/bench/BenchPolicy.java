@@ -42,6 +42,14 @@ final class BenchPolicy {
         return scale(text, factor);
     }
 
+    /** {@code policy} (a {@link #shipped} text) with its stores in the PostgreSQL database {@code db} instead of H2. */
+    static String onPostgresql(String policy, String url, String user, String password) {
+        String h2 = "\nsuppression:\n  store: h2\n  path: \"" + JamesSetup.JAMES_HOME_TOKEN
+                + "/var/delivery-policy/suppressions\"\n";
+        return replaceOnce(policy, h2, "\nsuppression:\n  store: postgresql\n  url: \"" + url + "\"\n  user: \"" + user
+                + "\"\n  password: \"" + password + "\"\n");
+    }
+
     /** The built-in reply rules with their holds and retry hints divided by {@code factor}. */
     static String scaledRules(int factor) {
         try (InputStream in = BenchPolicy.class.getResourceAsStream(BUILT_IN_RULES)) {

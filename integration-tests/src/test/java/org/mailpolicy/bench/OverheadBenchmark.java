@@ -7,12 +7,16 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.sql.Connection;
+import java.sql.Statement;
 
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.fakeaol.FakeAolSettings;
 import org.mailpolicy.fakeaol.ModeSetting;
+import org.mailpolicy.jdbc.LocalPostgres;
 
 /**
  * Delivery capacity: N messages to a fake that accepts everything ({@code 250} to {@code ok-*} recipients), through stock
@@ -26,7 +30,7 @@ import org.mailpolicy.fakeaol.ModeSetting;
  */
 public final class OverheadBenchmark {
     static final String USAGE = "OverheadBenchmark [--messages N (1000)] [--warmup W (200)] [--rounds R (1)]"
-            + " [--submitters S (4)] [--tls on|off (off)]";
+            + " [--submitters S (4)] [--stores h2|h2,postgresql (h2)] [--tls on|off (off)]";
     static final String DOMAIN = "overhead.example";
     private static final int SCALE = 60;
     /** The shipped default block's connection settings, which the reuse-off run replaces. */
@@ -36,7 +40,8 @@ public final class OverheadBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        Bench bench = Bench.start("overhead", USAGE, args, Set.of("messages", "warmup", "rounds", "submitters", "tls"));
+        Bench bench = Bench.start("overhead", USAGE, args, Set.of("messages", "warmup", "rounds", "submitters", "stores",
+                "tls"));
         int messages = bench.intFlag("messages", 1000, 1);
         int warmup = bench.intFlag("warmup", 200, 0);
         int rounds = bench.intFlag("rounds", 1, 1);
@@ -53,6 +58,18 @@ public final class OverheadBenchmark {
         String withoutReuse = policy.replace(SHIPPED_CONNECTIONS, "  connections: { maxMessages: 1 }\n");
         DestinationPolicy defaults = DeliveryPolicy.parse(policy, "delivery-policy.yaml (scaled)").defaultDestination();
         List<Duration> delays = defaults.retrySchedule().explicitDelays();
+        Optional<LocalPostgres> postgres = Optional.empty();
+        String stores = bench.stringFlag("stores", "h2");
+        if (!stores.equals("h2") && !stores.equals("h2,postgresql")) {
+            bench.fail("--stores must be h2 or h2,postgresql, was '" + stores + "'");
+        }
+        if (stores.equals("h2,postgresql")) {
+            StringBuilder whyNot = new StringBuilder();
+            postgres = LocalPostgres.start(whyNot);
+            if (postgres.isEmpty()) {
+                throw new IllegalStateException("--stores h2,postgresql: no PostgreSQL can be started here: " + whyNot);
+            }
+        }
 
         Bench.progress("overhead: %d messages (after %d warm-up) to %s, %d round(s), queue filled before delivery, %s",
                 messages, warmup, DOMAIN, rounds, tls ? "STARTTLS (self-signed certificate) for both systems"
@@ -72,6 +89,17 @@ public final class OverheadBenchmark {
                     port -> BenchPolicy.routeDefault(policy, port))) {
                 results.add(measure(plugin, "plugin-reuse", round, messages, warmup, submitters, totals, tls));
             }
+            if (postgres.isPresent()) {
+                String onPostgres = postgresPolicy(postgres.get(), policy, round);
+                try (BenchSystem plugin = BenchSystem.plugin(ModeSetting.normal(), SCALE, fake(tls), BenchSystem.DNS,
+                        port -> BenchPolicy.routeDefault(onPostgres, port))) {
+                    results.add(measure(plugin, "plugin-reuse-postgresql", round, messages, warmup, submitters, totals,
+                            tls));
+                }
+            }
+        }
+        if (postgres.isPresent()) {
+            postgres.get().close();
         }
         results.forEach(Bench::result);
         double stock = totals.get("stock") / rounds;
@@ -86,6 +114,12 @@ public final class OverheadBenchmark {
         summary.put("pluginReuseMessagesPerSecond", Bench.round(totals.get("plugin-reuse") / rounds, 1));
         summary.put("ratioNoReuse", Bench.round(totals.get("plugin-no-reuse") / rounds / stock, 3));
         summary.put("ratioReuse", Bench.round(totals.get("plugin-reuse") / rounds / stock, 3));
+        if (postgres.isPresent()) {
+            summary.put("pluginReusePostgresqlMessagesPerSecond",
+                    Bench.round(totals.get("plugin-reuse-postgresql") / rounds, 1));
+            summary.put("ratioPostgresqlToH2",
+                    Bench.round(totals.get("plugin-reuse-postgresql") / totals.get("plugin-reuse"), 3));
+        }
         Bench.result(summary);
         System.exit(0);
     }
@@ -134,6 +168,15 @@ public final class OverheadBenchmark {
         Bench.progress("%s round %d: %d messages delivered in %.1f s over %d connections", name, round, messages,
                 seconds, system.connectionsOpened());
         return result;
+    }
+
+    /** The policy with its stores in a new database of {@code server}, one per round so no round starts warm. */
+    private static String postgresPolicy(LocalPostgres server, String policy, int round) throws Exception {
+        String name = "overhead_" + round + "_" + ProcessHandle.current().pid();
+        try (Connection c = server.unpooledAdmin().getConnection(); Statement st = c.createStatement()) {
+            st.executeUpdate("CREATE DATABASE " + name);
+        }
+        return BenchPolicy.onPostgresql(policy, server.database(name).url(), server.user(), server.password());
     }
 
     private static List<String> recipients(String prefix, int count) {

@@ -28,7 +28,8 @@ import org.mailpolicy.postfix.PostfixReceiver;
  * {@code --scale} divides them; Postfix's limits count real minutes either way.
  *
  * <p>Prints one JSON line per system: seconds until every known recipient had its mail (or the cap), the ideal
- * (N at 60 a minute), their ratio, the connections Postfix logged (attempts) and its 421/450 refusals.
+ * (N at 60 a minute), their ratio, the transactions (attempts) and connections Postfix logged and its 421/450
+ * refusals.
  */
 public final class PostfixBenchmark {
     static final String USAGE = "PostfixBenchmark [--messages N (300)] [--minutes CAP (20)] [--scale F (1)]"
@@ -164,7 +165,8 @@ public final class PostfixBenchmark {
         result.put("seconds", Bench.round(seconds, 1));
         result.put("idealSeconds", Bench.round(idealSeconds, 1));
         result.put("ratio", Bench.round(seconds / idealSeconds, 3));
-        result.put("attempts", postfix.connections());
+        result.put("attempts", postfix.transactions());
+        result.put("connections", postfix.connections());
         result.put("refused", postfix.refusedConnections() + postfix.refusedMessages());
         return result;
     }

@@ -72,7 +72,9 @@ final class PluginEnvironment implements AutoCloseable {
     /** What docs/operating.md tells an operator to write; James checks both class names at boot. */
     private static final String WEBADMIN_EXTENSIONS =
             "guice.extension.module=org.mailpolicy.james.webadmin.DeliveryPolicyWebAdminModule\n";
-    private static final String WEBADMIN_ROUTES_LINE = "extensions.routes=org.mailpolicy.james.webadmin.DeliveryPolicyRoutes\n";
+    /** The plugin's routes and James's own Prometheus route ({@code GET /metrics}), as docs/operating.md says. */
+    private static final String WEBADMIN_ROUTES_LINE = "extensions.routes=org.mailpolicy.james.webadmin.DeliveryPolicyRoutes,"
+            + "org.apache.james.webadmin.dropwizard.MetricsRoutes\n";
     /**
      * The harness points the mailets' {@code <policy>} at this boot's policy by absolute path (a test JVM does not run
      * in James's directory); the routes must name the same file to share the mailets' runtime, as docs/operating.md
@@ -89,6 +91,19 @@ final class PluginEnvironment implements AutoCloseable {
         String webAdmin = Files.readString(RepoLayout.find().sandboxConfig().resolve("webadmin.properties"),
                 StandardCharsets.UTF_8);
         return startWithSetup(setup -> setup
+                .withPolicy(policyEdit.apply(setup.policyYaml()))
+                .withConfFile("extensions.properties", WEBADMIN_EXTENSIONS)
+                .withConfFile("webadmin.properties", webAdmin + WEBADMIN_ROUTES_LINE)
+                .withConfFile("delivery-policy.properties", WEBADMIN_ROUTES_SETTINGS));
+    }
+
+    /** {@link #startWithWebAdmin} on the given mail queue (for example {@link MailQueueKind#DELAY_IGNORING}). */
+    static PluginEnvironment startWithWebAdminOnQueue(MailQueueKind queue, UnaryOperator<String> policyEdit)
+            throws Exception {
+        String webAdmin = Files.readString(RepoLayout.find().sandboxConfig().resolve("webadmin.properties"),
+                StandardCharsets.UTF_8);
+        return startWithSetup(setup -> setup
+                .withMailQueue(queue)
                 .withPolicy(policyEdit.apply(setup.policyYaml()))
                 .withConfFile("extensions.properties", WEBADMIN_EXTENSIONS)
                 .withConfFile("webadmin.properties", webAdmin + WEBADMIN_ROUTES_LINE)

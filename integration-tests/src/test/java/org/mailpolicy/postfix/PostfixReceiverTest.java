@@ -55,6 +55,24 @@ class PostfixReceiverTest {
     }
 
     @Test
+    void transactionsAreCountedPerMailCommandNotPerConnection() throws Exception {
+        try (RawSmtpClient smtp = RawSmtpClient.connect(postfix.port())) {
+            smtp.startMail("sender@sandbox.test");
+            assertThat(smtp.send("RCPT TO:<alice@postfix.test>")).startsWith("250 2.1.5");
+            assertThat(smtp.data(MESSAGE)).startsWith("250 2.0.0 Ok: queued");
+            assertThat(smtp.send("MAIL FROM:<sender@sandbox.test>")).startsWith("250 ");
+            assertThat(smtp.send("RCPT TO:<bob@postfix.test>")).startsWith("250 2.1.5");
+            assertThat(smtp.data(MESSAGE)).startsWith("250 2.0.0 Ok: queued");
+            assertThat(smtp.send("MAIL FROM:<sender@sandbox.test>")).startsWith("250 ");
+            assertThat(smtp.send("RCPT TO:<carol@postfix.test>")).startsWith("550 5.1.1");
+            smtp.send("QUIT");
+        }
+        awaitAtLeast(3, postfix::transactions, "the session's disconnect line");
+        assertThat(postfix.transactions()).isEqualTo(3);
+        assertThat(postfix.connections()).isEqualTo(1);
+    }
+
+    @Test
     void anUnknownUserIsRefusedAtRcpt() throws Exception {
         try (RawSmtpClient smtp = RawSmtpClient.connect(postfix.port())) {
             smtp.startMail("sender@sandbox.test");

@@ -32,8 +32,11 @@ import org.yaml.snakeyaml.nodes.NodeTuple;
 final class PolicyParser {
     static final int SUPPORTED_VERSION = 1;
 
-    private static final Set<String> ROOT_KEYS = ImmutableSet.of("version", "suppression", "rules", "destinations", "default");
-    private static final Set<String> STORE_KEYS = ImmutableSet.of("store", "path", "url", "user", "password", "expire");
+    private static final Set<String> ROOT_KEYS = ImmutableSet.of("version", "suppression", "rules", "destinations", "default",
+            "waits");
+    private static final Set<String> WAIT_KEYS = ImmutableSet.of("in", "repository");
+    private static final Set<String> STORE_KEYS = ImmutableSet.of("store", "path", "url", "user", "password", "maxConnections",
+            "expire");
     private static final int MAX_FILE_CHARS = 1 << 20;
 
     private final YamlReader reader;
@@ -98,11 +101,15 @@ final class PolicyParser {
         if (top.containsKey("destinations")) {
             destinations = destinationParser.destinations(top.get("destinations").getValueNode(), defaults);
         }
+        WaitSettings waits = WaitSettings.inQueue();
+        if (top.containsKey("waits")) {
+            waits = waitSettings(top.get("waits").getValueNode());
+        }
         if (reader.hasErrors()) {
             return null;
         }
         try {
-            return DeliveryPolicy.of(stores, ruleFiles, destinations, defaults);
+            return DeliveryPolicy.of(stores, ruleFiles, destinations, defaults).withWaits(waits);
         } catch (IllegalArgumentException e) {
             // Cross-destination checks are made by DestinationParser with lines; this is the safety net.
             reader.error(1, "destinations", e.getMessage());
@@ -165,7 +172,7 @@ final class PolicyParser {
             store = given == null ? store : given;
         }
         if (store == StoreSettings.Store.POSTGRESQL || m.containsKey("url") || m.containsKey("user")
-                || m.containsKey("password")) {
+                || m.containsKey("password") || m.containsKey("maxConnections")) {
             return sharedDatabase(node, m, store);
         }
         Path path = StoreSettings.DEFAULT_PATH;
@@ -179,7 +186,7 @@ final class PolicyParser {
     /** {@code store: postgresql} with {@code url}, {@code user} and {@code password}; no {@code path}. */
     private StoreSettings sharedDatabase(Node node, Map<String, NodeTuple> m, StoreSettings.Store store) {
         if (store != StoreSettings.Store.POSTGRESQL) {
-            for (String key : new String[] {"url", "user", "password"}) {
+            for (String key : new String[] {"url", "user", "password", "maxConnections"}) {
                 if (m.containsKey(key)) {
                     reader.error(m.get(key).getKeyNode(), "suppression." + key, "only with store: postgresql");
                 }
@@ -197,6 +204,16 @@ final class PolicyParser {
             String p = reader.string(m.get("password").getValueNode(), "suppression.password");
             password = p == null ? "" : p;
         }
+        int maxConnections = SharedDatabase.DEFAULT_MAX_CONNECTIONS;
+        if (m.containsKey("maxConnections")) {
+            Integer given = reader.integer(m.get("maxConnections").getValueNode(), "suppression.maxConnections");
+            if (given != null && (given < 1 || given > 1000)) {
+                reader.error(m.get("maxConnections").getValueNode(), "suppression.maxConnections",
+                        "must be between 1 and 1000 (connections of this node's pool), got " + given);
+            } else if (given != null) {
+                maxConnections = given;
+            }
+        }
         if (url == null || user == null) {
             return StoreSettings.defaults();
         }
@@ -205,7 +222,49 @@ final class PolicyParser {
                     + "jdbc:postgresql://db.example.net:5432/mail");
             return StoreSettings.defaults();
         }
-        return StoreSettings.postgresql(SharedDatabase.of(url, user, password));
+        return StoreSettings.postgresql(SharedDatabase.of(url, user, password).withMaxConnections(maxConnections));
+    }
+
+    /**
+     * The {@code waits:} block: {@code in: queue} (the default) or {@code in: parked} with the
+     * {@code repository} URL of a James mail repository that keeps the parked mails' content.
+     */
+    private WaitSettings waitSettings(Node node) {
+        Map<String, NodeTuple> m = reader.mapping(node, "waits", WAIT_KEYS);
+        if (m == null) {
+            return WaitSettings.inQueue();
+        }
+        WaitSettings.Place place = WaitSettings.Place.QUEUE;
+        if (m.containsKey("in")) {
+            WaitSettings.Place given = reader.choice(m.get("in").getValueNode(), "waits.in", WaitSettings.Place.class,
+                    "place");
+            if (given == null) {
+                return WaitSettings.inQueue();
+            }
+            place = given;
+        }
+        if (place == WaitSettings.Place.QUEUE) {
+            if (m.containsKey("repository")) {
+                reader.error(m.get("repository").getKeyNode(), "waits.repository",
+                        "only with in: parked (with in: queue the queue keeps waiting mail)");
+            }
+            return WaitSettings.inQueue();
+        }
+        if (!m.containsKey("repository")) {
+            reader.error(node, "waits.repository", "required with in: parked: the URL of a James mail repository "
+                    + "such as file://var/mail/policy-parked/ (memory://var/mail/policy-parked/ on the memory server)");
+            return WaitSettings.inQueue();
+        }
+        String url = reader.nonEmptyString(m.get("repository").getValueNode(), "waits.repository");
+        if (url == null) {
+            return WaitSettings.inQueue();
+        }
+        if (!url.matches("[a-zA-Z][a-zA-Z0-9+.-]*://.+")) {
+            reader.error(m.get("repository").getValueNode(), "waits.repository", "expected a mail repository URL "
+                    + "such as file://var/mail/policy-parked/, got '" + url + "'");
+            return WaitSettings.inQueue();
+        }
+        return WaitSettings.parked(url);
     }
 
     /** {@code url} or {@code user}: a database has no default for them. */

@@ -1,6 +1,7 @@
 package org.mailpolicy.jdbc;
 
 import com.google.common.base.Preconditions;
+import com.zaxxer.hikari.HikariDataSource;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -20,15 +21,23 @@ public final class Database implements AutoCloseable {
     static final int EMBEDDED_MAX_CONNECTIONS = 32;
 
     private final DataSource dataSource;
+    /** The embedded file's pool, when this object opened it. */
     private final JdbcConnectionPool ownedPool;
+    /** The shared database's pool, when this object opened it. */
+    private final HikariDataSource ownedSharedPool;
     private final String description;
     private final boolean singleProcess;
+    /** The embedded file's base path (H2 adds {@code .mv.db}); null for a database that is not one. */
+    private final Path fileBase;
 
-    private Database(DataSource dataSource, JdbcConnectionPool ownedPool, String description, boolean singleProcess) {
+    private Database(DataSource dataSource, JdbcConnectionPool ownedPool, HikariDataSource ownedSharedPool,
+                     String description, boolean singleProcess, Path fileBase) {
         this.dataSource = dataSource;
         this.ownedPool = ownedPool;
+        this.ownedSharedPool = ownedSharedPool;
         this.description = description;
         this.singleProcess = singleProcess;
+        this.fileBase = fileBase;
     }
 
     /**
@@ -37,7 +46,7 @@ public final class Database implements AutoCloseable {
      */
     public static Database openH2(Path fileBase) {
         JdbcConnectionPool pool = EmbeddedH2.pool(fileBase, EMBEDDED_MAX_CONNECTIONS);
-        return new Database(pool, pool, "H2 " + fileBase.toAbsolutePath(), true);
+        return new Database(pool, pool, null, "H2 " + fileBase.toAbsolutePath(), true, fileBase.toAbsolutePath());
     }
 
     /**
@@ -54,11 +63,15 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    /** A cluster's database; the connections are opened as {@link SharedDatabase#dataSource()} opens them. */
+    /**
+     * A cluster's database, through a pool of {@link SharedDatabase#maxConnections()} connections
+     * opened at the first use, which {@link #close()} closes.
+     */
     public static Database open(SharedDatabase shared) {
         Preconditions.checkNotNull(shared, "shared");
+        HikariDataSource pool = shared.pooledDataSource();
         // SharedDatabase prints its URL and user, never the password.
-        return new Database(shared.dataSource(), null, shared.toString(), false);
+        return new Database(pool, null, pool, shared.toString(), false, null);
     }
 
     /**
@@ -76,7 +89,7 @@ public final class Database implements AutoCloseable {
     public static Database on(DataSource dataSource, String description, boolean singleProcess) {
         Preconditions.checkNotNull(dataSource, "dataSource");
         Preconditions.checkArgument(description != null && !description.isEmpty(), "description must not be empty");
-        return new Database(dataSource, null, description, singleProcess);
+        return new Database(dataSource, null, null, description, singleProcess, null);
     }
 
     /**
@@ -85,6 +98,14 @@ public final class Database implements AutoCloseable {
      */
     public boolean isSingleProcess() {
         return singleProcess;
+    }
+
+    /**
+     * The embedded file's base path, as given to {@link #openH2} (H2 adds {@code .mv.db}): stores may
+     * keep files of their own beside it. Empty for any other database.
+     */
+    public java.util.Optional<Path> fileBase() {
+        return java.util.Optional.ofNullable(fileBase);
     }
 
     /** A connection of the database's own; the caller closes it. */
@@ -158,11 +179,14 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    /** Releases the embedded file when this object opened it; a caller's DataSource is left alone. */
+    /** Releases the embedded file or the shared database's pool when this object opened it; a caller's DataSource is left alone. */
     @Override
     public void close() {
         if (ownedPool != null) {
             ownedPool.dispose();
+        }
+        if (ownedSharedPool != null) {
+            ownedSharedPool.close();
         }
     }
 

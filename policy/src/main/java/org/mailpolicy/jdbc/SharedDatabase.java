@@ -1,31 +1,29 @@
 package org.mailpolicy.jdbc;
 
 import com.google.common.base.Preconditions;
-import java.io.PrintWriter;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.SQLFeatureNotSupportedException;
+import com.zaxxer.hikari.HikariDataSource;
 import java.util.Objects;
-import java.util.logging.Logger;
-import javax.sql.DataSource;
 
 /**
  * Where the shared store lives when several James nodes share suppressions and holds: a JDBC URL
- * (PostgreSQL: {@code jdbc:postgresql://db.example.net:5432/mail}) and credentials. The PostgreSQL
+ * (PostgreSQL: {@code jdbc:postgresql://db.example.net:5432/mail}), credentials and the size of each
+ * node's connection pool. The PostgreSQL
  * driver jar goes next to the plugin in James's {@code extensions-jars/}; the engine itself has no
  * compile-time dependency on it. {@link #toString()} never shows the password.
  */
 public final class SharedDatabase {
     static final String POSTGRESQL_DRIVER = "org.postgresql.Driver";
+    private static final long CONNECTION_TIMEOUT_MILLIS = 10_000;
     private final String url;
     private final String user;
     private final String password;
+    private final int maxConnections;
 
-    private SharedDatabase(String url, String user, String password) {
+    private SharedDatabase(String url, String user, String password, int maxConnections) {
         this.url = url;
         this.user = user;
         this.password = password;
+        this.maxConnections = maxConnections;
     }
 
     /** @throws IllegalArgumentException naming the field that is missing or malformed */
@@ -33,7 +31,7 @@ public final class SharedDatabase {
         Preconditions.checkArgument(url != null && url.startsWith("jdbc:"), "url must be a JDBC URL (jdbc:postgresql://host:port/db): '%s'", url);
         Preconditions.checkArgument(user != null && !user.isEmpty(), "user must not be empty");
         Preconditions.checkNotNull(password, "password");
-        return new SharedDatabase(url, user, password);
+        return new SharedDatabase(url, user, password, DEFAULT_MAX_CONNECTIONS);
     }
 
     public String url() {
@@ -44,100 +42,76 @@ public final class SharedDatabase {
         return user;
     }
 
+    /** Connections each node keeps to the database unless the policy says otherwise. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 10;
+
     /**
-     * A DataSource opening one connection per operation. Enough for the store's short transactions
-     * next to SMTP round trips; put a pooler (PgBouncer) in front for large clusters.
+     * How many connections this node's pool keeps open at most (and at least: the pool is fixed, as
+     * HikariCP advises, so a burst never waits for a connection to be opened).
      */
-    public DataSource dataSource() {
-        return new DriverManagerDataSource(this);
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    /**
+     * The same database with a pool of {@code maxConnections}.
+     *
+     * @throws IllegalArgumentException unless 1 <= {@code maxConnections} <= 1000
+     */
+    public SharedDatabase withMaxConnections(int maxConnections) {
+        Preconditions.checkArgument(maxConnections >= 1 && maxConnections <= 1000,
+                "maxConnections must be between 1 and 1000: %s", maxConnections);
+        return new SharedDatabase(url, user, password, maxConnections);
+    }
+
+    /**
+     * A pool of connections, opened at the first use and closed by the caller. Pooled, because a
+     * PostgreSQL connection is a backend process of the server: opening one per operation (a few
+     * per delivery attempt) costs more than the statement, and the driver's cache of prepared
+     * statements lives with its connection.
+     */
+    HikariDataSource pooledDataSource() {
+        HikariDataSource pool = new HikariDataSource();
+        pool.setPoolName("delivery-policy");
+        pool.setJdbcUrl(url);
+        pool.setUsername(user);
+        pool.setPassword(password);
+        pool.setMaximumPoolSize(maxConnections);
+        // A store operation waiting longer than this for a connection is better reported than queued.
+        pool.setConnectionTimeout(CONNECTION_TIMEOUT_MILLIS);
+        if (url.startsWith("jdbc:postgresql:")) {
+            pool.setDriverClassName(postgresqlDriver().getName());
+        }
+        return pool;
+    }
+
+    /**
+     * James loads plugins from extensions-jars/ through its own class loader, which neither
+     * DriverManager's service lookup nor the delivery threads' context class loader searches: the
+     * driver is loaded from ours.
+     */
+    private static Class<?> postgresqlDriver() {
+        try {
+            return Class.forName(POSTGRESQL_DRIVER, true, SharedDatabase.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new StoreException("the PostgreSQL JDBC driver (" + POSTGRESQL_DRIVER + ") is not on the class path: "
+                    + "put postgresql-42.x.jar next to the plugin in James's extensions-jars/", e);
+        }
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof SharedDatabase && ((SharedDatabase) o).url.equals(url) && ((SharedDatabase) o).user.equals(user)
-                && ((SharedDatabase) o).password.equals(password);
+                && ((SharedDatabase) o).password.equals(password) && ((SharedDatabase) o).maxConnections == maxConnections;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(url, user, password);
+        return Objects.hash(url, user, password, maxConnections);
     }
 
     @Override
     public String toString() {
         return url + " as " + user;
-    }
-
-    private static final class DriverManagerDataSource implements DataSource {
-        private final SharedDatabase db;
-
-        DriverManagerDataSource(SharedDatabase db) {
-            this.db = db;
-        }
-
-        @Override
-        public Connection getConnection() throws SQLException {
-            registerDriver();
-            return DriverManager.getConnection(db.url, db.user, db.password);
-        }
-
-        /**
-         * James loads plugins from extensions-jars/ through its own class loader, which
-         * DriverManager's service lookup does not search: load the driver from ours, which registers it.
-         */
-        private void registerDriver() throws SQLException {
-            if (!db.url.startsWith("jdbc:postgresql:")) {
-                return;
-            }
-            try {
-                Class.forName(POSTGRESQL_DRIVER, true, SharedDatabase.class.getClassLoader());
-            } catch (ClassNotFoundException e) {
-                throw new SQLException("the PostgreSQL JDBC driver (" + POSTGRESQL_DRIVER + ") is not on the class path: "
-                        + "put postgresql-42.x.jar next to the plugin in James's extensions-jars/", e);
-            }
-        }
-
-        @Override
-        public Connection getConnection(String username, String password) throws SQLException {
-            return DriverManager.getConnection(db.url, username, password);
-        }
-
-        @Override
-        public PrintWriter getLogWriter() {
-            return null;
-        }
-
-        @Override
-        public void setLogWriter(PrintWriter out) {
-        }
-
-        @Override
-        public void setLoginTimeout(int seconds) {
-        }
-
-        @Override
-        public int getLoginTimeout() {
-            return 0;
-        }
-
-        @Override
-        public Logger getParentLogger() throws SQLFeatureNotSupportedException {
-            throw new SQLFeatureNotSupportedException();
-        }
-
-        @Override
-        public <T> T unwrap(Class<T> iface) throws SQLException {
-            throw new SQLException("not a wrapper");
-        }
-
-        @Override
-        public boolean isWrapperFor(Class<?> iface) {
-            return false;
-        }
-
-        @Override
-        public String toString() {
-            return db.toString();
-        }
     }
 }

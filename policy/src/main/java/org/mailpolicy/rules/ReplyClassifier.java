@@ -125,14 +125,15 @@ public final class ReplyClassifier {
     }
 
     static EnhancedStatus normalisedEnhanced(SmtpReply reply) {
-        if (!reply.enhancedStatus().isPresent()) {
+        EnhancedStatus e = reply.enhancedStatusOrNull();
+        if (e == null) {
             return null;
         }
-        EnhancedStatus e = reply.enhancedStatus().get();
-        if (!reply.code().isPresent()) {
+        int code = reply.codeOrZero();
+        if (code == 0) {
             return e;
         }
-        int basicClass = reply.code().getAsInt() / 100;
+        int basicClass = code / 100;
         if (basicClass == e.statusClass() || basicClass == 3) {
             return e;
         }

@@ -125,7 +125,8 @@ public final class ReplyRule {
         if (stageBits != 0 && (stageBits & 1 << reply.stage().ordinal()) == 0) {
             return false;
         }
-        if (!admitsCode(reply.code().orElse(NO_CODE)) || !admitsEnhanced(normalisedEnhanced)) {
+        // codeOrZero: NO_CODE is 0.
+        if (!admitsCode(reply.codeOrZero()) || !admitsEnhanced(normalisedEnhanced)) {
             return false;
         }
         if (hasTokens) {

@@ -217,7 +217,7 @@ final class RuleIndex {
             if (all.length == 0) {
                 return null;
             }
-            int code = reply.code().orElse(ReplyRule.NO_CODE);
+            int code = reply.codeOrZero(); // ReplyRule.NO_CODE is 0
             ReplyRule[] byThisCode = code == ReplyRule.NO_CODE ? byCode[0]
                     : code >= FIRST_CODE && code <= LAST_CODE ? byCode[code - FIRST_CODE + 1] : all;
             ReplyRule[] byThisEnhanced = byEnhanced(normalisedEnhanced);

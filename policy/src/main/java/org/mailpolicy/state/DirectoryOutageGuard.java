@@ -27,7 +27,9 @@ import org.mailpolicy.yaml.Durations;
  * and they are a large enough share of those it answered about, the destination's directory is
  * suspected, and until {@link UnknownRecipientGuard#quiet()} passes without such a surge its
  * unknown-user replies are retries (reason and rule kept, the explanation saying why), not
- * suppressions. The suppressions the surge itself wrote are named, for the caller to lift.
+ * suppressions. The suppressions the surge itself wrote are named, for the caller to lift. Bounce
+ * ingestion reviews each recipient a bounce reports as failed the same way, as a one-recipient
+ * outcome: a receiver that accepts everyone and then bounces them is the same outage, found later.
  *
  * <p><b>Per node, in memory.</b> The evidence is one entry per distinct recipient for a few minutes:
  * kept in the shared database it would cost a write per recipient on every attempt, on every node,
@@ -150,7 +152,7 @@ public final class DirectoryOutageGuard {
             }
             String why = String.format(Locale.ROOT, "%s answered \"user unknown\" for %d of the %d"
                     + " recipients it answered about within %s, which looks like a failure of its directory rather than"
-                    + " that many missing people, so the address is not suppressed and the message is tried again.",
+                    + " that many missing people, so the address is not suppressed.",
                     key, status.unknownRecipients(), status.answeredRecipients(), Durations.format(settings.window()));
             AttemptOutcome.Builder b = AttemptOutcome.builder();
             int deferred = 0;

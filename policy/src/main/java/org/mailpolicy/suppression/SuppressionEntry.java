@@ -101,26 +101,52 @@ public final class SuppressionEntry {
         if (a.startsWith("<") && a.endsWith(">")) {
             a = a.substring(1, a.length() - 1).trim();
         }
-        String shown = clean(address, "address");
         if (a.isEmpty()) {
             throw new IllegalArgumentException("address must not be empty");
         }
         if (a.length() > MAX_ADDRESS_LENGTH) {
             throw new IllegalArgumentException("address longer than " + MAX_ADDRESS_LENGTH + " characters: '"
-                    + shown.substring(0, 40) + "...'");
+                    + clean(address, "address").substring(0, 40) + "...'");
         }
-        int at = a.lastIndexOf('@');
-        if (at <= 0 || at == a.length() - 1 || a.indexOf('@') != at) {
-            throw new IllegalArgumentException("not a mail address (expected local@domain): '" + shown + "'");
+        // One pass, allocating nothing for an address already in lower case: the relay normalises every recipient.
+        int at = -1;
+        int ats = 0;
+        boolean forbidden = false;
+        boolean lower = true;
+        for (int i = 0; i < a.length(); i++) {
+            char c = a.charAt(i);
+            if (c == '@') {
+                at = i;
+                ats++;
+            } else if (c < 128) {
+                forbidden |= FORBIDDEN_ASCII[c];
+                lower &= c < 'A' || c > 'Z';
+            } else {
+                forbidden |= FORBIDDEN_IN_ADDRESS.matches(c);
+                lower = false;
+            }
         }
-        if (FORBIDDEN_IN_ADDRESS.matchesAnyOf(a)) {
-            throw new IllegalArgumentException("mail address holds a space, control or special character: '" + shown + "'");
+        if (at <= 0 || at == a.length() - 1 || ats != 1) {
+            throw new IllegalArgumentException("not a mail address (expected local@domain): '" + clean(address, "address")
+                    + "'");
         }
-        String domain = a.substring(at + 1);
-        if (domain.startsWith(".") || domain.endsWith(".") || domain.contains("..")) {
-            throw new IllegalArgumentException("mail address has a malformed domain: '" + shown + "'");
+        if (forbidden) {
+            throw new IllegalArgumentException("mail address holds a space, control or special character: '"
+                    + clean(address, "address") + "'");
         }
-        return a.toLowerCase(Locale.ROOT);
+        if (a.charAt(at + 1) == '.' || a.charAt(a.length() - 1) == '.' || a.indexOf("..", at + 1) >= 0) {
+            throw new IllegalArgumentException("mail address has a malformed domain: '" + clean(address, "address") + "'");
+        }
+        return lower ? a : a.toLowerCase(Locale.ROOT);
+    }
+
+    /** {@link #FORBIDDEN_IN_ADDRESS} for the ASCII characters, looked up rather than matched. */
+    private static final boolean[] FORBIDDEN_ASCII = new boolean[128];
+
+    static {
+        for (char c = 0; c < 128; c++) {
+            FORBIDDEN_ASCII[c] = FORBIDDEN_IN_ADDRESS.matches(c);
+        }
     }
 
     /** The domain part of a normalised address. */

@@ -1,96 +1,108 @@
 package org.mailpolicy.suppression;
 
-import com.google.common.hash.BloomFilter;
-import com.google.common.hash.Funnels;
-import java.sql.Connection;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToLongFunction;
 import org.mailpolicy.jdbc.Database;
-import org.mailpolicy.jdbc.StoreException;
 
 /**
- * The suppressed addresses in memory, as a Bloom filter in front of the table: the relay asks
- * {@link JdbcSuppressionList#find} once per recipient and about 98% of them are not listed, so a
- * filter that says "certainly absent" answers them without the database; the rest (listed, or one
- * of about 1% false positives) cost the indexed read they always did. An address is put in after
- * its row is written, and a removal leaves its bits: a stale bit costs one read, never a wrong answer.
+ * The listed addresses in memory, as {@link AddressFingerprints}, in front of the table: the relay
+ * asks {@link JdbcSuppressionList#find} once per recipient and about 98% are not listed, so a
+ * fingerprint that is absent answers them without the database; a present one costs the indexed
+ * read it always did. Every add puts its fingerprint after its row is committed; a removal leaves it.
  *
  * <p><b>Only for a database this process alone writes</b> ({@link Database#isSingleProcess()}: the
- * embedded H2 file). A "certainly absent" is only true if every added row went through this filter,
- * and in a cluster other nodes add rows to the shared PostgreSQL table that this node never sees: a
- * false negative there would send mail to a suppressed address. Keeping a node's filter current
- * would mean polling for rows added since the last poll, and the table has no column that says when
- * a row was written ({@code since_ms} is when the address was found suppressible, which a bounce or
- * an import dates in the past), so a cluster keeps reading the table, as it did.
+ * embedded H2 file). "Absent" is only true if every added row went through this index; in a cluster
+ * other nodes add rows to the shared PostgreSQL table that this node never sees, and a false
+ * "absent" there would send mail to a suppressed address. A cluster reads the table every time.
  *
- * <p>Sized for twice the rows it holds (at least {@value #MIN_EXPECTED_INSERTIONS}) at
- * {@value #FALSE_POSITIVE_RATE} false positives: about 1.2 bytes per expected address, 24 MB for
- * 10 million entries. Built after open by reading the address column once (in the background,
- * see {@link #buildInBackground}); rebuilt twice as large,
- * by the add that takes it past its size, while lookups go on with the old filter, which stays
- * correct, its false positives only growing. Thread-safe: Guava's filter takes puts and reads concurrently.
+ * <p><b>Start-up.</b> On close the table is written to a file beside the database
+ * ({@code <store>.suppression-index}) under a random stamp, and the stamp into the database
+ * ({@value #META} row {@value #STAMP}). On open, a file whose stamp matches is read (64 MB for 10
+ * million addresses; no scan of the table), and the stamp is deleted at once: a process that then
+ * stops without closing leaves no stamp, and the next start reads the table instead, in a
+ * background thread, during which every look-up reads the table as it would without an index.
+ * Any store that changes the table (James, {@code delivery-policy suppressions import}) opens it
+ * through this class, so a file whose stamp matches holds every address that was added.
  */
 final class SuppressionIndex {
-    static final long MIN_EXPECTED_INSERTIONS = 1_000_000;
-    static final double FALSE_POSITIVE_RATE = 0.01;
-    /** Rows per round trip while the filter is built; the addresses are not kept, only their bits. */
+    static final String META = "delivery_policy_suppression_meta";
+    static final String STAMP = "fingerprints_saved";
+    /** Rows per round trip while the index is read from the table. */
     private static final int FETCH_SIZE = 10_000;
     private static final System.Logger LOGGER = System.getLogger(SuppressionIndex.class.getName());
 
     private final Database db;
-    private final String table;
-    private final long minExpectedInsertions;
-    /** The filter lookups trust; null until the first build is done, when every address might be listed. */
-    private volatile BloomFilter<CharSequence> filter;
-    /** How many addresses {@link #filter} was sized for; past them its false positives grow. */
-    private volatile long expectedInsertions;
-    /** Non-null while a rebuild reads the table: puts go here as well, so the new filter misses no add. */
-    private volatile BloomFilter<CharSequence> rebuilding;
-    private final AtomicBoolean rebuildRunning = new AtomicBoolean();
-    /** Rows when last built plus the new addresses added since: what the filter holds, about. */
-    private final AtomicLong addresses = new AtomicLong();
+    private final Optional<Path> file;
+    private final AddressFingerprints fingerprints;
+    /** False while it is read from the table: until then every address "might be listed". */
+    private volatile boolean ready;
+    private final CountDownLatch built = new CountDownLatch(1);
+    /** How it got its addresses at open: "file" or "table" (for the benchmark and the log). */
+    private final String source;
 
-    /** Counted down when the first build is over, done or failed. */
-    private final java.util.concurrent.CountDownLatch firstBuild = new java.util.concurrent.CountDownLatch(1);
-
-    private SuppressionIndex(Database db, String table, long minExpectedInsertions) {
+    private SuppressionIndex(Database db, Optional<Path> file, AddressFingerprints fingerprints, String source) {
         this.db = db;
-        this.table = table;
-        this.minExpectedInsertions = minExpectedInsertions;
+        this.file = file;
+        this.fingerprints = fingerprints;
+        this.source = source;
     }
 
-    /** The index of {@code table}, read now. */
-    static SuppressionIndex build(Database db, String table) {
-        return build(db, table, MIN_EXPECTED_INSERTIONS);
+    static void createSchema(Statement st) throws SQLException {
+        st.executeUpdate("CREATE TABLE IF NOT EXISTS " + META + " (name VARCHAR(64) NOT NULL PRIMARY KEY, "
+                + "num BIGINT NOT NULL)");
     }
 
-    /** As {@link #build(Database, String)}, never sized for fewer than {@code minExpectedInsertions}: tests grow it. */
-    static SuppressionIndex build(Database db, String table, long minExpectedInsertions) {
-        SuppressionIndex index = new SuppressionIndex(db, table, minExpectedInsertions);
-        index.rebuild(index.rowCount());
-        index.firstBuild.countDown();
-        return index;
+    /** The file beside the embedded database where the index is kept between runs. */
+    static Optional<Path> fileOf(Database db) {
+        return db.fileBase().map(base -> base.resolveSibling(base.getFileName() + ".suppression-index"));
     }
 
     /**
-     * The index of {@code table}, read by a background thread: until it is done every address "might
-     * be listed" and lookups read the table, as without an index. James's start then does not wait for
-     * millions of rows (a million took 3.6 s to read here).
+     * The index of the table: from its file when that was saved by the last clean close, otherwise
+     * read from the table by a background thread; {@code keyOfRow} gives a row's address key from
+     * the result set of {@code rowsSql}.
      */
-    static SuppressionIndex buildInBackground(Database db, String table) {
-        SuppressionIndex index = new SuppressionIndex(db, table, MIN_EXPECTED_INSERTIONS);
+    static SuppressionIndex open(Database db, String rowsSql, ToLongFunction<ResultSet> keyOfRow) {
+        Optional<Path> file = fileOf(db);
+        Optional<Long> stamp = readStamp(db);
+        if (file.isPresent() && stamp.isPresent()) {
+            try {
+                Optional<AddressFingerprints> saved = AddressFingerprints.load(file.get(), stamp.get());
+                if (saved.isPresent()) {
+                    deleteStamp(db);
+                    SuppressionIndex index = new SuppressionIndex(db, file, saved.get(), "file");
+                    index.ready = true;
+                    index.built.countDown();
+                    return index;
+                }
+            } catch (IOException e) {
+                LOGGER.log(System.Logger.Level.WARNING, "delivery policy: cannot read the suppression index " + file.get()
+                        + ", reading the table instead: " + e);
+            }
+        }
+        deleteStamp(db);
+        SuppressionIndex index = new SuppressionIndex(db, file, new AddressFingerprints(), "table");
         Thread reader = new Thread(() -> {
             try {
-                index.rebuild(index.rowCount());
-            } catch (StoreException e) {
-                // Without a filter every lookup reads the table: slower, never wrong. The next new address tries again.
+                index.readTable(rowsSql, keyOfRow);
+                index.ready = true;
+            } catch (RuntimeException e) {
+                // Without the index every lookup reads the table: slower, never wrong.
                 LOGGER.log(System.Logger.Level.WARNING, "delivery policy: the suppression index could not be built,"
                         + " so every look-up reads the table: " + e.getMessage());
             } finally {
-                index.firstBuild.countDown();
+                index.built.countDown();
             }
         }, "delivery-policy-suppression-index");
         reader.setDaemon(true);
@@ -98,109 +110,97 @@ final class SuppressionIndex {
         return index;
     }
 
-    /** Waits for the first build; true if it finished within {@code timeout}. For tests and tools. */
-    boolean awaitBuilt(java.time.Duration timeout) throws InterruptedException {
-        return firstBuild.await(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    /** Waits for the index to be ready; true if it was within {@code timeout}. For tests and tools. */
+    boolean awaitBuilt(Duration timeout) throws InterruptedException {
+        return built.await(timeout.toMillis(), TimeUnit.MILLISECONDS) && ready;
     }
 
-    /** How many addresses the filter in use was sized for. */
-    long expectedInsertions() {
-        return expectedInsertions;
+    boolean isReady() {
+        return ready;
     }
 
-    /** False only if {@code normalisedAddress} is certainly not in the table. */
-    boolean mightContain(String normalisedAddress) {
-        BloomFilter<CharSequence> f = filter;
-        return f == null || f.mightContain(normalisedAddress);
+    /** "file" or "table": where the addresses came from at open. */
+    String source() {
+        return source;
     }
 
-    /**
-     * Records an address whose row is now in the table (written and committed); {@code isNew} when
-     * the row was not there before, which counts towards the size that triggers a rebuild.
-     */
-    void added(String normalisedAddress, boolean isNew) {
-        put(normalisedAddress);
-        if (isNew) {
-            grewBy(1);
-        }
+    /** False only if the address of {@code key} is certainly not in the table (and the index is ready). */
+    boolean mightContain(long key) {
+        return !ready || fingerprints.mightContain(AddressKey.fingerprint(key));
     }
 
-    /** Records addresses whose rows are now in the table, {@code newRows} of them new. */
-    void addedAll(Iterable<String> normalisedAddresses, long newRows) {
-        for (String address : normalisedAddresses) {
-            put(address);
-        }
-        grewBy(newRows);
+    /** Records an address (by its first key) whose row is now committed. */
+    void added(long key) {
+        fingerprints.add(AddressKey.fingerprint(key));
     }
 
-    private void put(String address) {
-        // Rebuilding first: a rebuild publishes its filter, reads the table, then swaps it in before
-        // clearing this field. Read in this order, a put that misses the new filter here (null) finds it
-        // as the filter below; one that comes before the rebuild started was committed before the read.
-        BloomFilter<CharSequence> next = rebuilding;
-        if (next != null) {
-            next.put(address);
-        }
-        BloomFilter<CharSequence> current = filter;
-        if (current != null) {
-            current.put(address);
-        }
-    }
-
-    private void grewBy(long newRows) {
-        if (newRows > 0 && addresses.addAndGet(newRows) > expectedInsertions) {
-            try {
-                rebuild(addresses.get());
-            } catch (StoreException e) {
-                // The add itself succeeded and the old filter is still complete, only less sharp: lookups
-                // stay right, and the next new address tries again.
-            }
-        }
-    }
-
-    /** A filter sized for {@code rows}, filled from the table; one rebuild at a time, the others return. */
-    private void rebuild(long rows) {
-        if (!rebuildRunning.compareAndSet(false, true)) {
+    /** Saves the index to its file for the next start, if it is complete and has a file. */
+    void save() {
+        if (!ready || !file.isPresent()) {
             return;
         }
+        long stamp = new SecureRandom().nextLong();
         try {
-            long expected = Math.max(2 * rows, minExpectedInsertions);
-            BloomFilter<CharSequence> next = BloomFilter.create(Funnels.unencodedCharsFunnel(), expected,
-                    FALSE_POSITIVE_RATE);
-            rebuilding = next;
-            long read = readAddressesInto(next);
-            expectedInsertions = expected;
-            filter = next;
-            addresses.set(read);
-        } finally {
-            rebuilding = null;
-            rebuildRunning.set(false);
+            fingerprints.save(file.get(), stamp);
+        } catch (IOException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "delivery policy: cannot save the suppression index to "
+                    + file.get() + "; the next start reads the table instead: " + e);
+            return;
         }
-    }
-
-    private long readAddressesInto(BloomFilter<CharSequence> next) {
-        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement("SELECT address FROM " + table)) {
-            ps.setFetchSize(FETCH_SIZE);
-            long read = 0;
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    next.put(rs.getString(1));
-                    read++;
-                }
-            }
-            return read;
-        } catch (SQLException e) {
-            throw db.failure("read the suppressed addresses into memory", e);
-        }
-    }
-
-    private long rowCount() {
-        return db.withConnection("count the suppressed addresses", c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM " + table);
-                 ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
+        db.withConnection("record the suppression index's stamp", c -> {
+            deleteStamp(c);
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + META + " (name, num) VALUES (?, ?)")) {
+                ps.setString(1, STAMP);
+                ps.setLong(2, stamp);
+                return ps.executeUpdate();
             }
         });
+    }
+
+    /** Removes the file (a store that is dropped). */
+    static void deleteFile(Database db) throws IOException {
+        Optional<Path> file = fileOf(db);
+        if (file.isPresent()) {
+            Files.deleteIfExists(file.get());
+        }
+    }
+
+    private void readTable(String rowsSql, ToLongFunction<ResultSet> keyOfRow) {
+        db.withConnection("read the suppressed addresses into memory", c -> {
+            try (PreparedStatement ps = c.prepareStatement(rowsSql)) {
+                ps.setFetchSize(FETCH_SIZE);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        fingerprints.add(AddressKey.fingerprint(keyOfRow.applyAsLong(rs)));
+                    }
+                }
+            }
+            return null;
+        });
+    }
+
+    private static Optional<Long> readStamp(Database db) {
+        return db.withConnection("read the suppression index's stamp", c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT num FROM " + META + " WHERE name = ?")) {
+                ps.setString(1, STAMP);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(rs.getLong(1)) : Optional.<Long>empty();
+                }
+            }
+        });
+    }
+
+    private static void deleteStamp(Database db) {
+        db.withConnection("clear the suppression index's stamp", c -> {
+            deleteStamp(c);
+            return null;
+        });
+    }
+
+    private static void deleteStamp(java.sql.Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + META + " WHERE name = ?")) {
+            ps.setString(1, STAMP);
+            ps.executeUpdate();
+        }
     }
 }

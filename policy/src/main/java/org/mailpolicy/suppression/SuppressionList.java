@@ -38,12 +38,16 @@ public interface SuppressionList extends AutoCloseable {
     boolean remove(String address);
 
     /**
-     * Removes the address's entry only if a live reply added it at or after {@code addedSince}: lifts what
-     * replies no longer believed wrote, and never an operator's entry, a bounce's, or an older one. True if removed.
+     * Removes the address's entry only if a reply added it at or after {@code addedSince}, one received live
+     * or one an ingested bounce reported: lifts what replies no longer believed wrote, and never an
+     * operator's entry, an imported one, or an older one. True if removed.
      */
-    boolean removeLiveReplyEntry(String address, Instant addedSince);
+    boolean removeReplyEntry(String address, Instant addedSince);
 
-    /** Entries ordered by address, optionally of one domain (case-insensitive), a page at a time. */
+    /**
+     * Entries, optionally of one domain (case-insensitive), a page at a time, in an order the store keeps
+     * stable between calls (the embedded and JDBC stores: grouped by domain, not alphabetical).
+     */
     List<SuppressionEntry> list(Optional<String> domain, int offset, int limit);
 
     long count(Optional<String> domain);

@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import javax.sql.DataSource;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * A real PostgreSQL server for tests, no Docker: the URL in {@code DELIVERY_POLICY_PG_URL} (with
@@ -105,6 +107,28 @@ public final class LocalPostgres implements AutoCloseable {
 
     public SharedDatabase admin() {
         return SharedDatabase.of(url, user, password);
+    }
+
+    public String user() {
+        return user;
+    }
+
+    public String password() {
+        return password;
+    }
+
+    /** Database {@code name} without a pool (a connection per call), for tests that own their connections. */
+    public DataSource unpooled(String name) {
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setURL(name == null ? url : url.substring(0, url.lastIndexOf('/') + 1) + name);
+        ds.setUser(user);
+        ds.setPassword(password);
+        return ds;
+    }
+
+    /** {@link #unpooled(String)} of the server's own database, where databases are created. */
+    public DataSource unpooledAdmin() {
+        return unpooled(null);
     }
 
     @Override

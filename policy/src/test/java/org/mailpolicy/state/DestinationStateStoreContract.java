@@ -422,7 +422,7 @@ public abstract class DestinationStateStoreContract {
         for (int th = 0; th < 8; th++) {
             futures.add(pool.submit(() -> {
                 start.await();
-                for (int i = 0; i < 2000; i++) {
+                for (int i = 0; i < 500; i++) {
                     if (store.admit(p, T0).isGranted()) {
                         int now = inFlight.incrementAndGet();
                         maxSeen.accumulateAndGet(now, Math::max);

@@ -45,12 +45,12 @@ class PostgresSharedStoreTest extends SharedStoreContract {
     @Override
     DataSource database() {
         String name = "shared_store_" + DATABASES.incrementAndGet() + "_" + ProcessHandle.current().pid();
-        try (Connection c = server.admin().dataSource().getConnection(); Statement st = c.createStatement()) {
+        try (Connection c = server.unpooledAdmin().getConnection(); Statement st = c.createStatement()) {
             st.executeUpdate("CREATE DATABASE " + name);
         } catch (Exception e) {
             throw new IllegalStateException("cannot create database " + name, e);
         }
-        return server.database(name).dataSource();
+        return server.unpooled(name);
     }
 
     @Test
@@ -70,5 +70,37 @@ class PostgresSharedStoreTest extends SharedStoreContract {
                 .isInstanceOf(StoreException.class)
                 .hasMessageContaining("jdbc:postgresql://127.0.0.1:1/none")
                 .hasMessageNotContaining("secret");
+    }
+
+    @Test
+    void theClusterDatabaseIsUsedThroughAPoolOfItsSize() {
+        DataSource plain = database();
+        String name;
+        try (Connection c = plain.getConnection()) {
+            name = c.getCatalog();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        try (Database db = Database.open(server.database(name).withMaxConnections(2))) {
+            java.util.Set<Integer> backends = new java.util.HashSet<>();
+            for (int i = 0; i < 20; i++) {
+                backends.add(db.withConnection("read the backend", c -> {
+                    try (Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
+                        rs.next();
+                        return rs.getInt(1);
+                    }
+                }));
+            }
+            // Without a pool each operation is a new backend process of the server.
+            assertThat(backends).hasSizeBetween(1, 2);
+            int open = db.withConnection("count connections", c -> {
+                try (Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            });
+            assertThat(open).isLessThanOrEqualTo(2);
+        }
     }
 }

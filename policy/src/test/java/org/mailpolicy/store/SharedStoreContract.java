@@ -364,13 +364,21 @@ abstract class SharedStoreContract {
             // An older confirmation arriving late does not move the last one back.
             assertThat(a.findStored("old@aol.com").get().lastConfirmed()).isEqualTo(later);
 
-            // Only a live reply's entry written since the given instant is lifted.
+            // Only a reply's entry (live or bounced) written since the given instant is lifted; an operator's never.
             a.add(SuppressionEntry.of("new@aol.com", later, "userunknown", "550", "r", SuppressionEntry.Source.LIVE_REPLY,
                     Optional.empty()));
-            assertThat(a.removeLiveReplyEntry("old@aol.com", later.minusSeconds(60))).isFalse();
-            assertThat(a.removeLiveReplyEntry("new@aol.com", later.plusSeconds(1))).isFalse();
-            assertThat(a.removeLiveReplyEntry("new@aol.com", later.minusSeconds(60))).isTrue();
+            a.add(SuppressionEntry.of("bounced@aol.com", later, "userunknown", "550", "r", SuppressionEntry.Source.BOUNCE,
+                    Optional.empty()));
+            a.add(SuppressionEntry.of("manual@aol.com", later, SuppressionEntry.MANUAL_REASON, "", "manual",
+                    SuppressionEntry.Source.MANUAL, Optional.empty()));
+            assertThat(a.removeReplyEntry("old@aol.com", later.minusSeconds(60))).isFalse();
+            assertThat(a.removeReplyEntry("new@aol.com", later.plusSeconds(1))).isFalse();
+            assertThat(a.removeReplyEntry("manual@aol.com", later.minusSeconds(60))).isFalse();
+            assertThat(a.removeReplyEntry("new@aol.com", later.minusSeconds(60))).isTrue();
+            assertThat(a.removeReplyEntry("bounced@aol.com", later.minusSeconds(60))).isTrue();
             assertThat(a.findStored("new@aol.com")).isEmpty();
+            assertThat(a.findStored("bounced@aol.com")).isEmpty();
+            assertThat(a.findStored("manual@aol.com")).isPresent();
         }
         JdbcSuppressionList.open(Database.on(db, "test database")).close(); // opening again is harmless
     }
@@ -387,6 +395,17 @@ abstract class SharedStoreContract {
                     SuppressionEntry.Source.BOUNCE, Optional.empty()))).isFalse();
             assertThat(b.remove("bob@aol.com")).isTrue();
             assertThat(a.find("bob@aol.com")).isEmpty();
+
+            // A node that has just found an address unlisted sees another node's add (or import) at its next look-up:
+            // nothing it keeps in memory answers for the shared table.
+            assertThat(b.find("carol@aol.com")).isEmpty();
+            assertThat(a.addAll(java.util.List.of(SuppressionEntry.of("carol@aol.com", T0, "userunknown", "550", "r",
+                    SuppressionEntry.Source.BOUNCE, Optional.empty())))).isEqualTo(1);
+            assertThat(b.find("carol@aol.com")).isPresent();
+            assertThat(b.find("dave@aol.com")).isEmpty();
+            a.add(SuppressionEntry.of("dave@aol.com", T0, "userunknown", "550", "r", SuppressionEntry.Source.LIVE_REPLY,
+                    Optional.empty()));
+            assertThat(b.find("dave@aol.com")).isPresent();
 
             la.record(SentMessage.of("<m1@example.com>", java.util.List.of("bob@aol.com"), T0));
             assertThat(lb.find("m1@example.com").get().wasSentTo("bob@aol.com")).isTrue();

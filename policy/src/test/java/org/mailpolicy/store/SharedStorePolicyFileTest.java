@@ -27,6 +27,33 @@ class SharedStorePolicyFileTest {
         assertThat(db.user()).isEqualTo("james");
         assertThat(db).isEqualTo(SharedDatabase.of("jdbc:postgresql://db.example.net:5432/mail", "james", "s3cret"));
         assertThat(p.suppression().toString()).doesNotContain("s3cret");
+        assertThat(db.maxConnections()).isEqualTo(SharedDatabase.DEFAULT_MAX_CONNECTIONS);
+    }
+
+    @Test
+    void poolSizeIsASettingOfThePostgresqlStoreOnly() throws Exception {
+        DeliveryPolicy p = DeliveryPolicy.parse("version: 1\n"
+                + "suppression:\n"
+                + "  store: postgresql\n"
+                + "  url: jdbc:postgresql://db.example.net:5432/mail\n"
+                + "  user: james\n"
+                + "  maxConnections: 25\n", "p.yaml");
+        assertThat(p.suppression().database().get().maxConnections()).isEqualTo(25);
+
+        assertThatThrownBy(() -> DeliveryPolicy.parse("version: 1\n"
+                + "suppression:\n"
+                + "  store: postgresql\n"
+                + "  url: jdbc:postgresql://db/mail\n"
+                + "  user: james\n"
+                + "  maxConnections: 0\n", "p.yaml"))
+                .isInstanceOf(PolicyException.class)
+                .hasMessageContaining("p.yaml:6: suppression.maxConnections: must be between 1 and 1000");
+        assertThatThrownBy(() -> DeliveryPolicy.parse("version: 1\n"
+                + "suppression:\n"
+                + "  store: h2\n"
+                + "  maxConnections: 5\n", "p.yaml"))
+                .isInstanceOf(PolicyException.class)
+                .hasMessageContaining("p.yaml:4: suppression.maxConnections: only with store: postgresql");
     }
 
     @Test

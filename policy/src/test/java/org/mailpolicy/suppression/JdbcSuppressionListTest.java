@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -160,12 +161,22 @@ class JdbcSuppressionListTest {
         assertThat(list.count(Optional.of("@yahoo.com"))).isEqualTo(2);
         assertThat(list.count(Optional.of("gmail.com"))).isZero();
 
-        List<SuppressionEntry> page2 = list.list(Optional.of("aol.com"), 10, 10);
-        assertThat(page2).extracting(SuppressionEntry::address).first().isEqualTo("user10@aol.com");
-        assertThat(page2).hasSize(10);
+        // Pages in the store's order (a domain's entries together, by hash): together they are the domain, once each.
+        List<String> aol = new java.util.ArrayList<>();
+        for (int offset = 0; offset < 30; offset += 10) {
+            list.list(Optional.of("aol.com"), offset, 10).forEach(e -> aol.add(e.address()));
+        }
+        assertThat(aol).hasSize(25).doesNotHaveDuplicates().allMatch(a -> a.endsWith("@aol.com"));
         assertThat(list.list(Optional.of("aol.com"), 20, 10)).hasSize(5);
-        assertThat(list.list(Optional.empty(), 0, 3)).extracting(SuppressionEntry::address)
-                .containsExactly("a@yahoo.com", "user00@aol.com", "user01@aol.com");
+        assertThat(list.list(Optional.of("aol.com"), 0, 10)).extracting(SuppressionEntry::address)
+                .isEqualTo(aol.subList(0, 10));
+        List<SuppressionEntry> all = list.list(Optional.empty(), 0, 100);
+        assertThat(all).hasSize(27);
+        // Each domain's entries come together.
+        int firstYahoo = all.indexOf(list.findStored("a@yahoo.com").get());
+        assertThat(all.subList(Math.min(firstYahoo, all.indexOf(list.findStored("z@yahoo.com").get())),
+                Math.min(firstYahoo, all.indexOf(list.findStored("z@yahoo.com").get())) + 2))
+                .extracting(SuppressionEntry::domain).containsOnly("yahoo.com");
         assertThat(list.list(Optional.empty(), 0, 0)).isEmpty();
         assertThatThrownBy(() -> list.list(Optional.empty(), -1, 10)).isInstanceOf(IllegalArgumentException.class);
     }
@@ -292,26 +303,134 @@ class JdbcSuppressionListTest {
     }
 
     @Test
-    void aPageOfOneDomainIsReadInTheDomainIndexOrder() throws Exception {
+    void aPageOfOneDomainReadsOnlyThatDomainsRangeOfKeys() throws Exception {
         for (int i = 0; i < 50; i++) {
             list.add(entry("user" + i + "@" + (i % 2 == 0 ? "aol.com" : "yahoo.com"), T0));
         }
+        try (Connection c = h2().getConnection();
+             PreparedStatement ps = c.prepareStatement("EXPLAIN " + JdbcSuppressionList.listSql(true))) {
+            ps.setLong(1, AddressKey.domainStart("aol.com"));
+            ps.setLong(2, AddressKey.domainEnd("aol.com"));
+            ps.setInt(3, 1);
+            ps.setInt(4, 0);
+            ps.setInt(5, 10);
+            try (ResultSet rs = ps.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                // The primary key's range, in its order: no sort, no scan of other domains.
+                assertThat(rs.getString(1)).containsIgnoringCase("PRIMARY_KEY").contains("index sorted")
+                        .containsIgnoringCase("ADDRESS_KEY >=");
+            }
+        }
+    }
+
+    private JdbcDataSource h2() {
         JdbcDataSource ds = new JdbcDataSource();
         ds.setURL("jdbc:h2:file:" + fileBase.toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE;AUTO_SERVER=FALSE");
         ds.setUser("sa");
         ds.setPassword("");
-        // Not sorting the domain's rows: H2 walks the (domain, address) index and stops after the page.
-        try (Connection c = ds.getConnection();
-             PreparedStatement ps = c.prepareStatement("EXPLAIN " + JdbcSuppressionList.listSql(true))) {
-            ps.setString(1, "aol.com");
-            ps.setInt(2, 0);
-            ps.setInt(3, 10);
-            try (ResultSet rs = ps.executeQuery()) {
-                assertThat(rs.next()).isTrue();
-                assertThat(rs.getString(1)).containsIgnoringCase(JdbcSuppressionList.TABLE + "_domain")
-                        .contains("index sorted");
-            }
+        return ds;
+    }
+
+    @Test
+    void anAddressWhoseKeyAnotherAddressHoldsTakesTheNextKeyAndNeitherStandsForTheOther() throws Exception {
+        list.add(entry("x@aol.com", T0)); // stores the texts
+        long key = AddressKey.of("bob@aol.com");
+        // Another address with bob's key, as a hash collision would store it: written directly.
+        try (Connection c = h2().getConnection(); Statement st = c.createStatement()) {
+            st.executeUpdate("INSERT INTO " + JdbcSuppressionList.TABLE + " SELECT " + key + ", 'collider', "
+                    + "domain_id, since_ms, reason_id, reply_id, rule_id, source_id, message_local, message_domain_id, "
+                    + "confirmations, last_confirmed_ms FROM " + JdbcSuppressionList.TABLE + " WHERE local_part = 'x'");
         }
+        assertThat(list.find("bob@aol.com")).isEmpty();
+        assertThat(list.add(entry("bob@aol.com", T0.plusSeconds(5)))).isTrue();
+        assertThat(list.find("bob@aol.com").get().since()).isEqualTo(T0.plusSeconds(5));
+        assertThat(list.add(entry("bob@aol.com", T0.plusSeconds(9)))).isFalse();
+        assertThat(list.find("bob@aol.com").get().confirmations()).isEqualTo(2);
+        assertThat(rowAt(key)).isEqualTo("collider, confirmations null");
+        assertThat(rowAt(key + 1)).isEqualTo("bob, confirmations 2");
+        assertThat(list.remove("bob@aol.com")).isTrue();
+        assertThat(list.find("bob@aol.com")).isEmpty();
+        assertThat(rowAt(key)).isEqualTo("collider, confirmations null");
+        // An import meets the taken key too, and probes as add does.
+        assertThat(list.addAll(List.of(entry("bob@aol.com", T0), entry("ann@aol.com", T0)))).isEqualTo(2);
+        assertThat(list.find("bob@aol.com")).isPresent();
+        assertThat(list.count(Optional.of("aol.com"))).isEqualTo(4);
+    }
+
+    private String rowAt(long key) throws Exception {
+        try (Connection c = h2().getConnection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT local_part, confirmations FROM " + JdbcSuppressionList.TABLE
+                     + " WHERE address_key = " + key)) {
+            return rs.next() ? rs.getString(1) + ", confirmations " + rs.getString(2) : "none";
+        }
+    }
+
+    @Test
+    void aReplyThatNamesItsRecipientIsStoredOnceForAll() throws Exception {
+        for (String a : List.of("ann@aol.com", "bob@aol.com", "carl@yahoo.com")) {
+            list.add(SuppressionEntry.of(a, T0, "userunknown", "550 5.1.1 <" + a + ">: Recipient address rejected",
+                    "postfix.user-unknown", SuppressionEntry.Source.BOUNCE, Optional.empty()));
+        }
+        assertThat(list.find("BOB@aol.com").get().reply()).isEqualTo("550 5.1.1 <bob@aol.com>: Recipient address rejected");
+        // A message id is kept as it was, with an @ (its host part stored as a text) or without.
+        list.add(SuppressionEntry.of("dan@aol.com", T0, "userunknown", "550", "r", SuppressionEntry.Source.BOUNCE,
+                Optional.of("no-at-sign-1234")));
+        assertThat(list.find("dan@aol.com").get().messageId()).contains("no-at-sign-1234");
+        list.add(SuppressionEntry.of("eve@aol.com", T0, "userunknown", "550", "r", SuppressionEntry.Source.BOUNCE,
+                Optional.of("<a@b@host.example>")));
+        assertThat(list.find("eve@aol.com").get().messageId()).contains("<a@b@host.example>");
+        assertThat(list.find("carl@yahoo.com").get().reply())
+                .isEqualTo("550 5.1.1 <carl@yahoo.com>: Recipient address rejected");
+        try (Connection c = h2().getConnection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + SuppressionTexts.TABLE + " WHERE text LIKE '550 5.1.1%'")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void theIndexIsSavedOnCloseReadBackAtOpenAndReadFromTheTableWhenItsFileIsNotTheLastSaved() throws Exception {
+        list.add(entry("bob@aol.com", T0));
+        assertThat(list.awaitIndex(java.time.Duration.ofSeconds(30))).isTrue(); // an index still being read is not saved
+        list.close();
+        list = JdbcSuppressionList.openH2(fileBase);
+        assertThat(list.indexSource()).isEqualTo("file");
+        assertThat(list.awaitIndex(java.time.Duration.ofSeconds(30))).isTrue();
+        assertThat(list.find("bob@aol.com")).isPresent();
+        assertThat(list.find("ann@aol.com")).isEmpty();
+        Path file = fileBase.resolveSibling("suppressions.suppression-index");
+        byte[] older = Files.readAllBytes(file);
+        list.add(entry("ann@aol.com", T0));
+        list.close();
+        // A file that is not the last saved (say, restored from a backup) is not trusted: the table is read.
+        Files.write(file, older);
+        list = JdbcSuppressionList.openH2(fileBase);
+        assertThat(list.indexSource()).isEqualTo("table");
+        assertThat(list.find("ann@aol.com")).isPresent(); // before the index is ready: the table answers
+        assertThat(list.awaitIndex(java.time.Duration.ofSeconds(30))).isTrue();
+        assertThat(list.find("ann@aol.com")).isPresent();
+        assertThat(list.find("bob@aol.com")).isPresent();
+        assertThat(list.find("carl@aol.com")).isEmpty();
+    }
+
+    @Test
+    void aStoreThatWasNotClosedReadsItsIndexFromTheTable() throws Exception {
+        list.add(entry("bob@aol.com", T0));
+        assertThat(list.awaitIndex(java.time.Duration.ofSeconds(30))).isTrue();
+        list.close();
+        list = JdbcSuppressionList.openH2(fileBase);
+        assertThat(list.indexSource()).isEqualTo("file");
+        list.add(entry("ann@aol.com", T0));
+        // A crash: the database stops without the list's close, so the file stays as saved before ann was added.
+        try (Connection c = h2().getConnection(); Statement st = c.createStatement()) {
+            st.execute("SHUTDOWN");
+        } catch (java.sql.SQLException e) {
+            // the pool's connections are gone with it
+        }
+        list = JdbcSuppressionList.openH2(fileBase);
+        assertThat(list.indexSource()).isEqualTo("table");
+        assertThat(list.awaitIndex(java.time.Duration.ofSeconds(30))).isTrue();
+        assertThat(list.find("ann@aol.com")).isPresent();
     }
 
     @Test

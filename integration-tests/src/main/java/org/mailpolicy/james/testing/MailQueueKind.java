@@ -9,5 +9,12 @@ public enum MailQueueKind {
      * live under {@code var/store/activemq/} of the working directory, so queued mail, with its delays and attributes,
      * survives a restart on the same directory. See {@link ActiveMQMailQueueModule}.
      */
-    ACTIVEMQ
+    ACTIVEMQ,
+    /**
+     * The memory app's queue with delays ignored as James 3.8.1's {@code RabbitMQMailQueue} ignores them (the
+     * distributed server's queue): {@code enQueue(mail, delay)} logs and enqueues at once. Counts dequeues per queue
+     * ({@link DelayIgnoringMailQueue#dequeued}). Gone on a restart, as the memory queue. See
+     * {@link DelayIgnoringMailQueueModule}.
+     */
+    DELAY_IGNORING
 }

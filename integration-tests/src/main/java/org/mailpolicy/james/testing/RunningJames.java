@@ -58,6 +58,8 @@ public final class RunningJames implements AutoCloseable {
                 .overrideWith(binder -> binder.bind(DNSService.class).toInstance(dns));
         if (setup.mailQueue() == MailQueueKind.ACTIVEMQ) {
             server = server.overrideWith(new ActiveMQMailQueueModule());
+        } else if (setup.mailQueue() == MailQueueKind.DELAY_IGNORING) {
+            server = server.overrideWith(new DelayIgnoringMailQueueModule());
         }
         try {
             server.start();

@@ -24,22 +24,35 @@ public final class BounceIngestion {
             + " so nobody tries again.";
 
     private final RecipientClassifier classifier;
+    private final DirectoryOutageCheck outageCheck;
     private final SuppressionList suppressions;
     private final SentMessageLedger ledger;
     private final Clock clock;
 
-    private BounceIngestion(RecipientClassifier classifier, SuppressionList suppressions,
-                            SentMessageLedger ledger, Clock clock) {
+    private BounceIngestion(RecipientClassifier classifier, DirectoryOutageCheck outageCheck,
+                            SuppressionList suppressions, SentMessageLedger ledger, Clock clock) {
         this.classifier = classifier;
+        this.outageCheck = outageCheck;
         this.suppressions = suppressions;
         this.ledger = ledger;
         this.clock = clock;
     }
 
-    /** @param classifier normally the classifier of the recipient's destination in the policy in force */
+    /** Without a directory outage guard: every verified unknown user is suppressed. */
     public static BounceIngestion of(RecipientClassifier classifier, SuppressionList suppressions,
                                      SentMessageLedger ledger, Clock clock) {
+        return of(classifier, DirectoryOutageCheck.NONE, suppressions, ledger, clock);
+    }
+
+    /**
+     * @param classifier  normally the classifier of the recipient's destination in the policy in force
+     * @param outageCheck normally the directory outage guard the delivery mailet reviews with, for the
+     *                    recipient's destination
+     */
+    public static BounceIngestion of(RecipientClassifier classifier, DirectoryOutageCheck outageCheck,
+                                     SuppressionList suppressions, SentMessageLedger ledger, Clock clock) {
         return new BounceIngestion(Preconditions.checkNotNull(classifier, "classifier"),
+                Preconditions.checkNotNull(outageCheck, "outageCheck"),
                 Preconditions.checkNotNull(suppressions, "suppressions"), Preconditions.checkNotNull(ledger, "ledger"),
                 Preconditions.checkNotNull(clock, "clock"));
     }
@@ -76,10 +89,20 @@ public final class BounceIngestion {
         if (!r.isFailed()) {
             return IngestedRecipient.of(r, c, IngestedRecipient.Decision.NOT_A_FAILURE);
         }
+        boolean verified = sent.isPresent() && sent.get().wasSentTo(address);
+        if (verified) {
+            // Only a bounce about our own message to this recipient is the destination's answer about it: a
+            // forged one must not make a destination look broken, nor lift what real answers suppressed.
+            Classification believed = outageCheck.review(address, c);
+            if (c.action() == Action.SUPPRESS && believed.action() != Action.SUPPRESS) {
+                return IngestedRecipient.of(r, believed.asFinalFailure(GAVE_UP),
+                        IngestedRecipient.Decision.DIRECTORY_OUTAGE);
+            }
+        }
         if (c.action() != Action.SUPPRESS) {
             return IngestedRecipient.of(r, c, IngestedRecipient.Decision.RECORDED);
         }
-        if (!sent.isPresent() || !sent.get().wasSentTo(address)) {
+        if (!verified) {
             return IngestedRecipient.of(r, c, IngestedRecipient.Decision.UNVERIFIED);
         }
         boolean added = suppressions.add(SuppressionEntry.of(address, clock.instant(), c.reason(), r.replyText(),

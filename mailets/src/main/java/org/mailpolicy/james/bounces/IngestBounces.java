@@ -16,8 +16,13 @@ import org.apache.mailet.AttributeName;
 import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
 import org.apache.mailet.base.GenericMailet;
+import org.mailpolicy.decision.AttemptOutcome;
+import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.james.PolicyRuntime;
+import org.mailpolicy.james.delivery.DirectoryOutageResponse;
 import org.mailpolicy.james.metrics.DeliveryMetrics;
+import org.mailpolicy.rules.Classification;
+import org.mailpolicy.state.DestinationKey;
 import org.mailpolicy.suppression.SuppressionEntry;
 import org.mailpolicy.yaml.Durations;
 import org.slf4j.Logger;
@@ -28,7 +33,10 @@ import org.slf4j.LoggerFactory;
  * {@code match="RecipientIsLocal"}), classifies each reported recipient with the policy's rules,
  * and suppresses unknown users, but only when the bounce is about a message this server sent to
  * that recipient (the sent-message ledger the delivery mailet keeps): a forged bounce cannot
- * poison the list. Everything else is logged and described in the mail attribute
+ * poison the list. Such a bounce also feeds the directory outage guard of the recipient's
+ * destination, as live replies do: while a destination answers "user unknown" for an unusual share
+ * of recipients, its unknown-user bounces are recorded (decision {@code directory_outage}), not
+ * suppressed. Everything else is logged and described in the mail attribute
  * {@value #ATTRIBUTE} (JSON). The mail itself goes on unchanged: the sender still gets the bounce.
  *
  * <pre>
@@ -72,10 +80,29 @@ public final class IngestBounces extends GenericMailet {
         }
         runtime = PolicyRuntime.forPolicyFile(policy);
         PolicyRuntime rt = runtime;
+        DirectoryOutageResponse outages = new DirectoryOutageResponse(rt.directoryOutages(), rt.suppressions(), metrics);
         ingestion = BounceIngestion.of(
                 (recipient, reply) -> rt.classifierFor(rt.policy().forRecipientDomain(SuppressionEntry.domainOf(recipient)))
                         .classify(reply),
+                (recipient, classification) -> reviewForOutage(outages, rt, recipient, classification),
                 rt.suppressions(), rt.sentMessages(), rt.clock());
+    }
+
+    /**
+     * One bounced recipient, as a one-recipient outcome, through the guard the delivery mailet reviews
+     * with (the runtime's), under the key its delivery had: the destination's name, or for the default
+     * destination the recipient's domain. (Behind the delivery mailet's gateway, where live answers all
+     * count under {@code default}, bounces still count per domain: this mailet does not know the gateway.)
+     */
+    private static Classification reviewForOutage(DirectoryOutageResponse outages, PolicyRuntime rt, String recipient,
+                                                  Classification classification) {
+        String domain = SuppressionEntry.domainOf(recipient);
+        DestinationPolicy destination = rt.policy().forRecipientDomain(domain);
+        DestinationKey key = DestinationKey.forDelivery(destination, domain, false);
+        AttemptOutcome reviewed = outages.review(key, destination,
+                AttemptOutcome.builder().failed(recipient, classification).build(), rt.clock().instant(),
+                DirectoryOutageResponse.Source.BOUNCE);
+        return reviewed.failure(recipient).orElse(classification);
     }
 
     @Override

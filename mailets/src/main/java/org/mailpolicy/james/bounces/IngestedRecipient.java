@@ -16,6 +16,12 @@ public final class IngestedRecipient {
          * misdirected bounce (or one older than the ledger keeps). Nothing is suppressed.
          */
         UNVERIFIED,
+        /**
+         * An unknown user, in a bounce about a message we sent to that address, while the recipient's
+         * destination answers "user unknown" for an unusual share of recipients (a broken directory, see
+         * the directory outage guard): recorded, not suppressed.
+         */
+        DIRECTORY_OUTAGE,
         /** A failure that is not an unknown user (quota, policy, content...): recorded only. */
         RECORDED,
         /** A delay, relay or delivery report: recorded only. */

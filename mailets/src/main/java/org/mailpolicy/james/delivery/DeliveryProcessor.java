@@ -2,6 +2,7 @@ package org.mailpolicy.james.delivery;
 
 import com.google.common.base.Preconditions;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -72,7 +73,8 @@ final class DeliveryProcessor {
         if (byDomain.size() > 1) {
             // Queued by something else (stock RemoteDelivery with a gateway, an upgrade): one domain per attempt.
             for (List<MailAddress> part : byDomain.values()) {
-                dispatcher.requeue(mail, part, history, now, now);
+                dispatcher.requeue(mail, DestinationKey.of(part.get(0).getDomain().asString()), part, history, now, now,
+                        "one mail per recipient domain");
             }
             LOGGER.info("delivery mail={} split into {} mails, one per recipient domain", mail.getName(), byDomain.size());
             return;
@@ -96,7 +98,8 @@ final class DeliveryProcessor {
             Instant until = earliest(admission.notBefore().get(), expiry);
             LOGGER.info("delivery mail={} destination={} recipients={} action=wait until={} because={}",
                     mail.getName(), key, recipients.size(), until, admission.reason());
-            dispatcher.postpone(mail, history, until, refusedAt);
+            metrics.waited(destination.name());
+            dispatcher.postpone(mail, key, history, until, refusedAt, admission.reason());
             return;
         }
         DeliveryMetrics.Attempt timing = metrics.attemptStarted(destination.name());
@@ -108,12 +111,12 @@ final class DeliveryProcessor {
             timing.stop();
             Instant after = runtime.clock().instant();
             AttemptOutcome outcome = directoryOutages.review(key, destination,
-                    classify(result, runtime.classifierFor(destination)), after);
+                    classify(result, runtime.classifierFor(destination)), after, DirectoryOutageResponse.Source.LIVE_REPLY);
             DestinationState state = record(states, key, destination, result, outcome, after);
             AttemptDecision decision = DeliveryDecider.decide(destination, history, outcome, Optional.of(state),
                     runtime.clock());
-            log(mail, key, result, outcome, decision);
-            dispatcher.dispatch(mail, destination, result, decision, after);
+            log(mail, key, destination, result, outcome, decision);
+            dispatcher.dispatch(mail, key, destination, result, decision, after);
         } finally {
             timing.stop();
             states.finished(key, runtime.clock().instant());
@@ -133,8 +136,8 @@ final class DeliveryProcessor {
         AttemptOutcome outcome = classify(result, runtime.classifierFor(destination));
         Instant now = runtime.clock().instant();
         AttemptDecision decision = DeliveryDecider.decide(destination, history, outcome, stateOf(key), runtime.clock());
-        log(mail, key, result, outcome, decision);
-        dispatcher.dispatch(mail, destination, result, decision, now);
+        log(mail, key, destination, result, outcome, decision);
+        dispatcher.dispatch(mail, key, destination, result, decision, now);
     }
 
     private Optional<DestinationState> stateOf(DestinationKey key) {
@@ -208,7 +211,10 @@ final class DeliveryProcessor {
             if (c.isPresent() && c.get().action() == Action.THROTTLE) {
                 DestinationState state = states.recordThrottle(key, destination, c.get().throttleEffect().get(),
                         c.get().reply().raw(), c.get().holdHint(), now);
-                if (state.holdStartedAt().equals(Optional.of(now)) && state.isHeldAt(now)) {
+                // Started by this throttle: the stores keep instants to the millisecond (H2's file, and the
+                // single-node store to match it), so an equality with now's nanoseconds never held and no hold was counted.
+                Instant thisMillisecond = now.truncatedTo(ChronoUnit.MILLIS);
+                if (state.holdStartedAt().filter(t -> !t.isBefore(thisMillisecond)).isPresent() && state.isHeldAt(now)) {
                     metrics.holdStarted(destination.name());
                 }
                 return state;
@@ -227,17 +233,18 @@ final class DeliveryProcessor {
      * One structured line per recipient through {@link DeliveryMetrics} (what the reply said), and
      * the decision taken: at debug level, except expiry and holds, which operators want to see.
      */
-    private void log(Mail mail, DestinationKey destination, AttemptResult result, AttemptOutcome outcome,
-                     AttemptDecision decision) {
+    private void log(Mail mail, DestinationKey destination, DestinationPolicy policy, AttemptResult result,
+                     AttemptOutcome outcome, AttemptDecision decision) {
         String messageId = OutcomeDispatcher.messageId(mail).orElse(null);
         for (String r : outcome.recipients()) {
             RecipientDecision d = decision.decisionFor(r);
             Optional<Classification> c = d.classification();
             if (c.isPresent()) {
-                metrics.outcome(messageId, destination.asString(), r, c.get());
+                metrics.outcome(messageId, destination.asString(), policy.name(), r, c.get());
             } else {
-                metrics.delivered(messageId, destination.asString(), r,
-                        "accepted by " + result.remoteHost().orElse("remote server"), result.tls().orElse(TlsUsed.NONE).toString());
+                metrics.delivered(messageId, destination.asString(), policy.name(), r,
+                        "accepted by " + result.remoteHost().orElse("remote server"),
+                        result.tls().orElse(TlsUsed.NONE).toString());
             }
             boolean notable = d.kind() == RecipientDecision.Kind.EXPIRED || d.kind() == RecipientDecision.Kind.HOLD;
             if (notable || LOGGER.isDebugEnabled()) {

@@ -14,26 +14,47 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs each attempt's outcome past the {@link DirectoryOutageGuard} before it is decided, and tells
- * the operator what the guard found: a WARN line when a destination's directory becomes suspect (with
- * the counts, and what the plugin now does), an INFO line when the suspicion is over, the metrics, and the
- * lifting of the suppressions the surge wrote before it was recognised.
+ * Runs each attempt's outcome, and each recipient a bounce reports as failed, past the
+ * {@link DirectoryOutageGuard} before it is decided, and tells the operator what the guard found: a
+ * WARN line when a destination's directory becomes suspect (with the counts, what tripped it, and
+ * what the plugin now does), an INFO line when the suspicion is over, the metrics, and the lifting of
+ * the suppressions the surge wrote (from live replies or bounces) before it was recognised. The
+ * delivery mailet and bounce ingestion share one guard (the policy runtime's), so that either kind
+ * of "user unknown" counts toward the same destination's surge.
  */
-final class DirectoryOutageResponse {
+public final class DirectoryOutageResponse {
+    /** What brought the answers under review. */
+    public enum Source {
+        /** A delivery attempt's replies: an unbelieved "user unknown" is retried. */
+        LIVE_REPLY("live-reply"),
+        /** A bounce ingested later: an unbelieved "user unknown" is recorded (the bounce is final), not suppressed. */
+        BOUNCE("bounce");
+
+        private final String id;
+
+        Source(String id) {
+            this.id = id;
+        }
+    }
+
     private static final Logger LOGGER = LoggerFactory.getLogger(DirectoryOutageResponse.class);
 
     private final DirectoryOutageGuard guard;
     private final SuppressionList suppressions;
     private final DeliveryMetrics metrics;
 
-    DirectoryOutageResponse(DirectoryOutageGuard guard, SuppressionList suppressions, DeliveryMetrics metrics) {
+    public DirectoryOutageResponse(DirectoryOutageGuard guard, SuppressionList suppressions, DeliveryMetrics metrics) {
         this.guard = Preconditions.checkNotNull(guard, "guard");
         this.suppressions = Preconditions.checkNotNull(suppressions, "suppressions");
         this.metrics = Preconditions.checkNotNull(metrics, "metrics");
     }
 
-    /** The outcome to decide on: {@code outcome}, or with its unknown-user replies made retries while the guard suspects an outage. */
-    AttemptOutcome review(DestinationKey key, DestinationPolicy destination, AttemptOutcome outcome, Instant now) {
+    /**
+     * The outcome to decide on: {@code outcome}, or with its unknown-user replies made retries while the guard
+     * suspects an outage (bounce ingestion then records them as final bounces).
+     */
+    public AttemptOutcome review(DestinationKey key, DestinationPolicy destination, AttemptOutcome outcome, Instant now,
+                                 Source source) {
         DirectoryOutageGuard.Review review = guard.review(key, destination, outcome, now);
         DirectoryOutageStatus status = review.status();
         if (review.ended()) {
@@ -44,11 +65,12 @@ final class DirectoryOutageResponse {
             metrics.directoryOutageStarted(destination.name());
             int lifted = lift(key, review);
             LOGGER.warn("directory outage suspected destination={} unknownRecipients={} answeredRecipients={} window={}"
-                            + " until={}: \"user unknown\" replies are retried instead of suppressed until {} pass without"
-                            + " such a surge; lifted {} suppressions written since {}",
+                            + " until={} trippedBy={}: \"user unknown\" answers are not suppressed (live replies are"
+                            + " retried, bounces recorded) until {} pass without such a surge; lifted {} suppressions"
+                            + " written since {}",
                     key, status.unknownRecipients(), status.answeredRecipients(),
                     Durations.format(destination.unknownRecipientGuard().window()),
-                    status.until().map(Instant::toString).orElse("-"),
+                    status.until().map(Instant::toString).orElse("-"), source.id,
                     Durations.format(destination.unknownRecipientGuard().quiet()), lifted, review.liftableSince());
         }
         if (review.deferred() > 0) {
@@ -62,7 +84,7 @@ final class DirectoryOutageResponse {
         int lifted = 0;
         for (String address : review.liftable()) {
             try {
-                if (suppressions.removeLiveReplyEntry(address, review.liftableSince())) {
+                if (suppressions.removeReplyEntry(address, review.liftableSince())) {
                     lifted++;
                 }
             } catch (RuntimeException e) {

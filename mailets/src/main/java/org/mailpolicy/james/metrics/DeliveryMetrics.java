@@ -18,13 +18,20 @@ import org.slf4j.LoggerFactory;
  * taken from rules and the policy file (destination, action, reason) are reduced to
  * {@code [a-z0-9_-]} so that no reply text ever becomes a metric name.
  *
+ * <p>James's metric API has names, not labels, so what a dashboard groups by lives in the name, in an order that
+ * stays readable after Prometheus turns every '.' and '-' into '_': the destination (a policy name, any
+ * characters) always comes last, after a fixed stem, and a reason is letters and digits only. The Prometheus scrape
+ * rules in {@code config/prometheus/delivery-policy-scrape.yml} turn those parts into labels; keep them and the
+ * stems here in step.
+ *
  * <pre>
  * delivery-policy.attempts                         every attempt started
  * delivery-policy.attempts.DESTINATION             per destination
  * delivery-policy.attempt-time                     timer per attempt (connect to outcome)
- * delivery-policy.outcome.delivered                a recipient accepted
- * delivery-policy.outcome.ACTION.REASON            retry|throttle|bounce|suppress by reason
+ * delivery-policy.outcome.delivered.DESTINATION    a recipient accepted
+ * delivery-policy.outcome.ACTION.REASON.DESTINATION   retry|throttle|bounce|suppress by reason
  * delivery-policy.holds.started.DESTINATION        a throttle started (not extended) a hold
+ * delivery-policy.waits.DESTINATION                a mail put back to wait: held, or over the pace or concurrency
  * delivery-policy.connections.opened.DESTINATION   an SMTP connection was opened (greeted)
  * delivery-policy.connections.reused.DESTINATION   an open idle connection was taken for another mail
  * delivery-policy.suppressions.added.SOURCE        live_reply|bounce|manual
@@ -62,9 +69,14 @@ public final class DeliveryMetrics {
         return new Attempt(factory.timer(ATTEMPT_TIMER));
     }
 
-    /** A recipient was accepted; logged with the reply that accepted it and the TLS of the connection. */
-    public void delivered(String messageId, String destination, String recipient, String reply, String tls) {
-        factory.generate(PREFIX + "outcome.delivered").increment();
+    /**
+     * A recipient was accepted; logged with the reply that accepted it and the TLS of the connection. {@code
+     * destination} is the destination key the log shows (an unlisted domain's own name), {@code policy} the policy
+     * name the metric is counted under (a metric per domain would grow without bound).
+     */
+    public void delivered(String messageId, String destination, String policy, String recipient, String reply,
+                          String tls) {
+        factory.generate(PREFIX + "outcome.delivered." + namePart(policy)).increment();
         LOGGER.info("delivery outcome messageId={} destination={} recipient={} action=delivered rule=- reason=- reply={}"
                         + " tls={}", quoted(messageId), quoted(destination), quoted(recipient), quoted(reply), tls);
     }
@@ -72,11 +84,12 @@ public final class DeliveryMetrics {
     /**
      * A recipient's attempt ended with a classified reply (retry, throttle, bounce, suppress):
      * counted by action and reason, and logged with message id, destination, recipient, reply,
-     * action and rule.
+     * action and rule; counted under {@code policy} as {@link #delivered}.
      */
-    public void outcome(String messageId, String destination, String recipient, Classification c) {
+    public void outcome(String messageId, String destination, String policy, String recipient, Classification c) {
         Preconditions.checkNotNull(c, "classification");
-        factory.generate(PREFIX + "outcome." + c.action().id() + "." + namePart(c.reason())).increment();
+        factory.generate(PREFIX + "outcome." + c.action().id() + "." + reasonPart(c.reason()) + "." + namePart(policy))
+                .increment();
         LOGGER.info("delivery outcome messageId={} destination={} recipient={} action={} rule={} reason={} reply={}",
                 quoted(messageId), quoted(destination), quoted(recipient), c.action().id(), quoted(c.ruleId()),
                 quoted(c.reason()), quoted(c.reply().raw()));
@@ -85,6 +98,11 @@ public final class DeliveryMetrics {
     /** A throttle started a new hold on {@code destination} (not one that only extended a running hold). */
     public void holdStarted(String destination) {
         factory.generate(PREFIX + "holds.started." + namePart(destination)).increment();
+    }
+
+    /** A mail for {@code destination} was put back to wait for admission (held, or over its pace or concurrency). */
+    public void waited(String destination) {
+        factory.generate(PREFIX + "waits." + namePart(destination)).increment();
     }
 
     /** An SMTP connection to {@code destination} was opened and greeted. */
@@ -117,7 +135,10 @@ public final class DeliveryMetrics {
         factory.generate(PREFIX + "directory-outage.started." + namePart(destination)).increment();
     }
 
-    /** {@code count} unknown-user replies of {@code destination} were retried instead of suppressed. */
+    /**
+     * {@code count} unknown-user answers of {@code destination} were not believed while its directory was suspect:
+     * live replies retried, bounces recorded, instead of suppressed.
+     */
     public void unknownUsersDeferred(String destination, int count) {
         factory.generate(PREFIX + "directory-outage.deferred." + namePart(destination)).add(count);
     }
@@ -127,13 +148,22 @@ public final class DeliveryMetrics {
         factory.generate(PREFIX + "dsn.sent." + action.id()).increment();
     }
 
-    static String namePart(String text) {
+    public static String namePart(String text) {
         if (text == null || text.isEmpty()) {
             return "unknown";
         }
         String lower = text.toLowerCase(Locale.ROOT);
         String kept = NAME_CHARS.negate().replaceFrom(lower, '_');
         return kept.length() > MAX_NAME_PART ? kept.substring(0, MAX_NAME_PART) : kept;
+    }
+
+    /**
+     * A reason as a name part: letters and digits only (Sisimai's reasons are), so that a scrape rule can find where it
+     * ends and the destination begins.
+     */
+    static String reasonPart(String reason) {
+        String kept = namePart(reason).replaceAll("[^a-z0-9]", "");
+        return kept.isEmpty() ? "unknown" : kept;
     }
 
     /** A log value in double quotes, with quotes, backslashes and control characters escaped: one line, parseable. */

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import javax.mail.internet.MimeMessage;
 import org.junit.jupiter.api.AfterEach;
@@ -16,6 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mailpolicy.james.bounces.IngestedRecipient.Decision;
+import org.mailpolicy.rules.Action;
 import org.mailpolicy.suppression.JdbcSentMessageLedger;
 import org.mailpolicy.suppression.JdbcSuppressionList;
 import org.mailpolicy.suppression.SentMessage;
@@ -152,6 +155,43 @@ class BounceIngestionTest {
 
         assertThat(ingestion.ingest(bounce).get().recipients()).extracting(IngestedRecipient::decision)
                 .containsExactly(Decision.INVALID_ADDRESS);
+        assertThat(suppressions.count(Optional.empty())).isZero();
+    }
+
+    /**
+     * The outage check hears each failed recipient of a bounce about our message to it, unknown or not (each is
+     * the destination's answer about a recipient), and nothing of a forged bounce or a delay; while it does not
+     * believe an unknown user, the recipient is recorded as a final bounce with its reason, not suppressed.
+     */
+    @Test
+    void verifiedFailuresFeedTheOutageCheckAndAnUnbelievedUnknownUserIsRecordedNotSuppressed() throws Exception {
+        List<String> heard = new ArrayList<>();
+        DirectoryOutageCheck suspectsAol = (recipient, c) -> {
+            heard.add(recipient + "=" + c.action().id());
+            return c.action() == Action.SUPPRESS ? c.asRetry("aol's directory looks broken.") : c;
+        };
+        BounceIngestion guarded = BounceIngestion.of(new ScriptedClassifier(), suspectsAol, suppressions, ledger,
+                Clock.fixed(NOW, ZoneOffset.UTC));
+        MimeMessage ours = Bounces.standardDsn(Bounces.original(SENT_ID, "bob@aol.com", "ann@aol.com", "carl@aol.com"),
+                perMessageFields()
+                        + recipientFields("bob@aol.com", "failed", "5.1.1", "550 5.1.1 <bob@aol.com>: Recipient address rejected")
+                        + recipientFields("ann@aol.com", "failed", "5.2.2", "552 5.2.2 Mailbox full")
+                        + recipientFields("carl@aol.com", "delayed", "4.4.1", "421 4.4.1 try later"));
+        MimeMessage forged = Bounces.standardDsn(Bounces.original("<never-sent@attacker.example>", "dan@aol.com"),
+                perMessageFields() + recipientFields("dan@aol.com", "failed", "5.1.1", "550 5.1.1 User unknown"));
+
+        BounceIngestion.Result result = guarded.ingest(ours).get();
+        BounceIngestion.Result forgedResult = guarded.ingest(forged).get();
+
+        assertThat(heard).containsExactly("bob@aol.com=suppress", "ann@aol.com=bounce");
+        assertThat(result.recipients()).extracting(r -> r.recipient().address() + "=" + r.decision())
+                .containsExactly("bob@aol.com=DIRECTORY_OUTAGE", "ann@aol.com=RECORDED", "carl@aol.com=NOT_A_FAILURE");
+        IngestedRecipient bob = result.recipients().get(0);
+        assertThat(bob.classification().action()).isEqualTo(Action.BOUNCE);
+        assertThat(bob.classification().reason()).isEqualTo("userunknown");
+        assertThat(bob.classification().explanation()).contains("aol's directory looks broken.")
+                .startsWith(BounceIngestion.GAVE_UP);
+        assertThat(forgedResult.recipients()).extracting(IngestedRecipient::decision).containsExactly(Decision.UNVERIFIED);
         assertThat(suppressions.count(Optional.empty())).isZero();
     }
 }

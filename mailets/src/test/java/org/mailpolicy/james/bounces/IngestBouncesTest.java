@@ -13,6 +13,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import javax.mail.MessagingException;
 import javax.mail.internet.MimeMessage;
@@ -29,6 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.james.PolicyRuntime;
 import org.mailpolicy.rules.ReplyClassifier;
+import org.mailpolicy.state.DestinationKey;
+import org.mailpolicy.state.DirectoryOutageStatus;
 import org.mailpolicy.state.InMemoryDestinationStateStore;
 import org.mailpolicy.suppression.JdbcSentMessageLedger;
 import org.mailpolicy.suppression.JdbcSuppressionList;
@@ -46,6 +50,7 @@ class IngestBouncesTest {
     private JdbcSuppressionList suppressions;
     private JdbcSentMessageLedger ledger;
     private RecordingMetricFactory metricFactory;
+    private PolicyRuntime runtime;
     private IngestBounces mailet;
 
     @BeforeEach
@@ -54,9 +59,9 @@ class IngestBouncesTest {
         Path base = dir.resolve("suppressions");
         suppressions = JdbcSuppressionList.openH2(base);
         ledger = JdbcSentMessageLedger.openH2(base);
-        PolicyRuntime.registerForTesting(location, PolicyRuntime.of(DeliveryPolicy.builtInDefault(),
-                ReplyClassifier.builtIn(), suppressions, ledger, new InMemoryDestinationStateStore(),
-                Clock.fixed(NOW, ZoneOffset.UTC)));
+        runtime = PolicyRuntime.of(DeliveryPolicy.builtInDefault(), ReplyClassifier.builtIn(), suppressions, ledger,
+                new InMemoryDestinationStateStore(), Clock.fixed(NOW, ZoneOffset.UTC));
+        PolicyRuntime.registerForTesting(location, runtime);
         ledger.record(SentMessage.of(SENT_ID, ImmutableList.of("bob@aol.com", "ann@aol.com"), NOW.minus(Duration.ofHours(2))));
         metricFactory = new RecordingMetricFactory();
         mailet = new IngestBounces(metricFactory);
@@ -165,6 +170,66 @@ class IngestBouncesTest {
 
         assertThat(suppressions.find("bob@aol.com")).isEmpty();
         assertThat(attribute(mail).get("recipients").get(0).get("decision").asText()).isEqualTo("recorded");
+    }
+
+    /**
+     * A receiver with a broken directory that accepts everyone and then bounces them all: the bounces feed the
+     * same directory outage guard as live replies. The first 19 suppress; the 20th, half or more of the answers
+     * within 10 minutes (the built-in guard), trips it: the 19 are lifted, and from then on the unknown users
+     * are recorded as final bounces, not suppressed, and the guard's state (which WebAdmin shows), metrics and
+     * log say so. Another domain's unknown user still suppresses.
+     */
+    @Test
+    void unknownUserBouncesForEveryoneTripTheDirectoryOutageGuardAndStopSuppressing() throws Exception {
+        List<String> everyone = new ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            everyone.add("person" + i + "@aol.com");
+        }
+        String sentToAll = "<20261122.everyone@mail.example.com>";
+        ledger.record(SentMessage.of(sentToAll, ImmutableList.<String>builder().addAll(everyone).add("gone@example.org")
+                .build(), NOW.minus(Duration.ofMinutes(5))));
+
+        List<String> decisions = new ArrayList<>();
+        for (String person : everyone) {
+            Mail mail = mail(Bounces.standardDsn(Bounces.original(sentToAll, person), perMessageFields()
+                    + recipientFields(person, "failed", "5.1.1", "550 5.1.1 <" + person + ">: Recipient address rejected:"
+                    + " User unknown in local recipient table")));
+            mailet.service(mail);
+            decisions.add(attribute(mail).get("recipients").get(0).get("decision").asText());
+        }
+
+        assertThat(decisions.subList(0, 19)).containsOnly("suppressed");
+        assertThat(decisions.subList(19, 25)).containsOnly("directory_outage");
+        for (String person : everyone) {
+            assertThat(suppressions.find(person)).as(person).isEmpty();
+        }
+        // The built-in policy has only the default destination: its state and guard go by the recipient domain,
+        // its metrics by the destination's name.
+        DirectoryOutageStatus aol = runtime.directoryOutages().status(DestinationKey.of("aol.com"), NOW);
+        assertThat(aol.isSuspected()).isTrue();
+        assertThat(aol.unknownRecipients()).isEqualTo(25);
+        assertThat(metricFactory.countFor("delivery-policy.directory-outage.started.default")).isEqualTo(1);
+        assertThat(metricFactory.countFor("delivery-policy.directory-outage.deferred.default")).isEqualTo(6);
+        assertThat(metricFactory.countFor("delivery-policy.suppressions.lifted")).isEqualTo(19);
+
+        // While tripped, a bounce still says what it is: a final failure with the reason, never a retry.
+        Mail later = mail(Bounces.standardDsn(Bounces.original(sentToAll, "person3@aol.com"), perMessageFields()
+                + recipientFields("person3@aol.com", "failed", "5.1.1", "550 5.1.1 <person3@aol.com>: Recipient address"
+                + " rejected: User unknown in local recipient table")));
+        mailet.service(later);
+        JsonNode recorded = attribute(later).get("recipients").get(0);
+        assertThat(recorded.get("decision").asText()).isEqualTo("directory_outage");
+        assertThat(recorded.get("action").asText()).isEqualTo("bounce");
+        assertThat(recorded.get("reason").asText()).isEqualTo("userunknown");
+
+        // The outage is aol's: another destination's unknown user is believed.
+        Mail elsewhere = mail(Bounces.standardDsn(Bounces.original(sentToAll, "gone@example.org"), perMessageFields()
+                + recipientFields("gone@example.org", "failed", "5.1.1", "550 5.1.1 <gone@example.org>: Recipient"
+                + " address rejected: User unknown in local recipient table")));
+        mailet.service(elsewhere);
+        assertThat(attribute(elsewhere).get("recipients").get(0).get("decision").asText()).isEqualTo("suppressed");
+        assertThat(runtime.directoryOutages().status(DestinationKey.of("example.org"), NOW).isSuspected()).isFalse();
+        assertThat(metricFactory.countFor("delivery-policy.directory-outage.started.default")).isEqualTo(1);
     }
 
     @Test

@@ -363,9 +363,9 @@ class PolicyRemoteDeliveryTest {
                 assertThat(m.recipients()).containsExactly("ok@aol.com"));
         assertAccountedFor(List.of("ok@aol.com", "gone@aol.com", "full@aol.com"), List.of("ok@aol.com"));
         assertThat(metricFactory.countFor("delivery-policy.attempts.aol")).isEqualTo(1);
-        assertThat(metricFactory.countFor("delivery-policy.outcome.delivered")).isEqualTo(1);
-        assertThat(metricFactory.countFor("delivery-policy.outcome.suppress.userunknown")).isEqualTo(1);
-        assertThat(metricFactory.countFor("delivery-policy.outcome.retry.mailboxfull")).isEqualTo(1);
+        assertThat(metricFactory.countFor("delivery-policy.outcome.delivered.aol")).isEqualTo(1);
+        assertThat(metricFactory.countFor("delivery-policy.outcome.suppress.userunknown.aol")).isEqualTo(1);
+        assertThat(metricFactory.countFor("delivery-policy.outcome.retry.mailboxfull.aol")).isEqualTo(1);
         assertThat(metricFactory.countFor("delivery-policy.suppressions.added.live_reply")).isEqualTo(1);
         assertThat(metricFactory.countFor("delivery-policy.dsn.sent.failed")).isEqualTo(1);
 
@@ -406,7 +406,7 @@ class PolicyRemoteDeliveryTest {
         assertThat(metricFactory.countFor("delivery-policy.suppressions.lifted")).isEqualTo(19);
         assertThat(metricFactory.countFor("delivery-policy.directory-outage.started.aol")).isEqualTo(1);
         assertThat(metricFactory.countFor("delivery-policy.directory-outage.deferred.aol")).isEqualTo(3);
-        assertThat(metricFactory.countFor("delivery-policy.outcome.retry.userunknown")).isEqualTo(3);
+        assertThat(metricFactory.countFor("delivery-policy.outcome.retry.userunknown.aol")).isEqualTo(3);
         DirectoryOutageStatus status = mailet.runtime().get().directoryOutages().status(DestinationKey.of("aol"),
                 clock.instant());
         assertThat(status.isSuspected()).isTrue();
@@ -452,6 +452,7 @@ class PolicyRemoteDeliveryTest {
         assertThat(postponed.mail.getRecipients()).containsExactly(address("x@vanity.test"));
         assertThat(postponed.delay).isEqualTo(Duration.ofMinutes(29));
         assertThat(historyOf(postponed.mail).failedAttempts()).isZero();
+        assertThat(metricFactory.countFor("delivery-policy.waits.aol")).isEqualTo(1);
         queue.entries.add(0, held);
 
         // After the hold the first mail is delivered (the probe), and the destination is open again.
@@ -902,7 +903,7 @@ class PolicyRemoteDeliveryTest {
         };
         PolicyRemoteDelivery running = new PolicyRemoteDelivery(
                 new LoopbackDns(ImmutableMap.of("aol.com", ImmutableList.of("mx1.mx.aol.test."))), null, threaded, metricFactory,
-                registry);
+                registry, null, PolicyRemoteDelivery.ThreadState.START_THREADS);
         running.useAttemptForTesting((mail, recipients, hosts) ->
                 AttemptResult.of(recipients, recipients, ImmutableMap.of(), Optional.empty(), Optional.empty()));
         running.init(FakeMailetConfig.builder().mailetName("threaded").mailetContext(context)

@@ -33,15 +33,36 @@ class DeliveryMetricsTest {
     }
 
     @Test
-    void countsOutcomesByActionAndReason() {
-        metrics.outcome("<m1@example.com>", "aol", "bob@aol.com", classification(Action.SUPPRESS, "userunknown"));
-        metrics.outcome("<m2@example.com>", "aol", "ann@aol.com", classification(Action.SUPPRESS, "userunknown"));
-        metrics.outcome("<m3@example.com>", "aol", "cy@aol.com", classification(Action.BOUNCE, "mailboxfull"));
-        metrics.delivered("<m4@example.com>", "aol", "di@aol.com", "250 OK", "TLSv1.3/TLS_AES_128_GCM_SHA256/unverified");
+    void countsOutcomesByActionReasonAndPolicyNameNotDomain() {
+        metrics.outcome("<m1@example.com>", "aol", "aol", "bob@aol.com", classification(Action.SUPPRESS, "userunknown"));
+        metrics.outcome("<m2@example.com>", "aol", "aol", "ann@aol.com", classification(Action.SUPPRESS, "userunknown"));
+        metrics.outcome("<m3@example.com>", "aol", "aol", "cy@aol.com", classification(Action.BOUNCE, "mailboxfull"));
+        metrics.delivered("<m4@example.com>", "aol", "aol", "di@aol.com", "250 OK", "TLSv1.3/TLS_AES_128_GCM_SHA256/unverified");
+        metrics.outcome("<m5@example.com>", "example.org", "default", "ed@example.org",
+                classification(Action.RETRY, "mailboxfull"));
 
-        assertThat(factory.countFor("delivery-policy.outcome.suppress.userunknown")).isEqualTo(2);
-        assertThat(factory.countFor("delivery-policy.outcome.bounce.mailboxfull")).isEqualTo(1);
-        assertThat(factory.countFor("delivery-policy.outcome.delivered")).isEqualTo(1);
+        assertThat(factory.countFor("delivery-policy.outcome.suppress.userunknown.aol")).isEqualTo(2);
+        assertThat(factory.countFor("delivery-policy.outcome.bounce.mailboxfull.aol")).isEqualTo(1);
+        assertThat(factory.countFor("delivery-policy.outcome.delivered.aol")).isEqualTo(1);
+        assertThat(factory.countFor("delivery-policy.outcome.retry.mailboxfull.default")).isEqualTo(1);
+        assertThat(factory.countFor("delivery-policy.outcome.retry.mailboxfull.example_org")).isZero();
+    }
+
+    @Test
+    void aReasonIsLettersAndDigitsSoTheDestinationAfterItCanBeFound() {
+        metrics.outcome("<m1@example.com>", "my-relay", "my-relay", "x@example.org",
+                classification(Action.RETRY, "odd_reason-2"));
+
+        assertThat(factory.countFor("delivery-policy.outcome.retry.oddreason2.my-relay")).isEqualTo(1);
+        assertThat(DeliveryMetrics.reasonPart("__")).isEqualTo("unknown");
+    }
+
+    @Test
+    void countsWaits() {
+        metrics.waited("aol");
+        metrics.waited("aol");
+
+        assertThat(factory.countFor("delivery-policy.waits.aol")).isEqualTo(2);
     }
 
     @Test

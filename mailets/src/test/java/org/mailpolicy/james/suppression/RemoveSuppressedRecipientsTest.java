@@ -243,7 +243,7 @@ class RemoveSuppressedRecipientsTest {
             }
 
             @Override
-            public boolean removeLiveReplyEntry(String address, java.time.Instant addedSince) {
+            public boolean removeReplyEntry(String address, java.time.Instant addedSince) {
                 throw new UnsupportedOperationException();
             }
 

@@ -1,0 +1,74 @@
+package org.mailpolicy.suppression;
+
+/**
+ * Where an address lives in the suppression table, and its fingerprint in memory: pure functions of
+ * the normalised address.
+ *
+ * <p>The table's primary key is a 64-bit number, not the address: H2 then keeps each row under that
+ * number alone (no second index from address to row) and a look-up is one descent of one B-tree.
+ * The top {@value #DOMAIN_BITS} bits are a hash of the domain, the rest a hash of the local part,
+ * so one domain's rows lie in one range of keys: counting or listing a domain reads that range and
+ * needs no index of its own. Two addresses can hash to one key (in a domain of millions, some will),
+ * so an address may sit at any of the {@value #SLOTS} keys from its {@link #of own}; a look-up reads
+ * that short range and compares the address itself, which is why no collision ever makes one
+ * address stand for another.
+ */
+final class AddressKey {
+    static final int DOMAIN_BITS = 24;
+    private static final int LOCAL_BITS = 64 - DOMAIN_BITS;
+    /** Keys one address may take: its own and the next ones, for addresses whose hashes collide. */
+    static final int SLOTS = 16;
+    /** The local part's hash stays below this, so an address's slots never leave its domain's range. */
+    private static final long LOCAL_RANGE = (1L << LOCAL_BITS) - SLOTS;
+
+    private AddressKey() {
+    }
+
+    /** The first key {@code normalisedAddress} may take (it is normalised: lower case, one {@code @}). */
+    static long of(String normalisedAddress) {
+        int at = normalisedAddress.lastIndexOf('@');
+        return (domainHash(normalisedAddress, at + 1) << LOCAL_BITS) | localHash(normalisedAddress, at);
+    }
+
+    /** The first key of {@code domain}'s range (lower case, without {@code @}). */
+    static long domainStart(String domain) {
+        return domainHash(domain, 0) << LOCAL_BITS;
+    }
+
+    /** The last key of {@code domain}'s range. */
+    static long domainEnd(String domain) {
+        return domainStart(domain) | ((1L << LOCAL_BITS) - 1);
+    }
+
+    private static long domainHash(String s, int from) {
+        return mix(fnv(s, from, s.length(), 0x9ae16a3b2f90404fL)) >>> LOCAL_BITS;
+    }
+
+    private static long localHash(String s, int to) {
+        return Long.remainderUnsigned(mix(fnv(s, 0, to, 0xc3a5c85c97cb3127L)), LOCAL_RANGE);
+    }
+
+    /**
+     * The address's fingerprint for {@link AddressFingerprints}: 32 bits of another mix of its key,
+     * never 0 (an empty slot there).
+     */
+    static int fingerprint(long key) {
+        int f = (int) (mix(key ^ 0x2545f4914f6cdd1dL) >>> 32);
+        return f == 0 ? 1 : f;
+    }
+
+    private static long fnv(String s, int from, int to, long seed) {
+        long h = 0xcbf29ce484222325L ^ seed;
+        for (int i = from; i < to; i++) {
+            h = (h ^ s.charAt(i)) * 0x100000001b3L;
+        }
+        return h;
+    }
+
+    /** Stafford's variant 13 of MurmurHash3's finaliser: every input bit moves every output bit. */
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
+    }
+}

@@ -1,0 +1,60 @@
+package org.mailpolicy.suppression;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AddressFingerprintsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void holdsEveryAddedFingerprintAcrossGrowthAndAFileRoundTrip() throws Exception {
+        AddressFingerprints index = new AddressFingerprints();
+        int n = 200_000; // more than the first table holds at 70 %: it grows twice
+        for (int i = 0; i < n; i++) {
+            index.add(AddressKey.fingerprint(AddressKey.of("user" + i + "@aol.com")));
+        }
+        assertThat(index.size()).isBetween(n - 20, n); // 32-bit fingerprints: a few may coincide
+        for (int i = 0; i < n; i++) {
+            assertThat(index.mightContain(AddressKey.fingerprint(AddressKey.of("user" + i + "@aol.com")))).isTrue();
+        }
+        int falsePositives = 0;
+        for (int i = n; i < 2 * n; i++) {
+            falsePositives += index.mightContain(AddressKey.fingerprint(AddressKey.of("user" + i + "@aol.com"))) ? 1 : 0;
+        }
+        assertThat(falsePositives).isLessThan(20);
+
+        Path file = dir.resolve("s.suppression-index");
+        index.save(file, 42);
+        AddressFingerprints read = AddressFingerprints.load(file, 42).get();
+        assertThat(read.size()).isEqualTo(index.size());
+        SplittableRandom r = new SplittableRandom(1);
+        for (int k = 0; k < 10_000; k++) {
+            int i = r.nextInt(n);
+            assertThat(read.mightContain(AddressKey.fingerprint(AddressKey.of("user" + i + "@aol.com")))).isTrue();
+        }
+        // Another stamp (not the last saved), a damaged or a missing file: not trusted.
+        assertThat(AddressFingerprints.load(file, 43)).isEmpty();
+        byte[] bytes = Files.readAllBytes(file);
+        Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 4));
+        assertThat(AddressFingerprints.load(file, 42)).isEmpty();
+        assertThat(AddressFingerprints.load(dir.resolve("missing"), 42)).isEmpty();
+    }
+
+    @Test
+    void anAddressKeyStaysInItsDomainsRangeAndIsTheSameForTheSameAddress() {
+        for (String a : new String[] {"a@aol.com", "zzzzzzzzzzzzzzzz@aol.com", "x.y+z@gmail.com"}) {
+            String domain = a.substring(a.indexOf('@') + 1);
+            long key = AddressKey.of(a);
+            assertThat(key).isEqualTo(AddressKey.of(new String(a)));
+            assertThat(key).isBetween(AddressKey.domainStart(domain), AddressKey.domainEnd(domain) - AddressKey.SLOTS + 1);
+            assertThat(AddressKey.fingerprint(key)).isNotZero();
+        }
+        assertThat(AddressKey.of("bob@aol.com")).isNotEqualTo(AddressKey.of("bob@aol.co"));
+    }
+}
