@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.function.Consumer;
 
+import javax.net.ssl.SSLContext;
 import org.subethamail.smtp.MessageContext;
 import org.subethamail.smtp.MessageHandler;
 import org.subethamail.smtp.internal.io.DotTerminatedInputStream;
@@ -57,14 +58,21 @@ final class AolSmtpServer implements AutoCloseable {
     private final SMTPServer server;
     /** Whether EHLO offers DSN (RFC 3461); AOL's does not, so off unless a test asks. */
     private volatile boolean advertiseDsn;
+    private final boolean offersStartTls;
+    /** MAIL FROM commands on a connection where STARTTLS had succeeded. */
+    private final AtomicInteger mailsOverTls = new AtomicInteger();
 
     private AolSmtpServer(int port, AolRelay relay, TransactionLog log, Consumer<ReceivedMessage> acceptedMessages,
-            long maxMessageBytes) {
+            long maxMessageBytes, Optional<SSLContext> startTls) {
         this.relay = requireNonNull(relay, "relay");
         this.log = requireNonNull(log, "log");
         this.acceptedMessages = requireNonNull(acceptedMessages, "acceptedMessages");
         this.maxMessageBytes = maxMessageBytes;
-        this.server = SMTPServer.port(port)
+        this.offersStartTls = startTls.isPresent();
+        SMTPServer.Builder builder = SMTPServer.port(port);
+        // SubEtha's own STARTTLS command does the handshake; the EHLO below offers it.
+        startTls.ifPresent(context -> builder.enableTLS().startTlsSocketFactory(context));
+        this.server = builder
                 .bindAddress(InetAddress.getLoopbackAddress())
                 .hostName(AolReplies.RELAY_HOST)
                 .softwareName(AolReplies.RELAY_SOFTWARE)
@@ -83,14 +91,23 @@ final class AolSmtpServer implements AutoCloseable {
     }
 
     static AolSmtpServer start(int port, AolRelay relay, TransactionLog log, Consumer<ReceivedMessage> acceptedMessages,
-            long maxMessageBytes) {
-        AolSmtpServer smtp = new AolSmtpServer(port, relay, log, acceptedMessages, maxMessageBytes);
+            long maxMessageBytes, Optional<SSLContext> startTls) {
+        AolSmtpServer smtp = new AolSmtpServer(port, relay, log, acceptedMessages, maxMessageBytes, startTls);
         smtp.server.start();
         return smtp;
     }
 
     int port() {
         return server.getPortAllocated();
+    }
+
+    /** MAIL FROM commands received over TLS since the last {@link #resetTlsCount()}. */
+    int mailsOverTls() {
+        return mailsOverTls.get();
+    }
+
+    void resetTlsCount() {
+        mailsOverTls.set(0);
     }
 
     void advertiseDsn(boolean advertise) {
@@ -259,8 +276,10 @@ final class AolSmtpServer implements AutoCloseable {
             session.resetMailTransaction();
             session.setHelo(args[1]);
             // Seed 001: "250-rly-dd06.mx.aol.com yourhostname.example.com" then "250 HELP".
+            // STARTTLS only before TLS: RFC 3207 4.2, a server must not offer it again inside the TLS session.
+            boolean startTls = offersStartTls && !session.isTLSStarted();
             session.sendResponse("250-" + AolReplies.RELAY_HOST + " " + args[1] + "\r\n" + (advertiseDsn ? "250-DSN\r\n" : "")
-                    + AolReplies.EHLO_LAST_LINE);
+                    + (startTls ? "250-STARTTLS\r\n" : "") + AolReplies.EHLO_LAST_LINE);
         }
     }
 
@@ -281,6 +300,9 @@ final class AolSmtpServer implements AutoCloseable {
                 return;
             }
             Connection connection = connections.get(session);
+            if (session.isTLSStarted()) {
+                mailsOverTls.incrementAndGet();
+            }
             String reversePath = pathArgument(args, 5);
             ServerAction action = relay.onMailFrom(connection.client);
             TransactionLog.Recording recording = connection.recordingForNewMail();

@@ -34,7 +34,8 @@ public final class FakeAol implements AutoCloseable {
 
     private FakeAol(FakeAolSettings settings) throws IOException {
         this.relay = new AolRelay(settings.clock());
-        this.smtp = AolSmtpServer.start(settings.smtpPort(), relay, log, this::keep, settings.maxMessageBytes());
+        this.smtp = AolSmtpServer.start(settings.smtpPort(), relay, log, this::keep, settings.maxMessageBytes(),
+                settings.startTls());
         try {
             this.control = ControlApi.start(this, settings.controlPort());
         } catch (IOException | RuntimeException e) {
@@ -100,8 +101,14 @@ public final class FakeAol implements AutoCloseable {
         return smtp.dropIdleConnections();
     }
 
+    /** Mail transactions (MAIL FROM) started on a connection where STARTTLS had succeeded; cleared with the transactions. */
+    public int mailsOverTls() {
+        return smtp.mailsOverTls();
+    }
+
     public void clearTransactions() {
         log.clear();
+        smtp.resetTlsCount();
     }
 
     /**

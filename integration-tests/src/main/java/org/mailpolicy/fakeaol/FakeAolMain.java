@@ -8,7 +8,8 @@ import java.util.concurrent.CountDownLatch;
  * {@code java org.mailpolicy.fakeaol.FakeAolMain --smtp-port 2526 --control-port 2580}.
  */
 public final class FakeAolMain {
-    private static final String USAGE = "usage: FakeAolMain [--smtp-port N] [--control-port N]   (0 = any free port)";
+    private static final String USAGE = "usage: FakeAolMain [--smtp-port N] [--control-port N] [--no-starttls]"
+            + "   (0 = any free port; STARTTLS is offered with a self-signed certificate unless --no-starttls)";
 
     private FakeAolMain() {
     }
@@ -16,11 +17,16 @@ public final class FakeAolMain {
     public static void main(String[] args) throws IOException, InterruptedException {
         int smtpPort = 2526;
         int controlPort = 2580;
+        boolean startTls = true;
         for (int i = 0; i < args.length; i++) {
             String option = args[i];
             if (option.equals("--help") || option.equals("-h")) {
                 System.out.println(USAGE);
                 return;
+            }
+            if (option.equals("--no-starttls")) {
+                startTls = false;
+                continue;
             }
             if (i + 1 >= args.length) {
                 fail(option + " needs a value");
@@ -38,7 +44,13 @@ public final class FakeAolMain {
             }
         }
 
-        FakeAol aol = FakeAol.start(FakeAolSettings.ports(smtpPort, controlPort));
+        FakeAolSettings settings = FakeAolSettings.ports(smtpPort, controlPort);
+        String tls = "no STARTTLS";
+        if (startTls) {
+            settings = settings.withSelfSignedStartTls();
+            tls = "STARTTLS with a self-signed certificate for " + AolReplies.RELAY_HOST;
+        }
+        FakeAol aol = FakeAol.start(settings);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             aol.close();
@@ -46,7 +58,7 @@ public final class FakeAolMain {
         }, "fake-aol-shutdown"));
         String control = "http://127.0.0.1:" + aol.controlPort();
         System.out.println("Fake AOL listening:");
-        System.out.println("  SMTP     127.0.0.1:" + aol.smtpPort());
+        System.out.println("  SMTP     127.0.0.1:" + aol.smtpPort() + " (" + tls + ")");
         System.out.println("  control  " + control);
         System.out.println("Examples:");
         System.out.println("  curl -X PUT " + control + "/mode -d '{\"mode\": \"DYN_T1\", \"seconds\": 20}'");

@@ -2,7 +2,12 @@ package org.mailpolicy.fakeaol;
 
 import static java.util.Objects.requireNonNull;
 
+import java.io.IOException;
+import java.security.GeneralSecurityException;
 import java.time.Clock;
+import java.util.Optional;
+import javax.net.ssl.SSLContext;
+import org.mailpolicy.tls.TestCertificates;
 
 /**
  * Where and how a {@link FakeAol} runs. Both servers bind 127.0.0.1 only: the fake must never be reachable from another
@@ -12,8 +17,10 @@ import java.time.Clock;
  * @param controlPort      HTTP control port, 0 for an ephemeral one
  * @param maxMessageBytes  larger messages get {@code 552 Message exceeds maximum fixed size}; AOL's limit is 16 MB
  * @param clock            drives mode expiry and the rate windows; tests may pass a clock they move by hand
+ * @param startTls         when present, EHLO offers STARTTLS and the handshake presents this context's certificate
  */
-public record FakeAolSettings(int smtpPort, int controlPort, long maxMessageBytes, Clock clock) {
+public record FakeAolSettings(int smtpPort, int controlPort, long maxMessageBytes, Clock clock,
+                              Optional<SSLContext> startTls) {
 
     public FakeAolSettings {
         checkPort(smtpPort, "smtpPort");
@@ -22,23 +29,43 @@ public record FakeAolSettings(int smtpPort, int controlPort, long maxMessageByte
             throw new IllegalArgumentException("maxMessageBytes must be positive, was " + maxMessageBytes);
         }
         requireNonNull(clock, "clock");
+        requireNonNull(startTls, "startTls");
     }
 
-    /** Both ports ephemeral, AOL's 16 MB limit, the system clock. */
+    /** Both ports ephemeral, AOL's 16 MB limit, the system clock, no STARTTLS. */
     public static FakeAolSettings ephemeralPorts() {
         return ports(0, 0);
     }
 
     public static FakeAolSettings ports(int smtpPort, int controlPort) {
-        return new FakeAolSettings(smtpPort, controlPort, AolReplies.MAX_MESSAGE_BYTES, Clock.systemUTC());
+        return new FakeAolSettings(smtpPort, controlPort, AolReplies.MAX_MESSAGE_BYTES, Clock.systemUTC(),
+                Optional.empty());
     }
 
     public FakeAolSettings withClock(Clock newClock) {
-        return new FakeAolSettings(smtpPort, controlPort, maxMessageBytes, newClock);
+        return new FakeAolSettings(smtpPort, controlPort, maxMessageBytes, newClock, startTls);
     }
 
     public FakeAolSettings withMaxMessageBytes(long newMaxMessageBytes) {
-        return new FakeAolSettings(smtpPort, controlPort, newMaxMessageBytes, clock);
+        return new FakeAolSettings(smtpPort, controlPort, newMaxMessageBytes, clock, startTls);
+    }
+
+    /** EHLO offers STARTTLS, and the handshake presents {@code context}'s certificate (AOL's relays offer it). */
+    public FakeAolSettings withStartTls(SSLContext context) {
+        return new FakeAolSettings(smtpPort, controlPort, maxMessageBytes, clock, Optional.of(context));
+    }
+
+    /**
+     * EHLO offers STARTTLS with a new self-signed certificate for AOL's relay name, as most MX hosts on the Internet
+     * present: opportunistic TLS takes it, verified TLS does not. Made with keytool and openssl in a temporary folder.
+     */
+    public FakeAolSettings withSelfSignedStartTls() throws IOException {
+        try {
+            return withStartTls(TestCertificates.inTemporaryFolder()
+                    .selfSigned(AolReplies.RELAY_HOST, "dns:" + AolReplies.RELAY_HOST).serverContext());
+        } catch (GeneralSecurityException e) {
+            throw new IOException("the self-signed certificate could not be loaded: " + e.getMessage(), e);
+        }
     }
 
     private static void checkPort(int port, String name) {

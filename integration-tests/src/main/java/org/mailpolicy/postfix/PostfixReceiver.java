@@ -108,6 +108,28 @@ public final class PostfixReceiver implements AutoCloseable {
         return fileCount(maildir.resolve("new")) + fileCount(maildir.resolve("cur"));
     }
 
+    /** Every delivered message as it was stored, headers Postfix added included; in no particular order. */
+    public List<String> deliveredTexts() {
+        List<String> out = new java.util.ArrayList<>();
+        for (String user : users) {
+            Path maildir = directory.resolve("mailboxes").resolve(user);
+            for (String sub : List.of("new", "cur")) {
+                Path folder = maildir.resolve(sub);
+                if (!Files.isDirectory(folder)) {
+                    continue;
+                }
+                try (java.util.stream.Stream<Path> files = Files.list(folder)) {
+                    for (Path f : (Iterable<Path>) files::iterator) {
+                        out.add(Files.readString(f, StandardCharsets.ISO_8859_1));
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        }
+        return out;
+    }
+
     /** Known users with at least one message delivered. */
     public int usersWithMail() {
         return (int) users.stream().filter(u -> delivered(u) > 0).count();
@@ -161,6 +183,16 @@ public final class PostfixReceiver implements AutoCloseable {
         return countLog(": warning: Message delivery request rate limit exceeded");
     }
 
+    /** Connections on which STARTTLS succeeded (smtpd's "TLS connection established from" lines). */
+    public int tlsConnections() {
+        return countLog("TLS connection established from ");
+    }
+
+    /** Connections on which the STARTTLS handshake failed (smtpd's "SSL_accept error" lines). */
+    public int failedHandshakes() {
+        return countLog("SSL_accept error from ");
+    }
+
     private int countLog(String fragment) {
         return (int) logLines().stream().filter(l -> l.contains(fragment)).count();
     }
@@ -195,6 +227,9 @@ public final class PostfixReceiver implements AutoCloseable {
         private final Set<String> users = new LinkedHashSet<>();
         private int connectionCountLimit = 2;
         private int messageRatePerMinute = 60;
+        private Path tlsKey;
+        private Path tlsCertificate;
+        private String tlsProtocols;
 
         private Builder() {
         }
@@ -230,6 +265,25 @@ public final class PostfixReceiver implements AutoCloseable {
         /** Most MAIL FROM commands from one client per minute, accepted or not (default 60); 0 for no limit. */
         public Builder messageRatePerMinute(int value) {
             this.messageRatePerMinute = value;
+            return this;
+        }
+
+        /**
+         * Offers STARTTLS ({@code smtpd_tls_security_level = may}) with this key and certificate chain (PEM files);
+         * without it smtpd offers no STARTTLS.
+         */
+        public Builder tls(Path keyPem, Path certificatePem) {
+            this.tlsKey = keyPem;
+            this.tlsCertificate = certificatePem;
+            return this;
+        }
+
+        /**
+         * The TLS protocols smtpd accepts ({@code smtpd_tls_protocols}), such as {@code <=TLSv1.1}: STARTTLS is still
+         * offered, but a client that speaks none of them fails the handshake.
+         */
+        public Builder tlsProtocols(String protocols) {
+            this.tlsProtocols = protocols;
             return this;
         }
 
@@ -334,6 +388,23 @@ public final class PostfixReceiver implements AutoCloseable {
                     "alias_maps =",
                     "alias_database =",
                     "biff = no",
+                    tlsSettings());
+        }
+
+        private String tlsSettings() {
+            if (tlsKey == null) {
+                return "smtpd_tls_security_level = none\n";
+            }
+            return String.join("\n",
+                    "smtpd_tls_security_level = may",
+                    "smtpd_tls_key_file = " + tlsKey,
+                    "smtpd_tls_cert_file = " + tlsCertificate,
+                    // "TLS connection established from ..." for every handshake, which the tests count.
+                    "smtpd_tls_loglevel = 1",
+                    // "(using TLSv1.3 with cipher ...)" in each message's Received header: which mail came over TLS.
+                    "smtpd_tls_received_header = yes",
+                    "smtpd_tls_session_cache_database =",
+                    tlsProtocols == null ? "" : "smtpd_tls_protocols = " + tlsProtocols,
                     "");
         }
 
@@ -359,6 +430,7 @@ public final class PostfixReceiver implements AutoCloseable {
                     "virtual   unix  - n n - - virtual",
                     "anvil     unix  - - n - 1 anvil",
                     "scache    unix  - - n - 1 scache",
+                    "tlsmgr    unix  - - n 1000? 1 tlsmgr",
                     "postlog   unix-dgram n - n - 1 postlogd",
                     "");
         }

@@ -56,7 +56,9 @@ public final class SandboxMain {
         }
 
         String policy = Files.readString(layout.sandboxConfig().resolve("delivery-policy.yaml"), StandardCharsets.UTF_8);
-        FakeAol aol = FakeAol.start(FakeAolSettings.ports(FAKE_AOL_SMTP_PORT, FAKE_AOL_CONTROL_PORT));
+        // STARTTLS with a self-signed certificate: the shipped opportunistic TLS delivers to it encrypted.
+        FakeAol aol = FakeAol.start(FakeAolSettings.ports(FAKE_AOL_SMTP_PORT, FAKE_AOL_CONTROL_PORT)
+                .withSelfSignedStartTls());
         RunningJames james;
         try {
             // The plugin's WebAdmin routes, enabled as docs/operating.md tells an operator: the Guice module in
@@ -104,7 +106,8 @@ public final class SandboxMain {
                 "                         WebAdmin " + webAdmin,
                 "                         working dir " + workDir,
                 "                         conf from " + layout.config().resolve("mailetcontainer.xml") + " and " + layout.sandboxConfig(),
-                "  Fake AOL               SMTP 127.0.0.1:" + aol.smtpPort() + "   control " + control,
+                "  Fake AOL               SMTP 127.0.0.1:" + aol.smtpPort() + " (STARTTLS, self-signed certificate)"
+                        + "   control " + control,
                 "  Policy                 " + workDir.resolve("conf/delivery-policy.yaml")
                         + " (aol.com, aim.com, verizon.net -> the fake AOL)",
                 "",

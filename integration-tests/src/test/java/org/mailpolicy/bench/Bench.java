@@ -99,6 +99,7 @@ final class Bench {
         return Math.round(value * scale) / scale;
     }
 
+    /** Prints the mistake and the usage, and exits 2. */
     void fail(String message) {
         System.err.println(message + "\nusage: " + usage);
         System.exit(2);

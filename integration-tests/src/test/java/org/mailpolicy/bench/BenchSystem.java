@@ -58,7 +58,7 @@ final class BenchSystem implements AutoCloseable {
     /** The queue both RemoteDelivery and PolicyRemoteDelivery deliver from (config/mailetcontainer.xml's {@code outgoing}). */
     static final String OUTGOING_QUEUE = "outgoing";
     private static final String PASSWORD = "secret";
-    private static final FixedDns DNS = FixedDns.loopbackMx(List.of("aol.com"));
+    static final FixedDns DNS = FixedDns.loopbackMx(List.of("aol.com"));
     private static final String BODY = "Benchmark message.\r\n".repeat(50);
 
     final String name;
@@ -90,8 +90,19 @@ final class BenchSystem implements AutoCloseable {
 
     /** Stock James 3.8.1: RemoteDelivery to the fake as its gateway, with these retry delays. */
     static BenchSystem stock(ModeSetting mode, List<Duration> delays, int maxRetries) throws Exception {
-        return boot("stock", mode, FakeAolSettings.ephemeralPorts(), port -> JamesSetup.of(tempDir(), JamesPorts.EPHEMERAL, DNS, "version: 1\n")
-                .withMailetContainer(stockMailetContainer(port, delays, maxRetries)));
+        return stock(mode, delays, maxRetries, FakeAolSettings.ephemeralPorts(), false);
+    }
+
+    /**
+     * As {@link #stock(ModeSetting, List, int)}, with the fake as given; with {@code startTls}, RemoteDelivery sends
+     * STARTTLS and trusts any certificate ({@code mail.smtp.ssl.trust *}, {@code verifyServerIdentity false}: JavaMail
+     * otherwise refuses the fake's self-signed one, and stock James has no plaintext fallback), what the plugin's
+     * opportunistic TLS does.
+     */
+    static BenchSystem stock(ModeSetting mode, List<Duration> delays, int maxRetries, FakeAolSettings fake,
+            boolean startTls) throws Exception {
+        return boot("stock", mode, fake, port -> JamesSetup.of(tempDir(), JamesPorts.EPHEMERAL, DNS, "version: 1\n")
+                .withMailetContainer(stockMailetContainer(port, delays, maxRetries, startTls)));
     }
 
     private interface SetupForPort {
@@ -129,6 +140,11 @@ final class BenchSystem implements AutoCloseable {
      * ingestion mailets. Everything else (spooler threads, processors) stays as the plugin runs it.
      */
     static String stockMailetContainer(int fakeAolPort, List<Duration> delays, int maxRetries) throws IOException {
+        return stockMailetContainer(fakeAolPort, delays, maxRetries, false);
+    }
+
+    static String stockMailetContainer(int fakeAolPort, List<Duration> delays, int maxRetries, boolean startTls)
+            throws IOException {
         String xml = Files.readString(RepoLayout.find().config().resolve("mailetcontainer.xml"), StandardCharsets.UTF_8);
         StringBuilder delayTime = new StringBuilder();
         for (Duration d : delays) {
@@ -147,6 +163,9 @@ final class BenchSystem implements AutoCloseable {
                 "    <connectiontimeout>" + mailetParameter(xml, "connectiontimeout") + "</connectiontimeout>",
                 "    <gateway>127.0.0.1</gateway>",
                 "    <gatewayPort>" + fakeAolPort + "</gatewayPort>",
+                // verifyServerIdentity (on by default) checks the certificate's name against 127.0.0.1, the gateway.
+                startTls ? "    <startTLS>true</startTLS>\n    <mail.smtp.ssl.trust>*</mail.smtp.ssl.trust>\n"
+                        + "    <verifyServerIdentity>false</verifyServerIdentity>" : "",
                 "</mailet>"));
         xml = replaceMailet(xml, "org.mailpolicy.james.dsn.PolicyDsnBounce",
                 "<mailet match=\"All\" class=\"DSNBounce\"><passThrough>false</passThrough></mailet>");

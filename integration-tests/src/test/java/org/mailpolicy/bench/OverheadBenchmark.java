@@ -1,5 +1,6 @@
 package org.mailpolicy.bench;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.sql.Statement;
 
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.fakeaol.FakeAolSettings;
 import org.mailpolicy.fakeaol.ModeSetting;
 import org.mailpolicy.jdbc.LocalPostgres;
 
@@ -28,7 +30,7 @@ import org.mailpolicy.jdbc.LocalPostgres;
  */
 public final class OverheadBenchmark {
     static final String USAGE = "OverheadBenchmark [--messages N (1000)] [--warmup W (200)] [--rounds R (1)]"
-            + " [--submitters S (4)] [--stores h2|h2,postgresql (h2)]";
+            + " [--submitters S (4)] [--stores h2|h2,postgresql (h2)] [--tls on|off (off)]";
     static final String DOMAIN = "overhead.example";
     private static final int SCALE = 60;
     /** The shipped default block's connection settings, which the reuse-off run replaces. */
@@ -38,11 +40,17 @@ public final class OverheadBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        Bench bench = Bench.start("overhead", USAGE, args, Set.of("messages", "warmup", "rounds", "submitters", "stores"));
+        Bench bench = Bench.start("overhead", USAGE, args, Set.of("messages", "warmup", "rounds", "submitters", "stores",
+                "tls"));
         int messages = bench.intFlag("messages", 1000, 1);
         int warmup = bench.intFlag("warmup", 200, 0);
         int rounds = bench.intFlag("rounds", 1, 1);
         int submitters = bench.intFlag("submitters", 4, 1);
+        String tlsFlag = bench.stringFlag("tls", "off");
+        if (!tlsFlag.equals("on") && !tlsFlag.equals("off")) {
+            bench.fail("--tls must be on or off, was '" + tlsFlag + "'");
+        }
+        boolean tls = tlsFlag.equals("on");
         String policy = BenchPolicy.shipped(SCALE);
         if (!policy.contains("\ndefault:\n") || !policy.contains(SHIPPED_CONNECTIONS)) {
             throw new IllegalStateException("the shipped policy's default block has no '" + SHIPPED_CONNECTIONS.trim() + "'");
@@ -63,28 +71,30 @@ public final class OverheadBenchmark {
             }
         }
 
-        Bench.progress("overhead: %d messages (after %d warm-up) to %s, %d round(s), queue filled before delivery",
-                messages, warmup, DOMAIN, rounds);
+        Bench.progress("overhead: %d messages (after %d warm-up) to %s, %d round(s), queue filled before delivery, %s",
+                messages, warmup, DOMAIN, rounds, tls ? "STARTTLS (self-signed certificate) for both systems"
+                        : "plaintext (the fake offers no STARTTLS)");
         List<Map<String, Object>> results = new ArrayList<>();
         Map<String, Double> totals = new LinkedHashMap<>();
         for (int round = 1; round <= rounds; round++) {
             try (BenchSystem stock = BenchSystem.stock(ModeSetting.normal(), delays,
-                    DrainBenchmark.retriesWithin(delays, defaults.maxAge()))) {
-                results.add(measure(stock, "stock", round, messages, warmup, submitters, totals));
+                    DrainBenchmark.retriesWithin(delays, defaults.maxAge()), fake(tls), tls)) {
+                results.add(measure(stock, "stock", round, messages, warmup, submitters, totals, tls));
             }
-            try (BenchSystem plugin = BenchSystem.plugin(ModeSetting.normal(), SCALE,
+            try (BenchSystem plugin = BenchSystem.plugin(ModeSetting.normal(), SCALE, fake(tls), BenchSystem.DNS,
                     port -> BenchPolicy.routeDefault(withoutReuse, port))) {
-                results.add(measure(plugin, "plugin-no-reuse", round, messages, warmup, submitters, totals));
+                results.add(measure(plugin, "plugin-no-reuse", round, messages, warmup, submitters, totals, tls));
             }
-            try (BenchSystem plugin = BenchSystem.plugin(ModeSetting.normal(), SCALE,
+            try (BenchSystem plugin = BenchSystem.plugin(ModeSetting.normal(), SCALE, fake(tls), BenchSystem.DNS,
                     port -> BenchPolicy.routeDefault(policy, port))) {
-                results.add(measure(plugin, "plugin-reuse", round, messages, warmup, submitters, totals));
+                results.add(measure(plugin, "plugin-reuse", round, messages, warmup, submitters, totals, tls));
             }
             if (postgres.isPresent()) {
                 String onPostgres = postgresPolicy(postgres.get(), policy, round);
-                try (BenchSystem plugin = BenchSystem.plugin(ModeSetting.normal(), SCALE,
+                try (BenchSystem plugin = BenchSystem.plugin(ModeSetting.normal(), SCALE, fake(tls), BenchSystem.DNS,
                         port -> BenchPolicy.routeDefault(onPostgres, port))) {
-                    results.add(measure(plugin, "plugin-reuse-postgresql", round, messages, warmup, submitters, totals));
+                    results.add(measure(plugin, "plugin-reuse-postgresql", round, messages, warmup, submitters, totals,
+                            tls));
                 }
             }
         }
@@ -96,6 +106,7 @@ public final class OverheadBenchmark {
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("benchmark", "overhead");
         summary.put("system", "plugin/stock");
+        summary.put("tls", tls);
         summary.put("messages", messages);
         summary.put("rounds", rounds);
         summary.put("stockMessagesPerSecond", Bench.round(stock, 1));
@@ -113,8 +124,13 @@ public final class OverheadBenchmark {
         System.exit(0);
     }
 
+    /** The fake: offering STARTTLS with a self-signed certificate when {@code tls}. */
+    private static FakeAolSettings fake(boolean tls) throws IOException {
+        return tls ? FakeAolSettings.ephemeralPorts().withSelfSignedStartTls() : FakeAolSettings.ephemeralPorts();
+    }
+
     private static Map<String, Object> measure(BenchSystem system, String name, int round, int messages, int warmup,
-            int submitters, Map<String, Double> totals) throws Exception {
+            int submitters, Map<String, Double> totals, boolean tls) throws Exception {
         if (warmup > 0) {
             system.submitAll(recipients("warmup", warmup), "warm-up", submitters);
             awaitDelivered(system, warmup, Duration.ofMinutes(5));
@@ -145,6 +161,8 @@ public final class OverheadBenchmark {
         result.put("fillSeconds", Bench.round(fillSeconds, 2));
         result.put("transactions", fake.attempts());
         result.put("connectionsOpened", system.connectionsOpened());
+        // Counted by the fake: a system that silently sent plaintext would show fewer than its transactions.
+        result.put("transactionsOverTls", system.aol.mailsOverTls());
         result.put("finished", finished);
         totals.merge(name, messages / seconds, Double::sum);
         Bench.progress("%s round %d: %d messages delivered in %.1f s over %d connections", name, round, messages,

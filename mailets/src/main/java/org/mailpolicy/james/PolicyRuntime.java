@@ -14,6 +14,7 @@ import javax.mail.MessagingException;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.destination.PolicyException;
+import org.mailpolicy.james.delivery.PlaintextFallbacks;
 import org.mailpolicy.jdbc.StoreException;
 import org.mailpolicy.parking.JdbcParkedMailStore;
 import org.mailpolicy.parking.ParkedMailStore;
@@ -48,6 +49,8 @@ public final class PolicyRuntime {
     /** Per JVM, as the guard explains; the delivery threads and WebAdmin share it through this runtime. */
     private final DirectoryOutageGuard directoryOutages = new DirectoryOutageGuard();
     private final Clock clock;
+    /** Per JVM: MX hosts sent plaintext after a failed STARTTLS handshake; the delivery threads and WebAdmin share it. */
+    private final PlaintextFallbacks plaintextFallbacks;
     /** The stores this runtime opened from its policy file, closed with it; null when a test passed its own parts. */
     private final PolicyStores ownedStores;
 
@@ -61,6 +64,7 @@ public final class PolicyRuntime {
         this.sentMessages = Preconditions.checkNotNull(sentMessages, "sentMessages");
         this.destinations = Preconditions.checkNotNull(destinations, "destinations");
         this.clock = Preconditions.checkNotNull(clock, "clock");
+        this.plaintextFallbacks = new PlaintextFallbacks(clock);
         this.ownedStores = ownedStores;
         // Built once: a destination's own rules are parsed at load, so a broken rule fails init, not a delivery.
         Map<String, ReplyClassifier> byName = new HashMap<>();
@@ -221,6 +225,11 @@ public final class PolicyRuntime {
 
     public Clock clock() {
         return clock;
+    }
+
+    /** MX hosts sent plaintext now because their STARTTLS handshake failed (opportunistic TLS). */
+    public PlaintextFallbacks plaintextFallbacks() {
+        return plaintextFallbacks;
     }
 
     /** Releases the stores; only tests and {@link #forgetForTesting} call it (James keeps a runtime for its life). */

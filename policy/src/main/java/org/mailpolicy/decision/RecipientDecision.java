@@ -24,6 +24,8 @@ public abstract class RecipientDecision {
     /** RFC 3463 4.4.7: delivery time expired. */
     public static final EnhancedStatus EXPIRED_STATUS = EnhancedStatus.of(4, 4, 7);
     public static final String EXPIRED_REASON = "expired";
+    /** RFC 5248 5.7.10: encryption needed, for a message that expired waiting for the TLS its policy requires. */
+    public static final EnhancedStatus ENCRYPTION_NEEDED = EnhancedStatus.of(5, 7, 10);
 
     private static final Delivered DELIVERED = new Delivered();
 
@@ -232,8 +234,16 @@ public abstract class RecipientDecision {
             return true;
         }
 
+        /**
+         * 4.4.7, except when the message waited for encryption the destination's policy requires (X.7.10, RFC 5248):
+         * then 5.7.10, so the sender reads that TLS, not the receiver being slow, is why it never went.
+         */
         @Override
         public Optional<EnhancedStatus> dsnStatus() {
+            EnhancedStatus last = classification().get().dsnStatus();
+            if (last.subject() == ENCRYPTION_NEEDED.subject() && last.detail() == ENCRYPTION_NEEDED.detail()) {
+                return Optional.of(ENCRYPTION_NEEDED);
+            }
             return Optional.of(EXPIRED_STATUS);
         }
 

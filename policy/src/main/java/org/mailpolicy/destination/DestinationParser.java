@@ -27,13 +27,15 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 final class DestinationParser {
     private static final Set<String> DESTINATION_KEYS = ImmutableSet.of("name", "domains", "mx", "retry", "maxAge",
             "delayWarning", "throttle", "route", "concurrency", "rate", "pacing", "unknownRecipientGuard", "connections",
-            "rules");
+            "tls", "rules");
     private static final Set<String> DEFAULT_KEYS = ImmutableSet.of("retry", "maxAge", "delayWarning", "throttle",
-            "route", "concurrency", "rate", "pacing", "unknownRecipientGuard", "connections", "rules");
+            "route", "concurrency", "rate", "pacing", "unknownRecipientGuard", "connections", "tls", "rules");
     private static final Set<String> RETRY_KEYS = ImmutableSet.of("schedule", "exponential");
     private static final Set<String> EXPONENTIAL_KEYS = ImmutableSet.of("initial", "factor", "max", "jitter");
     private static final Set<String> THROTTLE_KEYS = ImmutableSet.of("initial", "growth", "max");
     private static final Set<String> CONNECTIONS_KEYS = ImmutableSet.of("maxMessages", "idleTimeout");
+    private static final Set<String> TLS_KEYS = ImmutableSet.of("level", "trustStore", "trustStorePassword",
+            "plaintextFallback", "mtaSts", "mtaStsPolicyUrl");
     private static final Set<String> PACING_KEYS = ImmutableSet.of("start", "cut", "step", "growEvery", "quiet", "pause");
     private static final Set<String> GUARD_KEYS = ImmutableSet.of("window", "minRecipients", "share", "quiet");
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
@@ -226,6 +228,11 @@ final class DestinationParser {
             ConnectionSettings c = connections(m.get("connections").getValueNode(), label + ".connections", connections);
             connections = c == null ? connections : c;
         }
+        TlsSettings tls = base.tls();
+        if (m.containsKey("tls")) {
+            TlsSettings t = tls(m.get("tls").getValueNode(), label + ".tls", tls);
+            tls = t == null ? tls : t;
+        }
         RuleSet rules = null;
         if (m.containsKey("rules")) {
             // Read with this file's reader: a rule's mistakes are named under the destination.
@@ -240,7 +247,7 @@ final class DestinationParser {
                 .mx(withNames.mxPatterns())
                 .retry(retry).maxAge(maxAge).delayWarning(delayWarning).throttle(throttle)
                 .route(route).concurrency(concurrency).rate(rate).pacing(pacing)
-                .unknownRecipientGuard(guard).connections(connections).rules(rules)
+                .unknownRecipientGuard(guard).connections(connections).tls(tls).rules(rules)
                 .build();
     }
 
@@ -430,6 +437,88 @@ final class DestinationParser {
         Duration idleTimeout = m.containsKey("idleTimeout")
                 ? reader.duration(m.get("idleTimeout").getValueNode(), field + ".idleTimeout") : base.idleTimeout();
         return maxMessages == null || idleTimeout == null ? null : ConnectionSettings.of(maxMessages, idleTimeout);
+    }
+
+    /**
+     * {@code tls: opportunistic} (a level alone), or a mapping of {@code level}, {@code trustStore},
+     * {@code trustStorePassword}, {@code plaintextFallback} and {@code mtaSts: on | off}; a setting not given comes
+     * from {@code base}. Null when wrong (recorded).
+     */
+    private TlsSettings tls(Node node, String field, TlsSettings base) {
+        if (node instanceof ScalarNode) {
+            TlsSettings.Level level = tlsLevel((ScalarNode) node, field);
+            return level == null ? null : base.withLevel(level);
+        }
+        Map<String, NodeTuple> m = reader.mapping(node, field, TLS_KEYS);
+        if (m == null) {
+            return null;
+        }
+        boolean ok = true;
+        TlsSettings.Level level = base.level();
+        if (m.containsKey("level")) {
+            Node v = m.get("level").getValueNode();
+            level = v instanceof ScalarNode ? tlsLevel((ScalarNode) v, field + ".level") : null;
+            if (!(v instanceof ScalarNode)) {
+                reader.error(v, field + ".level", "expected one of none, opportunistic, required, verified");
+            }
+            ok &= level != null;
+        }
+        String trustStore = base.trustStore().orElse(null);
+        if (m.containsKey("trustStore")) {
+            trustStore = reader.string(m.get("trustStore").getValueNode(), field + ".trustStore");
+            ok &= trustStore != null;
+            if (trustStore != null && trustStore.trim().isEmpty()) {
+                reader.error(m.get("trustStore").getValueNode(), field + ".trustStore", "must not be empty");
+                ok = false;
+            }
+        }
+        String password = base.trustStorePassword().orElse(null);
+        if (m.containsKey("trustStorePassword")) {
+            password = reader.string(m.get("trustStorePassword").getValueNode(), field + ".trustStorePassword");
+            ok &= password != null;
+        }
+        Duration fallback = base.plaintextFallback();
+        if (m.containsKey("plaintextFallback")) {
+            fallback = reader.duration(m.get("plaintextFallback").getValueNode(), field + ".plaintextFallback");
+            ok &= fallback != null;
+        }
+        boolean mtaSts = base.mtaSts();
+        if (m.containsKey("mtaSts")) {
+            Node v = m.get("mtaSts").getValueNode();
+            String word = v instanceof ScalarNode ? ((ScalarNode) v).getValue().trim() : "";
+            if ("on".equals(word) || "true".equals(word)) {
+                mtaSts = true;
+            } else if ("off".equals(word) || "false".equals(word)) {
+                mtaSts = false;
+            } else {
+                reader.error(v, field + ".mtaSts", "expected on or off, got '" + word + "'");
+                ok = false;
+            }
+        }
+        String policyUrl = base.mtaStsPolicyUrl();
+        if (m.containsKey("mtaStsPolicyUrl")) {
+            policyUrl = reader.string(m.get("mtaStsPolicyUrl").getValueNode(), field + ".mtaStsPolicyUrl");
+            ok &= policyUrl != null;
+        }
+        if (!ok) {
+            return null;
+        }
+        try {
+            return TlsSettings.of(level, trustStore, password, fallback, mtaSts, policyUrl);
+        } catch (IllegalArgumentException e) {
+            settingError(e, m, node, field);
+            return null;
+        }
+    }
+
+    private TlsSettings.Level tlsLevel(ScalarNode node, String field) {
+        String word = node.getValue().trim();
+        TlsSettings.Level level = TlsSettings.Level.named(word).orElse(null);
+        if (level == null) {
+            reader.error(node, field, "expected none, opportunistic, required, verified or a mapping of level,"
+                    + " trustStore, trustStorePassword, plaintextFallback and mtaSts; got '" + word + "'");
+        }
+        return level;
     }
 
     /** Makes a value of a delay that starts at initial and grows by factor up to max. */

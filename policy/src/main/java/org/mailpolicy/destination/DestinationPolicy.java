@@ -28,6 +28,7 @@ public final class DestinationPolicy {
     private final PacingSettings pacing;
     private final UnknownRecipientGuard unknownRecipientGuard;
     private final ConnectionSettings connections;
+    private final TlsSettings tls;
     private final RuleSet rules;
     /** The last (base, base.plus(rules)) pair: callers pass the same base for every reply. */
     private volatile ClassifierPair lastClassifier;
@@ -46,6 +47,7 @@ public final class DestinationPolicy {
         this.pacing = b.pacing;
         this.unknownRecipientGuard = b.unknownRecipientGuard;
         this.connections = b.connections;
+        this.tls = b.tls;
         this.rules = b.rules;
     }
 
@@ -68,6 +70,7 @@ public final class DestinationPolicy {
         b.pacing = pacing;
         b.unknownRecipientGuard = unknownRecipientGuard;
         b.connections = connections;
+        b.tls = tls;
         b.rules = rules;
         return b;
     }
@@ -132,6 +135,11 @@ public final class DestinationPolicy {
     /** How SMTP connections to this destination are reused. */
     public ConnectionSettings connections() {
         return connections;
+    }
+
+    /** How SMTP connections to this destination use TLS. */
+    public TlsSettings tls() {
+        return tls;
     }
 
     /** Whether this destination brings rule overrides of its own. */
@@ -212,7 +220,7 @@ public final class DestinationPolicy {
                 + ", retry " + retrySchedule + ", maxAge " + Durations.format(maxAge)
                 + ", delayWarning " + Durations.format(delayWarning) + ", throttle " + throttleHold
                 + (route == null ? "" : ", route " + route) + ", concurrency " + concurrency
-                + (rateLimit == null ? "" : ", rate " + rateLimit) + ", " + connections
+                + (rateLimit == null ? "" : ", rate " + rateLimit) + ", " + connections + ", " + tls
                 + ", unknownRecipientGuard " + unknownRecipientGuard
                 + (rules == null ? "" : ", " + rules.size() + " rules") + "}";
     }
@@ -232,6 +240,7 @@ public final class DestinationPolicy {
         private PacingSettings pacing = PacingSettings.DEFAULT;
         private UnknownRecipientGuard unknownRecipientGuard = UnknownRecipientGuard.DEFAULT;
         private ConnectionSettings connections = ConnectionSettings.DEFAULT;
+        private TlsSettings tls = TlsSettings.DEFAULT;
         private RuleSet rules;
 
         private Builder(String name) {
@@ -300,6 +309,12 @@ public final class DestinationPolicy {
         /** How SMTP connections to this destination are reused. */
         public Builder connections(ConnectionSettings c) {
             this.connections = Preconditions.checkNotNull(c, "connections");
+            return this;
+        }
+
+        /** How SMTP connections to this destination use TLS. */
+        public Builder tls(TlsSettings t) {
+            this.tls = Preconditions.checkNotNull(t, "tls");
             return this;
         }
 

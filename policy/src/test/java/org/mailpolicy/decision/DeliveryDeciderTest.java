@@ -121,6 +121,24 @@ class DeliveryDeciderTest {
     }
 
     @Test
+    void aMessageThatExpiredWaitingForRequiredTlsIsReturnedAs5710NotAs447() {
+        Instant now = QUEUED.plus(Duration.ofHours(24));
+        AttemptHistory history = AttemptHistory.start("m", QUEUED).withFailedAttempt(QUEUED.plus(Duration.ofHours(20)));
+        Classification noTls = new Classification(SmtpReply.parse("TLS required by the delivery policy for"
+                + " mx.aol.com (4.7.10 encryption needed), but the server offers no STARTTLS; nothing was sent",
+                Stage.CONNECT), Action.THROTTLE, "securityerror", Scope.DESTINATION,
+                "tls.policy-unmet", "explanation", "remedy", "test", null, null);
+
+        AttemptDecision d = DeliveryDecider.decide(AOL, history,
+                AttemptOutcome.builder().failed("a@aol.com", noTls).failed("b@aol.com", MAILBOX_FULL).build(),
+                Optional.empty(), at(now));
+
+        assertThat(d.decisionFor("a@aol.com").kind()).isEqualTo(RecipientDecision.Kind.EXPIRED);
+        assertThat(d.decisionFor("a@aol.com").dsnStatus()).contains(EnhancedStatus.of(5, 7, 10));
+        assertThat(d.decisionFor("b@aol.com").dsnStatus()).contains(EnhancedStatus.of(4, 4, 7));
+    }
+
+    @Test
     void temporaryFailuresAtMaxAgeExpireButFinalOnesKeepTheirOwnKind() {
         Instant now = QUEUED.plus(Duration.ofHours(24));
         AttemptHistory history = AttemptHistory.start("m", QUEUED).withFailedAttempt(QUEUED.plus(Duration.ofHours(20)));

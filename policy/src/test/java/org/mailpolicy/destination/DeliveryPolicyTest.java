@@ -85,6 +85,37 @@ class DeliveryPolicyTest {
     }
 
     @Test
+    void tlsIsOpportunisticUnlessTheDefaultOrADestinationSaysOtherwise() {
+        assertThat(policy.destination("aol").get().tls()).isEqualTo(TlsSettings.DEFAULT);
+        assertThat(TlsSettings.DEFAULT.level()).isEqualTo(TlsSettings.Level.OPPORTUNISTIC);
+        assertThat(TlsSettings.DEFAULT.mtaSts()).isTrue();
+
+        DeliveryPolicy p = parse(String.join("\n",
+                "version: 1",
+                "default:",
+                "  tls: { level: required, plaintextFallback: 30m, mtaSts: off }",
+                "destinations:",
+                "  - name: bank",
+                "    domains: [bank.example]",
+                "    tls: { level: verified, trustStore: /etc/james/bank-ca.p12, trustStorePassword: secret }",
+                "  - name: old",
+                "    domains: [old.example]",
+                "    tls: none",
+                "  - name: other",
+                "    domains: [other.example]",
+                ""));
+        assertThat(p.defaultDestination().tls()).isEqualTo(TlsSettings.of(TlsSettings.Level.REQUIRED, null, null,
+                Duration.ofMinutes(30), false));
+        // A destination's mapping or single word changes what it names; the rest comes from the default block.
+        assertThat(p.destination("bank").get().tls()).isEqualTo(TlsSettings.of(TlsSettings.Level.VERIFIED,
+                "/etc/james/bank-ca.p12", "secret", Duration.ofMinutes(30), false));
+        assertThat(p.destination("old").get().tls().level()).isEqualTo(TlsSettings.Level.NONE);
+        assertThat(p.destination("old").get().tls().plaintextFallback()).isEqualTo(Duration.ofMinutes(30));
+        assertThat(p.destination("other").get().tls().level()).isEqualTo(TlsSettings.Level.REQUIRED);
+        assertThat(p.destination("bank").get().tls().toString()).doesNotContain("secret");
+    }
+
+    @Test
     void destinationsInheritTheDefaultBlock() {
         DestinationPolicy uk = policy.destination("aol-uk").get();
         assertThat(uk.retrySchedule().explicitDelays()).containsExactly(Duration.ofMinutes(10), Duration.ofMinutes(20));

@@ -46,7 +46,7 @@ class PolicyValidationTest {
         assertThat(errors).containsExactly(
                 "p.yaml:5: destinations[aol].maxAge: malformed duration '-5d': expected a number and a unit s, m, h or d, such as 30s, 10m, 4h, 5d",
                 "p.yaml:6: destinations[aol].concurrency: must be at least 1, got 0",
-                "p.yaml:7: destinations[aol].colour: unknown key; expected one of name, domains, mx, retry, maxAge, delayWarning, throttle, route, concurrency, rate, pacing, unknownRecipientGuard, connections, rules");
+                "p.yaml:7: destinations[aol].colour: unknown key; expected one of name, domains, mx, retry, maxAge, delayWarning, throttle, route, concurrency, rate, pacing, unknownRecipientGuard, connections, tls, rules");
     }
 
     @Test

@@ -26,10 +26,41 @@ public final class FixedDns implements DNSService {
 
     private final ImmutableMap<String, ImmutableList<String>> mxHostsByDomain;
     private final ImmutableMap<String, InetAddress> addressByHost;
+    private final ImmutableMap<String, ImmutableList<String>> txtByName;
 
     private FixedDns(Map<String, ImmutableList<String>> mxHostsByDomain, Map<String, InetAddress> addressByHost) {
+        this(mxHostsByDomain, addressByHost, ImmutableMap.of());
+    }
+
+    private FixedDns(Map<String, ImmutableList<String>> mxHostsByDomain, Map<String, InetAddress> addressByHost,
+                     Map<String, ImmutableList<String>> txtByName) {
         this.mxHostsByDomain = ImmutableMap.copyOf(mxHostsByDomain);
         this.addressByHost = ImmutableMap.copyOf(addressByHost);
+        this.txtByName = ImmutableMap.copyOf(txtByName);
+    }
+
+    /**
+     * This table with {@code domain}'s MX hosts replaced by {@code hosts}, each resolving to 127.0.0.1. A host may
+     * carry a port ({@code mx.example.test:2526}), which James's MX iterator connects to instead of 25: the test's
+     * receiver listens on an ephemeral port, and only a name from the MX lookup is treated as an MX host (MTA-STS).
+     */
+    public FixedDns withMx(String domain, String... hosts) {
+        Map<String, ImmutableList<String>> mx = new java.util.HashMap<>(mxHostsByDomain);
+        mx.put(normalize(domain), ImmutableList.copyOf(hosts));
+        Map<String, InetAddress> addresses = new java.util.HashMap<>(addressByHost);
+        for (String host : hosts) {
+            int colon = host.lastIndexOf(':');
+            addresses.put(normalize(colon > 0 ? host.substring(0, colon) : host), LOOPBACK);
+        }
+        return new FixedDns(mx, addresses, txtByName);
+    }
+
+    /** This table with a TXT record for {@code name} (such as {@code _mta-sts.example.test}). */
+    public FixedDns withTxt(String name, String record) {
+        Map<String, ImmutableList<String>> txt = new java.util.HashMap<>(txtByName);
+        txt.put(normalize(name), ImmutableList.<String>builder()
+                .addAll(txtByName.getOrDefault(normalize(name), ImmutableList.of())).add(record).build());
+        return new FixedDns(mxHostsByDomain, addressByHost, txt);
     }
 
     /**
@@ -60,7 +91,7 @@ public final class FixedDns implements DNSService {
 
     @Override
     public Collection<String> findTXTRecords(String hostname) {
-        return ImmutableList.of();
+        return txtByName.getOrDefault(normalize(hostname), ImmutableList.of());
     }
 
     @Override

@@ -30,10 +30,11 @@ public final class AttemptResult {
     private final String remoteHost;
     private final boolean nextHopSupportsDsn;
     private final ImmutableMap<MailAddress, String> acceptedReplies;
+    private final TlsUsed tls;
 
     private AttemptResult(List<MailAddress> recipients, Set<MailAddress> delivered,
                           Map<MailAddress, SmtpReply> recipientReplies, SmtpReply transactionFailure, String remoteHost,
-                          boolean nextHopSupportsDsn, Map<MailAddress, String> acceptedReplies) {
+                          boolean nextHopSupportsDsn, Map<MailAddress, String> acceptedReplies, TlsUsed tls) {
         this.recipients = ImmutableList.copyOf(recipients);
         this.delivered = ImmutableSet.copyOf(delivered);
         this.recipientReplies = ImmutableMap.copyOf(recipientReplies);
@@ -41,6 +42,7 @@ public final class AttemptResult {
         this.remoteHost = remoteHost;
         this.nextHopSupportsDsn = nextHopSupportsDsn;
         this.acceptedReplies = ImmutableMap.copyOf(acceptedReplies);
+        this.tls = tls;
     }
 
     /**
@@ -66,7 +68,7 @@ public final class AttemptResult {
         Preconditions.checkArgument(!someUncovered || transactionFailure.isPresent(),
                 "recipients neither delivered nor refused need the reply that ended the attempt");
         return new AttemptResult(ImmutableList.copyOf(recipients), ImmutableSet.copyOf(delivered), recipientReplies,
-                someUncovered ? transactionFailure.get() : null, remoteHost.orElse(null), false, ImmutableMap.of());
+                someUncovered ? transactionFailure.get() : null, remoteHost.orElse(null), false, ImmutableMap.of(), null);
     }
 
     /**
@@ -78,7 +80,18 @@ public final class AttemptResult {
         Preconditions.checkArgument(delivered.containsAll(acceptedReplies.keySet()),
                 "accepted replies for %s, not all delivered (%s)", acceptedReplies.keySet(), delivered);
         return new AttemptResult(recipients, delivered, recipientReplies, transactionFailure, remoteHost, supportsDsn,
-                acceptedReplies);
+                acceptedReplies, tls);
+    }
+
+    /** This result, with the TLS of the connection the mail went over. */
+    public AttemptResult withTls(TlsUsed used) {
+        return new AttemptResult(recipients, delivered, recipientReplies, transactionFailure, remoteHost,
+                nextHopSupportsDsn, acceptedReplies, Preconditions.checkNotNull(used, "used"));
+    }
+
+    /** The TLS of the connection the mail went over; empty when no connection carried it (refused, DNS). */
+    public Optional<TlsUsed> tls() {
+        return Optional.ofNullable(tls);
     }
 
     /** The whole attempt failed before any recipient got its own answer. */
@@ -137,6 +150,6 @@ public final class AttemptResult {
         return "AttemptResult{delivered " + delivered + ", refused " + recipientReplies
                 + (transactionFailure == null ? "" : ", failure '" + transactionFailure.raw() + "'")
                 + (remoteHost == null ? "" : ", host " + remoteHost)
-                + (nextHopSupportsDsn ? ", next hop supports DSN" : "") + "}";
+                + (nextHopSupportsDsn ? ", next hop supports DSN" : "") + (tls == null ? "" : ", tls " + tls) + "}";
     }
 }

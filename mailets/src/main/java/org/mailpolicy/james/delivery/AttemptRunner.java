@@ -4,6 +4,7 @@ import com.google.common.base.Preconditions;
 import com.sun.mail.smtp.SMTPMessage;
 import com.sun.mail.smtp.SMTPTransport;
 import java.io.IOException;
+import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -18,12 +19,14 @@ import javax.mail.Session;
 import javax.mail.internet.AddressException;
 import javax.mail.internet.InternetAddress;
 import javax.mail.internet.MimeMessage;
+import javax.net.ssl.SSLContext;
 import org.apache.james.core.MailAddress;
 import org.apache.james.transport.mailets.remote.delivery.RemoteDeliveryConfiguration;
 import org.apache.mailet.HostAddress;
 import org.apache.mailet.Mail;
 import org.apache.mailet.MailetContext;
 import org.apache.mailet.base.Converter7Bit;
+import org.mailpolicy.destination.TlsSettings;
 import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.reply.Stage;
 import org.slf4j.Logger;
@@ -57,6 +60,10 @@ public final class AttemptRunner implements DeliveryAttempt {
      * to share between threads; the envelope sender goes on each message ({@link EnvelopeMessage}).
      */
     private final Session smtpSession;
+    /** STARTTLS when offered, through {@link StartTlsSocketFactory}: opportunistic. */
+    private final Session startTlsSession;
+    /** STARTTLS or no mail, through {@link StartTlsSocketFactory}: required and verified. */
+    private final Session requiredTlsSession;
     private final Session smtpsSession;
     private final Optional<String> authUser;
     private final Optional<String> authPassword;
@@ -64,11 +71,19 @@ public final class AttemptRunner implements DeliveryAttempt {
     private final Optional<MailetContext> contextFor7BitConversion;
     private final SmtpConnectionCache connections;
     private final String heloName;
+    private final PlaintextFallbacks plaintextFallbacks;
+    private final TrustStores trustStores = new TrustStores();
 
     private AttemptRunner(Properties smtpProperties, Properties smtpsProperties, Optional<String> authUser,
                           Optional<String> authPassword, boolean connectByHostname,
-                          Optional<MailetContext> contextFor7BitConversion, SmtpConnectionCache connections) {
-        this.smtpSession = Session.getInstance(withSendPartial(smtpProperties, "smtp"));
+                          Optional<MailetContext> contextFor7BitConversion, SmtpConnectionCache connections,
+                          PlaintextFallbacks plaintextFallbacks) {
+        Properties smtp = withSendPartial(smtpProperties, "smtp");
+        StartTlsSocketFactory startTls = new StartTlsSocketFactory();
+        this.smtpSession = Session.getInstance(withStartTls(smtp, false, false, startTls));
+        this.startTlsSession = Session.getInstance(withStartTls(smtp, true, false, startTls));
+        this.requiredTlsSession = Session.getInstance(withStartTls(smtp, true, true, startTls));
+        this.plaintextFallbacks = Preconditions.checkNotNull(plaintextFallbacks, "plaintextFallbacks");
         this.smtpsSession = Session.getInstance(withSendPartial(smtpsProperties, "smtps"));
         this.authUser = authUser;
         this.authPassword = authPassword;
@@ -83,12 +98,22 @@ public final class AttemptRunner implements DeliveryAttempt {
      * parameters; idle connections are kept in {@code connections}.
      */
     static AttemptRunner fromConfiguration(RemoteDeliveryConfiguration configuration, MailetContext context,
-                                                  SmtpConnectionCache connections) {
+                                           SmtpConnectionCache connections, PlaintextFallbacks plaintextFallbacks) {
         Preconditions.checkNotNull(configuration, "configuration");
         return new AttemptRunner(configuration.createFinalJavaxProperties(),
                 configuration.createFinalJavaxPropertiesWithSSL(), Optional.ofNullable(configuration.getAuthUser()),
-                Optional.ofNullable(configuration.getAuthPass()), configuration.isConnectByHostname(), Optional.of(context),
-                connections);
+                Optional.ofNullable(configuration.getAuthPass()), connectsByHostname(configuration), Optional.of(context),
+                connections, plaintextFallbacks);
+    }
+
+    /**
+     * By host name only for implicit TLS (smtps) with verifyServerIdentity, where JavaMail checks the certificate
+     * against the name it connected to. RemoteDelivery also connects by name for startTLS; here STARTTLS certificates
+     * are judged by {@link StartTlsSocketFactory} for the MX name, so the connection goes to the address James's DNS
+     * service resolved (connecting by name would have JavaMail resolve it again, past James's DNS).
+     */
+    private static boolean connectsByHostname(RemoteDeliveryConfiguration configuration) {
+        return configuration.isSSLEnable() && configuration.isVerifyServerIdentity();
     }
 
     /** Plain JavaMail properties ({@code mail.smtp.*}) and a cache without a reaper; for tests and tools. */
@@ -98,7 +123,25 @@ public final class AttemptRunner implements DeliveryAttempt {
 
     static AttemptRunner withProperties(Properties smtpProperties, SmtpConnectionCache connections) {
         return new AttemptRunner(smtpProperties, smtpProperties, Optional.empty(), Optional.empty(), false,
-                Optional.empty(), connections);
+                Optional.empty(), connections, new PlaintextFallbacks(java.time.Clock.systemUTC()));
+    }
+
+    /**
+     * The policy's TLS level decides STARTTLS, not RemoteDelivery's {@code startTLS}: {@code enable} says whether
+     * STARTTLS is sent when offered, {@code required} whether a server that offers none gets no mail. JavaMail's own
+     * certificate settings ({@code ssl.trust}, {@code ssl.checkserveridentity}) are dropped: {@link
+     * StartTlsSocketFactory} judges the certificate for the MX host name, which JavaMail does not know.
+     */
+    private static Properties withStartTls(Properties p, boolean enable, boolean required, StartTlsSocketFactory factory) {
+        Properties copy = new Properties();
+        copy.putAll(p);
+        copy.put("mail.smtp.starttls.enable", String.valueOf(enable));
+        copy.put("mail.smtp.starttls.required", String.valueOf(required));
+        copy.remove("mail.smtp.ssl.trust");
+        copy.remove("mail.smtp.ssl.checkserveridentity");
+        copy.remove("mail.smtp.ssl.socketFactory.class");
+        copy.put("mail.smtp.ssl.socketFactory", factory);
+        return copy;
     }
 
     private static Properties withSendPartial(Properties p, String protocol) {
@@ -162,7 +205,11 @@ public final class AttemptRunner implements DeliveryAttempt {
     }
 
     private HostOutcome attemptHost(Mail mail, List<MailAddress> recipients, HostAddress host, ConnectionTerms terms) {
-        ConnectionKey key = ConnectionKey.of(terms.destinationKey(), host);
+        String peerName = hostName(host);
+        TlsSettings tls = terms.tls();
+        boolean fallback = tls.level() == TlsSettings.Level.OPPORTUNISTIC && plaintextFallbacks.inFallback(peerName);
+        TlsSettings.Level level = fallback ? TlsSettings.Level.NONE : tls.level();
+        ConnectionKey key = ConnectionKey.of(terms.destinationKey(), host, level);
         Optional<String> hostName = Optional.of(host.getHostName());
         Optional<SmtpConnection> idle = terms.settings().reuses() ? connections.take(key, terms.maxOpen())
                 : Optional.empty();
@@ -174,20 +221,83 @@ public final class AttemptRunner implements DeliveryAttempt {
             // The idle connection was dead: the mail goes on a fresh one, as part of this same attempt.
         }
         boolean smtps = "smtps".equalsIgnoreCase(host.getProtocol());
+        Optional<SSLContext> verifying = Optional.empty();
+        if (level == TlsSettings.Level.VERIFIED && !smtps) {
+            try {
+                verifying = Optional.of(trustStores.verifying(tls));
+            } catch (IOException | GeneralSecurityException e) {
+                return new HostOutcome(AttemptResult.failed(recipients, policyUnmet(level, peerName,
+                        "its trust store could not be used: " + SendFailureReader.describe(e)), hostName), false);
+            }
+        }
         // Built directly, not through Session.getTransport: another "smtp" provider on the class path
         // cannot take its place, and the subclass keeps the replies JavaMail would drop.
-        ReplyRecordingTransport transport = new ReplyRecordingTransport(smtps ? smtpsSession : smtpSession, host, smtps);
+        ReplyRecordingTransport transport = new ReplyRecordingTransport(smtps ? smtpsSession : sessionFor(level), host,
+                smtps);
         SmtpConnection fresh = connections.reserve(key, terms.metricsName(), terms.maxOpen(), transport);
-        try {
-            connect(transport, host);
-        } catch (MessagingException e) {
-            connections.discard(fresh, "connect failed: " + e.getMessage());
-            return connectFailure(recipients, transport, e, hostName);
+        try (StartTlsSocketFactory.Handshake handshake = StartTlsSocketFactory.begin(peerName, verifying)) {
+            try {
+                connect(transport, host);
+            } catch (MessagingException e) {
+                connections.discard(fresh, "connect failed: " + e.getMessage());
+                return tlsFailure(recipients, level, terms, peerName, handshake, e, hostName)
+                        .orElseGet(() -> connectFailure(recipients, transport, e, hostName));
+            }
+            fresh.tls(smtps ? TlsUsed.IMPLICIT : handshake.used().orElse(TlsUsed.NONE));
         }
         connections.opened(fresh);
         Sent sent = send(mail, recipients, fresh, hostName);
         giveBack(fresh, sent, terms);
         return new HostOutcome(sent.result, false);
+    }
+
+    private Session sessionFor(TlsSettings.Level level) {
+        switch (level) {
+            case NONE:
+                return smtpSession;
+            case OPPORTUNISTIC:
+                return startTlsSession;
+            default:
+                return requiredTlsSession;
+        }
+    }
+
+    /**
+     * A connect that failed for TLS: the handshake failed, or (required, verified) the server offered no STARTTLS.
+     * Under {@code opportunistic} the host goes into plaintext fallback and the failure is an ordinary TLS failure
+     * (retried); under {@code required} and {@code verified} it is the policy's own failure, X.7.10, which holds the
+     * destination and expires as 5.7.10. Another MX host may still do better: nothing was sent.
+     */
+    private Optional<HostOutcome> tlsFailure(List<MailAddress> recipients, TlsSettings.Level level, ConnectionTerms terms,
+                                             String peerName, StartTlsSocketFactory.Handshake handshake,
+                                             MessagingException e, Optional<String> hostName) {
+        boolean noStartTls = !handshake.started() && String.valueOf(e.getMessage()).contains("STARTTLS is required");
+        if (!handshake.failure().isPresent() && !noStartTls) {
+            return Optional.empty();
+        }
+        String what = noStartTls ? "the server offers no STARTTLS"
+                : "the TLS handshake failed: " + handshake.failure().get();
+        if (level == TlsSettings.Level.OPPORTUNISTIC) {
+            TlsSettings tls = terms.tls();
+            plaintextFallbacks.handshakeFailed(terms.destinationKey(), peerName, tls.plaintextFallback());
+            LOGGER.info("TLS handshake with {} failed; plaintext to it for {}: {}", peerName,
+                    tls.plaintextFallback(), handshake.failure().get());
+            SmtpReply reply = SmtpReply.parse("TLS with " + peerName + ": " + what
+                    + "; the next attempt goes without TLS", Stage.CONNECT);
+            return Optional.of(new HostOutcome(AttemptResult.failed(recipients, reply, hostName), true));
+        }
+        return Optional.of(new HostOutcome(AttemptResult.failed(recipients, policyUnmet(level, peerName, what),
+                hostName), true));
+    }
+
+    /**
+     * The reply standing for a TLS the policy requires and did not get: no server said it, so it carries no basic
+     * code, only the enhanced code RFC 5248 gives it (4.7.10, encryption needed). The code is in the text, so that a
+     * destination hold quoting this reply (the "held" reason a later mail expires with) carries it too.
+     */
+    static SmtpReply policyUnmet(TlsSettings.Level level, String peerName, String what) {
+        return SmtpReply.parse("TLS " + level.id() + " by the delivery policy for " + peerName
+                + " (4.7.10 encryption needed), but " + what + "; nothing was sent", Stage.CONNECT);
     }
 
     /** The mail on a connection that carried mail before; empty when the connection was dead before anything was delivered. */
@@ -310,7 +420,7 @@ public final class AttemptRunner implements DeliveryAttempt {
         boolean silentlyLost = !transport.isOpen() && !transport.lastReply().isPresent();
         boolean deadBeforeData = reused && silentlyLost && delivered.isEmpty() && !transport.dataStarted();
         AttemptResult result = AttemptResult.of(recipients, delivered, failed, Optional.empty(), hostName)
-                .withNextHop(supportsDsn, accepted);
+                .withNextHop(supportsDsn, accepted).withTls(connection.tls());
         return new Sent(result, notReusableBecause, deadBeforeData);
     }
 

@@ -107,7 +107,7 @@ final class DeliveryProcessor {
             AttemptResult result = target.failure().isPresent()
                     ? AttemptResult.failed(recipients, target.failure().get(), Optional.empty())
                     : attempts.attempt(mail, recipients, target.hosts(), ConnectionTerms.of(key.asString(),
-                            destination.name(), destination.connections(), admission.connections()));
+                            destination.name(), destination.connections(), admission.connections()).withTls(target.tls()));
             timing.stop();
             Instant after = runtime.clock().instant();
             AttemptOutcome outcome = directoryOutages.review(key, destination,
@@ -243,7 +243,8 @@ final class DeliveryProcessor {
                 metrics.outcome(messageId, destination.asString(), policy.name(), r, c.get());
             } else {
                 metrics.delivered(messageId, destination.asString(), policy.name(), r,
-                        "accepted by " + result.remoteHost().orElse("remote server"));
+                        "accepted by " + result.remoteHost().orElse("remote server"),
+                        result.tls().orElse(TlsUsed.NONE).toString());
             }
             boolean notable = d.kind() == RecipientDecision.Kind.EXPIRED || d.kind() == RecipientDecision.Kind.HOLD;
             if (notable || LOGGER.isDebugEnabled()) {

@@ -39,6 +39,7 @@ import org.mailpolicy.james.parking.ParkedMailReleaser;
 import org.mailpolicy.james.parking.ParkingLot;
 import org.mailpolicy.destination.WaitSettings;
 import org.mailpolicy.parking.ParkedSummary;
+import org.mailpolicy.mtasts.MtaStsCache;
 import org.mailpolicy.schedule.AttemptHistory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -149,7 +150,8 @@ public class PolicyRemoteDelivery extends GenericMailet {
         DeliveryMetrics metrics = DeliveryMetrics.of(metricFactory);
         connections = SmtpConnectionCache.withReaper(Optional.of(metrics));
         DeliveryAttempt attempts = attemptForTesting != null
-                ? attemptForTesting : AttemptRunner.fromConfiguration(configuration, getMailetContext(), connections);
+                ? attemptForTesting : AttemptRunner.fromConfiguration(configuration, getMailetContext(), connections,
+                        runtime.plaintextFallbacks());
         PaceGauges.register(gaugeRegistry, runtime.policy().destinations(), runtime.destinations(), runtime.clock());
         DirectoryOutageGauges.register(gaugeRegistry, runtime.policy().destinations(), runtime.directoryOutages(),
                 runtime.clock());
@@ -159,7 +161,8 @@ public class PolicyRemoteDelivery extends GenericMailet {
                 configuration.getHeloNameProvider().getHeloName(), runtime.suppressions(), runtime.sentMessages(),
                 metrics, Optional.ofNullable(parking));
         TargetResolver targets = new TargetResolver(runtime.policy(), dns, configuration.getGatewayServer(),
-                configuration.isLoadBalancing(), configuration.isSSLEnable());
+                configuration.isLoadBalancing(), configuration.isSSLEnable(),
+                Optional.of(new MtaStsLookup(dns, new MtaStsCache(runtime.clock()))));
         // Waiting for a slot in the delivery thread only makes sense when other threads give slots back.
         AdmissionGate gate = threadState == ThreadState.START_THREADS
                 ? new AdmissionGate(runtime.clock(), AdmissionGate.DEFAULT_MAX_WAIT, Math.max(1, threads / 2))

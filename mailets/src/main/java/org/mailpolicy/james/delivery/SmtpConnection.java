@@ -16,6 +16,7 @@ final class SmtpConnection {
     private final String metricsName;
     private final ReplyRecordingTransport transport;
     private int transactions;
+    private TlsUsed tls = TlsUsed.NONE;
 
     SmtpConnection(ConnectionKey key, String metricsName, ReplyRecordingTransport transport) {
         this.key = Preconditions.checkNotNull(key, "key");
@@ -34,6 +35,15 @@ final class SmtpConnection {
 
     ReplyRecordingTransport transport() {
         return transport;
+    }
+
+    /** The TLS this connection was opened with; a reused connection keeps it for every mail it carries. */
+    TlsUsed tls() {
+        return tls;
+    }
+
+    void tls(TlsUsed used) {
+        this.tls = Preconditions.checkNotNull(used, "used");
     }
 
     /** Mail transactions started on this connection so far. */
@@ -58,6 +68,6 @@ final class SmtpConnection {
 
     @Override
     public String toString() {
-        return "SmtpConnection{" + key + ", " + transactions + " transaction(s)}";
+        return "SmtpConnection{" + key + ", " + transactions + " transaction(s), tls " + tls + "}";
     }
 }

@@ -145,9 +145,12 @@ final class SmtpConnectionCache implements AutoCloseable {
         return new SmtpConnection(key, metricsName, transport);
     }
 
-    /** The reserved connection is open and greeted. */
+    /** The reserved connection is open and greeted, with the TLS it has. */
     void opened(SmtpConnection connection) {
-        metrics.ifPresent(m -> m.connectionOpened(connection.metricsName()));
+        metrics.ifPresent(m -> {
+            m.connectionOpened(connection.metricsName());
+            m.connectionTls(connection.metricsName(), connection.tls().kind());
+        });
     }
 
     /**

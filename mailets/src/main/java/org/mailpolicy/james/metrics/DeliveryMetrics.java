@@ -70,14 +70,15 @@ public final class DeliveryMetrics {
     }
 
     /**
-     * A recipient was accepted; logged with the reply that accepted it. {@code destination} is the destination key
-     * the log shows (an unlisted domain's own name), {@code policy} the policy name the metric is counted under (a
-     * metric per domain would grow without bound).
+     * A recipient was accepted; logged with the reply that accepted it and the TLS of the connection. {@code
+     * destination} is the destination key the log shows (an unlisted domain's own name), {@code policy} the policy
+     * name the metric is counted under (a metric per domain would grow without bound).
      */
-    public void delivered(String messageId, String destination, String policy, String recipient, String reply) {
+    public void delivered(String messageId, String destination, String policy, String recipient, String reply,
+                          String tls) {
         factory.generate(PREFIX + "outcome.delivered." + namePart(policy)).increment();
-        LOGGER.info("delivery outcome messageId={} destination={} recipient={} action=delivered rule=- reason=- reply={}",
-                quoted(messageId), quoted(destination), quoted(recipient), quoted(reply));
+        LOGGER.info("delivery outcome messageId={} destination={} recipient={} action=delivered rule=- reason=- reply={}"
+                        + " tls={}", quoted(messageId), quoted(destination), quoted(recipient), quoted(reply), tls);
     }
 
     /**
@@ -107,6 +108,11 @@ public final class DeliveryMetrics {
     /** An SMTP connection to {@code destination} was opened and greeted. */
     public void connectionOpened(String destination) {
         factory.generate(PREFIX + "connections.opened." + namePart(destination)).increment();
+    }
+
+    /** An SMTP connection to {@code destination} was opened with this TLS: none, unverified or verified. */
+    public void connectionTls(String destination, String kind) {
+        factory.generate(PREFIX + "connections.tls." + namePart(kind) + "." + namePart(destination)).increment();
     }
 
     /** An idle SMTP connection to {@code destination} was taken for another mail. */

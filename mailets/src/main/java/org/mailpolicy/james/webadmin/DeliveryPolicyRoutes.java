@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Clock;
 import org.apache.james.webadmin.Routes;
 import org.mailpolicy.destination.DeliveryPolicy;
+import org.mailpolicy.james.delivery.PlaintextFallbacks;
 import org.mailpolicy.parking.JdbcParkedMailStore;
 import org.mailpolicy.parking.ParkedMailStore;
 import org.mailpolicy.state.DestinationStateStore;
@@ -80,6 +81,16 @@ public final class DeliveryPolicyRoutes implements Routes {
                                           DirectoryOutageGuard directoryOutages, DeliveryPolicy policy,
                                           DestinationClassifier classifier, Clock clock, QueuedMailCounter queued,
                                           HeldMailRelease release, ParkedMailStore parked) {
+        return of(suppressions, destinations, directoryOutages, policy, classifier, clock, queued, release, parked,
+                new PlaintextFallbacks(clock));
+    }
+
+    /** @param plaintextFallbacks normally the policy runtime's, the hosts the delivery mailet sends plaintext to */
+    public static DeliveryPolicyRoutes of(SuppressionList suppressions, DestinationStateStore destinations,
+                                          DirectoryOutageGuard directoryOutages, DeliveryPolicy policy,
+                                          DestinationClassifier classifier, Clock clock, QueuedMailCounter queued,
+                                          HeldMailRelease release, ParkedMailStore parked,
+                                          PlaintextFallbacks plaintextFallbacks) {
         // Each resource checks what it is given.
         ObjectMapper json = new ObjectMapper();
         HeldMailRelease alsoParked = destination -> {
@@ -88,7 +99,8 @@ public final class DeliveryPolicyRoutes implements Routes {
             return java.util.OptionalLong.of(madeDue + queuedMoved.orElse(0));
         };
         return new DeliveryPolicyRoutes(new SuppressionRoutes(suppressions, policy.suppression().expiry(), clock, json),
-                new DestinationRoutes(destinations, directoryOutages, policy, clock, queued, alsoParked, json),
+                new DestinationRoutes(destinations, directoryOutages, policy, clock, queued, alsoParked, json,
+                        plaintextFallbacks),
                 new ClassifyRoutes(policy, classifier, json), new ParkedRoutes(parked, destinations, clock, json));
     }
 

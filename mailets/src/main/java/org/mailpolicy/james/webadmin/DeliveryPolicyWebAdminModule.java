@@ -44,7 +44,7 @@ public final class DeliveryPolicyWebAdminModule extends AbstractModule {
                 runtime.clock(), MailQueueCounter.of(queues, settings.outgoingQueue(), runtime.policy(),
                         MailQueueCounter.DEFAULT_MAX_BROWSED),
                 MailQueueRelease.of(queues, settings.outgoingQueue(), runtime.policy(), MailQueueCounter.DEFAULT_MAX_BROWSED),
-                runtime.parked());
+                runtime.parked(), runtime.plaintextFallbacks());
     }
 
     private static Optional<java.nio.file.Path> propertiesFile(FileSystem fileSystem) {

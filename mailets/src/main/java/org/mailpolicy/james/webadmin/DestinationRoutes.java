@@ -17,6 +17,7 @@ import java.util.TreeMap;
 import org.apache.james.webadmin.utils.ErrorResponder;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.james.delivery.PlaintextFallbacks;
 import org.mailpolicy.james.webadmin.dto.DestinationDto;
 import org.mailpolicy.state.DestinationKey;
 import org.mailpolicy.state.DestinationState;
@@ -38,9 +39,11 @@ final class DestinationRoutes {
     private final QueuedMailCounter queued;
     private final HeldMailRelease release;
     private final ObjectMapper json;
+    private final PlaintextFallbacks plaintextFallbacks;
 
     DestinationRoutes(DestinationStateStore destinations, DirectoryOutageGuard directoryOutages, DeliveryPolicy policy,
-                      Clock clock, QueuedMailCounter queued, HeldMailRelease release, ObjectMapper json) {
+                      Clock clock, QueuedMailCounter queued, HeldMailRelease release, ObjectMapper json,
+                      PlaintextFallbacks plaintextFallbacks) {
         this.destinations = Preconditions.checkNotNull(destinations, "destinations");
         this.directoryOutages = Preconditions.checkNotNull(directoryOutages, "directoryOutages");
         this.policy = Preconditions.checkNotNull(policy, "policy");
@@ -48,6 +51,7 @@ final class DestinationRoutes {
         this.queued = Preconditions.checkNotNull(queued, "queued");
         this.release = Preconditions.checkNotNull(release, "release");
         this.json = Preconditions.checkNotNull(json, "json");
+        this.plaintextFallbacks = Preconditions.checkNotNull(plaintextFallbacks, "plaintextFallbacks");
     }
 
     void define(Service service) {
@@ -82,7 +86,8 @@ final class DestinationRoutes {
             DestinationPolicy applies = named.orElse(policy.defaultDestination());
             body.add(DestinationDto.of(s, now, applies, named.isPresent(),
                     counts.map(c -> new DestinationDto.QueuedCount(c.of(s.destination()), c.complete())),
-                    directoryOutages.status(DestinationKey.of(s.destination()), now)));
+                    directoryOutages.status(DestinationKey.of(s.destination()), now))
+                    .withPlaintextFallback(plaintextFallbacks.of(s.destination())));
         }
         return json.writeValueAsString(body.build());
     }

@@ -37,7 +37,7 @@ class DeliveryMetricsTest {
         metrics.outcome("<m1@example.com>", "aol", "aol", "bob@aol.com", classification(Action.SUPPRESS, "userunknown"));
         metrics.outcome("<m2@example.com>", "aol", "aol", "ann@aol.com", classification(Action.SUPPRESS, "userunknown"));
         metrics.outcome("<m3@example.com>", "aol", "aol", "cy@aol.com", classification(Action.BOUNCE, "mailboxfull"));
-        metrics.delivered("<m4@example.com>", "aol", "aol", "di@aol.com", "250 OK");
+        metrics.delivered("<m4@example.com>", "aol", "aol", "di@aol.com", "250 OK", "TLSv1.3/TLS_AES_128_GCM_SHA256/unverified");
         metrics.outcome("<m5@example.com>", "example.org", "default", "ed@example.org",
                 classification(Action.RETRY, "mailboxfull"));
 
@@ -72,12 +72,17 @@ class DeliveryMetricsTest {
         metrics.suppressionAdded(SuppressionEntry.Source.LIVE_REPLY);
         metrics.dsnSent(DsnAction.FAILED);
         metrics.dsnSent(DsnAction.DELAYED);
+        metrics.connectionTls("aol", "unverified");
+        metrics.connectionTls("aol", "none");
+        metrics.connectionTls("aol", "none");
 
         assertThat(factory.countFor("delivery-policy.holds.started.aol")).isEqualTo(1);
         assertThat(factory.countFor("delivery-policy.suppressions.added.bounce")).isEqualTo(1);
         assertThat(factory.countFor("delivery-policy.suppressions.added.live_reply")).isEqualTo(1);
         assertThat(factory.countFor("delivery-policy.dsn.sent.failed")).isEqualTo(1);
         assertThat(factory.countFor("delivery-policy.dsn.sent.delayed")).isEqualTo(1);
+        assertThat(factory.countFor("delivery-policy.connections.tls.unverified.aol")).isEqualTo(1);
+        assertThat(factory.countFor("delivery-policy.connections.tls.none.aol")).isEqualTo(2);
     }
 
     @Test

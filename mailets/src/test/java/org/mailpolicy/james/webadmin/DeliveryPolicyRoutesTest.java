@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mailpolicy.decision.AttemptOutcome;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.james.delivery.PlaintextFallbacks;
 import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.reply.Stage;
 import org.mailpolicy.rules.Action;
@@ -55,6 +56,7 @@ class DeliveryPolicyRoutesTest {
     private InMemoryDestinationStateStore states;
     private final DirectoryOutageGuard outages = new DirectoryOutageGuard();
     private final List<String> released = new ArrayList<>();
+    private final PlaintextFallbacks plaintextFallbacks = new PlaintextFallbacks(Clock.fixed(NOW, ZoneOffset.UTC));
     private DeliveryPolicy policy;
     private final org.mailpolicy.parking.ParkedMailStore parked = org.mailpolicy.parking.JdbcParkedMailStore.inMemory();
     private WebAdminServer server;
@@ -72,7 +74,7 @@ class DeliveryPolicyRoutesTest {
                 destination -> {
                     released.add(destination);
                     return OptionalLong.of(0);
-                }, parked);
+                }, parked, plaintextFallbacks);
         server = WebAdminUtils.createWebAdminServer(routes).start();
     }
 
@@ -277,6 +279,21 @@ class DeliveryPolicyRoutesTest {
         assertThat(org.get("held").asBoolean()).isTrue();
         assertThat(org.get("lastReply").asText()).isEqualTo("421 4.7.0 later");
         assertThat(org.get("queued").asLong()).isEqualTo(3);
+    }
+
+    @Test
+    void aDestinationListsItsTlsLevelAndTheHostsItSendsPlaintextAfterAFailedHandshake() throws Exception {
+        plaintextFallbacks.handshakeFailed("aol", "mx-aol.mail.gm0.yahoodns.net.", Duration.ofHours(1));
+        plaintextFallbacks.handshakeFailed("example.org", "mx.example.org", Duration.ofMinutes(10));
+
+        JsonNode list = body(send("GET", "/delivery-policy/destinations", null));
+
+        JsonNode aol = list.get(0);
+        assertThat(aol.get("name").asText()).isEqualTo("aol");
+        assertThat(aol.get("tls").asText()).isEqualTo("opportunistic");
+        assertThat(aol.get("plaintextFallback").get("mx-aol.mail.gm0.yahoodns.net").asText())
+                .isEqualTo("2026-11-22T13:00:00Z");
+        assertThat(aol.get("plaintextFallback").size()).isEqualTo(1);
     }
 
     @Test

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.google.common.base.Preconditions;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.state.DestinationState;
 import org.mailpolicy.state.DirectoryOutageStatus;
@@ -19,7 +21,7 @@ import org.mailpolicy.yaml.Durations;
         "consecutiveThrottles", "attempts", "inFlight", "probing", "lastReply", "lastAttemptAt", "queued",
         "queuedComplete", "pacing", "effectiveConcurrency", "concurrencyCeiling", "effectiveRate", "rateCeiling",
         "paceSignals", "lastPaceSignalAt", "directoryOutageSuspected", "directoryOutageSince", "directoryOutageUntil",
-        "unknownRecipients", "answeredRecipients"})
+        "unknownRecipients", "answeredRecipients", "tls", "plaintextFallback"})
 public final class DestinationDto {
     private final DestinationState state;
     private final String policy;
@@ -30,10 +32,11 @@ public final class DestinationDto {
     private final DestinationPolicy settings;
     private final Pace pace;
     private final DirectoryOutageStatus directoryOutage;
+    private final Map<String, String> plaintextFallback;
 
     private DestinationDto(DestinationState state, String policy, boolean configured, boolean held, Long queued,
                            Boolean queuedComplete, DestinationPolicy settings, Pace pace,
-                           DirectoryOutageStatus directoryOutage) {
+                           DirectoryOutageStatus directoryOutage, Map<String, String> plaintextFallback) {
         this.state = state;
         this.policy = policy;
         this.configured = configured;
@@ -43,6 +46,18 @@ public final class DestinationDto {
         this.settings = settings;
         this.pace = pace;
         this.directoryOutage = directoryOutage;
+        this.plaintextFallback = plaintextFallback;
+    }
+
+    /**
+     * This destination with the MX hosts it sends plaintext to now, because their STARTTLS handshake failed
+     * under opportunistic TLS, each with when TLS is tried again.
+     */
+    public DestinationDto withPlaintextFallback(Map<String, Instant> untilByHost) {
+        Map<String, String> out = new TreeMap<>();
+        untilByHost.forEach((host, until) -> out.put(host, until.toString()));
+        return new DestinationDto(state, policy, configured, held, queued, queuedComplete, settings, pace,
+                directoryOutage, out);
     }
 
     /**
@@ -58,7 +73,7 @@ public final class DestinationDto {
         Preconditions.checkNotNull(directoryOutage, "directoryOutage");
         return new DestinationDto(state, policy.name(), configured, state.isHeldAt(now),
                 queued.map(QueuedCount::mails).orElse(null), queued.map(QueuedCount::complete).orElse(null), policy,
-                state.paceUnder(policy, now), directoryOutage);
+                state.paceUnder(policy, now), directoryOutage, Map.of());
     }
 
     /** A destination's share of the outgoing queue. */
@@ -174,6 +189,16 @@ public final class DestinationDto {
     }
 
     /** Whether a surge of "user unknown" replies makes its directory suspect: they are retried, not suppressed. */
+    /** The destination's TLS level: none, opportunistic, required or verified. */
+    public String getTls() {
+        return settings.tls().level().id();
+    }
+
+    /** MX host to when TLS is tried again, for hosts sent plaintext now after a failed handshake. */
+    public Map<String, String> getPlaintextFallback() {
+        return plaintextFallback;
+    }
+
     public boolean isDirectoryOutageSuspected() {
         return directoryOutage.isSuspected();
     }

@@ -63,7 +63,8 @@ class WebAdminJsonTest {
                         + "\"queuedComplete\":null,\"pacing\":\"adaptive\",\"effectiveConcurrency\":5,"
                         + "\"concurrencyCeiling\":10,\"effectiveRate\":null,\"rateCeiling\":null,\"paceSignals\":0,"
                         + "\"lastPaceSignalAt\":null,\"directoryOutageSuspected\":false,\"directoryOutageSince\":null,"
-                        + "\"directoryOutageUntil\":null,\"unknownRecipients\":0,\"answeredRecipients\":0}");
+                        + "\"directoryOutageUntil\":null,\"unknownRecipients\":0,\"answeredRecipients\":0,"
+                        + "\"tls\":\"opportunistic\",\"plaintextFallback\":{}}");
         assertThat(json.writeValueAsString(DestinationDto.of(fresh, NOW, dflt, false,
                 Optional.of(new DestinationDto.QueuedCount(3, true)),
                 DirectoryOutageStatus.none(DestinationKey.of("example.org"))))).contains("\"queued\":3,\"queuedComplete\":true,");
