@@ -52,7 +52,7 @@ public final class PolicyStores implements AutoCloseable {
         try {
             JdbcSuppressionList suppressions = JdbcSuppressionList.open(db, settings.expiry(), clock);
             JdbcSentMessageLedger sentMessages = JdbcSentMessageLedger.open(db);
-            JdbcDestinationStateStore jdbcDestinations = JdbcDestinationStateStore.open(db);
+            JdbcDestinationStateStore jdbcDestinations = JdbcDestinationStateStore.on(db).egress(settings.egress()).open();
             DestinationStateStore destinations = db.isSingleProcess()
                     ? SingleNodeDestinationStateStore.over(jdbcDestinations, clock) : jdbcDestinations;
             // Read only when a bounce comes back: written in batches, off the delivery threads.
