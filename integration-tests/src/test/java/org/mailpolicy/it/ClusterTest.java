@@ -1,0 +1,259 @@
+package org.mailpolicy.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.StreamSupport;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.mailpolicy.fakeaol.FakeAol;
+import org.mailpolicy.fakeaol.FakeAolSettings;
+import org.mailpolicy.fakeaol.Mode;
+import org.mailpolicy.fakeaol.ModeSetting;
+import org.mailpolicy.fakeaol.ReceivedMessage;
+import org.mailpolicy.fakeaol.Transaction;
+import org.mailpolicy.james.testing.ClusterNodeProcess;
+import org.mailpolicy.james.testing.SharedMailQueueBroker;
+import org.mailpolicy.jdbc.LocalPostgres;
+import org.mailpolicy.jdbc.SharedDatabase;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * Two James 3.8.1 servers with the plugin, as a cluster runs them: two processes (each a {@link ClusterNodeProcess},
+ * which a test may {@code kill -9}) that share nothing but outside services: one PostgreSQL for the plugin's store
+ * (started as the policy module's shared-store tests start theirs, {@link LocalPostgres}; skipped, saying why, where
+ * none can be started), one message broker holding their mail queues, and the fake AOL. Each node sends from an
+ * address of its own (RemoteDelivery's {@code bind}: 127.0.0.2 and 127.0.0.3), as two machines would.
+ *
+ * <p><b>The queue.</b> The mail queues ignore delays as James 3.8.1's distributed server's RabbitMQ queue does
+ * ({@code enQueue(mail, delay)} logs "Ignored delay upon enqueue" and enqueues at once), but they are James's ActiveMQ
+ * (JMS) queues on one broker in the test's JVM, not RabbitMQ: James 3.8.1's RabbitMQ queue keeps mail content in its
+ * blob store, and the only blob stores two processes can share in 3.8.1 are Cassandra's and S3's, neither available
+ * here (see {@code SharedBrokerMailQueueModule}).
+ */
+class ClusterTest {
+    private static final Duration BOOT_AND_DELIVERY_WAIT = Duration.ofSeconds(90);
+    private static final List<String> AOL_DOMAINS = List.of("aol.com", "aim.com", "verizon.net");
+    private static final String ADDRESS_A = "127.0.0.2";
+    private static final String ADDRESS_B = "127.0.0.3";
+    private static final AtomicInteger DATABASES = new AtomicInteger();
+
+    private static LocalPostgres postgres;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeAll
+    static void startPostgres() throws Exception {
+        StringBuilder whyNot = new StringBuilder();
+        Optional<LocalPostgres> started = LocalPostgres.start(whyNot);
+        Assumptions.assumeTrue(started.isPresent(), "no PostgreSQL: " + whyNot);
+        postgres = started.get();
+    }
+
+    @AfterAll
+    static void stopPostgres() throws Exception {
+        if (postgres != null) {
+            postgres.close();
+        }
+    }
+
+    /**
+     * Receivers throttle per sending IP: a DYN:T1 answered only to node A's address holds A (its egress, named in its
+     * policy), and B, another egress, keeps delivering to the same destination meanwhile, the mail A took from the
+     * shared queue included.
+     */
+    @Test
+    void aThrottleOfOneEgressHoldsThatNodeOnlyAndTheOtherKeepsDelivering() throws Exception {
+        try (Cluster cluster = Cluster.start(Map.of("a", Optional.of("a"), "b", Optional.of("b")))) {
+            Duration mode = Duration.ofSeconds(40);
+            cluster.aol.setMode(ModeSetting.of(Mode.DYN_T1).onlyForClient(ADDRESS_A).lasting(mode));
+            Instant modeEnds = Instant.now().plus(mode);
+            int mails = 40;
+            List<String> recipients = new ArrayList<>();
+            for (int i = 0; i < mails; i++) {
+                String recipient = "ok-egress-" + i + "@aol.com";
+                recipients.add(recipient);
+                ClusterNodeProcess via = i % 2 == 0 ? cluster.a : cluster.b;
+                cluster.client(via).send(TestPolicy.ALICE, "egress " + i, "Test message " + i, recipient);
+            }
+
+            cluster.check(() -> {
+                JsonNode heldAtA = Poll.until(Duration.ofSeconds(30), "aol held at node A (egress a)",
+                        () -> destination(cluster.a, "aol"), d -> d.get("held").asBoolean());
+                assertThat(heldAtA.get("lastReply").asText()).contains("DYN:T1");
+                assertThat(destination(cluster.b, "aol").get("held").asBoolean()).as("aol held at node B (egress b)").isFalse();
+
+                Poll.until(BOOT_AND_DELIVERY_WAIT, "every mail delivered once", () -> deliveredCounts(cluster.aol, recipients),
+                        counts -> counts.size() == mails);
+                assertThat(Instant.now()).as("all delivered while A's address was still throttled").isBefore(modeEnds);
+                Map<String, Long> counts = deliveredCounts(cluster.aol, recipients);
+                assertThat(counts.values()).allMatch(n -> n == 1);
+                assertThat(cluster.aol.messages()).extracting(ReceivedMessage::client).containsOnly(ADDRESS_B);
+                assertThat(destination(cluster.b, "aol").get("held").asBoolean()).isFalse();
+
+                List<Transaction> fromA = cluster.aol.transactions().stream().filter(t -> t.client().equals(ADDRESS_A))
+                        .collect(Collectors.toList());
+                List<Transaction> fromB = cluster.aol.transactions().stream().filter(t -> t.client().equals(ADDRESS_B))
+                        .collect(Collectors.toList());
+                assertThat(fromA).isNotEmpty().allSatisfy(t -> assertThat(t.connectReply()).contains("DYN:T1"));
+                // A's holds (4 s, then 6 s, then 8 s) with concurrency 2: at most the first two in flight plus one
+                // probe per hold over the mode's 40 s.
+                assertThat(fromA).as("connections from A's address").hasSizeLessThanOrEqualTo(2 + 7);
+                assertThat(fromB).noneSatisfy(t -> assertThat(t.connectReply()).contains("DYN:T1"));
+                System.out.println("ClusterTest egress: " + fromA.size() + " connections from A refused, " + fromB.size()
+                        + " transactions from B, " + counts.size() + " mails delivered by B within the mode");
+            });
+        }
+    }
+
+    // ---- the cluster ---------------------------------------------------------------------------------
+
+    /** A fake AOL, a broker, a fresh database, and two nodes a (127.0.0.2) and b (127.0.0.3). */
+    static final class Cluster implements AutoCloseable {
+        final FakeAol aol;
+        final SharedMailQueueBroker broker;
+        final ClusterNodeProcess a;
+        final ClusterNodeProcess b;
+        private final Path directory;
+
+        private Cluster(FakeAol aol, SharedMailQueueBroker broker, ClusterNodeProcess a, ClusterNodeProcess b, Path directory) {
+            this.aol = aol;
+            this.broker = broker;
+            this.a = a;
+            this.b = b;
+            this.directory = directory;
+        }
+
+        /** @param egressByNode node a's and b's {@code egress:} lines (empty: none, the cluster's one egress) */
+        static Cluster start(Map<String, Optional<String>> egressByNode) throws Exception {
+            Path directory = Files.createTempDirectory("james-cluster-");
+            SharedDatabase database = freshDatabase();
+            FakeAol aol = FakeAol.start(FakeAolSettings.ephemeralPorts());
+            SharedMailQueueBroker broker = null;
+            ClusterNodeProcess a = null;
+            try {
+                broker = SharedMailQueueBroker.start(directory.resolve("broker"));
+                a = ClusterNodeProcess.start("a", directory.resolve("a"),
+                        policy(aol.smtpPort(), database, egressByNode.get("a")), broker.url(), Optional.of(ADDRESS_A),
+                        AOL_DOMAINS);
+                ClusterNodeProcess b = ClusterNodeProcess.start("b", directory.resolve("b"),
+                        policy(aol.smtpPort(), database, egressByNode.get("b")), broker.url(), Optional.of(ADDRESS_B),
+                        AOL_DOMAINS);
+                Cluster cluster = new Cluster(aol, broker, a, b, directory);
+                for (ClusterNodeProcess node : List.of(a, b)) {
+                    webAdmin(node, "PUT", "/domains/" + TestPolicy.DOMAIN, "", 204);
+                    webAdmin(node, "PUT", "/users/" + TestPolicy.ALICE, "{\"password\":\"" + TestPolicy.ALICE_PASSWORD + "\"}", 204);
+                }
+                return cluster;
+            } catch (Exception | Error e) {
+                if (a != null) {
+                    a.close();
+                }
+                if (broker != null) {
+                    broker.close();
+                }
+                aol.close();
+                throw e;
+            }
+        }
+
+        MailClient client(ClusterNodeProcess node) {
+            return new MailClient(node.smtpPort(), node.imapPort());
+        }
+
+        /** Runs {@code check}; on failure the message carries the end of both nodes' logs. */
+        void check(ExtensionCheck check) throws Exception {
+            try {
+                check.run();
+            } catch (Exception | AssertionError e) {
+                throw new AssertionError(e + "\n" + a.logTail(40) + "\n" + b.logTail(40), e);
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            try {
+                a.close();
+                b.close();
+            } finally {
+                try {
+                    broker.close();
+                } finally {
+                    aol.close();
+                }
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Cluster{" + a + ", " + b + ", in " + directory + "}";
+        }
+    }
+
+    interface ExtensionCheck {
+        void run() throws Exception;
+    }
+
+    private static SharedDatabase freshDatabase() throws Exception {
+        String name = "cluster_" + DATABASES.incrementAndGet() + "_" + ProcessHandle.current().pid();
+        try (Connection c = postgres.admin().dataSource().getConnection(); Statement st = c.createStatement()) {
+            st.executeUpdate("CREATE DATABASE " + name);
+        }
+        return postgres.database(name);
+    }
+
+    /** The integration tests' policy on the cluster's PostgreSQL, with the node's egress if it names one. */
+    private static String policy(int fakeAolPort, SharedDatabase database, Optional<String> egress) throws Exception {
+        String h2 = "suppression:\n  store: h2\n  path: \"@JAMES_HOME@/var/delivery-policy/suppressions\"\n";
+        String policy = TestPolicy.forFakeAol(fakeAolPort);
+        if (!policy.contains(h2)) {
+            throw new IllegalStateException("it-policy.yaml: expected its suppression block as\n" + h2);
+        }
+        String password = Optional.ofNullable(System.getenv("DELIVERY_POLICY_PG_PASSWORD")).orElse("");
+        return policy.replace(h2, "suppression:\n  store: postgresql\n  url: \"" + database.url() + "\"\n  user: \""
+                + database.user() + "\"\n  password: \"" + password + "\"\n"
+                + egress.map(name -> "egress: " + name + "\n").orElse(""));
+    }
+
+    private static JsonNode destination(ClusterNodeProcess node, String name) throws Exception {
+        JsonNode all = JSON.readTree(webAdmin(node, "GET", "/delivery-policy/destinations", "", 200));
+        return StreamSupport.stream(all.spliterator(), false).filter(d -> d.get("name").asText().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no destination " + name + " at node " + node.name() + ": " + all));
+    }
+
+    private static String webAdmin(ClusterNodeProcess node, String method, String path, String body, int expected)
+            throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.webAdminPort() + path))
+                .timeout(Duration.ofSeconds(10)).method(method, HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(node.name() + ": " + method + " " + path + ": " + response.body()).isEqualTo(expected);
+        return response.body();
+    }
+
+    /** How many times the fake accepted a message for each of {@code recipients} (absent: never). */
+    private static Map<String, Long> deliveredCounts(FakeAol aol, List<String> recipients) {
+        return aol.messages().stream().flatMap(m -> m.recipients().stream()).filter(recipients::contains)
+                .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+    }
+}
