@@ -15,6 +15,8 @@ import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.destination.PolicyException;
 import org.mailpolicy.jdbc.StoreException;
+import org.mailpolicy.parking.JdbcParkedMailStore;
+import org.mailpolicy.parking.ParkedMailStore;
 import org.mailpolicy.rules.ReplyClassifier;
 import org.mailpolicy.rules.RulesException;
 import org.mailpolicy.state.DestinationStateStore;
@@ -42,6 +44,7 @@ public final class PolicyRuntime {
     private final SuppressionList suppressions;
     private final SentMessageLedger sentMessages;
     private final DestinationStateStore destinations;
+    private final ParkedMailStore parked;
     /** Per JVM, as the guard explains; the delivery threads and WebAdmin share it through this runtime. */
     private final DirectoryOutageGuard directoryOutages = new DirectoryOutageGuard();
     private final Clock clock;
@@ -49,8 +52,9 @@ public final class PolicyRuntime {
     private final PolicyStores ownedStores;
 
     private PolicyRuntime(DeliveryPolicy policy, ReplyClassifier classifier, SuppressionList suppressions,
-                          SentMessageLedger sentMessages, DestinationStateStore destinations, Clock clock,
-                          PolicyStores ownedStores) {
+                          SentMessageLedger sentMessages, DestinationStateStore destinations, ParkedMailStore parked,
+                          Clock clock, PolicyStores ownedStores) {
+        this.parked = Preconditions.checkNotNull(parked, "parked");
         this.policy = Preconditions.checkNotNull(policy, "policy");
         this.classifier = Preconditions.checkNotNull(classifier, "classifier");
         this.suppressions = Preconditions.checkNotNull(suppressions, "suppressions");
@@ -95,7 +99,14 @@ public final class PolicyRuntime {
     /** Assembles a runtime from parts, outside the registry; tests use it with a fixed clock. */
     public static PolicyRuntime of(DeliveryPolicy policy, ReplyClassifier classifier, SuppressionList suppressions,
                                    SentMessageLedger sentMessages, DestinationStateStore destinations, Clock clock) {
-        return new PolicyRuntime(policy, classifier, suppressions, sentMessages, destinations, clock, null);
+        return of(policy, classifier, suppressions, sentMessages, destinations, JdbcParkedMailStore.inMemory(), clock);
+    }
+
+    /** As {@link #of(DeliveryPolicy, ReplyClassifier, SuppressionList, SentMessageLedger, DestinationStateStore, Clock)}, with the parked-mail schedule given. */
+    public static PolicyRuntime of(DeliveryPolicy policy, ReplyClassifier classifier, SuppressionList suppressions,
+                                   SentMessageLedger sentMessages, DestinationStateStore destinations,
+                                   ParkedMailStore parked, Clock clock) {
+        return new PolicyRuntime(policy, classifier, suppressions, sentMessages, destinations, parked, clock, null);
     }
 
     /**
@@ -153,7 +164,7 @@ public final class PolicyRuntime {
         }
         try {
             return new PolicyRuntime(policy, classifier, stores.suppressions(), stores.sentMessages(),
-                    stores.destinations(), Clock.systemUTC(), stores);
+                    stores.destinations(), stores.parked(), Clock.systemUTC(), stores);
         } catch (RuntimeException e) {
             stores.close();
             throw new MessagingException("delivery policy " + file + " cannot be used: " + e.getMessage(), e);
@@ -193,6 +204,14 @@ public final class PolicyRuntime {
      */
     public DestinationStateStore destinations() {
         return destinations;
+    }
+
+    /**
+     * The schedule of parked mail (the policy's {@code waits: in: parked}), in the same store as the
+     * destination state: the delivery mailet parks and releases, WebAdmin lists and brings forward.
+     */
+    public ParkedMailStore parked() {
+        return parked;
     }
 
     /** Which destinations' unknown-user replies look like a directory outage, and are retried instead of suppressed. */

@@ -37,10 +37,12 @@ public final class DeliveryPolicy {
     private final ImmutableList<DestinationPolicy> destinations;
     private final DestinationPolicy defaultDestination;
     private final ImmutableMap<String, DestinationPolicy> byExactDomain;
+    private final WaitSettings waits;
 
     private DeliveryPolicy(StoreSettings suppression, List<Path> ruleFiles,
-                           List<DestinationPolicy> destinations, DestinationPolicy defaultDestination) {
+                           List<DestinationPolicy> destinations, DestinationPolicy defaultDestination, WaitSettings waits) {
         this.suppression = suppression;
+        this.waits = waits;
         this.ruleFiles = ImmutableList.copyOf(ruleFiles);
         this.destinations = ImmutableList.copyOf(destinations);
         this.defaultDestination = defaultDestination;
@@ -67,7 +69,18 @@ public final class DeliveryPolicy {
         Preconditions.checkNotNull(defaultDestination, "defaultDestination");
         Preconditions.checkArgument(defaultDestination.domainPatterns().isEmpty() && defaultDestination.mxPatterns().isEmpty(),
                 "the default destination matches everything else and takes no domains or mx");
-        return new DeliveryPolicy(suppression, ruleFiles, destinations, defaultDestination);
+        return new DeliveryPolicy(suppression, ruleFiles, destinations, defaultDestination, WaitSettings.inQueue());
+    }
+
+    /** This policy with its mail waiting where {@code waits} says. */
+    public DeliveryPolicy withWaits(WaitSettings waits) {
+        return new DeliveryPolicy(suppression, ruleFiles, destinations, defaultDestination,
+                Preconditions.checkNotNull(waits, "waits"));
+    }
+
+    /** Where mail that must wait waits: the queue's delay (default) or the plugin's schedule ({@code waits:}). */
+    public WaitSettings waits() {
+        return waits;
     }
 
     /**
@@ -207,6 +220,6 @@ public final class DeliveryPolicy {
     @Override
     public String toString() {
         return "DeliveryPolicy{suppression " + suppression + ", rules " + ruleFiles + ", destinations "
-                + destinations + ", default " + defaultDestination + "}";
+                + destinations + ", default " + defaultDestination + ", " + waits + "}";
     }
 }

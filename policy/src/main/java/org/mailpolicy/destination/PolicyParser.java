@@ -33,7 +33,8 @@ final class PolicyParser {
     static final int SUPPORTED_VERSION = 1;
 
     private static final Set<String> ROOT_KEYS = ImmutableSet.of("version", "suppression", "rules", "destinations", "default",
-            "egress");
+            "waits", "egress");
+    private static final Set<String> WAIT_KEYS = ImmutableSet.of("in", "repository");
     private static final Set<String> STORE_KEYS = ImmutableSet.of("store", "path", "url", "user", "password", "expire");
     private static final int MAX_FILE_CHARS = 1 << 20;
 
@@ -109,11 +110,15 @@ final class PolicyParser {
         if (top.containsKey("destinations")) {
             destinations = destinationParser.destinations(top.get("destinations").getValueNode(), defaults);
         }
+        WaitSettings waits = WaitSettings.inQueue();
+        if (top.containsKey("waits")) {
+            waits = waitSettings(top.get("waits").getValueNode());
+        }
         if (reader.hasErrors()) {
             return null;
         }
         try {
-            return DeliveryPolicy.of(stores, ruleFiles, destinations, defaults);
+            return DeliveryPolicy.of(stores, ruleFiles, destinations, defaults).withWaits(waits);
         } catch (IllegalArgumentException e) {
             // Cross-destination checks are made by DestinationParser with lines; this is the safety net.
             reader.error(1, "destinations", e.getMessage());
@@ -217,6 +222,48 @@ final class PolicyParser {
             return StoreSettings.defaults();
         }
         return StoreSettings.postgresql(SharedDatabase.of(url, user, password));
+    }
+
+    /**
+     * The {@code waits:} block: {@code in: queue} (the default) or {@code in: parked} with the
+     * {@code repository} URL of a James mail repository that keeps the parked mails' content.
+     */
+    private WaitSettings waitSettings(Node node) {
+        Map<String, NodeTuple> m = reader.mapping(node, "waits", WAIT_KEYS);
+        if (m == null) {
+            return WaitSettings.inQueue();
+        }
+        WaitSettings.Place place = WaitSettings.Place.QUEUE;
+        if (m.containsKey("in")) {
+            WaitSettings.Place given = reader.choice(m.get("in").getValueNode(), "waits.in", WaitSettings.Place.class,
+                    "place");
+            if (given == null) {
+                return WaitSettings.inQueue();
+            }
+            place = given;
+        }
+        if (place == WaitSettings.Place.QUEUE) {
+            if (m.containsKey("repository")) {
+                reader.error(m.get("repository").getKeyNode(), "waits.repository",
+                        "only with in: parked (with in: queue the queue keeps waiting mail)");
+            }
+            return WaitSettings.inQueue();
+        }
+        if (!m.containsKey("repository")) {
+            reader.error(node, "waits.repository", "required with in: parked: the URL of a James mail repository "
+                    + "such as file://var/mail/policy-parked/ (memory://var/mail/policy-parked/ on the memory server)");
+            return WaitSettings.inQueue();
+        }
+        String url = reader.nonEmptyString(m.get("repository").getValueNode(), "waits.repository");
+        if (url == null) {
+            return WaitSettings.inQueue();
+        }
+        if (!url.matches("[a-zA-Z][a-zA-Z0-9+.-]*://.+")) {
+            reader.error(m.get("repository").getValueNode(), "waits.repository", "expected a mail repository URL "
+                    + "such as file://var/mail/policy-parked/, got '" + url + "'");
+            return WaitSettings.inQueue();
+        }
+        return WaitSettings.parked(url);
     }
 
     /** {@code url} or {@code user}: a database has no default for them. */

@@ -5,6 +5,8 @@ import java.nio.file.Path;
 import java.time.Clock;
 import org.mailpolicy.destination.StoreSettings;
 import org.mailpolicy.jdbc.Database;
+import org.mailpolicy.parking.JdbcParkedMailStore;
+import org.mailpolicy.parking.ParkedMailStore;
 import org.mailpolicy.state.DestinationStateStore;
 import org.mailpolicy.state.JdbcDestinationStateStore;
 import org.mailpolicy.state.SingleNodeDestinationStateStore;
@@ -24,10 +26,12 @@ public final class PolicyStores implements AutoCloseable {
     private final JdbcSuppressionList suppressions;
     private final SentMessageLedger sentMessages;
     private final DestinationStateStore destinations;
+    private final ParkedMailStore parked;
 
     private PolicyStores(Database database, JdbcSuppressionList suppressions, SentMessageLedger sentMessages,
-                         DestinationStateStore destinations) {
+                         DestinationStateStore destinations, ParkedMailStore parked) {
         this.database = database;
+        this.parked = parked;
         this.suppressions = suppressions;
         this.sentMessages = sentMessages;
         this.destinations = destinations;
@@ -55,8 +59,10 @@ public final class PolicyStores implements AutoCloseable {
             JdbcDestinationStateStore jdbcDestinations = JdbcDestinationStateStore.on(db).egress(settings.egress()).open();
             DestinationStateStore destinations = db.isSingleProcess()
                     ? SingleNodeDestinationStateStore.over(jdbcDestinations, clock) : jdbcDestinations;
+            // Created even when the policy keeps waits in the queue: a policy switched back must still see what was parked.
+            ParkedMailStore parked = JdbcParkedMailStore.open(db);
             // Read only when a bounce comes back: written in batches, off the delivery threads.
-            return new PolicyStores(db, suppressions, BatchingSentMessageLedger.over(sentMessages), destinations);
+            return new PolicyStores(db, suppressions, BatchingSentMessageLedger.over(sentMessages), destinations, parked);
         } catch (RuntimeException e) {
             db.close();
             throw e;
@@ -84,6 +90,11 @@ public final class PolicyStores implements AutoCloseable {
      */
     public DestinationStateStore destinations() {
         return destinations;
+    }
+
+    /** The schedule of parked mail ({@code waits: in: parked}), in the same database. */
+    public ParkedMailStore parked() {
+        return parked;
     }
 
     @Override

@@ -72,7 +72,8 @@ final class DeliveryProcessor {
         if (byDomain.size() > 1) {
             // Queued by something else (stock RemoteDelivery with a gateway, an upgrade): one domain per attempt.
             for (List<MailAddress> part : byDomain.values()) {
-                dispatcher.requeue(mail, part, history, now, now);
+                dispatcher.requeue(mail, DestinationKey.of(part.get(0).getDomain().asString()), part, history, now, now,
+                        "one mail per recipient domain");
             }
             LOGGER.info("delivery mail={} split into {} mails, one per recipient domain", mail.getName(), byDomain.size());
             return;
@@ -96,7 +97,7 @@ final class DeliveryProcessor {
             Instant until = earliest(admission.notBefore().get(), expiry);
             LOGGER.info("delivery mail={} destination={} recipients={} action=wait until={} because={}",
                     mail.getName(), key, recipients.size(), until, admission.reason());
-            dispatcher.postpone(mail, history, until, refusedAt);
+            dispatcher.postpone(mail, key, history, until, refusedAt, admission.reason());
             return;
         }
         DeliveryMetrics.Attempt timing = metrics.attemptStarted(destination.name());
@@ -113,7 +114,7 @@ final class DeliveryProcessor {
             AttemptDecision decision = DeliveryDecider.decide(destination, history, outcome, Optional.of(state),
                     runtime.clock());
             log(mail, key, result, outcome, decision);
-            dispatcher.dispatch(mail, destination, result, decision, after);
+            dispatcher.dispatch(mail, key, destination, result, decision, after);
         } finally {
             timing.stop();
             states.finished(key, runtime.clock().instant());
@@ -134,7 +135,7 @@ final class DeliveryProcessor {
         Instant now = runtime.clock().instant();
         AttemptDecision decision = DeliveryDecider.decide(destination, history, outcome, stateOf(key), runtime.clock());
         log(mail, key, result, outcome, decision);
-        dispatcher.dispatch(mail, destination, result, decision, now);
+        dispatcher.dispatch(mail, key, destination, result, decision, now);
     }
 
     private Optional<DestinationState> stateOf(DestinationKey key) {

@@ -21,9 +21,12 @@ import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.james.dsn.DeliveryReportBuilder;
 import org.mailpolicy.james.dsn.NotifyRequests;
 import org.mailpolicy.james.metrics.DeliveryMetrics;
+import org.mailpolicy.james.parking.ParkedAttribute;
+import org.mailpolicy.james.parking.ParkingLot;
 import org.mailpolicy.report.DsnAction;
 import org.mailpolicy.rules.Classification;
 import org.mailpolicy.schedule.AttemptHistory;
+import org.mailpolicy.state.DestinationKey;
 import org.mailpolicy.suppression.SentMessage;
 import org.mailpolicy.suppression.SentMessageLedger;
 import org.mailpolicy.suppression.SuppressionEntry;
@@ -50,10 +53,20 @@ final class OutcomeDispatcher {
     private final SuppressionList suppressions;
     private final SentMessageLedger sentMessages;
     private final DeliveryMetrics metrics;
+    /** Present with {@code waits: in: parked}: mail that waits is parked there, not queued with a delay. */
+    private final Optional<ParkingLot> parking;
 
     OutcomeDispatcher(MailQueue queue, MailetContext context, String bounceProcessor, Optional<String> onSuccessProcessor,
                       String reportingMta, SuppressionList suppressions, SentMessageLedger sentMessages,
                       DeliveryMetrics metrics) {
+        this(queue, context, bounceProcessor, onSuccessProcessor, reportingMta, suppressions, sentMessages, metrics,
+                Optional.empty());
+    }
+
+    OutcomeDispatcher(MailQueue queue, MailetContext context, String bounceProcessor, Optional<String> onSuccessProcessor,
+                      String reportingMta, SuppressionList suppressions, SentMessageLedger sentMessages,
+                      DeliveryMetrics metrics, Optional<ParkingLot> parking) {
+        this.parking = Preconditions.checkNotNull(parking, "parking");
         this.queue = Preconditions.checkNotNull(queue, "queue");
         this.context = Preconditions.checkNotNull(context, "context");
         this.bounceProcessor = Preconditions.checkNotNull(bounceProcessor, "bounceProcessor");
@@ -65,13 +78,14 @@ final class OutcomeDispatcher {
     }
 
     /** Not admitted (held, busy, rate-limited): the mail waits, its history unchanged; no attempt counted. */
-    void postpone(Mail mail, AttemptHistory history, Instant until, Instant now) throws MessagingException {
-        requeue(mail, mail.getRecipients(), history, until, now);
+    void postpone(Mail mail, DestinationKey key, AttemptHistory history, Instant until, Instant now, String why)
+            throws MessagingException {
+        requeue(mail, key, mail.getRecipients(), history, until, now, why);
     }
 
-    /** Applies every decision of the attempt. */
-    void dispatch(Mail mail, DestinationPolicy destination, AttemptResult result, AttemptDecision decision,
-                  Instant now) throws MessagingException {
+    /** Applies every decision of the attempt; {@code key} is the destination state's key (aol, example.org). */
+    void dispatch(Mail mail, DestinationKey key, DestinationPolicy destination, AttemptResult result,
+                  AttemptDecision decision, Instant now) throws MessagingException {
         Optional<String> messageId = messageId(mail);
         // Suppressions first: if the store fails, nothing else is stored yet and the redelivery repeats nothing.
         for (MailAddress r : result.recipients()) {
@@ -116,7 +130,7 @@ final class OutcomeDispatcher {
             byInstant.computeIfAbsent(at, k -> new ArrayList<>()).add(r);
         }
         for (Map.Entry<Instant, List<MailAddress>> e : byInstant.entrySet()) {
-            requeue(mail, e.getValue(), nextHistory, e.getKey(), now);
+            requeue(mail, key, e.getValue(), nextHistory, e.getKey(), now, "retry after a failed attempt");
         }
 
         List<MailAddress> failed = new ArrayList<>();
@@ -168,15 +182,25 @@ final class OutcomeDispatcher {
         }
     }
 
-    /** Puts a copy of the mail with only {@code recipients} back on the queue, due at {@code at}. */
-    void requeue(Mail mail, java.util.Collection<MailAddress> recipients, AttemptHistory history, Instant at,
-                         Instant now) throws MessagingException {
+    /**
+     * Puts a copy of the mail with only {@code recipients} back on the queue, due at {@code at}: parked for
+     * {@code key} until then when the policy parks waits ({@link ParkingLot}) and {@code at} is later than now,
+     * else on the queue with the delay.
+     */
+    void requeue(Mail mail, DestinationKey key, java.util.Collection<MailAddress> recipients, AttemptHistory history,
+                 Instant at, Instant now, String why) throws MessagingException {
         Mail copy = mail.duplicate();
         try {
             copy.setName(history.messageKey() + "-" + UUID.randomUUID().toString().substring(0, 8));
             copy.setRecipients(new ArrayList<>(recipients));
             copy.setAttribute(HistoryAttribute.of(history));
-            enqueue(queue, copy, Duration.between(now, at));
+            // A new mail: it must not pass for the released copy it was made from (that one is finished after this).
+            ParkedAttribute.remove(copy);
+            if (parking.isPresent() && at.isAfter(now)) {
+                parking.get().park(copy, key, at, why);
+            } else {
+                enqueue(queue, copy, Duration.between(now, at));
+            }
         } finally {
             LifecycleUtil.dispose(copy);
         }

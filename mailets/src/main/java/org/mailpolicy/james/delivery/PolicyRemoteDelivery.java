@@ -18,6 +18,9 @@ import org.apache.james.core.MailAddress;
 import org.apache.james.dnsservice.api.DNSService;
 import org.apache.james.domainlist.api.DomainList;
 import org.apache.james.lifecycle.api.LifecycleUtil;
+import org.apache.james.mailrepository.api.MailRepository;
+import org.apache.james.mailrepository.api.MailRepositoryStore;
+import org.apache.james.mailrepository.api.MailRepositoryUrl;
 import org.apache.james.metrics.api.GaugeRegistry;
 import org.apache.james.metrics.api.MetricFactory;
 import org.apache.james.metrics.api.NoopGaugeRegistry;
@@ -31,6 +34,11 @@ import org.mailpolicy.james.PolicyRuntime;
 import org.mailpolicy.james.metrics.DeliveryMetrics;
 import org.mailpolicy.james.metrics.DirectoryOutageGauges;
 import org.mailpolicy.james.metrics.PaceGauges;
+import org.mailpolicy.james.metrics.ParkedGauges;
+import org.mailpolicy.james.parking.ParkedMailReleaser;
+import org.mailpolicy.james.parking.ParkingLot;
+import org.mailpolicy.destination.WaitSettings;
+import org.mailpolicy.parking.ParkedSummary;
 import org.mailpolicy.schedule.AttemptHistory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,6 +80,8 @@ public class PolicyRemoteDelivery extends GenericMailet {
     private final MetricFactory metricFactory;
     private final GaugeRegistry gaugeRegistry;
     private final ThreadState threadState;
+    /** Where parked mail's content goes ({@code waits: in: parked}); null from the test constructors without one. */
+    private final MailRepositoryStore repositories;
 
     private RemoteDeliveryConfiguration configuration;
     private PolicyRuntime runtime;
@@ -84,11 +94,15 @@ public class PolicyRemoteDelivery extends GenericMailet {
     private DeliveryAttempt attemptForTesting;
     /** Idle SMTP connections kept for the next mail; closed (QUIT) when the mailet is destroyed. */
     private SmtpConnectionCache connections;
+    /** With {@code waits: in: parked}: the schedule of waiting mail and the thread that releases it. */
+    private ParkingLot parking;
+    private ParkedMailReleaser releaser;
 
     @Inject
     public PolicyRemoteDelivery(DNSService dns, DomainList domainList, MailQueueFactory<?> queueFactory,
-                                MetricFactory metricFactory, GaugeRegistry gaugeRegistry) {
-        this(dns, domainList, queueFactory, metricFactory, gaugeRegistry, ThreadState.START_THREADS);
+                                MetricFactory metricFactory, GaugeRegistry gaugeRegistry,
+                                MailRepositoryStore repositories) {
+        this(dns, domainList, queueFactory, metricFactory, gaugeRegistry, repositories, ThreadState.START_THREADS);
     }
 
     /** Without gauges; tests. */
@@ -99,6 +113,13 @@ public class PolicyRemoteDelivery extends GenericMailet {
 
     public PolicyRemoteDelivery(DNSService dns, DomainList domainList, MailQueueFactory<?> queueFactory,
                                 MetricFactory metricFactory, GaugeRegistry gaugeRegistry, ThreadState threadState) {
+        this(dns, domainList, queueFactory, metricFactory, gaugeRegistry, null, threadState);
+    }
+
+    public PolicyRemoteDelivery(DNSService dns, DomainList domainList, MailQueueFactory<?> queueFactory,
+                                MetricFactory metricFactory, GaugeRegistry gaugeRegistry,
+                                MailRepositoryStore repositories, ThreadState threadState) {
+        this.repositories = repositories;
         this.dns = Preconditions.checkNotNull(dns, "dns");
         this.domainList = domainList;
         this.queueFactory = Preconditions.checkNotNull(queueFactory, "queueFactory");
@@ -132,10 +153,11 @@ public class PolicyRemoteDelivery extends GenericMailet {
         PaceGauges.register(gaugeRegistry, runtime.policy().destinations(), runtime.destinations(), runtime.clock());
         DirectoryOutageGauges.register(gaugeRegistry, runtime.policy().destinations(), runtime.directoryOutages(),
                 runtime.clock());
+        parking = parkingLot(runtime.policy().waits());
         OutcomeDispatcher dispatcher = new OutcomeDispatcher(queue, getMailetContext(), bounceProcessor,
                 configuration.getOnSuccess().map(ProcessingState::getValue),
                 configuration.getHeloNameProvider().getHeloName(), runtime.suppressions(), runtime.sentMessages(),
-                metrics);
+                metrics, Optional.ofNullable(parking));
         TargetResolver targets = new TargetResolver(runtime.policy(), dns, configuration.getGatewayServer(),
                 configuration.isLoadBalancing(), configuration.isSSLEnable());
         // Waiting for a slot in the delivery thread only makes sense when other threads give slots back.
@@ -145,9 +167,53 @@ public class PolicyRemoteDelivery extends GenericMailet {
         processor = new DeliveryProcessor(runtime, targets, attempts, dispatcher, metrics, gate);
         if (threadState == ThreadState.START_THREADS) {
             start(threads);
+            if (parking != null) {
+                releaser = ParkedMailReleaser.start(parking, ParkedMailReleaser.DEFAULT_EVERY);
+            }
         }
-        LOGGER.info("PolicyRemoteDelivery ready: policy {}, queue {}, {} delivery threads, reports to processor {}",
-                policyLocation, configuration.getOutGoingQueueName().asString(), threads, bounceProcessor);
+        LOGGER.info("PolicyRemoteDelivery ready: policy {}, queue {}, {} delivery threads, reports to processor {}, {}",
+                policyLocation, configuration.getOutGoingQueueName().asString(), threads, bounceProcessor,
+                runtime.policy().waits());
+    }
+
+    /**
+     * The parked-mail schedule when the policy parks waits; else null, with a warning where that is
+     * likely wrong: a queue that ignores delays (RabbitMQ, James's distributed server), or mail still
+     * parked from when the policy parked waits (it stays parked until the policy parks waits again).
+     */
+    private ParkingLot parkingLot(WaitSettings waits) throws MessagingException {
+        if (!waits.isParked()) {
+            if (queue.getClass().getName().contains("RabbitMQ")) {
+                LOGGER.warn("mailet {}: outgoing queue {} is {}, which ignores enqueue delays: retries and holds will "
+                        + "churn through it; set 'waits: {{in: parked, repository: ...}}' in the delivery policy",
+                        getMailetName(), configuration.getOutGoingQueueName().asString(), queue.getClass().getName());
+            }
+            long stillParked = 0;
+            for (ParkedSummary s : runtime.parked().summaries(runtime.clock().instant())) {
+                stillParked += s.parked() + s.released();
+            }
+            if (stillParked > 0) {
+                LOGGER.warn("mailet {}: {} mails are parked from when the policy parked waits; they are released only "
+                        + "with 'waits: in: parked' (see GET /delivery-policy/parked)", getMailetName(), stillParked);
+            }
+            return null;
+        }
+        String url = waits.repository().get();
+        if (repositories == null) {
+            throw new MessagingException("mailet " + getMailetName() + ": the policy parks waits in " + url
+                    + " but this mailet was built without James's mail repositories");
+        }
+        MailRepository repository;
+        try {
+            repository = repositories.select(MailRepositoryUrl.from(url));
+        } catch (Exception e) {
+            throw new MessagingException("mailet " + getMailetName() + ": delivery policy waits.repository: cannot open '"
+                    + url + "': " + e.getMessage(), e);
+        }
+        ParkingLot lot = new ParkingLot(runtime.parked(), repository, url, queue, runtime.policy(), runtime.destinations(),
+                runtime.clock(), metricFactory);
+        ParkedGauges.register(gaugeRegistry, runtime.policy(), lot::lastSummaries);
+        return lot;
     }
 
     private int deliveryThreads() throws MessagingException {
@@ -193,7 +259,17 @@ public class PolicyRemoteDelivery extends GenericMailet {
     void deliverOne(MailQueue.MailQueueItem item) {
         Mail mail = item.getMail();
         try {
+            if (parking != null && !parking.take(mail)) {
+                // An older release of a parked mail, released again since: the current copy delivers it.
+                item.done(MailQueue.MailQueueItem.CompletionStatus.SUCCESS);
+                return;
+            }
             processor.process(mail);
+            if (parking != null) {
+                // After the follow-ups (retries parked anew, reports) are stored, before the acknowledgement:
+                // a crash in between redelivers this copy, which is still the current release and is taken again.
+                parking.finished(mail);
+            }
             item.done(MailQueue.MailQueueItem.CompletionStatus.SUCCESS);
         } catch (Exception e) {
             LOGGER.error("Delivery of mail {} failed unexpectedly; the queue will redeliver it", mail.getName(), e);
@@ -235,6 +311,9 @@ public class PolicyRemoteDelivery extends GenericMailet {
 
     @Override
     public void destroy() {
+        if (releaser != null) {
+            releaser.close();
+        }
         if (dequeuing != null) {
             dequeuing.dispose();
         }
@@ -269,6 +348,12 @@ public class PolicyRemoteDelivery extends GenericMailet {
     @Override
     public String getMailetInfo() {
         return "PolicyRemoteDelivery: delivery by per-destination policy";
+    }
+
+    /** The parked-mail schedule, present when the policy parks waits; tests run its releaser's rounds themselves. */
+    @VisibleForTesting
+    Optional<ParkingLot> parking() {
+        return Optional.ofNullable(parking);
     }
 
     @VisibleForTesting

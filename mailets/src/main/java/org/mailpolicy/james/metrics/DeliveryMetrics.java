@@ -122,7 +122,7 @@ public final class DeliveryMetrics {
         factory.generate(PREFIX + "dsn.sent." + action.id()).increment();
     }
 
-    static String namePart(String text) {
+    public static String namePart(String text) {
         if (text == null || text.isEmpty()) {
             return "unknown";
         }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Clock;
 import org.apache.james.webadmin.Routes;
 import org.mailpolicy.destination.DeliveryPolicy;
+import org.mailpolicy.parking.JdbcParkedMailStore;
+import org.mailpolicy.parking.ParkedMailStore;
 import org.mailpolicy.state.DestinationStateStore;
 import org.mailpolicy.state.DirectoryOutageGuard;
 import org.mailpolicy.suppression.SuppressionList;
@@ -25,6 +27,8 @@ import spark.Service;
  * GET    /delivery-policy/destinations                 named destinations, and unlisted domains with state:
  *                                                    holds, pace, and whether a directory outage is suspected
  * DELETE /delivery-policy/destinations/{destination}/hold   {destination}: aol, or a domain such as example.org
+ * GET    /delivery-policy/parked                      parked mail per destination: parked, released, oldest, nextDue
+ * POST   /delivery-policy/parked/{destination}/release   its parked mail is due now (sent after its hold, at its pace)
  * POST   /delivery-policy/classify?destination=aol    body: the reply, or
  *                                                    {"reply": "...", "stage": "rcpt", "destination": "aol"}
  * </pre>
@@ -35,8 +39,11 @@ public final class DeliveryPolicyRoutes implements Routes {
     private final SuppressionRoutes suppressions;
     private final DestinationRoutes destinations;
     private final ClassifyRoutes classify;
+    private final ParkedRoutes parked;
 
-    private DeliveryPolicyRoutes(SuppressionRoutes suppressions, DestinationRoutes destinations, ClassifyRoutes classify) {
+    private DeliveryPolicyRoutes(SuppressionRoutes suppressions, DestinationRoutes destinations, ClassifyRoutes classify,
+                                 ParkedRoutes parked) {
+        this.parked = parked;
         this.suppressions = suppressions;
         this.destinations = destinations;
         this.classify = classify;
@@ -61,11 +68,28 @@ public final class DeliveryPolicyRoutes implements Routes {
                                           DirectoryOutageGuard directoryOutages, DeliveryPolicy policy,
                                           DestinationClassifier classifier, Clock clock, QueuedMailCounter queued,
                                           HeldMailRelease release) {
+        return of(suppressions, destinations, directoryOutages, policy, classifier, clock, queued, release,
+                JdbcParkedMailStore.inMemory());
+    }
+
+    /**
+     * @param parked the parked-mail schedule, normally the policy runtime's; a released hold also makes the
+     *               destination's parked mail due ({@code release} need not)
+     */
+    public static DeliveryPolicyRoutes of(SuppressionList suppressions, DestinationStateStore destinations,
+                                          DirectoryOutageGuard directoryOutages, DeliveryPolicy policy,
+                                          DestinationClassifier classifier, Clock clock, QueuedMailCounter queued,
+                                          HeldMailRelease release, ParkedMailStore parked) {
         // Each resource checks what it is given.
         ObjectMapper json = new ObjectMapper();
+        HeldMailRelease alsoParked = destination -> {
+            long madeDue = parked.makeDue(destination, clock.instant());
+            java.util.OptionalLong queuedMoved = release.bringForward(destination);
+            return java.util.OptionalLong.of(madeDue + queuedMoved.orElse(0));
+        };
         return new DeliveryPolicyRoutes(new SuppressionRoutes(suppressions, policy.suppression().expiry(), clock, json),
-                new DestinationRoutes(destinations, directoryOutages, policy, clock, queued, release, json),
-                new ClassifyRoutes(policy, classifier, json));
+                new DestinationRoutes(destinations, directoryOutages, policy, clock, queued, alsoParked, json),
+                new ClassifyRoutes(policy, classifier, json), new ParkedRoutes(parked, destinations, clock, json));
     }
 
     @Override
@@ -78,5 +102,6 @@ public final class DeliveryPolicyRoutes implements Routes {
         suppressions.define(service);
         destinations.define(service);
         classify.define(service);
+        parked.define(service);
     }
 }

@@ -43,7 +43,8 @@ public final class DeliveryPolicyWebAdminModule extends AbstractModule {
                 (destination, reply) -> destination.map(runtime::classifierFor).orElse(runtime.classifier()).classify(reply),
                 runtime.clock(), MailQueueCounter.of(queues, settings.outgoingQueue(), runtime.policy(),
                         MailQueueCounter.DEFAULT_MAX_BROWSED),
-                MailQueueRelease.of(queues, settings.outgoingQueue(), runtime.policy(), MailQueueCounter.DEFAULT_MAX_BROWSED));
+                MailQueueRelease.of(queues, settings.outgoingQueue(), runtime.policy(), MailQueueCounter.DEFAULT_MAX_BROWSED),
+                runtime.parked());
     }
 
     private static Optional<java.nio.file.Path> propertiesFile(FileSystem fileSystem) {

@@ -902,7 +902,7 @@ class PolicyRemoteDeliveryTest {
         };
         PolicyRemoteDelivery running = new PolicyRemoteDelivery(
                 new LoopbackDns(ImmutableMap.of("aol.com", ImmutableList.of("mx1.mx.aol.test."))), null, threaded, metricFactory,
-                registry);
+                registry, null, PolicyRemoteDelivery.ThreadState.START_THREADS);
         running.useAttemptForTesting((mail, recipients, hosts) ->
                 AttemptResult.of(recipients, recipients, ImmutableMap.of(), Optional.empty(), Optional.empty()));
         running.init(FakeMailetConfig.builder().mailetName("threaded").mailetContext(context)

@@ -56,6 +56,7 @@ class DeliveryPolicyRoutesTest {
     private final DirectoryOutageGuard outages = new DirectoryOutageGuard();
     private final List<String> released = new ArrayList<>();
     private DeliveryPolicy policy;
+    private final org.mailpolicy.parking.ParkedMailStore parked = org.mailpolicy.parking.JdbcParkedMailStore.inMemory();
     private WebAdminServer server;
     private final HttpClient http = HttpClient.newHttpClient();
     private final ObjectMapper json = new ObjectMapper();
@@ -71,7 +72,7 @@ class DeliveryPolicyRoutesTest {
                 destination -> {
                     released.add(destination);
                     return OptionalLong.of(0);
-                });
+                }, parked);
         server = WebAdminUtils.createWebAdminServer(routes).start();
     }
 
@@ -109,6 +110,41 @@ class DeliveryPolicyRoutesTest {
     private void suppress(String address, SuppressionEntry.Source source) {
         suppressions.add(SuppressionEntry.of(address, NOW.minusSeconds(60), "userunknown", "550 MAILBOX NOT FOUND",
                 "aol.mailbox-not-found", source, Optional.of("m1@example.com")));
+    }
+
+    @Test
+    void listsParkedMailPerDestinationAndReleasesItNow() throws Exception {
+        parked.park(org.mailpolicy.parking.ParkedMail.of("p1", "aol", NOW.plusSeconds(600), NOW.minusSeconds(60), "held"));
+        parked.park(org.mailpolicy.parking.ParkedMail.of("p2", "aol", NOW.plusSeconds(900), NOW, "held"));
+        parked.park(org.mailpolicy.parking.ParkedMail.of("p3", "example.org", NOW.plusSeconds(300), NOW, "retry"));
+
+        JsonNode list = body(send("GET", "/delivery-policy/parked", null));
+
+        assertThat(list).hasSize(2);
+        assertThat(list.get(0).get("destination").asText()).isEqualTo("aol");
+        assertThat(list.get(0).get("parked").asLong()).isEqualTo(2);
+        assertThat(list.get(0).get("oldest").asText()).isEqualTo(NOW.minusSeconds(60).toString());
+        assertThat(list.get(0).get("nextDue").asText()).isEqualTo(NOW.plusSeconds(600).toString());
+
+        HttpResponse<String> release = send("POST", "/delivery-policy/parked/aol/release", null);
+
+        assertThat(release.statusCode()).isEqualTo(200);
+        assertThat(body(release).get("madeDue").asInt()).isEqualTo(2);
+        assertThat(parked.destinationsDue(NOW)).containsExactly("aol");
+        assertThat(send("POST", "/delivery-policy/parked/a%20b/release", null).statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void releasingAHoldAlsoMakesTheDestinationsParkedMailDue() throws Exception {
+        states.recordThrottle(policy.destination("aol").get(), "421 4.7.0 [TSS04] throttled", Optional.empty(),
+                NOW.minusSeconds(60));
+        parked.park(org.mailpolicy.parking.ParkedMail.of("p1", "aol", NOW.plusSeconds(840), NOW.minusSeconds(60), "held"));
+        assertThat(body(send("GET", "/delivery-policy/parked", null)).get(0).get("heldUntil").isNull()).isFalse();
+
+        assertThat(send("DELETE", "/delivery-policy/destinations/aol/hold", null).statusCode()).isEqualTo(204);
+
+        assertThat(parked.destinationsDue(NOW)).containsExactly("aol");
+        assertThat(released).containsExactly("aol");
     }
 
     @Test
