@@ -32,6 +32,23 @@ public final class ClusterNode {
     private static final String WEBADMIN_ROUTES_SETTINGS =
             "policy.file=" + JamesSetup.JAMES_HOME_TOKEN + "/conf/delivery-policy.yaml\n";
     private static final String OUTGOING_PARAMETER = "<outgoing>outgoing</outgoing>";
+    /**
+     * The memory app's repositories ({@code memory://}) plus James's {@code file://} one, for what the nodes share
+     * through a folder (parked mail's content): keys are read from the folder each time ({@code CACHEKEYS="false"}), so
+     * a mail stored by one node is found by the other.
+     */
+    private static final String MAIL_REPOSITORY_STORE = "<mailrepositorystore>\n"
+            + "  <defaultProtocol>memory</defaultProtocol>\n"
+            + "  <mailrepositories>\n"
+            + "    <mailrepository class=\"org.apache.james.mailrepository.memory.MemoryMailRepository\">\n"
+            + "      <protocols><protocol>memory</protocol></protocols>\n"
+            + "    </mailrepository>\n"
+            + "    <mailrepository class=\"org.apache.james.mailrepository.file.FileMailRepository\">\n"
+            + "      <protocols><protocol>file</protocol></protocols>\n"
+            + "      <config FIFO=\"false\" CACHEKEYS=\"false\"/>\n"
+            + "    </mailrepository>\n"
+            + "  </mailrepositories>\n"
+            + "</mailrepositorystore>\n";
 
     private ClusterNode() {
     }
@@ -80,7 +97,8 @@ public final class ClusterNode {
                 .withMailetContainer(mailetContainer)
                 .withConfFile("extensions.properties", WEBADMIN_EXTENSIONS)
                 .withConfFile("webadmin.properties", webAdmin + WEBADMIN_ROUTES_LINE)
-                .withConfFile("delivery-policy.properties", WEBADMIN_ROUTES_SETTINGS);
+                .withConfFile("delivery-policy.properties", WEBADMIN_ROUTES_SETTINGS)
+                .withConfFile("mailrepositorystore.xml", MAIL_REPOSITORY_STORE);
     }
 
     private static String required(Properties settings, String key) {
