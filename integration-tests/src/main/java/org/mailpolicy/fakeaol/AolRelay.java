@@ -21,6 +21,9 @@ final class AolRelay {
     /** "If the client keeps connecting while throttled": the fourth connect over the limit gets the dynamic block. */
     static final int CONNECTS_OVER_LIMIT_BEFORE_BLOCK = 3;
 
+    /** What a client the mode is not set for gets; NORMAL keeps no per-activation state, so one serves all. */
+    private static final ActiveMode NORMAL_FOR_OTHER_CLIENTS = ActiveMode.start(ModeSetting.normal(), Instant.EPOCH);
+
     private final Clock clock;
     private final AtomicReference<ActiveMode> active;
     /** Flaky recipients that have had their one temporary failure; they are accepted from now on. */
@@ -51,7 +54,7 @@ final class AolRelay {
     }
 
     ConnectDecision onConnect(String client) {
-        ActiveMode mode = current();
+        ActiveMode mode = currentFor(client);
         switch (mode.setting.mode()) {
             case DYN_T1:
                 return ConnectDecision.reject(ServerAction.replyAndClose(AolReplies.DYN_T1));
@@ -82,7 +85,7 @@ final class AolRelay {
 
     /** MAIL FROM: where the rate modes count messages, since AOL throttles per message and per client IP. */
     ServerAction onMailFrom(String client) {
-        ActiveMode mode = current();
+        ActiveMode mode = currentFor(client);
         if (mode.setting.mode().isRateLimited() && !mode.windows.tryAdmit(client, clock.instant())) {
             return ServerAction.reply(mode.setting.mode() == Mode.RLY_NW ? AolReplies.RLY_NW : AolReplies.DYN_T1);
         }
@@ -100,8 +103,8 @@ final class AolRelay {
         return mode.setting.reply().map(ServerAction::reply);
     }
 
-    ServerAction onRecipient(String address) {
-        ActiveMode mode = current();
+    ServerAction onRecipient(String client, String address) {
+        ActiveMode mode = currentFor(client);
         Optional<ServerAction> replying = replyingAt(mode, ReplyStage.RCPT);
         if (replying.isPresent()) {
             return replying.get();
@@ -131,8 +134,8 @@ final class AolRelay {
      * End of DATA. SMTP has one reply per message, so content verdicts apply to the whole message: any accepted hvu
      * recipient rejects it, any flaky recipient not yet deferred defers it.
      */
-    ServerAction onEndOfData(List<String> acceptedRecipients, boolean tooLarge) {
-        ActiveMode mode = current();
+    ServerAction onEndOfData(String client, List<String> acceptedRecipients, boolean tooLarge) {
+        ActiveMode mode = currentFor(client);
         if (mode.setting.mode() == Mode.DROP_IN_DATA) {
             return ServerAction.hangUp();
         }
@@ -160,6 +163,12 @@ final class AolRelay {
             }
         }
         return ServerAction.reply(deferred ? AolReplies.HVU_B2 : AolReplies.OK);
+    }
+
+    /** The mode in force for {@code client}: NORMAL's when the mode is set for another client only. */
+    private ActiveMode currentFor(String client) {
+        ActiveMode mode = current();
+        return mode.setting.appliesTo(client) ? mode : NORMAL_FOR_OTHER_CLIENTS;
     }
 
     private ActiveMode current() {

@@ -334,7 +334,7 @@ final class AolSmtpServer implements AutoCloseable {
                 return;
             }
             MailTransaction transaction = (MailTransaction) session.getMessageHandler();
-            ServerAction action = relay.onRecipient(address);
+            ServerAction action = relay.onRecipient(connections.get(session).client, address);
             transaction.recording.recipient(address, parametersAfterPath(args, 3), action.replyText().orElseThrow());
             if (action.isPositive()) {
                 transaction.acceptedRecipients.add(address);
@@ -365,7 +365,8 @@ final class AolSmtpServer implements AutoCloseable {
                     new BufferedInputStream(session.getRawInput(), DATA_BUFFER_BYTES)));
             Optional<byte[]> body = readUpTo(data, maxMessageBytes);
 
-            ServerAction action = relay.onEndOfData(transaction.acceptedRecipients, body.isEmpty());
+            ServerAction action = relay.onEndOfData(connections.get(session).client, transaction.acceptedRecipients,
+                    body.isEmpty());
             transaction.recording.dataReply(action.replyText().orElse(null));
             if (action.acceptsMessage()) {
                 acceptedMessages.accept(ReceivedMessage.of(relay.now(), connections.get(session).client,

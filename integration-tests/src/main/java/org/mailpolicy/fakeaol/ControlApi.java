@@ -33,7 +33,9 @@ import com.sun.net.httpserver.HttpServer;
  * PUT    /mode          {"mode": "DYN_T1", "seconds": 20}  (optional "perMinute" for RLY_NW and RATE_LIMIT,
  *                                                            "delayMillis" for SLOW, "seed" for CHAOS; REPLY
  *                                                            needs "reply" and "stage": CONNECT, MAIL, RCPT, DATA,
- *                                                            and takes "times": that many replies, then NORMAL's)
+ *                                                            and takes "times": that many replies, then NORMAL's;
+ *                                                            any mode takes "client": "127.0.0.2", the one client
+ *                                                            IP it answers, every other getting NORMAL's replies)
  * GET    /mode
  * GET    /transactions  JSON array, oldest first
  * DELETE /transactions
@@ -49,7 +51,7 @@ import com.sun.net.httpserver.HttpServer;
 final class ControlApi implements AutoCloseable {
     private static final int MAX_BODY_BYTES = 64 * 1024;
     private static final Set<String> MODE_FIELDS = Set.of("mode", "seconds", "perMinute", "delayMillis", "seed", "reply",
-            "stage", "times");
+            "stage", "times", "client");
     private static final Set<String> BOUNCE_FIELDS = Set.of("to", "finalRecipient", "smtpHost", "smtpPort",
             "originalMessageId", "envelopeFrom");
 
@@ -244,6 +246,9 @@ final class ControlApi implements AutoCloseable {
             if (request.has("seed")) {
                 setting = setting.seed(longField(request, "seed"));
             }
+            if (request.has("client")) {
+                setting = setting.onlyForClient(requiredText(request, "client"));
+            }
             if (request.has("seconds") && !request.get("seconds").isNull()) {
                 JsonNode seconds = request.get("seconds");
                 if (!seconds.isNumber() || seconds.asDouble() <= 0 || seconds.asDouble() > 86_400 * 365) {
@@ -356,6 +361,7 @@ final class ControlApi implements AutoCloseable {
             node.put("reply", setting.reply().get());
             node.put("stage", setting.stage().name());
         }
+        setting.client().ifPresent(client -> node.put("client", client));
         return node;
     }
 

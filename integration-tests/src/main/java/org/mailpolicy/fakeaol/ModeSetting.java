@@ -25,13 +25,15 @@ public final class ModeSetting {
     private final ReplyStage stage;
     /** How many times {@link Mode#REPLY} answers its reply before answering as NORMAL does; 0 for no limit. */
     private final int times;
+    /** The one client address (the sender's IP) the mode answers; empty for every client. */
+    private final Optional<String> client;
 
     private ModeSetting(Mode mode, Optional<Duration> duration, int perMinute, Duration delay, long seed) {
-        this(mode, duration, perMinute, delay, seed, Optional.empty(), ReplyStage.CONNECT, 0);
+        this(mode, duration, perMinute, delay, seed, Optional.empty(), ReplyStage.CONNECT, 0, Optional.empty());
     }
 
     private ModeSetting(Mode mode, Optional<Duration> duration, int perMinute, Duration delay, long seed,
-                        Optional<String> reply, ReplyStage stage, int times) {
+                        Optional<String> reply, ReplyStage stage, int times, Optional<String> client) {
         this.mode = mode;
         this.duration = duration;
         this.perMinute = perMinute;
@@ -40,6 +42,7 @@ public final class ModeSetting {
         this.reply = reply;
         this.stage = stage;
         this.times = times;
+        this.client = client;
     }
 
     /** The mode with its default parameters, lasting until changed. */
@@ -66,7 +69,8 @@ public final class ModeSetting {
         if (!reply.matches("[45][0-9][0-9]([ -].*)?")) {
             throw new IllegalArgumentException("reply must start with a 4xx or 5xx code, was '" + reply + "'");
         }
-        return new ModeSetting(Mode.REPLY, Optional.empty(), 0, Duration.ZERO, 0, Optional.of(reply), stage, 0);
+        return new ModeSetting(Mode.REPLY, Optional.empty(), 0, Duration.ZERO, 0, Optional.of(reply), stage, 0,
+                Optional.empty());
     }
 
     public static ModeSetting normal() {
@@ -79,7 +83,7 @@ public final class ModeSetting {
         if (duration.isNegative() || duration.isZero()) {
             throw new IllegalArgumentException("duration must be positive, was " + duration);
         }
-        return new ModeSetting(mode, Optional.of(duration), perMinute, delay, seed, reply, stage, times);
+        return new ModeSetting(mode, Optional.of(duration), perMinute, delay, seed, reply, stage, times, client);
     }
 
     /** For {@link Mode#RLY_NW} and {@link Mode#RATE_LIMIT}: messages accepted per client in any 60 s window. */
@@ -90,7 +94,7 @@ public final class ModeSetting {
         if (messages < 1) {
             throw new IllegalArgumentException("perMinute must be at least 1, was " + messages);
         }
-        return new ModeSetting(mode, duration, messages, delay, seed);
+        return new ModeSetting(mode, duration, messages, delay, seed, reply, stage, times, client);
     }
 
     /** For {@link Mode#REPLY}: the reply is given this many times (counted from when the mode is set), then NORMAL's. */
@@ -101,7 +105,7 @@ public final class ModeSetting {
         if (count < 1) {
             throw new IllegalArgumentException("times must be at least 1, was " + count);
         }
-        return new ModeSetting(mode, duration, perMinute, delay, seed, reply, stage, count);
+        return new ModeSetting(mode, duration, perMinute, delay, seed, reply, stage, count, client);
     }
 
     /** For {@link Mode#SLOW}: how long the greeting is held back. */
@@ -113,7 +117,7 @@ public final class ModeSetting {
         if (greetingDelay.isNegative()) {
             throw new IllegalArgumentException("delay must not be negative, was " + greetingDelay);
         }
-        return new ModeSetting(mode, duration, perMinute, greetingDelay, seed);
+        return new ModeSetting(mode, duration, perMinute, greetingDelay, seed, reply, stage, times, client);
     }
 
     /** For {@link Mode#CHAOS}: the seed its replies are drawn from; the same seed gives the same replies. */
@@ -121,7 +125,30 @@ public final class ModeSetting {
         if (mode != Mode.CHAOS) {
             throw new IllegalArgumentException("seed applies only to CHAOS, not " + mode);
         }
-        return new ModeSetting(mode, duration, perMinute, delay, chaosSeed);
+        return new ModeSetting(mode, duration, perMinute, delay, chaosSeed, reply, stage, times, client);
+    }
+
+    /**
+     * This setting for the client at {@code address} only (its IP as the fake sees it, for example {@code 127.0.0.2}):
+     * every other client gets NORMAL's answers. Receivers throttle per sending IP; this is how a test throttles one
+     * James node of two that send from different addresses.
+     */
+    public ModeSetting onlyForClient(String address) {
+        requireNonNull(address, "address");
+        if (!address.matches("[0-9.]+|[0-9a-fA-F:]+")) {
+            throw new IllegalArgumentException("client must be an IP address, was '" + address + "'");
+        }
+        return new ModeSetting(mode, duration, perMinute, delay, seed, reply, stage, times, Optional.of(address));
+    }
+
+    /** The one client the mode answers, or empty for every client. */
+    public Optional<String> client() {
+        return client;
+    }
+
+    /** Whether the mode answers {@code clientAddress} (else NORMAL does). */
+    boolean appliesTo(String clientAddress) {
+        return client.isEmpty() || client.get().equals(clientAddress);
     }
 
     public Mode mode() {
@@ -170,12 +197,12 @@ public final class ModeSetting {
         ModeSetting that = (ModeSetting) o;
         return mode == that.mode && duration.equals(that.duration) && perMinute == that.perMinute
                 && delay.equals(that.delay) && seed == that.seed && reply.equals(that.reply) && stage == that.stage
-                && times == that.times;
+                && times == that.times && client.equals(that.client);
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(mode, duration, perMinute, delay, seed, reply, stage, times);
+        return java.util.Objects.hash(mode, duration, perMinute, delay, seed, reply, stage, times, client);
     }
 
     @Override
@@ -184,6 +211,7 @@ public final class ModeSetting {
                 + (mode.isRateLimited() ? " perMinute=" + perMinute : "")
                 + (mode == Mode.SLOW ? " delay=" + delay : "")
                 + (mode == Mode.CHAOS ? " seed=" + seed : "")
+                + client.map(c -> " for client " + c).orElse("")
                 + reply.map(r -> " at " + stage + (times > 0 ? " " + times + " time(s)" : "") + ": " + r).orElse("");
     }
 }

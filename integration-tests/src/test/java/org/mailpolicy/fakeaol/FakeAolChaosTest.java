@@ -21,6 +21,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 /** CHAOS: random 4xx/5xx replies at RCPT and at the end of DATA, the same for the same seed. */
 class FakeAolChaosTest {
+    /** The client address the relay is asked about: CHAOS answers every client alike. */
+    private static final String CLIENT = "127.0.0.1";
+
     private static final String MESSAGE = "From: bob@sender.example\r\nTo: ok-1@aol.com\r\nSubject: chaos\r\n"
             + "Message-ID: <chaos1@sender.example>\r\n\r\nHi.\r\n";
     private static FakeAol aol;
@@ -55,12 +58,12 @@ class FakeAolChaosTest {
         AolRelay relay = chaosRelay(7);
         List<String> endOfData = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
-            endOfData.add(relay.onEndOfData(List.of("ok-" + i + "@aol.com", "ok-x@aol.com"), false).toString());
+            endOfData.add(relay.onEndOfData(CLIENT, List.of("ok-" + i + "@aol.com", "ok-x@aol.com"), false).toString());
         }
         AolRelay again = chaosRelay(7);
         for (int i = 0; i < 100; i++) {
             // The same recipients in another order are the same message to the fake.
-            assertThat(again.onEndOfData(List.of("ok-x@aol.com", "ok-" + i + "@aol.com"), false).toString())
+            assertThat(again.onEndOfData(CLIENT, List.of("ok-x@aol.com", "ok-" + i + "@aol.com"), false).toString())
                     .isEqualTo(endOfData.get(i));
         }
     }
@@ -72,8 +75,8 @@ class FakeAolChaosTest {
         Map<String, Integer> data = new HashMap<>();
         int n = 4000;
         for (int i = 0; i < n; i++) {
-            rcpt.merge(relay.onRecipient("ok-" + i + "@aol.com").toString(), 1, Integer::sum);
-            data.merge(relay.onEndOfData(List.of("ok-" + i + "@aol.com"), false).toString(), 1, Integer::sum);
+            rcpt.merge(relay.onRecipient(CLIENT, "ok-" + i + "@aol.com").toString(), 1, Integer::sum);
+            data.merge(relay.onEndOfData(CLIENT, List.of("ok-" + i + "@aol.com"), false).toString(), 1, Integer::sum);
         }
         assertThat(rcpt.get("250 OK")).isBetween(n * 75 / 100, n * 85 / 100);
         for (String reply : ChaosReplies.RCPT_REPLIES) {
@@ -96,19 +99,19 @@ class FakeAolChaosTest {
         AolRelay relay = chaosRelay(5);
         String refused = null;
         for (int i = 0; refused == null; i++) {
-            if (!relay.onRecipient("ok-r" + i + "@aol.com").isPositive()) {
+            if (!relay.onRecipient(CLIENT, "ok-r" + i + "@aol.com").isPositive()) {
                 refused = "ok-r" + i + "@aol.com";
             }
         }
         boolean acceptedLater = false;
         for (int attempt = 0; attempt < 50 && !acceptedLater; attempt++) {
-            acceptedLater = relay.onRecipient(refused).isPositive();
+            acceptedLater = relay.onRecipient(CLIENT, refused).isPositive();
         }
         assertThat(acceptedLater).as(refused + " accepted on a later attempt").isTrue();
 
         Map<String, Integer> unknown = new HashMap<>();
         for (int i = 0; i < 200; i++) {
-            unknown.merge(relay.onRecipient("unknown-" + i + "@aol.com").toString(), 1, Integer::sum);
+            unknown.merge(relay.onRecipient(CLIENT, "unknown-" + i + "@aol.com").toString(), 1, Integer::sum);
         }
         assertThat(unknown.get(AolReplies.MAILBOX_NOT_FOUND)).isGreaterThan(120);
         assertThat(unknown).doesNotContainKey("250 OK");
@@ -116,7 +119,7 @@ class FakeAolChaosTest {
         List<String> hvu = List.of("hvu-1@aol.com");
         Map<String, Integer> hvuData = new HashMap<>();
         for (int i = 0; i < 100; i++) {
-            hvuData.merge(relay.onEndOfData(hvu, false).toString(), 1, Integer::sum);
+            hvuData.merge(relay.onEndOfData(CLIENT, hvu, false).toString(), 1, Integer::sum);
         }
         assertThat(hvuData.get(AolReplies.HVU_B1)).isGreaterThan(60);
         assertThat(hvuData).doesNotContainKey("250 OK");
@@ -181,7 +184,7 @@ class FakeAolChaosTest {
     private static Map<String, String> rcptReplies(AolRelay relay, List<String> addresses) {
         Map<String, String> replies = new HashMap<>();
         for (String address : addresses) {
-            replies.put(address, relay.onRecipient(address).toString());
+            replies.put(address, relay.onRecipient(CLIENT, address).toString());
         }
         return replies;
     }

@@ -255,6 +255,26 @@ class FakeAolSmtpTest {
         });
     }
 
+    @Test
+    void aModeForOneClientAddressLeavesTheOthersNormal() throws IOException {
+        aol.setMode(ModeSetting.of(Mode.DYN_T1).onlyForClient("127.0.0.2"));
+        try (RawSmtpClient throttled = RawSmtpClient.connectFrom("127.0.0.2", aol.smtpPort())) {
+            assertThat(throttled.readReply()).isEqualTo("421 4.7.1 : (DYN:T1)");
+        }
+        try (RawSmtpClient other = RawSmtpClient.connectFrom("127.0.0.3", aol.smtpPort())) {
+            assertThat(other.readReply()).startsWith("220");
+            other.send("EHLO client.example");
+            assertThat(other.send("MAIL FROM:<bob@sender.example>")).isEqualTo("250 OK");
+            assertThat(other.send("RCPT TO:<ok-1@aol.com>")).isEqualTo("250 OK");
+            assertThat(other.data(MESSAGE)).isEqualTo("250 OK");
+        }
+        assertThat(aol.transactions()).extracting(Transaction::client, Transaction::connectReply).first()
+                .isEqualTo(org.assertj.core.groups.Tuple.tuple("127.0.0.2", "421 4.7.1 : (DYN:T1)"));
+        assertThat(aol.messages()).extracting(ReceivedMessage::client).containsExactly("127.0.0.3");
+        assertThatThrownBy(() -> ModeSetting.of(Mode.DYN_T1).onlyForClient("node-a"))
+                .hasMessageContaining("client must be an IP address");
+    }
+
     private static void assertGreetingRejected(Mode mode, String greeting) throws IOException {
         aol.setMode(mode);
         try (RawSmtpClient client = RawSmtpClient.connect(aol.smtpPort())) {

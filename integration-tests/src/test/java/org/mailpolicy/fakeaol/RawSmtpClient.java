@@ -39,6 +39,13 @@ public final class RawSmtpClient implements AutoCloseable {
         return new RawSmtpClient(socket);
     }
 
+    /** A connection from {@code localAddress} (another loopback address, as a second sending IP), read timeout 5 s. */
+    public static RawSmtpClient connectFrom(String localAddress, int port) throws IOException {
+        Socket socket = new Socket(InetAddress.getLoopbackAddress(), port, InetAddress.getByName(localAddress), 0);
+        socket.setSoTimeout(5_000);
+        return new RawSmtpClient(socket);
+    }
+
     /** Reads one reply, all its lines joined with {@code \n}, or {@link #CLOSED} at end of stream. */
     public String readReply() throws IOException {
         List<String> lines = new ArrayList<>();

@@ -33,7 +33,7 @@ final class PolicyParser {
     static final int SUPPORTED_VERSION = 1;
 
     private static final Set<String> ROOT_KEYS = ImmutableSet.of("version", "suppression", "rules", "destinations", "default",
-            "waits");
+            "waits", "egress");
     private static final Set<String> WAIT_KEYS = ImmutableSet.of("in", "repository");
     private static final Set<String> STORE_KEYS = ImmutableSet.of("store", "path", "url", "user", "password", "maxConnections",
             "expire");
@@ -81,6 +81,16 @@ final class PolicyParser {
         StoreSettings stores = StoreSettings.defaults();
         if (top.containsKey("suppression")) {
             stores = storeSettings(top.get("suppression").getValueNode());
+        }
+        if (top.containsKey("egress")) {
+            Node node = top.get("egress").getValueNode();
+            String name = reader.nonEmptyString(node, "egress");
+            if (name != null && !Egress.isName(name)) {
+                reader.error(node, "egress", "'" + name
+                        + "' is not an egress name: use lower-case letters, digits, '.', '_', '-' (at most 64)");
+            } else if (name != null) {
+                stores = stores.withEgress(Egress.of(name));
+            }
         }
 
         List<Path> ruleFiles = new ArrayList<>();

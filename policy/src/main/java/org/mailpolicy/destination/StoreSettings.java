@@ -32,25 +32,27 @@ public final class StoreSettings {
     private final Path path;
     private final SharedDatabase database;
     private final SuppressionExpiry expiry;
+    private final Egress egress;
 
-    private StoreSettings(Store store, Path path, SharedDatabase database, SuppressionExpiry expiry) {
+    private StoreSettings(Store store, Path path, SharedDatabase database, SuppressionExpiry expiry, Egress egress) {
         this.store = store;
         this.path = path;
         this.database = database;
         this.expiry = expiry;
+        this.egress = egress;
     }
 
     /** An embedded H2 store at {@code path}. */
     public static StoreSettings of(Store store, Path path) {
         Preconditions.checkNotNull(store, "store");
         Preconditions.checkArgument(store == Store.H2, "store %s needs a database, not a path", store.id());
-        return new StoreSettings(store, Preconditions.checkNotNull(path, "path"), null, SuppressionExpiry.NONE);
+        return new StoreSettings(store, Preconditions.checkNotNull(path, "path"), null, SuppressionExpiry.NONE, Egress.DEFAULT);
     }
 
     /** A PostgreSQL database shared by every James node: suppressions, sent messages and destination holds. */
     public static StoreSettings postgresql(SharedDatabase database) {
         return new StoreSettings(Store.POSTGRESQL, DEFAULT_PATH, Preconditions.checkNotNull(database, "database"),
-                SuppressionExpiry.NONE);
+                SuppressionExpiry.NONE, Egress.DEFAULT);
     }
 
     public static StoreSettings defaults() {
@@ -73,7 +75,17 @@ public final class StoreSettings {
 
     /** These settings with suppressions that expire as {@code e} says. */
     public StoreSettings withExpiry(SuppressionExpiry e) {
-        return new StoreSettings(store, path, database, Preconditions.checkNotNull(e, "expiry"));
+        return new StoreSettings(store, path, database, Preconditions.checkNotNull(e, "expiry"), egress);
+    }
+
+    /** These settings for a node sending from {@code e}: its holds, probes and rate counts are kept under that egress. */
+    public StoreSettings withEgress(Egress e) {
+        return new StoreSettings(store, path, database, expiry, Preconditions.checkNotNull(e, "egress"));
+    }
+
+    /** The policy's {@code egress}: which rows of the destination state this node's attempts count against. */
+    public Egress egress() {
+        return egress;
     }
 
     /** How long a suppression holds per reason, from its last confirmation; {@link SuppressionExpiry#NONE} by default. */
@@ -90,17 +102,18 @@ public final class StoreSettings {
     public boolean equals(Object o) {
         return o instanceof StoreSettings && ((StoreSettings) o).store == store
                 && ((StoreSettings) o).path.equals(path) && Objects.equals(((StoreSettings) o).database, database)
-                && ((StoreSettings) o).expiry.equals(expiry);
+                && ((StoreSettings) o).expiry.equals(expiry) && ((StoreSettings) o).egress.equals(egress);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(store, path, database, expiry);
+        return Objects.hash(store, path, database, expiry, egress);
     }
 
     @Override
     public String toString() {
-        String expire = expiry.equals(SuppressionExpiry.NONE) ? "" : ", expire: " + expiry;
+        String expire = (expiry.equals(SuppressionExpiry.NONE) ? "" : ", expire: " + expiry)
+                + (egress.equals(Egress.DEFAULT) ? "" : ", egress: " + egress);
         return database == null ? "{store: " + store.id() + ", path: " + path + expire + "}"
                 : "{store: " + store.id() + ", " + database + expire + "}";
     }

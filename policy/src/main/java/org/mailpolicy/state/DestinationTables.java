@@ -1,6 +1,7 @@
 package org.mailpolicy.state;
 
 import java.sql.Connection;
+import java.sql.DatabaseMetaData;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -8,13 +9,17 @@ import java.sql.Statement;
 import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import org.mailpolicy.destination.Egress;
 import org.mailpolicy.destination.RateLimit;
 
 /**
  * The tables of {@link JdbcDestinationStateStore} and the mapping between a row and a
- * {@link DestinationState}: one row per key, a lease row per attempt in flight, a row per start
- * within the rate period. Times are epoch milliseconds in BIGINT columns.
+ * {@link DestinationState}: one row per key and egress, a lease row per attempt in flight, a row per
+ * start within the rate period, each with its egress. Times are epoch milliseconds in BIGINT columns.
  */
 final class DestinationTables {
     static final String STATE = "delivery_policy_destination";
@@ -22,6 +27,9 @@ final class DestinationTables {
     static final String STARTS = "delivery_policy_destination_start";
     /** A key: a destination name (at most 64) or a domain name (at most 253). */
     private static final int NAME_COLUMN = DestinationKey.MAX_LENGTH;
+    /** Which egress a row counts for ({@link org.mailpolicy.destination.Egress}); earlier versions' rows are the default's. */
+    private static final String EGRESS_COLUMN = "VARCHAR(" + Egress.MAX_LENGTH + ") DEFAULT '" + Egress.DEFAULT.name()
+            + "' NOT NULL";
     static final String COLUMNS = "name, held_until_ms, current_hold_ms, consecutive_throttles, attempts, "
             + "last_reply, last_attempt_ms, probe_started_ms, last_activity_ms, rate_window_end_ms, next_start_ms, hold_started_ms, "
             + "pace_rate, pace_concurrency, pace_changed_ms, pace_signal_ms, pace_signals, pace_rate_signal_ms, pace_rate_signals";
@@ -31,37 +39,86 @@ final class DestinationTables {
 
     /** Creates the tables and their indexes if missing, adding the columns later versions added. */
     static void create(Connection c) throws SQLException {
-        {
-            try (Statement st = c.createStatement()) {
-                st.executeUpdate("CREATE TABLE IF NOT EXISTS " + STATE + " ("
-                        + "name VARCHAR(" + NAME_COLUMN + ") NOT NULL PRIMARY KEY, "
-                        + "held_until_ms BIGINT, "
-                        + "current_hold_ms BIGINT NOT NULL, "
-                        + "consecutive_throttles INTEGER NOT NULL, "
-                        + "attempts BIGINT NOT NULL, "
-                        + "last_reply VARCHAR(" + (DestinationTransitions.MAX_REPLY_CHARS + 3) + "), "
-                        + "last_attempt_ms BIGINT, "
-                        + "probe_started_ms BIGINT)");
-                // Added after the first release: tables of earlier versions get them here.
-                for (String column : new String[] {"last_activity_ms BIGINT", "rate_window_end_ms BIGINT",
-                        "next_start_ms BIGINT", "hold_started_ms BIGINT", "pace_rate DOUBLE PRECISION", "pace_concurrency INTEGER",
-                        "pace_changed_ms BIGINT", "pace_signal_ms BIGINT", "pace_signals INTEGER",
-                        "pace_rate_signal_ms BIGINT", "pace_rate_signals INTEGER"}) {
-                    st.executeUpdate("ALTER TABLE " + STATE + " ADD COLUMN IF NOT EXISTS " + column);
-                }
-                st.executeUpdate("CREATE TABLE IF NOT EXISTS " + SLOTS + " ("
-                        + "id VARCHAR(36) NOT NULL PRIMARY KEY, "
-                        + "name VARCHAR(" + NAME_COLUMN + ") NOT NULL, "
-                        + "node VARCHAR(36) NOT NULL, "
-                        + "started_ms BIGINT NOT NULL)");
-                st.executeUpdate("CREATE INDEX IF NOT EXISTS " + SLOTS + "_name ON " + SLOTS + " (name, started_ms)");
-                st.executeUpdate("CREATE TABLE IF NOT EXISTS " + STARTS + " ("
-                        + "id VARCHAR(36) NOT NULL PRIMARY KEY, "
-                        + "name VARCHAR(" + NAME_COLUMN + ") NOT NULL, "
-                        + "started_ms BIGINT NOT NULL)");
-                st.executeUpdate("CREATE INDEX IF NOT EXISTS " + STARTS + "_name ON " + STARTS + " (name, started_ms)");
+        try (Statement st = c.createStatement()) {
+            st.executeUpdate("CREATE TABLE IF NOT EXISTS " + STATE + " ("
+                    + "name VARCHAR(" + NAME_COLUMN + ") NOT NULL, "
+                    + "egress " + EGRESS_COLUMN + ", "
+                    + "held_until_ms BIGINT, "
+                    + "current_hold_ms BIGINT NOT NULL, "
+                    + "consecutive_throttles INTEGER NOT NULL, "
+                    + "attempts BIGINT NOT NULL, "
+                    + "last_reply VARCHAR(" + (DestinationTransitions.MAX_REPLY_CHARS + 3) + "), "
+                    + "last_attempt_ms BIGINT, "
+                    + "probe_started_ms BIGINT, "
+                    + "PRIMARY KEY (name, egress))");
+            // Added after the first release: tables of earlier versions get them here. Their rows get
+            // the default egress, the one every node of an earlier version sent from.
+            for (String column : new String[] {"egress " + EGRESS_COLUMN, "last_activity_ms BIGINT", "rate_window_end_ms BIGINT",
+                    "next_start_ms BIGINT", "hold_started_ms BIGINT", "pace_rate DOUBLE PRECISION", "pace_concurrency INTEGER",
+                    "pace_changed_ms BIGINT", "pace_signal_ms BIGINT", "pace_signals INTEGER",
+                    "pace_rate_signal_ms BIGINT", "pace_rate_signals INTEGER"}) {
+                st.executeUpdate("ALTER TABLE " + STATE + " ADD COLUMN IF NOT EXISTS " + column);
+            }
+            st.executeUpdate("CREATE TABLE IF NOT EXISTS " + SLOTS + " ("
+                    + "id VARCHAR(36) NOT NULL PRIMARY KEY, "
+                    + "name VARCHAR(" + NAME_COLUMN + ") NOT NULL, "
+                    + "egress " + EGRESS_COLUMN + ", "
+                    + "node VARCHAR(36) NOT NULL, "
+                    + "started_ms BIGINT NOT NULL)");
+            st.executeUpdate("ALTER TABLE " + SLOTS + " ADD COLUMN IF NOT EXISTS egress " + EGRESS_COLUMN);
+            st.executeUpdate("CREATE INDEX IF NOT EXISTS " + SLOTS + "_name ON " + SLOTS + " (name, started_ms)");
+            st.executeUpdate("CREATE TABLE IF NOT EXISTS " + STARTS + " ("
+                    + "id VARCHAR(36) NOT NULL PRIMARY KEY, "
+                    + "name VARCHAR(" + NAME_COLUMN + ") NOT NULL, "
+                    + "egress " + EGRESS_COLUMN + ", "
+                    + "started_ms BIGINT NOT NULL)");
+            st.executeUpdate("ALTER TABLE " + STARTS + " ADD COLUMN IF NOT EXISTS egress " + EGRESS_COLUMN);
+            st.executeUpdate("CREATE INDEX IF NOT EXISTS " + STARTS + "_name ON " + STARTS + " (name, started_ms)");
+        }
+        keyByNameAndEgress(c);
+    }
+
+    /**
+     * A table of an earlier version is keyed by name alone: its primary key becomes (name, egress),
+     * its rows kept (they all have the default egress). Two nodes starting at once may both try: the
+     * one that finds the work done by the other carries on.
+     */
+    private static void keyByNameAndEgress(Connection c) throws SQLException {
+        Optional<String> oldKey = primaryKeyOnNameAlone(c);
+        if (!oldKey.isPresent()) {
+            return;
+        }
+        try (Statement st = c.createStatement()) {
+            st.executeUpdate("ALTER TABLE " + STATE + " DROP CONSTRAINT " + oldKey.get());
+            st.executeUpdate("ALTER TABLE " + STATE + " ADD PRIMARY KEY (name, egress)");
+        } catch (SQLException e) {
+            if (!c.getAutoCommit()) {
+                c.rollback();
+            }
+            if (primaryKeyOnNameAlone(c).isPresent()) {
+                throw e;
             }
         }
+    }
+
+    /** The name of the state table's primary key when it is on {@code name} alone (an earlier version's table). */
+    private static Optional<String> primaryKeyOnNameAlone(Connection c) throws SQLException {
+        DatabaseMetaData meta = c.getMetaData();
+        // PostgreSQL keeps unquoted names in lower case, H2 in upper case.
+        for (String table : new String[] {STATE, STATE.toUpperCase(Locale.ROOT)}) {
+            List<String> columns = new ArrayList<>();
+            String keyName = null;
+            try (ResultSet rs = meta.getPrimaryKeys(null, c.getSchema(), table)) {
+                while (rs.next()) {
+                    columns.add(rs.getString("COLUMN_NAME").toLowerCase(Locale.ROOT));
+                    keyName = rs.getString("PK_NAME");
+                }
+            }
+            if (!columns.isEmpty()) {
+                return columns.equals(List.of("name")) ? Optional.of(keyName) : Optional.empty();
+            }
+        }
+        return Optional.empty();
     }
 
     /** Every lease and probe: for a single process on open, whose previous attempts died with it. */
@@ -73,7 +130,7 @@ final class DestinationTables {
     }
 
     /** The row as a state value, with the in-flight count of live leases and the probe judged by the lease timeout. */
-    static DestinationState read(Connection c, ResultSet rs, Instant now, Duration leaseTimeout) throws SQLException {
+    static DestinationState read(Connection c, ResultSet rs, Egress egress, Instant now, Duration leaseTimeout) throws SQLException {
         String name = rs.getString("name");
         Instant probeStarted = instant(rs, "probe_started_ms");
         Pace pace = null;
@@ -102,17 +159,17 @@ final class DestinationTables {
                 .nextStartAt(Optional.ofNullable(instant(rs, "next_start_ms")))
                 .holdStartedAt(Optional.ofNullable(instant(rs, "hold_started_ms")))
                 .pace(Optional.ofNullable(pace))
-                .inFlight(liveSlots(c, name, now, leaseTimeout))
+                .inFlight(liveSlots(c, name, egress, now, leaseTimeout))
                 .build();
     }
 
     /** Writes {@code s} back to its (locked) row; {@code probeStarted} is null unless a probe runs. */
-    static void write(Connection c, DestinationState s, Instant probeStarted) throws SQLException {
+    static void write(Connection c, DestinationState s, Egress egress, Instant probeStarted) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + STATE + " SET held_until_ms = ?, current_hold_ms = ?, "
                 + "consecutive_throttles = ?, attempts = ?, last_reply = ?, last_attempt_ms = ?, probe_started_ms = ?, "
                 + "last_activity_ms = ?, rate_window_end_ms = ?, next_start_ms = ?, pace_rate = ?, pace_concurrency = ?, "
                 + "pace_changed_ms = ?, pace_signal_ms = ?, pace_signals = ?, hold_started_ms = ?, pace_rate_signal_ms = ?, "
-                + "pace_rate_signals = ? WHERE name = ?")) {
+                + "pace_rate_signals = ? WHERE name = ? AND egress = ?")) {
             setInstant(ps, 1, s.heldUntil());
             ps.setLong(2, s.currentHold().toMillis());
             ps.setInt(3, s.consecutiveThrottles());
@@ -142,15 +199,19 @@ final class DestinationTables {
                 ps.setNull(18, Types.INTEGER);
             }
             ps.setString(19, s.destination());
+            ps.setString(20, egress.name());
             ps.executeUpdate();
         }
     }
 
     /** Leases younger than the lease timeout; older ones belong to dead nodes (the sweep deletes them). */
-    private static int liveSlots(Connection c, String name, Instant now, Duration leaseTimeout) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM " + SLOTS + " WHERE name = ? AND started_ms > ?")) {
+    private static int liveSlots(Connection c, String name, Egress egress, Instant now, Duration leaseTimeout)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM " + SLOTS
+                + " WHERE name = ? AND egress = ? AND started_ms > ?")) {
             ps.setString(1, name);
-            ps.setLong(2, now.minus(leaseTimeout).toEpochMilli());
+            ps.setString(2, egress.name());
+            ps.setLong(3, now.minus(leaseTimeout).toEpochMilli());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getInt(1);
@@ -162,13 +223,15 @@ final class DestinationTables {
     static final class StartRows implements RecentStarts {
         private final Connection c;
         private final String name;
+        private final Egress egress;
         private final Duration per;
         private final long periodStartMs;
         private int count = -1;
 
-        StartRows(Connection c, String name, Optional<RateLimit> rate, Instant now) {
+        StartRows(Connection c, String name, Egress egress, Optional<RateLimit> rate, Instant now) {
             this.c = c;
             this.name = name;
+            this.egress = egress;
             this.per = rate.map(RateLimit::per).orElse(Duration.ZERO);
             this.periodStartMs = now.minus(per).toEpochMilli();
         }
@@ -178,21 +241,22 @@ final class DestinationTables {
         public int count() {
             if (count < 0) {
                 try (PreparedStatement purge = c.prepareStatement("DELETE FROM " + STARTS
-                        + " WHERE name = ? AND started_ms <= ?")) {
+                        + " WHERE name = ? AND egress = ? AND started_ms <= ?")) {
                     purge.setString(1, name);
-                    purge.setLong(2, periodStartMs);
+                    purge.setString(2, egress.name());
+                    purge.setLong(3, periodStartMs);
                     purge.executeUpdate();
                 } catch (SQLException e) {
                     throw new UncheckedSql(e);
                 }
-                count = (int) query("SELECT COUNT(*) FROM " + STARTS + " WHERE name = ?", -1);
+                count = (int) query("SELECT COUNT(*) FROM " + STARTS + " WHERE name = ? AND egress = ?", -1);
             }
             return count;
         }
 
         @Override
         public Instant whenFewerThan(int limit) {
-            long oldestLeaving = query("SELECT started_ms FROM " + STARTS + " WHERE name = ? ORDER BY started_ms "
+            long oldestLeaving = query("SELECT started_ms FROM " + STARTS + " WHERE name = ? AND egress = ? ORDER BY started_ms "
                     + "OFFSET ? ROWS FETCH FIRST 1 ROWS ONLY", count() - limit);
             return Instant.ofEpochMilli(oldestLeaving).plus(per);
         }
@@ -200,8 +264,9 @@ final class DestinationTables {
         private long query(String sql, int offset) {
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 ps.setString(1, name);
+                ps.setString(2, egress.name());
                 if (offset >= 0) {
-                    ps.setInt(2, offset);
+                    ps.setInt(3, offset);
                 }
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();

@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.destination.Egress;
 import org.mailpolicy.jdbc.Database;
 import org.mailpolicy.jdbc.SqlErrors;
 import org.mailpolicy.rules.ThrottleEffect;
@@ -38,6 +39,11 @@ import org.mailpolicy.rules.ThrottleEffect;
  * {@code sweepEvery}, an admission or a recorded outcome also deletes, in separate statements,
  * the rows of idle keys, expired leases, and the rate-limit starts of keys no longer there.
  *
+ * <p><b>Per egress.</b> Receivers throttle per sending IP, so every row (state, lease, start) carries
+ * the egress it counts for, and a store sees only its own node's ({@link Builder#egress}): nodes that
+ * name different egresses keep separate holds, probes and rate counts for the same destination,
+ * nodes of one egress share them. Without the setting every node is in {@link Egress#DEFAULT}.
+ *
  * <p>Times are epoch milliseconds in BIGINT columns: no time-zone conversion between drivers.
  * Tables created by earlier versions get the new columns on open ({@code ADD COLUMN IF NOT EXISTS}).
  */
@@ -56,6 +62,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
     private final boolean ownsDatabase;
     private final Clock clock;
     private final String nodeId;
+    private final Egress egress;
     private final Duration busyWait;
     private final Duration leaseTimeout;
     private final Duration idleAfter;
@@ -67,6 +74,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
         this.ownsDatabase = ownsDatabase;
         this.clock = b.clock;
         this.nodeId = UUID.randomUUID().toString();
+        this.egress = b.egress;
         this.busyWait = b.busyWait;
         this.leaseTimeout = b.leaseTimeout;
         this.idleAfter = b.idleAfter;
@@ -98,6 +106,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
     public static final class Builder {
         private final Database db;
         private Clock clock = Clock.systemUTC();
+        private Egress egress = Egress.DEFAULT;
         private Duration busyWait = DEFAULT_BUSY_WAIT;
         private Duration leaseTimeout = DEFAULT_LEASE_TIMEOUT;
         private Duration idleAfter = DEFAULT_IDLE_AFTER;
@@ -110,6 +119,12 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
         /** The time {@link #get} and {@link #all} judge leases and probes by. */
         public Builder clock(Clock c) {
             this.clock = Preconditions.checkNotNull(c, "clock");
+            return this;
+        }
+
+        /** The egress this node sends from: the rows its attempts count against. */
+        public Builder egress(Egress e) {
+            this.egress = Preconditions.checkNotNull(e, "egress");
             return this;
         }
 
@@ -198,7 +213,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
                 throw (SQLException) e.getCause();
             }
             // A probe keeps the start it had; a new one starts now.
-            DestinationTables.write(tx, l.state, !l.state.probing() ? null : l.probeStarted != null ? l.probeStarted : now);
+            DestinationTables.write(tx, l.state, egress, !l.state.probing() ? null : l.probeStarted != null ? l.probeStarted : now);
             return r;
         }));
         sweepIfDue(now);
@@ -225,11 +240,12 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
      * Inserts a fresh row and commits it; false (rolled back) if another thread or node inserted it
      * first. A new row is active now, so no sweep deletes it before the transaction locks it.
      */
-    private static boolean insertRow(Connection c, String name, Instant now) throws SQLException {
+    private boolean insertRow(Connection c, String name, Instant now) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + STATE
-                + " (name, current_hold_ms, consecutive_throttles, attempts, last_activity_ms) VALUES (?, 0, 0, 0, ?)")) {
+                + " (name, egress, current_hold_ms, consecutive_throttles, attempts, last_activity_ms) VALUES (?, ?, 0, 0, 0, ?)")) {
             ps.setString(1, name);
-            ps.setLong(2, now.toEpochMilli());
+            ps.setString(2, egress.name());
+            ps.setLong(3, now.toEpochMilli());
             ps.executeUpdate();
             c.commit();
             return true;
@@ -244,14 +260,15 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
     }
 
     private Optional<Locked> lock(Connection c, String name, Instant now) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT " + DestinationTables.COLUMNS + " FROM " + STATE + " WHERE name = ? FOR UPDATE")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT " + DestinationTables.COLUMNS + " FROM " + STATE + " WHERE name = ? AND egress = ? FOR UPDATE")) {
             ps.setString(1, name);
+            ps.setString(2, egress.name());
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     return Optional.empty();
                 }
                 Instant probeStarted = DestinationTables.instant(rs, "probe_started_ms");
-                return Optional.of(new Locked(DestinationTables.read(c, rs, now, leaseTimeout), probeStarted));
+                return Optional.of(new Locked(DestinationTables.read(c, rs, egress, now, leaseTimeout), probeStarted));
             }
         }
     }
@@ -262,24 +279,25 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
         Preconditions.checkNotNull(reservation, "reservation");
         return locked(key, now, true, null, (tx, row) -> {
             DestinationTransitions.Admitted a = DestinationTransitions.admit(row.state, policy,
-                    new DestinationTables.StartRows(tx, key.asString(), policy.rateLimit(), now), reservation, busyWait, now);
+                    new DestinationTables.StartRows(tx, key.asString(), egress, policy.rateLimit(), now), reservation, busyWait, now);
             row.state = a.next();
             if (a.admission().isGranted()) {
-                insertStarted(tx, SLOTS, "(id, name, node, started_ms) VALUES (?, ?, ?, ?)", key.asString(), nodeId, now);
+                insertStarted(tx, SLOTS, "(id, name, egress, node, started_ms) VALUES (?, ?, ?, ?, ?)", key.asString(), nodeId, now);
                 if (policy.rateLimit().isPresent()) {
-                    insertStarted(tx, STARTS, "(id, name, started_ms) VALUES (?, ?, ?)", key.asString(), null, now);
+                    insertStarted(tx, STARTS, "(id, name, egress, started_ms) VALUES (?, ?, ?, ?)", key.asString(), null, now);
                 }
             }
             return a.admission();
         });
     }
 
-    private static void insertStarted(Connection c, String table, String columnsAndValues, String name, String node,
-                                      Instant now) throws SQLException {
+    private void insertStarted(Connection c, String table, String columnsAndValues, String name, String node,
+                               Instant now) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " " + columnsAndValues)) {
             int i = 1;
             ps.setString(i++, UUID.randomUUID().toString());
             ps.setString(i++, name);
+            ps.setString(i++, egress.name());
             if (node != null) {
                 ps.setString(i++, node);
             }
@@ -294,9 +312,10 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
         locked(key, now, false, null, (c, l) -> {
             // This node's oldest lease: which of its attempts ends does not matter, the count does.
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + SLOTS + " WHERE id = (SELECT id FROM "
-                    + SLOTS + " WHERE name = ? AND node = ? ORDER BY started_ms, id FETCH FIRST 1 ROWS ONLY)")) {
+                    + SLOTS + " WHERE name = ? AND egress = ? AND node = ? ORDER BY started_ms, id FETCH FIRST 1 ROWS ONLY)")) {
                 ps.setString(1, key.asString());
-                ps.setString(2, nodeId);
+                ps.setString(2, egress.name());
+                ps.setString(3, nodeId);
                 ps.executeUpdate();
             }
             l.state = DestinationTransitions.finished(l.state, now);
@@ -311,7 +330,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
         Preconditions.checkNotNull(effect, "effect");
         Preconditions.checkNotNull(hint, "hint");
         return locked(key, now, true, null, (tx, row) -> row.state = DestinationTransitions.throttled(row.state,
-                policy, effect, reply, hint, new DestinationTables.StartRows(tx, key.asString(), policy.rateLimit(), now), now));
+                policy, effect, reply, hint, new DestinationTables.StartRows(tx, key.asString(), egress, policy.rateLimit(), now), now));
     }
 
     @Override
@@ -352,7 +371,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
     @Override
     public Optional<DestinationState> get(DestinationKey key) {
         Preconditions.checkNotNull(key, "key");
-        return read(" WHERE name = ?", key.asString()).stream().findFirst();
+        return read(" AND name = ?", key.asString()).stream().findFirst();
     }
 
     @Override
@@ -360,17 +379,24 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
         return read(" ORDER BY name", null);
     }
 
+    /** The egress whose rows this store reads and writes. */
+    public Egress egress() {
+        return egress;
+    }
+
     private List<DestinationState> read(String where, String name) {
         Instant now = clock.instant();
         return db.withConnection("read destination state", c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT " + DestinationTables.COLUMNS + " FROM " + STATE + where)) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + DestinationTables.COLUMNS + " FROM " + STATE
+                    + " WHERE egress = ?" + where)) {
+                ps.setString(1, egress.name());
                 if (name != null) {
-                    ps.setString(1, name);
+                    ps.setString(2, name);
                 }
                 ImmutableList.Builder<DestinationState> out = ImmutableList.builder();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        out.add(DestinationTables.read(c, rs, now, leaseTimeout));
+                        out.add(DestinationTables.read(c, rs, egress, now, leaseTimeout));
                     }
                 }
                 return out.build();
@@ -396,7 +422,8 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
                     + " AND (probe_started_ms IS NULL OR probe_started_ms <= ?)"
                     + " AND COALESCE(last_activity_ms, last_attempt_ms, 0) <= ?"
                     + " AND (rate_window_end_ms IS NULL OR rate_window_end_ms <= ?)"
-                    + " AND NOT EXISTS (SELECT 1 FROM " + SLOTS + " s WHERE s.name = " + STATE + ".name AND s.started_ms > ?)")) {
+                    + " AND NOT EXISTS (SELECT 1 FROM " + SLOTS + " s WHERE s.name = " + STATE + ".name"
+                    + " AND s.egress = " + STATE + ".egress AND s.started_ms > ?)")) {
                 ps.setLong(1, cutoff);
                 ps.setLong(2, leaseCutoff);
                 ps.setLong(3, cutoff);
@@ -410,7 +437,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
             }
             try (Statement st = c.createStatement()) {
                 st.executeUpdate("DELETE FROM " + STARTS + " WHERE NOT EXISTS (SELECT 1 FROM " + STATE
-                        + " d WHERE d.name = " + STARTS + ".name)");
+                        + " d WHERE d.name = " + STARTS + ".name AND d.egress = " + STARTS + ".egress)");
             }
             return forgotten;
         });
@@ -441,6 +468,6 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
 
     @Override
     public String toString() {
-        return "JdbcDestinationStateStore{node " + nodeId + ", " + db + "}";
+        return "JdbcDestinationStateStore{node " + nodeId + ", egress " + egress + ", " + db + "}";
     }
 }

@@ -56,7 +56,7 @@ public final class PolicyStores implements AutoCloseable {
         try {
             JdbcSuppressionList suppressions = JdbcSuppressionList.open(db, settings.expiry(), clock);
             JdbcSentMessageLedger sentMessages = JdbcSentMessageLedger.open(db);
-            JdbcDestinationStateStore jdbcDestinations = JdbcDestinationStateStore.open(db);
+            JdbcDestinationStateStore jdbcDestinations = JdbcDestinationStateStore.on(db).egress(settings.egress()).open();
             DestinationStateStore destinations = db.isSingleProcess()
                     ? SingleNodeDestinationStateStore.over(jdbcDestinations, clock) : jdbcDestinations;
             // Created even when the policy keeps waits in the queue: a policy switched back must still see what was parked.

@@ -177,6 +177,16 @@ class DeliveryPolicyTest {
     }
 
     @Test
+    void readsTheNodesEgressAndOneEgressForTheClusterByDefault() throws Exception {
+        DeliveryPolicy named = DeliveryPolicy.parse("version: 1\negress: 192.0.2.10\nsuppression: { store: h2 }\n", "p.yaml");
+        assertThat(named.suppression().egress()).isEqualTo(Egress.of("192.0.2.10"));
+        assertThat(named.suppression().toString()).endsWith("egress: 192.0.2.10}");
+        assertThat(DeliveryPolicy.parse("version: 1\n", "p.yaml").suppression().egress()).isEqualTo(Egress.DEFAULT);
+        assertThat(policy.suppression().egress()).isEqualTo(Egress.DEFAULT);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Egress.of("Node A")).hasMessageContaining("'Node A' is not an egress name");
+    }
+
+    @Test
     void readsExponentialRetry() {
         RetrySchedule r = policy.destination("gmail").get().retrySchedule();
         assertThat(r.isExponential()).isTrue();

@@ -15,6 +15,7 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.destination.Egress;
 import org.mailpolicy.destination.PacingSettings;
 import org.mailpolicy.destination.RateLimit;
 import org.mailpolicy.destination.ThrottleHold;
@@ -410,5 +411,93 @@ abstract class SharedStoreContract {
             la.record(SentMessage.of("<m1@example.com>", java.util.List.of("bob@aol.com"), T0));
             assertThat(lb.find("m1@example.com").get().wasSentTo("bob@aol.com")).isTrue();
         }
+    }
+
+    JdbcDestinationStateStore node(DataSource db, String egress) {
+        return JdbcDestinationStateStore.on(Database.on(db, "test database")).clock(Clock.fixed(T0, ZoneOffset.UTC))
+                .busyWait(Duration.ofSeconds(10)).leaseTimeout(LEASE).egress(Egress.of(egress)).open();
+    }
+
+    @Test
+    void holdsProbesAndConcurrencyAreKeptPerEgress() {
+        DataSource db = database();
+        JdbcDestinationStateStore a1 = node(db, "a");
+        JdbcDestinationStateStore a2 = node(db, "a");
+        JdbcDestinationStateStore b = node(db, "b");
+
+        assertThat(a1.admit(AOL, T0).isGranted()).isTrue();
+        a1.recordThrottle(AOL, "421 DYN:T1", Optional.empty(), T0);
+        a1.finished("aol", T0);
+
+        // The throttled IP holds every node sending from it, and no other.
+        assertThat(a2.admit(AOL, T0.plusSeconds(1)).reason()).contains("421 DYN:T1");
+        assertThat(b.admit(AOL, T0.plusSeconds(1)).isGranted()).isTrue();
+        assertThat(b.admit(AOL, T0.plusSeconds(1)).isGranted()).isTrue();
+        // Concurrency (2) counts per egress: b's two attempts leave a's slots alone.
+        assertThat(b.admit(AOL, T0.plusSeconds(1)).reason()).contains("concurrency limit 2");
+        assertThat(b.get("aol").get().heldUntil()).isEmpty();
+        assertThat(a2.get("aol").get().heldUntil()).contains(T0.plus(Duration.ofMinutes(15)));
+        assertThat(a2.all()).extracting(DestinationState::inFlight).containsExactly(0);
+        assertThat(b.all()).extracting(DestinationState::inFlight).containsExactly(2);
+
+        // One probe per egress when the hold ends.
+        Instant after = T0.plus(Duration.ofMinutes(16));
+        assertThat(a2.admit(AOL, after).isProbe()).isTrue();
+        assertThat(a1.admit(AOL, after).reason()).contains("probe after hold in flight");
+
+        // Releasing a's hold is a's business only; b was never held.
+        assertThat(b.releaseHold("aol")).isFalse();
+        assertThat(a1.releaseHold("aol")).isTrue();
+    }
+
+    @Test
+    void rateCountsArePerEgress() {
+        DestinationPolicy limited = AOL.toBuilder().concurrency(10).rate(RateLimit.of(1, Duration.ofMinutes(1))).build();
+        DataSource db = database();
+        JdbcDestinationStateStore a = node(db, "a");
+        JdbcDestinationStateStore b = node(db, "b");
+
+        assertThat(a.admit(limited, T0).isGranted()).isTrue();
+        assertThat(b.admit(limited, T0.plusSeconds(1)).isGranted()).isTrue();
+        assertThat(a.admit(limited, T0.plusSeconds(2)).isGranted()).isFalse();
+        assertThat(b.admit(limited, T0.plusSeconds(2)).isGranted()).isFalse();
+    }
+
+    /**
+     * A database written by a version without egresses (the first release's columns, the key on the
+     * name alone): opened by this one, its rows are kept as the default egress's, and a named egress
+     * gets rows of its own for the same destination.
+     */
+    @Test
+    void tablesOfAnEarlierVersionKeepTheirRowsAsTheDefaultEgress() throws Exception {
+        DataSource db = database();
+        long heldUntil = T0.plus(Duration.ofMinutes(10)).toEpochMilli();
+        try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
+            st.executeUpdate("CREATE TABLE " + JdbcDestinationStateStore.STATE + " (name VARCHAR(255) NOT NULL PRIMARY KEY, "
+                    + "held_until_ms BIGINT, current_hold_ms BIGINT NOT NULL, consecutive_throttles INTEGER NOT NULL, "
+                    + "attempts BIGINT NOT NULL, last_reply VARCHAR(1003), last_attempt_ms BIGINT, probe_started_ms BIGINT)");
+            st.executeUpdate("CREATE TABLE " + JdbcDestinationStateStore.SLOTS + " (id VARCHAR(36) NOT NULL PRIMARY KEY, "
+                    + "name VARCHAR(255) NOT NULL, node VARCHAR(36) NOT NULL, started_ms BIGINT NOT NULL)");
+            st.executeUpdate("CREATE TABLE " + JdbcDestinationStateStore.STARTS + " (id VARCHAR(36) NOT NULL PRIMARY KEY, "
+                    + "name VARCHAR(255) NOT NULL, started_ms BIGINT NOT NULL)");
+            st.executeUpdate("INSERT INTO " + JdbcDestinationStateStore.STATE + " (name, held_until_ms, current_hold_ms, "
+                    + "consecutive_throttles, attempts, last_reply, last_attempt_ms) VALUES ('aol', " + heldUntil
+                    + ", 600000, 1, 7, '421 DYN:T1', " + T0.toEpochMilli() + ")");
+        }
+
+        JdbcDestinationStateStore upgraded = node(db);
+        DestinationState kept = upgraded.get("aol").get();
+        assertThat(kept.heldUntil()).contains(Instant.ofEpochMilli(heldUntil));
+        assertThat(kept.attempts()).isEqualTo(7);
+        assertThat(kept.lastReply()).contains("421 DYN:T1");
+        assertThat(upgraded.admit(AOL, T0.plusSeconds(1)).isGranted()).isFalse();
+
+        JdbcDestinationStateStore named = node(db, "a");
+        assertThat(named.get("aol")).isEmpty();
+        assertThat(named.admit(AOL, T0.plusSeconds(1)).isGranted()).isTrue();
+        assertThat(rows(db, JdbcDestinationStateStore.STATE)).isEqualTo(2);
+        // Opening again (a second node, a restart) changes nothing.
+        assertThat(node(db).get("aol").get().heldUntil()).contains(Instant.ofEpochMilli(heldUntil));
+        assertThat(rows(db, JdbcDestinationStateStore.STATE)).isEqualTo(2);
     }
 }

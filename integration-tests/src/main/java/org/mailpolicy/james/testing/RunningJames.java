@@ -46,6 +46,19 @@ public final class RunningJames implements AutoCloseable {
     }
 
     public static RunningJames start(JamesSetup setup) throws Exception {
+        return start(setup, null);
+    }
+
+    /**
+     * As {@link #start(JamesSetup)}, its mail queues shared with other James processes through the broker at
+     * {@code brokerUrl} and ignoring delays as James's distributed server's do ({@link SharedBrokerMailQueueModule});
+     * the setup's {@link JamesSetup#mailQueue()} is not used.
+     */
+    public static RunningJames startOnSharedQueues(JamesSetup setup, String brokerUrl) throws Exception {
+        return start(setup, new SharedBrokerMailQueueModule(requireNonNull(brokerUrl, "brokerUrl")));
+    }
+
+    private static RunningJames start(JamesSetup setup, com.google.inject.Module queues) throws Exception {
         requireNonNull(setup, "setup");
         JamesConfWriter.write(setup);
         MemoryJamesConfiguration configuration = MemoryJamesConfiguration.builder()
@@ -56,7 +69,9 @@ public final class RunningJames implements AutoCloseable {
                 .combineWith(new FakeSearchMailboxModule(),
                         binder -> Multibinder.newSetBinder(binder, GuiceProbe.class).addBinding().to(QueueProbe.class))
                 .overrideWith(binder -> binder.bind(DNSService.class).toInstance(dns));
-        if (setup.mailQueue() == MailQueueKind.ACTIVEMQ) {
+        if (queues != null) {
+            server = server.overrideWith(queues);
+        } else if (setup.mailQueue() == MailQueueKind.ACTIVEMQ) {
             server = server.overrideWith(new ActiveMQMailQueueModule());
         } else if (setup.mailQueue() == MailQueueKind.DELAY_IGNORING) {
             server = server.overrideWith(new DelayIgnoringMailQueueModule());
