@@ -366,7 +366,7 @@ class ClusterTest {
 
     private static SharedDatabase freshDatabase() throws Exception {
         String name = "cluster_" + DATABASES.incrementAndGet() + "_" + ProcessHandle.current().pid();
-        try (Connection c = postgres.admin().dataSource().getConnection(); Statement st = c.createStatement()) {
+        try (Connection c = postgres.unpooledAdmin().getConnection(); Statement st = c.createStatement()) {
             st.executeUpdate("CREATE DATABASE " + name);
         }
         return postgres.database(name);
