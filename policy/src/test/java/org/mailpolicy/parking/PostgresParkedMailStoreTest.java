@@ -1,12 +1,7 @@
 package org.mailpolicy.parking;
 
-import java.sql.Connection;
-import java.sql.Statement;
-import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.mailpolicy.jdbc.LocalPostgres;
 
@@ -17,14 +12,10 @@ import org.mailpolicy.jdbc.LocalPostgres;
  */
 class PostgresParkedMailStoreTest extends ParkedMailStoreContract {
     private static LocalPostgres server;
-    private static final AtomicInteger DATABASES = new AtomicInteger();
 
     @BeforeAll
     static void startServer() throws Exception {
-        StringBuilder whyNot = new StringBuilder();
-        Optional<LocalPostgres> started = LocalPostgres.start(whyNot);
-        Assumptions.assumeTrue(started.isPresent(), "no PostgreSQL: " + whyNot);
-        server = started.get();
+        server = LocalPostgres.startOrSkip();
     }
 
     @AfterAll
@@ -36,12 +27,6 @@ class PostgresParkedMailStoreTest extends ParkedMailStoreContract {
 
     @Override
     DataSource database() {
-        String name = "parked_" + DATABASES.incrementAndGet() + "_" + ProcessHandle.current().pid();
-        try (Connection c = server.unpooledAdmin().getConnection(); Statement st = c.createStatement()) {
-            st.executeUpdate("CREATE DATABASE " + name);
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot create database " + name, e);
-        }
-        return server.unpooled(name);
+        return server.unpooled(server.createDatabase("parked"));
     }
 }

@@ -6,10 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.mailpolicy.jdbc.Database;
@@ -25,14 +23,10 @@ import org.mailpolicy.suppression.JdbcSuppressionList;
  */
 class PostgresSharedStoreTest extends SharedStoreContract {
     private static LocalPostgres server;
-    private static final AtomicInteger DATABASES = new AtomicInteger();
 
     @BeforeAll
     static void startServer() throws Exception {
-        StringBuilder whyNot = new StringBuilder();
-        Optional<LocalPostgres> started = LocalPostgres.start(whyNot);
-        Assumptions.assumeTrue(started.isPresent(), "no PostgreSQL: " + whyNot);
-        server = started.get();
+        server = LocalPostgres.startOrSkip();
     }
 
     @AfterAll
@@ -44,13 +38,7 @@ class PostgresSharedStoreTest extends SharedStoreContract {
 
     @Override
     DataSource database() {
-        String name = "shared_store_" + DATABASES.incrementAndGet() + "_" + ProcessHandle.current().pid();
-        try (Connection c = server.unpooledAdmin().getConnection(); Statement st = c.createStatement()) {
-            st.executeUpdate("CREATE DATABASE " + name);
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot create database " + name, e);
-        }
-        return server.unpooled(name);
+        return server.unpooled(server.createDatabase("shared_store"));
     }
 
     @Test
