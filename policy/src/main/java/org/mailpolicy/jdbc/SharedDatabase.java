@@ -80,7 +80,7 @@ public final class SharedDatabase {
         // A store operation waiting longer than this for a connection is better reported than queued.
         pool.setConnectionTimeout(CONNECTION_TIMEOUT_MILLIS);
         if (url.startsWith("jdbc:postgresql:")) {
-            pool.setDriverClassName(postgresqlDriver().getName());
+            pool.setDriverClassName(postgresqlDriver(this).getName());
         }
         return pool;
     }
@@ -90,11 +90,11 @@ public final class SharedDatabase {
      * DriverManager's service lookup nor the delivery threads' context class loader searches: the
      * driver is loaded from ours.
      */
-    private static Class<?> postgresqlDriver() {
+    private static Class<?> postgresqlDriver(SharedDatabase db) {
         try {
             return Class.forName(POSTGRESQL_DRIVER, true, SharedDatabase.class.getClassLoader());
         } catch (ClassNotFoundException e) {
-            throw new StoreException("the PostgreSQL JDBC driver (" + POSTGRESQL_DRIVER + ") is not on the class path: "
+            throw new StoreException("cannot use " + db + ": the PostgreSQL JDBC driver (" + POSTGRESQL_DRIVER + ") is not on the class path: "
                     + "put postgresql-42.x.jar next to the plugin in James's extensions-jars/", e);
         }
     }
