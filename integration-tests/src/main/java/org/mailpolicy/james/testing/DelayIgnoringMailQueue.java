@@ -14,7 +14,7 @@ import reactor.core.publisher.Flux;
 
 /**
  * A mail queue that treats delays as James 3.8.1's {@code RabbitMQMailQueue} (the distributed server's queue) does,
- * over the memory app's queue: {@code enQueue(mail, delay)} logs "Ignored delay upon enqueue" and enqueues at once;
+ * over another James queue (the memory app's, or the JMS queues of ClusterTest's nodes): {@code enQueue(mail, delay)} logs "Ignored delay upon enqueue" and enqueues at once;
  * {@code flush()} has no delayed mail to bring forward. Read from the 3.8.1 bytecode and sources
  * ({@code org.apache.james.queue.rabbitmq.RabbitMQMailQueue}); what RabbitMQ itself adds (persistence, several
  * consumers across nodes) is not reproduced. Counts what each queue hands out, so a test can tell mail parked from
