@@ -26,6 +26,8 @@ import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import org.subethamail.smtp.MessageContext;
 import org.subethamail.smtp.MessageHandler;
+import org.subethamail.smtp.auth.EasyAuthenticationHandlerFactory;
+import org.subethamail.smtp.auth.LoginFailedException;
 import org.subethamail.smtp.internal.io.DotTerminatedInputStream;
 import org.subethamail.smtp.internal.io.DotUnstuffingInputStream;
 import org.subethamail.smtp.internal.server.BaseCommand;
@@ -61,9 +63,14 @@ final class AolSmtpServer implements AutoCloseable {
     private final boolean offersStartTls;
     /** MAIL FROM commands on a connection where STARTTLS had succeeded. */
     private final AtomicInteger mailsOverTls = new AtomicInteger();
+    private final boolean requiresLogin;
+    /** Successful AUTH commands: with connection reuse, one per connection, not one per mail. */
+    private final AtomicInteger logins = new AtomicInteger();
+    /** MAIL FROM commands refused with 530 because the connection had not logged in. */
+    private final AtomicInteger mailsWithoutLogin = new AtomicInteger();
 
     private AolSmtpServer(int port, AolRelay relay, TransactionLog log, Consumer<ReceivedMessage> acceptedMessages,
-            long maxMessageBytes, Optional<SSLContext> startTls) {
+            long maxMessageBytes, Optional<SSLContext> startTls, Optional<FakeAolSettings.Login> requiredLogin) {
         this.relay = requireNonNull(relay, "relay");
         this.log = requireNonNull(log, "log");
         this.acceptedMessages = requireNonNull(acceptedMessages, "acceptedMessages");
@@ -72,6 +79,15 @@ final class AolSmtpServer implements AutoCloseable {
         SMTPServer.Builder builder = SMTPServer.port(port);
         // SubEtha's own STARTTLS command does the handshake; the EHLO below offers it.
         startTls.ifPresent(context -> builder.enableTLS().startTlsSocketFactory(context));
+        this.requiresLogin = requiredLogin.isPresent();
+        // SubEtha's AUTH command checks the login; the EHLO and MAIL commands below offer and require it.
+        requiredLogin.ifPresent(login -> builder.authenticationHandlerFactory(new EasyAuthenticationHandlerFactory(
+                (user, password, context) -> {
+                    if (!login.user().equals(user) || !login.password().equals(password)) {
+                        throw new LoginFailedException("535 5.7.8 Authentication credentials invalid");
+                    }
+                    logins.incrementAndGet();
+                })));
         this.server = builder
                 .bindAddress(InetAddress.getLoopbackAddress())
                 .hostName(AolReplies.RELAY_HOST)
@@ -91,8 +107,9 @@ final class AolSmtpServer implements AutoCloseable {
     }
 
     static AolSmtpServer start(int port, AolRelay relay, TransactionLog log, Consumer<ReceivedMessage> acceptedMessages,
-            long maxMessageBytes, Optional<SSLContext> startTls) {
-        AolSmtpServer smtp = new AolSmtpServer(port, relay, log, acceptedMessages, maxMessageBytes, startTls);
+            long maxMessageBytes, Optional<SSLContext> startTls, Optional<FakeAolSettings.Login> requiredLogin) {
+        AolSmtpServer smtp = new AolSmtpServer(port, relay, log, acceptedMessages, maxMessageBytes, startTls,
+                requiredLogin);
         smtp.server.start();
         return smtp;
     }
@@ -108,6 +125,21 @@ final class AolSmtpServer implements AutoCloseable {
 
     void resetTlsCount() {
         mailsOverTls.set(0);
+    }
+
+    /** Successful logins since the last {@link #resetLoginCounts()}. */
+    int logins() {
+        return logins.get();
+    }
+
+    /** MAIL FROM commands refused for want of a login since the last {@link #resetLoginCounts()}. */
+    int mailsWithoutLogin() {
+        return mailsWithoutLogin.get();
+    }
+
+    void resetLoginCounts() {
+        logins.set(0);
+        mailsWithoutLogin.set(0);
     }
 
     void advertiseDsn(boolean advertise) {
@@ -279,7 +311,8 @@ final class AolSmtpServer implements AutoCloseable {
             // STARTTLS only before TLS: RFC 3207 4.2, a server must not offer it again inside the TLS session.
             boolean startTls = offersStartTls && !session.isTLSStarted();
             session.sendResponse("250-" + AolReplies.RELAY_HOST + " " + args[1] + "\r\n" + (advertiseDsn ? "250-DSN\r\n" : "")
-                    + (startTls ? "250-STARTTLS\r\n" : "") + AolReplies.EHLO_LAST_LINE);
+                    + (startTls ? "250-STARTTLS\r\n" : "") + (requiresLogin ? "250-AUTH PLAIN LOGIN\r\n" : "")
+                    + AolReplies.EHLO_LAST_LINE);
         }
     }
 
@@ -297,6 +330,11 @@ final class AolSmtpServer implements AutoCloseable {
             String args = getArgPredicate(commandString);
             if (!args.toUpperCase(Locale.ROOT).startsWith("FROM:")) {
                 session.sendResponse("501 Syntax: MAIL FROM: <address>");
+                return;
+            }
+            if (requiresLogin && !session.isAuthenticated()) {
+                mailsWithoutLogin.incrementAndGet();
+                session.sendResponse("530 5.7.0 Authentication required");
                 return;
             }
             Connection connection = connections.get(session);

@@ -35,7 +35,7 @@ public final class FakeAol implements AutoCloseable {
     private FakeAol(FakeAolSettings settings) throws IOException {
         this.relay = new AolRelay(settings.clock());
         this.smtp = AolSmtpServer.start(settings.smtpPort(), relay, log, this::keep, settings.maxMessageBytes(),
-                settings.startTls());
+                settings.startTls(), settings.requiredLogin());
         try {
             this.control = ControlApi.start(this, settings.controlPort());
         } catch (IOException | RuntimeException e) {
@@ -106,9 +106,20 @@ public final class FakeAol implements AutoCloseable {
         return smtp.mailsOverTls();
     }
 
+    /** Successful SMTP AUTH logins (with {@link FakeAolSettings#withRequiredLogin}); cleared with the transactions. */
+    public int logins() {
+        return smtp.logins();
+    }
+
+    /** MAIL FROM commands refused with 530 for want of a login; cleared with the transactions. */
+    public int mailsWithoutLogin() {
+        return smtp.mailsWithoutLogin();
+    }
+
     public void clearTransactions() {
         log.clear();
         smtp.resetTlsCount();
+        smtp.resetLoginCounts();
     }
 
     /**

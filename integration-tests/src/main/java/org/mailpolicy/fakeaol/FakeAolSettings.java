@@ -18,9 +18,19 @@ import org.mailpolicy.tls.TestCertificates;
  * @param maxMessageBytes  larger messages get {@code 552 Message exceeds maximum fixed size}; AOL's limit is 16 MB
  * @param clock            drives mode expiry and the rate windows; tests may pass a clock they move by hand
  * @param startTls         when present, EHLO offers STARTTLS and the handshake presents this context's certificate
+ * @param requiredLogin    when present, EHLO offers AUTH PLAIN LOGIN and MAIL FROM needs this login first, as a
+ *                         smarthost that relays for its customers does
  */
 public record FakeAolSettings(int smtpPort, int controlPort, long maxMessageBytes, Clock clock,
-                              Optional<SSLContext> startTls) {
+                              Optional<SSLContext> startTls, Optional<Login> requiredLogin) {
+
+    /** A user name and password the fake accepts with SMTP AUTH (RFC 4954). */
+    public record Login(String user, String password) {
+        public Login {
+            requireNonNull(user, "user");
+            requireNonNull(password, "password");
+        }
+    }
 
     public FakeAolSettings {
         checkPort(smtpPort, "smtpPort");
@@ -30,6 +40,7 @@ public record FakeAolSettings(int smtpPort, int controlPort, long maxMessageByte
         }
         requireNonNull(clock, "clock");
         requireNonNull(startTls, "startTls");
+        requireNonNull(requiredLogin, "requiredLogin");
     }
 
     /** Both ports ephemeral, AOL's 16 MB limit, the system clock, no STARTTLS. */
@@ -39,20 +50,26 @@ public record FakeAolSettings(int smtpPort, int controlPort, long maxMessageByte
 
     public static FakeAolSettings ports(int smtpPort, int controlPort) {
         return new FakeAolSettings(smtpPort, controlPort, AolReplies.MAX_MESSAGE_BYTES, Clock.systemUTC(),
-                Optional.empty());
+                Optional.empty(), Optional.empty());
     }
 
     public FakeAolSettings withClock(Clock newClock) {
-        return new FakeAolSettings(smtpPort, controlPort, maxMessageBytes, newClock, startTls);
+        return new FakeAolSettings(smtpPort, controlPort, maxMessageBytes, newClock, startTls, requiredLogin);
     }
 
     public FakeAolSettings withMaxMessageBytes(long newMaxMessageBytes) {
-        return new FakeAolSettings(smtpPort, controlPort, newMaxMessageBytes, clock, startTls);
+        return new FakeAolSettings(smtpPort, controlPort, newMaxMessageBytes, clock, startTls, requiredLogin);
     }
 
     /** EHLO offers STARTTLS, and the handshake presents {@code context}'s certificate (AOL's relays offer it). */
     public FakeAolSettings withStartTls(SSLContext context) {
-        return new FakeAolSettings(smtpPort, controlPort, maxMessageBytes, clock, Optional.of(context));
+        return new FakeAolSettings(smtpPort, controlPort, maxMessageBytes, clock, Optional.of(context), requiredLogin);
+    }
+
+    /** EHLO offers AUTH, and mail is taken only on a connection that logged in as {@code user} with {@code password}. */
+    public FakeAolSettings withRequiredLogin(String user, String password) {
+        return new FakeAolSettings(smtpPort, controlPort, maxMessageBytes, clock, startTls,
+                Optional.of(new Login(user, password)));
     }
 
     /**

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.IntFunction;
 import java.util.function.UnaryOperator;
 
 import javax.mail.internet.MimeMessage;
@@ -115,21 +116,37 @@ final class PluginEnvironment implements AutoCloseable {
         return boot(policy, UnaryOperator.identity(), UnaryOperator.identity());
     }
 
+    /**
+     * With a fake AOL of these settings (for example one that requires a login), a policy made from its port, and
+     * config/mailetcontainer.xml edited knowing that port (for example a gateway to it).
+     */
+    static PluginEnvironment startWithFakeAol(FakeAolSettings settings, PolicyForPort policy,
+            IntFunction<UnaryOperator<String>> mailetContainerEdit) throws Exception {
+        return boot(settings, policy, mailetContainerEdit, UnaryOperator.identity());
+    }
+
     interface PolicyForPort {
         String forFakeAolPort(int port) throws IOException;
     }
 
     private static PluginEnvironment boot(PolicyForPort policy, UnaryOperator<String> mailetContainerEdit,
             UnaryOperator<JamesSetup> setupEdit) throws Exception {
-        FakeAol aol = FakeAol.start(FakeAolSettings.ephemeralPorts());
+        return boot(FakeAolSettings.ephemeralPorts(), policy,
+                mailetContainerEdit.equals(UnaryOperator.identity()) ? null : port -> mailetContainerEdit, setupEdit);
+    }
+
+    /** {@code mailetContainerEdit} null: the repository's mailetcontainer.xml as it is. */
+    private static PluginEnvironment boot(FakeAolSettings settings, PolicyForPort policy,
+            IntFunction<UnaryOperator<String>> mailetContainerEdit, UnaryOperator<JamesSetup> setupEdit) throws Exception {
+        FakeAol aol = FakeAol.start(settings);
         try {
             Path workDir = Files.createTempDirectory("james-it-");
             RepoLayout layout = RepoLayout.find();
-            String mailetContainer = mailetContainerEdit.apply(
-                    Files.readString(layout.config().resolve("mailetcontainer.xml"), StandardCharsets.UTF_8));
             JamesSetup setup = JamesSetup.of(workDir, JamesPorts.EPHEMERAL, TestPolicy.DNS,
                     policy.forFakeAolPort(aol.smtpPort()));
-            if (!mailetContainerEdit.equals(UnaryOperator.identity())) {
+            if (mailetContainerEdit != null) {
+                String mailetContainer = mailetContainerEdit.apply(aol.smtpPort()).apply(
+                        Files.readString(layout.config().resolve("mailetcontainer.xml"), StandardCharsets.UTF_8));
                 setup = setup.withMailetContainer(mailetContainer);
             }
             setup = setupEdit.apply(setup);
