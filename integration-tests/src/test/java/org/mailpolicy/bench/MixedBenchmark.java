@@ -25,7 +25,9 @@ import org.mailpolicy.james.testing.FixedDns;
  * aol.com while the fake AOL accepts R a minute ({@code RATE_LIMIT}), and M mails to other domains (an always-250 fake,
  * the default destination's route), submitted together, interleaved, to one James with the plugin and the shipped
  * policy (durations / {@code --scale}); then, on a fresh James, the M alone: the baseline. A mail's latency is from
- * James accepting it over SMTP to the fake accepting it.
+ * James accepting it over SMTP to the fake accepting it. Each run first sends {@code --warmup} W mails to the other
+ * domains and waits for them (not counted), so that neither run pays the fresh JVM's and James's warm-up in its figures:
+ * the first run in the JVM would otherwise carry it alone.
  *
  * <p>stdout, one JSON line per run and group, then the ratios: {@code othersP99Ratio} is the others' p99 with the AOL
  * load over their baseline p99, {@code aolRatio} AOL's drain time (first submission to last AOL acceptance) over the
@@ -33,7 +35,8 @@ import org.mailpolicy.james.testing.FixedDns;
  */
 public final class MixedBenchmark {
     static final String USAGE = "MixedBenchmark [--aol N (5000)] [--others M (500)] [--per-minute R (300)] [--scale F (60)]"
-            + " [--domains D (10): how many other domains the M mails are spread over] [--connections C (4)]";
+            + " [--domains D (10): how many other domains the M mails are spread over] [--connections C (4)]"
+            + " [--warmup W (200): mails to the other domains before each run, not counted]";
     private static final int SUBMIT_CONNECTIONS = 4;
 
     private MixedBenchmark() {
@@ -41,13 +44,14 @@ public final class MixedBenchmark {
 
     public static void main(String[] args) throws Exception {
         Bench bench = Bench.start("mixed", USAGE, args,
-                Set.of("aol", "others", "per-minute", "scale", "domains", "connections"));
+                Set.of("aol", "others", "per-minute", "scale", "domains", "connections", "warmup"));
         int aolCount = bench.intFlag("aol", 5000, 0);
         int othersCount = bench.intFlag("others", 500, 1);
         int perMinute = bench.intFlag("per-minute", 300, 1);
         int scale = bench.intFlag("scale", 60, 1);
         int domains = bench.intFlag("domains", 10, 1);
         int connections = bench.intFlag("connections", SUBMIT_CONNECTIONS, 1);
+        int warmup = bench.intFlag("warmup", 200, 0);
         double idealSeconds = aolCount * 60.0 / perMinute;
         Duration cap = Duration.ofSeconds(Math.round(4 * idealSeconds) + 120);
 
@@ -63,9 +67,14 @@ public final class MixedBenchmark {
                 + " policy durations / %d, cap %d s", aolCount, perMinute, idealSeconds, othersCount, domains, scale,
                 cap.toSeconds());
 
-        Run withAol = run("with-aol", ModeSetting.of(Mode.RATE_LIMIT).perMinute(perMinute), scale, interleave(aol, others),
-                aol.size(), others.size(), connections, cap);
-        Run baseline = run("baseline", ModeSetting.of(Mode.NORMAL), scale, others, 0, others.size(), connections, cap);
+        List<String> warmupRecipients = new ArrayList<>();
+        for (int i = 1; i <= warmup; i++) {
+            warmupRecipients.add("ok-warmup-" + i + "@others-" + (i % domains + 1) + ".test");
+        }
+        Run withAol = run("with-aol", ModeSetting.of(Mode.RATE_LIMIT).perMinute(perMinute), scale, warmupRecipients,
+                interleave(aol, others), aol.size(), others, connections, cap);
+        Run baseline = run("baseline", ModeSetting.of(Mode.NORMAL), scale, warmupRecipients, others, 0, others,
+                connections, cap);
 
         Bench.result(line("with-aol", "aol", withAol.aol));
         Bench.result(line("with-aol", "others", withAol.others));
@@ -134,13 +143,25 @@ public final class MixedBenchmark {
         return all;
     }
 
-    private static Run run(String name, ModeSetting aolMode, int scale, List<String> recipients, int aolCount,
-            int othersCount, int connections, Duration cap) throws Exception {
+    private static Run run(String name, ModeSetting aolMode, int scale, List<String> warmup, List<String> recipients,
+            int aolCount, List<String> othersInOrder, int connections, Duration cap) throws Exception {
+        int othersCount = othersInOrder.size();
         try (FakeAol othersFake = FakeAol.start(FakeAolSettings.ephemeralPorts());
              BenchSystem system = BenchSystem.plugin(aolMode, scale, FakeAolSettings.ephemeralPorts(),
                      FixedDns.loopbackMx(List.of("aol.com")),
                      port -> BenchPolicy.routeDefault(BenchPolicy.routeDestination(BenchPolicy.shipped(scale), "aol", port),
                              othersFake.smtpPort()))) {
+            if (!warmup.isEmpty()) {
+                Instant warmupStart = Instant.now();
+                submit(system, warmup, connections, new ConcurrentHashMap<>());
+                Instant warmupDeadline = warmupStart.plus(cap);
+                while (distinctRecipients(othersFake.messages()) < warmup.size() && Instant.now().isBefore(warmupDeadline)) {
+                    Thread.sleep(100);
+                }
+                Bench.progress("%s: warm-up, %d of %d mails to the other domains delivered in %.1f s (not counted)", name,
+                        distinctRecipients(othersFake.messages()), warmup.size(), seconds(warmupStart, Instant.now()));
+                othersFake.clearMessages();
+            }
             Map<String, Instant> submitted = new ConcurrentHashMap<>();
             Instant start = Instant.now();
             submit(system, recipients, connections, submitted);
@@ -163,6 +184,7 @@ public final class MixedBenchmark {
             }
             Group aol = group(aolCount, system.aol.messages(), submitted);
             Group others = group(othersCount, othersFake.messages(), submitted);
+            progressBySubmissionOrder(name, othersInOrder, othersFake.messages(), submitted);
             Double drain = aolCount > 0 && aol.latencies().size() == aolCount
                     ? seconds(start, system.lastDelivery()) : null;
             return new Run(aol, others, drain);
@@ -211,6 +233,35 @@ public final class MixedBenchmark {
             }
         });
         return new Group(count, latencies);
+    }
+
+    /** The others' latencies by tenths of their submission order: whether the slow ones are early, late or spread. */
+    private static void progressBySubmissionOrder(String name, List<String> othersInOrder, List<ReceivedMessage> messages,
+            Map<String, Instant> submitted) {
+        Map<String, Instant> accepted = new LinkedHashMap<>();
+        for (ReceivedMessage m : messages) {
+            for (String r : m.recipients()) {
+                accepted.merge(r.toLowerCase(Locale.ROOT), m.receivedAt(), (x, y) -> x.isBefore(y) ? x : y);
+            }
+        }
+        StringBuilder tenths = new StringBuilder();
+        int n = othersInOrder.size();
+        for (int t = 0; t < 10 && n >= 10; t++) {
+            double max = 0;
+            List<Double> part = new ArrayList<>();
+            for (String r : othersInOrder.subList(t * n / 10, (t + 1) * n / 10)) {
+                String key = r.toLowerCase(Locale.ROOT);
+                if (accepted.containsKey(key) && submitted.containsKey(key)) {
+                    double l = seconds(submitted.get(key), accepted.get(key));
+                    part.add(l);
+                    max = Math.max(max, l);
+                }
+            }
+            part.sort(null);
+            tenths.append(String.format(Locale.ROOT, " [%d: p50 %.3f max %.3f]", t + 1,
+                    part.isEmpty() ? Double.NaN : part.get(part.size() / 2), max));
+        }
+        Bench.progress("%s: others' latency by tenth of submission order:%s", name, tenths);
     }
 
     private static long distinctRecipients(List<ReceivedMessage> messages) {
