@@ -25,6 +25,7 @@ public final class DestinationState {
     private final Instant lastActivity;
     private final Instant nextStartAt;
     private final Instant rateWindowEnd;
+    private final Instant overflowEndAt;
     private final Pace pace;
 
     private DestinationState(Builder b) {
@@ -41,6 +42,7 @@ public final class DestinationState {
         this.lastActivity = b.lastActivity;
         this.nextStartAt = b.nextStartAt;
         this.rateWindowEnd = b.rateWindowEnd;
+        this.overflowEndAt = b.overflowEndAt;
         this.pace = b.pace;
     }
 
@@ -67,6 +69,7 @@ public final class DestinationState {
         b.lastActivity = lastActivity;
         b.nextStartAt = nextStartAt;
         b.rateWindowEnd = rateWindowEnd;
+        b.overflowEndAt = overflowEndAt;
         b.pace = pace;
         return b;
     }
@@ -139,6 +142,17 @@ public final class DestinationState {
         return Optional.ofNullable(nextStartAt);
     }
 
+    /**
+     * Where the line's overflow ends: attempts refused while the line is already long get no place
+     * (it would fix today's pace for them) but a time to ask again, half a pace after the one told
+     * before, so that they come back spread out at twice the pace instead of all at the line's end.
+     * Kept in memory only: the SQL store does not keep it, and without it the overflow starts afresh
+     * at the line's end, which costs re-queued mail, never a wrong admission.
+     */
+    public Optional<Instant> overflowEndAt() {
+        return Optional.ofNullable(overflowEndAt);
+    }
+
     /** When the last start leaves its rate period; the key is not forgotten before. */
     public Optional<Instant> rateWindowEnd() {
         return Optional.ofNullable(rateWindowEnd);
@@ -166,14 +180,14 @@ public final class DestinationState {
                 && Objects.equals(lastReply, that.lastReply) && Objects.equals(lastAttemptAt, that.lastAttemptAt)
                 && Objects.equals(holdStartedAt, that.holdStartedAt)
                 && Objects.equals(lastActivity, that.lastActivity) && Objects.equals(nextStartAt, that.nextStartAt)
-                && Objects.equals(rateWindowEnd, that.rateWindowEnd)
+                && Objects.equals(rateWindowEnd, that.rateWindowEnd) && Objects.equals(overflowEndAt, that.overflowEndAt)
                 && Objects.equals(pace, that.pace);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(destination, heldUntil, currentHold, consecutiveThrottles, attempts, inFlight,
-                lastReply, lastAttemptAt, probing, holdStartedAt, lastActivity, nextStartAt, rateWindowEnd, pace);
+                lastReply, lastAttemptAt, probing, holdStartedAt, lastActivity, nextStartAt, rateWindowEnd, overflowEndAt, pace);
     }
 
     @Override
@@ -199,6 +213,7 @@ public final class DestinationState {
         private Instant lastActivity;
         private Instant nextStartAt;
         private Instant rateWindowEnd;
+        private Instant overflowEndAt;
         private Pace pace;
 
         private Builder(String destination) {
@@ -267,6 +282,11 @@ public final class DestinationState {
 
         public Builder rateWindowEnd(Optional<Instant> at) {
             this.rateWindowEnd = at.orElse(null);
+            return this;
+        }
+
+        public Builder overflowEndAt(Optional<Instant> at) {
+            this.overflowEndAt = at.orElse(null);
             return this;
         }
 

@@ -162,8 +162,13 @@ public final class DestinationTransitions {
             boolean pastDoubling = paceDoublesAt.isPresent() && place.isAfter(later(paceDoublesAt.get(), now.plus(pace)));
             if (longLine || pastDoubling) {
                 // A place given now would fix the pace of today for mail sent later, and the pace may grow
-                // meanwhile. Come back when the line is shorter and take a place then.
-                return new Admitted(Admission.waitUntil(lineEnd.orElse(place), reason), active);
+                // meanwhile. Come back when the line is shorter and take a place then: each refused attempt at
+                // its own time, half a pace after the one before, so that a backlog comes back at twice the pace
+                // (room for the pace to double) rather than all at once at the line's end, round after round.
+                Instant lineEndOrPlace = lineEnd.orElse(place);
+                Instant comeBack = later(lineEndOrPlace, active.overflowEndAt().orElse(lineEndOrPlace));
+                return new Admitted(Admission.waitUntil(comeBack, reason),
+                        active.toBuilder().overflowEndAt(Optional.of(comeBack.plus(pace.dividedBy(2)))).build());
             }
             return new Admitted(Admission.reserved(place, reason),
                     active.toBuilder().nextStartAt(Optional.of(place.plus(pace))).build());
