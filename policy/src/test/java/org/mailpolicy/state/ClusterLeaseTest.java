@@ -215,6 +215,37 @@ class ClusterLeaseTest {
         assertThat(otherGrants.get()).isZero();
     }
 
+    /**
+     * The stores prepare each statement anew on a pooled connection and close it; pgjdbc keeps the
+     * query in the connection's cache all the same and, from the {@code prepareThreshold}-th use (5 by
+     * default), executes it as a server-side prepared statement: parsed and planned once per connection.
+     */
+    @Test
+    void aStatementUsedOnAPooledConnectionIsPreparedOnTheServer() throws Exception {
+        Database db = Database.open(server.database(server.createDatabase("prepared")));
+        opened.add(db);
+        String sql = "SELECT COUNT(*) FROM pg_class WHERE relname = ?";
+        long prepared = db.withConnection("count prepared statements", c -> {
+            for (int i = 0; i < 6; i++) {
+                try (java.sql.PreparedStatement ps = c.prepareStatement(sql)) {
+                    ps.setString(1, "x" + i);
+                    ps.executeQuery().close();
+                }
+            }
+            try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE ?");
+                 java.sql.ResultSet rs = setting(ps, "%FROM pg_class WHERE relname%").executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        });
+        assertThat(prepared).as("server-side prepared statements for the query").isEqualTo(1);
+    }
+
+    private static java.sql.PreparedStatement setting(java.sql.PreparedStatement ps, String value) throws java.sql.SQLException {
+        ps.setString(1, value);
+        return ps;
+    }
+
     private static void sleep(long millis) {
         try {
             Thread.sleep(millis);
