@@ -77,6 +77,8 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
     private static final class Local {
         /** The shared row as last read (its in-flight count is not kept up to date); null before the first read. */
         DestinationState row;
+        /** The policy of the last admission: what the row's pace is judged by on a heartbeat. */
+        DestinationPolicy policy;
         int concurrency = 1;
         /** Slots leased, and how many of them are in use; attempts admitted one by one in the database. */
         int leased;
@@ -155,6 +157,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         Local l = local(key);
         synchronized (l) {
             l.lastActivity = now;
+            l.policy = policy;
             if (l.admitsInMemory(policy) && l.leaseInFlight < Math.min(l.leased, Math.min(l.share, l.concurrency))
                     && clock.millis() < l.usableUntilMs) {
                 l.leaseInFlight++;
@@ -413,19 +416,22 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                     }
                     boolean idle = !l.lastAdmitted.isAfter(now.minus(beatEvery));
                     int giveBack = idle || l.holdsOrProbes() ? l.unused()
-                            : Math.min(l.unused(), Math.max(0, l.leased - l.share));
+                            : Math.min(l.unused(), Math.max(0, l.leased - Math.min(l.share, l.concurrency)));
                     long attempts = l.attempts;
                     String reply = l.lastReply;
                     Instant at = l.lastAttemptAt;
                     changes.add(new JdbcDestinationStateStore.BeatChange(e.getKey().asString(), giveBack, l.wantedSinceBeat,
                             attempts, reply, at));
                     l.leased -= giveBack;
+                    int givenBack = giveBack;
                     l.attempts = 0;
                     l.lastReply = null;
                     l.wantedSinceBeat = false;
                     // Counted outcomes not added (the heartbeat failed) are counted again on the next one.
                     undo.add(() -> {
                         synchronized (l) {
+                            // Slots not given back (the heartbeat failed) are still this node's in the database.
+                            l.leased += givenBack;
                             l.attempts += attempts;
                             if (l.lastReply == null) {
                                 l.lastReply = reply;
@@ -452,6 +458,10 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                     DestinationState row = beat.rows.get(name);
                     if (row != null) {
                         l.row = row;
+                        if (l.policy != null) {
+                            // Another node's throttle may have cut the pace: this node's admissions follow at once.
+                            l.concurrency = Math.max(1, row.paceUnder(l.policy, now).effectiveConcurrency(l.policy));
+                        }
                     } else if (l.row != null && l.row.heldUntil().isPresent()) {
                         // No longer held, or forgotten: read it again when next needed.
                         l.row = null;
