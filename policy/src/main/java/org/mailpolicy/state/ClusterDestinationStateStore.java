@@ -35,8 +35,8 @@ import org.mailpolicy.rules.ThrottleEffect;
  * renews to {@code leaseFor} ahead (default 30 s): a dead node's share returns once that has passed.
  * A node that stops renewing (database unreachable) stops admitting from its lease after half of
  * {@code leaseFor}, before the database could give the slots to another node. On each heartbeat a
- * node gives back the slots it does not use: all of them when it admitted nothing since the last
- * heartbeat, and what it holds beyond its fair share (the concurrency over the nodes that lease or
+ * node gives back the slots it does not use: all of them when it admitted nothing for a heartbeat
+ * period (so an idle node's slots are free within two heartbeats), and what it holds beyond its fair share (the concurrency over the nodes that lease or
  * want slots of the destination) when others want some.
  *
  * <p><b>Holds and the probe</b> stay transactions on the shared row, through the same

@@ -364,13 +364,13 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
     Lease lease(DestinationKey key, DestinationPolicy policy, String node, int wanted, Duration leaseFor, Instant now) {
         Preconditions.checkNotNull(policy, "policy");
         return locked(key, now, true, null, (tx, l) -> {
-            DestinationState seen = l.state;
-            int granted = DestinationTransitions.leasable(seen, policy, wanted, now);
+            int granted = DestinationTransitions.leasable(l.state, policy, wanted, now);
             if (granted > 0) {
-                l.state = DestinationTransitions.leased(seen, policy, now);
+                l.state = DestinationTransitions.leased(l.state, policy, now);
             }
             addToLease(tx, key.asString(), node, granted, granted < wanted, now.plus(leaseFor));
-            return new Lease(granted, seen.toBuilder().inFlight(seen.inFlight() + granted).build());
+            // The row as written (its pace included, so the node's first outcome finds nothing new to write).
+            return new Lease(granted, l.state.toBuilder().inFlight(l.state.inFlight() + granted).build());
         });
     }
 

@@ -168,8 +168,9 @@ class ClusterLeaseTest {
         Duration delay = Duration.between(throttled, stopped);
         System.out.println("ClusterLeaseTest: node b stopped admitting " + delay.toMillis() + " ms after node a's hold (heartbeat "
                 + BEAT.toMillis() + " ms)");
-        // The stated worst case: one heartbeat period plus the heartbeat's own transaction.
-        assertThat(delay).isLessThanOrEqualTo(BEAT.plusMillis(500));
+        // The stated worst case: one heartbeat period plus the heartbeat's own transaction (a second's slack for a
+        // loaded machine's scheduling).
+        assertThat(delay).isLessThanOrEqualTo(BEAT.plusSeconds(1));
     }
 
     @Test
@@ -213,6 +214,57 @@ class ClusterLeaseTest {
         threads.shutdown();
         assertThat(probes.get()).as("probes after the 2 s hold, both nodes together").isEqualTo(1);
         assertThat(otherGrants.get()).isZero();
+    }
+
+    @Test
+    void anIdleNodeGivesItsSlotsBackForTheOtherWithinAHeartbeatOrTwo() throws Exception {
+        ClusterDestinationStateStore a = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, true);
+        ClusterDestinationStateStore b = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, true);
+        for (int i = 0; i < CONCURRENCY; i++) {
+            assertThat(a.admit(KEY, AOL, Instant.now()).isGranted()).isTrue();
+        }
+        for (int i = 0; i < CONCURRENCY; i++) {
+            a.finished(KEY, Instant.now());
+        }
+        // Node a has no more mail: it must not sit on its slots.
+        Instant idleFrom = Instant.now();
+        int granted = 0;
+        while (granted < CONCURRENCY && Instant.now().isBefore(idleFrom.plusSeconds(10))) {
+            if (b.admit(KEY, AOL, Instant.now()).isGranted()) {
+                granted++;
+            } else {
+                sleep(20);
+            }
+        }
+        Duration took = Duration.between(idleFrom, Instant.now());
+        System.out.println("ClusterLeaseTest: node b had all " + CONCURRENCY + " slots " + took.toMillis() + " ms after node a went idle");
+        assertThat(granted).isEqualTo(CONCURRENCY);
+        // Unused slots go back on the first heartbeat that finds no admission within the last heartbeat period: the
+        // second at the latest (a second's slack for a loaded machine's scheduling).
+        assertThat(took).isLessThanOrEqualTo(BEAT.multipliedBy(2).plusSeconds(1));
+    }
+
+    @Test
+    void successesThatChangeNothingAreCountedInMemoryAndWrittenOnTheHeartbeat() {
+        // No heartbeat thread: heartbeats run on the operations, by the times given.
+        ClusterDestinationStateStore store = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
+        Database other = Database.open(server.database(database));
+        opened.add(other);
+        JdbcDestinationStateStore reader = JdbcDestinationStateStore.on(other).open();
+        Instant t = Instant.now();
+        for (int i = 0; i < 10; i++) {
+            assertThat(store.admit(KEY, AOL, t).isGranted()).isTrue();
+            store.recordSuccess(KEY, AOL, "250 OK " + i, t);
+            store.finished(KEY, t);
+        }
+        assertThat(reader.get(KEY).get().attempts()).as("attempts in the row before a heartbeat").isZero();
+        assertThat(store.get(KEY).get().attempts()).as("attempts as the node shows them").isEqualTo(10);
+        assertThat(store.get(KEY).get().lastReply()).contains("250 OK 9");
+
+        store.finished(KEY, t.plus(BEAT)); // nothing in flight: only the heartbeat that is due
+        DestinationState row = reader.get(KEY).get();
+        assertThat(row.attempts()).as("attempts in the row after the heartbeat").isEqualTo(10);
+        assertThat(row.lastReply()).contains("250 OK 9");
     }
 
     /**
