@@ -25,6 +25,11 @@ final class DestinationTables {
     static final String STATE = "delivery_policy_destination";
     static final String SLOTS = "delivery_policy_destination_slot";
     static final String STARTS = "delivery_policy_destination_start";
+    /**
+     * A node's lease of concurrency slots ({@link ClusterDestinationStateStore}): how many it may use
+     * without asking, whether it wants more, and until when the lease stands unless renewed.
+     */
+    static final String LEASES = "delivery_policy_destination_lease";
     /** A key: a destination name (at most 64) or a domain name (at most 253). */
     private static final int NAME_COLUMN = DestinationKey.MAX_LENGTH;
     /** Which egress a row counts for ({@link org.mailpolicy.destination.Egress}); earlier versions' rows are the default's. */
@@ -74,6 +79,15 @@ final class DestinationTables {
                     + "started_ms BIGINT NOT NULL)");
             st.executeUpdate("ALTER TABLE " + STARTS + " ADD COLUMN IF NOT EXISTS egress " + EGRESS_COLUMN);
             st.executeUpdate("CREATE INDEX IF NOT EXISTS " + STARTS + "_name ON " + STARTS + " (name, started_ms)");
+            st.executeUpdate("CREATE TABLE IF NOT EXISTS " + LEASES + " ("
+                    + "name VARCHAR(" + NAME_COLUMN + ") NOT NULL, "
+                    + "egress " + EGRESS_COLUMN + ", "
+                    + "node VARCHAR(36) NOT NULL, "
+                    + "slots INTEGER NOT NULL, "
+                    + "wanted INTEGER NOT NULL, "
+                    + "expires_ms BIGINT NOT NULL, "
+                    + "PRIMARY KEY (name, egress, node))");
+            st.executeUpdate("CREATE INDEX IF NOT EXISTS " + LEASES + "_node ON " + LEASES + " (node)");
         }
         keyByNameAndEgress(c);
     }
@@ -125,12 +139,19 @@ final class DestinationTables {
     static void dropLeases(Connection c) throws SQLException {
         try (Statement st = c.createStatement()) {
             st.executeUpdate("DELETE FROM " + SLOTS);
+            st.executeUpdate("DELETE FROM " + LEASES);
             st.executeUpdate("UPDATE " + STATE + " SET probe_started_ms = NULL WHERE probe_started_ms IS NOT NULL");
         }
     }
 
     /** The row as a state value, with the in-flight count of live leases and the probe judged by the lease timeout. */
     static DestinationState read(Connection c, ResultSet rs, Egress egress, Instant now, Duration leaseTimeout) throws SQLException {
+        DestinationState row = readRow(rs, now, leaseTimeout);
+        return row.toBuilder().inFlight(liveSlots(c, row.destination(), egress, now, leaseTimeout)).build();
+    }
+
+    /** The row as a state value without counting the slots in flight (0): what a node polls for holds and pace. */
+    static DestinationState readRow(ResultSet rs, Instant now, Duration leaseTimeout) throws SQLException {
         String name = rs.getString("name");
         Instant probeStarted = instant(rs, "probe_started_ms");
         Pace pace = null;
@@ -159,7 +180,6 @@ final class DestinationTables {
                 .nextStartAt(Optional.ofNullable(instant(rs, "next_start_ms")))
                 .holdStartedAt(Optional.ofNullable(instant(rs, "hold_started_ms")))
                 .pace(Optional.ofNullable(pace))
-                .inFlight(liveSlots(c, name, egress, now, leaseTimeout))
                 .build();
     }
 
@@ -204,14 +224,22 @@ final class DestinationTables {
         }
     }
 
-    /** Leases younger than the lease timeout; older ones belong to dead nodes (the sweep deletes them). */
+    /**
+     * The slots taken cluster-wide: attempts admitted one by one (slot rows younger than the lease
+     * timeout; older ones belong to dead nodes, the sweep deletes them) plus the slots nodes lease in
+     * chunks ({@link ClusterDestinationStateStore}), whether in use or not, while their leases stand.
+     */
     private static int liveSlots(Connection c, String name, Egress egress, Instant now, Duration leaseTimeout)
             throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM " + SLOTS
-                + " WHERE name = ? AND egress = ? AND started_ms > ?")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT (SELECT COUNT(*) FROM " + SLOTS
+                + " WHERE name = ? AND egress = ? AND started_ms > ?) + (SELECT COALESCE(SUM(slots), 0) FROM " + LEASES
+                + " WHERE name = ? AND egress = ? AND expires_ms > ?)")) {
             ps.setString(1, name);
             ps.setString(2, egress.name());
             ps.setLong(3, now.minus(leaseTimeout).toEpochMilli());
+            ps.setString(4, name);
+            ps.setString(5, egress.name());
+            ps.setLong(6, now.toEpochMilli());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getInt(1);

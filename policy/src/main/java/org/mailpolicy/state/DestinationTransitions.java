@@ -115,6 +115,28 @@ public final class DestinationTransitions {
         return new Admitted(probe ? Admission.probe(concurrency) : Admission.granted(concurrency), next.build());
     }
 
+    /**
+     * How many of {@code wanted} concurrency slots one node of a cluster may lease now, to admit
+     * attempts in memory within them ({@link ClusterDestinationStateStore}). None while the
+     * destination is held or its probe has not answered (then attempts are admitted one by one, so
+     * that one probe runs cluster-wide), none under a rate limit (every start is counted in the
+     * shared database), else at most what the effective concurrency leaves free of
+     * {@code s.inFlight()}, which counts every node's leases and attempts: the sum of the leases
+     * never passes the concurrency.
+     */
+    public static int leasable(DestinationState s, DestinationPolicy policy, int wanted, Instant now) {
+        if (s.heldUntil().isPresent() || s.probing() || policy.rateLimit().isPresent()) {
+            return 0;
+        }
+        int free = s.paceUnder(policy, now).effectiveConcurrency(policy) - s.inFlight();
+        return Math.max(0, Math.min(wanted, free));
+    }
+
+    /** The state after a node leased slots: active now, with the pace its admissions run at, as a grant keeps it. */
+    public static DestinationState leased(DestinationState s, DestinationPolicy policy, Instant now) {
+        return touched(s, now).toBuilder().pace(Optional.of(s.paceUnder(policy, now))).build();
+    }
+
     /** How a refusal is answered: a place in the destination's line, or (without a rate) a plain wait. */
     private static final class Line {
         /** Places given ahead at most (and at least {@link #MIN_LINE} of time): the rest wait for the line to shorten. */

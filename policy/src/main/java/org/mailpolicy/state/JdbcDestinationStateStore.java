@@ -345,6 +345,213 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
         return locked(key, now, true, null, (c, l) -> l.state = DestinationTransitions.failed(l.state, reply, now));
     }
 
+    /** What a node's request for slots got: how many, and the row as it stood (every node's slots counted in flight). */
+    static final class Lease {
+        final int granted;
+        final DestinationState seen;
+
+        Lease(int granted, DestinationState seen) {
+            this.granted = granted;
+            this.seen = seen;
+        }
+    }
+
+    /**
+     * One transaction on the key's locked row: leases {@code node} up to {@code wanted} more slots as
+     * {@link DestinationTransitions#leasable} allows, marks whether it wants more than it got, and
+     * extends its lease to {@code now + leaseFor}.
+     */
+    Lease lease(DestinationKey key, DestinationPolicy policy, String node, int wanted, Duration leaseFor, Instant now) {
+        Preconditions.checkNotNull(policy, "policy");
+        return locked(key, now, true, null, (tx, l) -> {
+            int granted = DestinationTransitions.leasable(l.state, policy, wanted, now);
+            if (granted > 0) {
+                l.state = DestinationTransitions.leased(l.state, policy, now);
+            }
+            addToLease(tx, key.asString(), node, granted, granted < wanted, now.plus(leaseFor));
+            // The row as written (its pace included, so the node's first outcome finds nothing new to write).
+            return new Lease(granted, l.state.toBuilder().inFlight(l.state.inFlight() + granted).build());
+        });
+    }
+
+    private void addToLease(Connection c, String name, String node, int slots, boolean wantsMore, Instant expires)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE " + DestinationTables.LEASES
+                + " SET slots = slots + ?, wanted = ?, expires_ms = ? WHERE name = ? AND egress = ? AND node = ?")) {
+            ps.setInt(1, slots);
+            ps.setInt(2, wantsMore ? 1 : 0);
+            ps.setLong(3, expires.toEpochMilli());
+            ps.setString(4, name);
+            ps.setString(5, egress.name());
+            ps.setString(6, node);
+            if (ps.executeUpdate() > 0) {
+                return;
+            }
+        }
+        // The node's lease rows of a key are written only under the key's row lock or by the node itself.
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + DestinationTables.LEASES
+                + " (name, egress, node, slots, wanted, expires_ms) VALUES (?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, name);
+            ps.setString(2, egress.name());
+            ps.setString(3, node);
+            ps.setInt(4, slots);
+            ps.setInt(5, wantsMore ? 1 : 0);
+            ps.setLong(6, expires.toEpochMilli());
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Gives back {@code slots} of {@code node}'s lease of {@code key} at once (one statement, no row
+     * lock: fewer leased slots can only leave more room for the others).
+     */
+    void giveBack(DestinationKey key, String node, int slots) {
+        if (slots <= 0) {
+            return;
+        }
+        db.withConnection("give back slots of destination " + key, c -> {
+            try (PreparedStatement ps = c.prepareStatement(GIVE_BACK)) {
+                ps.setInt(1, slots);
+                ps.setInt(2, slots);
+                ps.setString(3, key.asString());
+                ps.setString(4, egress.name());
+                ps.setString(5, node);
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    private static final String GIVE_BACK = "UPDATE " + DestinationTables.LEASES
+            + " SET slots = CASE WHEN slots > ? THEN slots - ? ELSE 0 END WHERE name = ? AND egress = ? AND node = ?";
+
+    /** What a node changes on a heartbeat for one key it leases or counted outcomes of. */
+    static final class BeatChange {
+        final String name;
+        final int giveBack;
+        final boolean wantsMore;
+        final long attempts;
+        final String lastReply;
+        final Instant lastAttemptAt;
+
+        BeatChange(String name, int giveBack, boolean wantsMore, long attempts, String lastReply, Instant lastAttemptAt) {
+            this.name = name;
+            this.giveBack = giveBack;
+            this.wantsMore = wantsMore;
+            this.attempts = attempts;
+            this.lastReply = lastReply;
+            this.lastAttemptAt = lastAttemptAt;
+        }
+    }
+
+    /** What a heartbeat read back: the rows of the keys the node leases and of every held key, and the nodes sharing each key. */
+    static final class Beat {
+        final java.util.Map<String, DestinationState> rows;
+        final java.util.Map<String, Integer> nodesSharing;
+
+        Beat(java.util.Map<String, DestinationState> rows, java.util.Map<String, Integer> nodesSharing) {
+            this.rows = rows;
+            this.nodesSharing = nodesSharing;
+        }
+    }
+
+    /**
+     * A node's heartbeat: gives back and flags its leases as {@code changes} say,
+     * adds the outcomes it counted in memory, renews all its leases to {@code now + leaseFor}, drops
+     * the empty ones, and reads the rows it needs to know about (held keys and the keys it leases;
+     * without the in-flight count) and how many nodes lease or want each of its keys.
+     */
+    Beat beat(String node, List<BeatChange> changes, Duration leaseFor, Instant now) {
+        // Statement by statement, each its own transaction: a heartbeat never holds one row while waiting for
+        // another, so it cannot deadlock with a lease (state row, then lease row) or another node's heartbeat.
+        return db.withConnection("renew the leases of node " + node, c -> {
+            try (PreparedStatement give = c.prepareStatement("UPDATE " + DestinationTables.LEASES
+                    + " SET slots = CASE WHEN slots > ? THEN slots - ? ELSE 0 END, wanted = ? WHERE name = ? AND egress = ? AND node = ?");
+                 PreparedStatement count = c.prepareStatement("UPDATE " + STATE + " SET attempts = attempts + ?, "
+                         + "last_reply = CASE WHEN ? IS NOT NULL AND (last_attempt_ms IS NULL OR last_attempt_ms <= ?) THEN ? ELSE last_reply END, "
+                         + "last_attempt_ms = CASE WHEN last_attempt_ms IS NULL OR last_attempt_ms < ? THEN ? ELSE last_attempt_ms END, "
+                         + "last_activity_ms = CASE WHEN last_activity_ms IS NULL OR last_activity_ms < ? THEN ? ELSE last_activity_ms END "
+                         + "WHERE name = ? AND egress = ?")) {
+                for (BeatChange ch : changes) {
+                    give.setInt(1, ch.giveBack);
+                    give.setInt(2, ch.giveBack);
+                    give.setInt(3, ch.wantsMore ? 1 : 0);
+                    give.setString(4, ch.name);
+                    give.setString(5, egress.name());
+                    give.setString(6, node);
+                    give.executeUpdate();
+                    if (ch.attempts > 0) {
+                        long at = ch.lastAttemptAt.toEpochMilli();
+                        count.setLong(1, ch.attempts);
+                        count.setString(2, ch.lastReply);
+                        count.setLong(3, at);
+                        count.setString(4, ch.lastReply);
+                        count.setLong(5, at);
+                        count.setLong(6, at);
+                        count.setLong(7, at);
+                        count.setLong(8, at);
+                        count.setString(9, ch.name);
+                        count.setString(10, egress.name());
+                        count.executeUpdate();
+                    }
+                }
+            }
+            try (PreparedStatement renew = c.prepareStatement("UPDATE " + DestinationTables.LEASES
+                    + " SET expires_ms = ? WHERE node = ? AND egress = ?");
+                 PreparedStatement drop = c.prepareStatement("DELETE FROM " + DestinationTables.LEASES
+                         + " WHERE node = ? AND egress = ? AND slots = 0 AND wanted = 0")) {
+                renew.setLong(1, now.plus(leaseFor).toEpochMilli());
+                renew.setString(2, node);
+                renew.setString(3, egress.name());
+                renew.executeUpdate();
+                drop.setString(1, node);
+                drop.setString(2, egress.name());
+                drop.executeUpdate();
+            }
+            java.util.Map<String, DestinationState> rows = new java.util.HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + DestinationTables.COLUMNS + " FROM " + STATE
+                    + " WHERE egress = ? AND (held_until_ms IS NOT NULL OR name IN (SELECT name FROM " + DestinationTables.LEASES
+                    + " WHERE node = ? AND egress = ?))")) {
+                ps.setString(1, egress.name());
+                ps.setString(2, node);
+                ps.setString(3, egress.name());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        DestinationState row = DestinationTables.readRow(rs, now, leaseTimeout);
+                        rows.put(row.destination(), row);
+                    }
+                }
+            }
+            java.util.Map<String, Integer> sharing = new java.util.HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT name, COUNT(*) FROM " + DestinationTables.LEASES
+                    + " WHERE egress = ? AND expires_ms > ? AND (slots > 0 OR wanted > 0) AND name IN (SELECT name FROM "
+                    + DestinationTables.LEASES + " WHERE node = ? AND egress = ?) GROUP BY name")) {
+                ps.setString(1, egress.name());
+                ps.setLong(2, now.toEpochMilli());
+                ps.setString(3, node);
+                ps.setString(4, egress.name());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        sharing.put(rs.getString(1), rs.getInt(2));
+                    }
+                }
+            }
+            return new Beat(rows, sharing);
+        });
+    }
+
+    /** Deletes every lease of {@code node}: a node that stops gives its slots back at once. */
+    void dropLeases(String node) {
+        db.withConnection("drop the leases of node " + node, c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + DestinationTables.LEASES + " WHERE node = ? AND egress = ?")) {
+                ps.setString(1, node);
+                ps.setString(2, egress.name());
+                ps.executeUpdate();
+            }
+            return null;
+        });
+    }
+
     /**
      * Writes {@code state} as its key's row (created if missing), with no probe running: how a
      * {@link SingleNodeDestinationStateStore} keeps the holds and pace it decided in memory.
@@ -377,6 +584,19 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
     @Override
     public List<DestinationState> all() {
         return read(" ORDER BY name", null);
+    }
+
+    /** This store's node id, in its slot and lease rows. */
+    String nodeId() {
+        return nodeId;
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
+    Duration busyWait() {
+        return busyWait;
     }
 
     /** The egress whose rows this store reads and writes. */
@@ -423,13 +643,21 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
                     + " AND COALESCE(last_activity_ms, last_attempt_ms, 0) <= ?"
                     + " AND (rate_window_end_ms IS NULL OR rate_window_end_ms <= ?)"
                     + " AND NOT EXISTS (SELECT 1 FROM " + SLOTS + " s WHERE s.name = " + STATE + ".name"
-                    + " AND s.egress = " + STATE + ".egress AND s.started_ms > ?)")) {
+                    + " AND s.egress = " + STATE + ".egress AND s.started_ms > ?)"
+                    + " AND NOT EXISTS (SELECT 1 FROM " + DestinationTables.LEASES + " l WHERE l.name = " + STATE + ".name"
+                    + " AND l.egress = " + STATE + ".egress AND l.expires_ms > ? AND l.slots > 0)")) {
                 ps.setLong(1, cutoff);
                 ps.setLong(2, leaseCutoff);
                 ps.setLong(3, cutoff);
                 ps.setLong(4, now.toEpochMilli());
                 ps.setLong(5, leaseCutoff);
+                ps.setLong(6, now.toEpochMilli());
                 forgotten = ps.executeUpdate();
+            }
+            // A node's lease that was not renewed in time: the node is dead, its share returns.
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + DestinationTables.LEASES + " WHERE expires_ms <= ?")) {
+                ps.setLong(1, now.toEpochMilli());
+                ps.executeUpdate();
             }
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + SLOTS + " WHERE started_ms <= ?")) {
                 ps.setLong(1, leaseCutoff);
@@ -444,7 +672,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
     }
 
     /** Best effort: a failed sweep must not fail the delivery that triggered it; the next one tries again. */
-    private void sweepIfDue(Instant now) {
+    void sweepIfDue(Instant now) {
         long due = nextSweepMs.get();
         long nowMs = now.toEpochMilli();
         if (nowMs < due || !nextSweepMs.compareAndSet(due, now.plus(sweepEvery).toEpochMilli())) {

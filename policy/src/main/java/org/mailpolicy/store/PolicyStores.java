@@ -7,6 +7,7 @@ import org.mailpolicy.destination.StoreSettings;
 import org.mailpolicy.jdbc.Database;
 import org.mailpolicy.parking.JdbcParkedMailStore;
 import org.mailpolicy.parking.ParkedMailStore;
+import org.mailpolicy.state.ClusterDestinationStateStore;
 import org.mailpolicy.state.DestinationStateStore;
 import org.mailpolicy.state.JdbcDestinationStateStore;
 import org.mailpolicy.state.SingleNodeDestinationStateStore;
@@ -58,7 +59,7 @@ public final class PolicyStores implements AutoCloseable {
             JdbcSentMessageLedger sentMessages = JdbcSentMessageLedger.open(db);
             JdbcDestinationStateStore jdbcDestinations = JdbcDestinationStateStore.on(db).egress(settings.egress()).open();
             DestinationStateStore destinations = db.isSingleProcess()
-                    ? SingleNodeDestinationStateStore.over(jdbcDestinations, clock) : jdbcDestinations;
+                    ? SingleNodeDestinationStateStore.over(jdbcDestinations, clock) : ClusterDestinationStateStore.over(jdbcDestinations);
             // Created even when the policy keeps waits in the queue: a policy switched back must still see what was parked.
             ParkedMailStore parked = JdbcParkedMailStore.open(db);
             // Read only when a bounce comes back: written in batches, off the delivery threads.
@@ -85,8 +86,9 @@ public final class PolicyStores implements AutoCloseable {
     /**
      * Holds, probes, pacing, concurrency and rate per destination key. On one node (the embedded
      * file) admission is in memory and holds and pace are written through
-     * ({@link SingleNodeDestinationStateStore}); in a cluster every decision is a transaction on the
-     * shared database, so that concurrency and the probe count cluster-wide.
+     * ({@link SingleNodeDestinationStateStore}); in a cluster each node admits in memory within
+     * concurrency slots it leases from the shared database, and holds, probes and pace are
+     * transactions on it ({@link ClusterDestinationStateStore}).
      */
     public DestinationStateStore destinations() {
         return destinations;
@@ -100,6 +102,10 @@ public final class PolicyStores implements AutoCloseable {
     @Override
     public void close() {
         try {
+            if (destinations instanceof ClusterDestinationStateStore) {
+                // Gives this node's leased slots back to the cluster and adds the outcomes counted in memory.
+                ((ClusterDestinationStateStore) destinations).close();
+            }
             sentMessages.close(); // stores the records still queued
             suppressions.close(); // saves its in-memory index for the next start; the database stays ours
         } finally {

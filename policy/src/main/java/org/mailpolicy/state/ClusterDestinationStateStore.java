@@ -1,0 +1,552 @@
+package org.mailpolicy.state;
+
+import com.google.common.base.Preconditions;
+import com.google.common.collect.ImmutableList;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.mailpolicy.destination.DestinationPolicy;
+import org.mailpolicy.rules.ThrottleEffect;
+
+/**
+ * The destination state of one node of a cluster that shares a PostgreSQL database: admission in
+ * memory within slots the node leases from the database, the rare decisions in the database.
+ *
+ * <p><b>Why.</b> With one transaction per admission and per finished attempt, every delivery
+ * thread of every node waited on the destination's row lock ({@code SELECT ... FOR UPDATE}): the
+ * plugin on PostgreSQL ran at a tenth of its speed on H2. Here a node leases a share of the
+ * destination's concurrency in chunks (one short transaction, {@link JdbcDestinationStateStore#lease})
+ * and admits and finishes in memory within it. The database counts every node's leased slots as in
+ * flight, whether in use or not, so the sum of the leases never passes the concurrency.
+ *
+ * <p><b>Leases.</b> A lease row carries the node, its slots, whether it wants more, and an expiry
+ * that the node's heartbeat (every {@code beatEvery}, default {@value #DEFAULT_BEAT_MILLIS} ms)
+ * renews to {@code leaseFor} ahead (default 30 s): a dead node's share returns once that has passed.
+ * A node that stops renewing (database unreachable) stops admitting from its lease after half of
+ * {@code leaseFor}, before the database could give the slots to another node. On each heartbeat a
+ * node gives back the slots it does not use: all of them when it admitted nothing for a heartbeat
+ * period (so an idle node's slots are free within two heartbeats), and what it holds beyond its fair share (the concurrency over the nodes that lease or
+ * want slots of the destination) when others want some.
+ *
+ * <p><b>Holds and the probe</b> stay transactions on the shared row, through the same
+ * {@link DestinationTransitions}: every throttle, and every outcome that changes what the row keeps
+ * (a hold ending, the throttle streak, the pace). While a destination is held, or its probe has not
+ * answered, a node leases nothing, gives back what it does not use, and admits one attempt at a time
+ * through {@link JdbcDestinationStateStore#admit}, so one probe runs cluster-wide. A hold started by
+ * another node is seen here at the next heartbeat, which reads the rows of held keys: <b>worst-case
+ * delay {@code beatEvery} plus one heartbeat's transaction</b> (about a second by default) before
+ * this node's in-memory admissions stop; a hold started on this node stops them at once.
+ *
+ * <p><b>Outcomes that change nothing durable</b> (a success with no hold, no streak and the pace at
+ * its ceiling; most failures) are counted in memory and added to the row on the next heartbeat:
+ * the attempt count and last reply of a destination lag by at most a heartbeat.
+ *
+ * <p>Destinations with a rate limit are admitted one by one in the database as before: each start
+ * must be counted cluster-wide, and leasing a rate budget is not done yet.
+ */
+public final class ClusterDestinationStateStore implements DestinationStateStore, AutoCloseable {
+    static final long DEFAULT_BEAT_MILLIS = 1000;
+    public static final Duration DEFAULT_BEAT_EVERY = Duration.ofMillis(DEFAULT_BEAT_MILLIS);
+    public static final Duration DEFAULT_LEASE_FOR = Duration.ofSeconds(30);
+    /** Forget a key's memory after this long with nothing leased, in flight or to flush. */
+    private static final Duration FORGET_LOCAL_AFTER = Duration.ofMinutes(1);
+    private static final System.Logger LOGGER = System.getLogger(ClusterDestinationStateStore.class.getName());
+
+    private final JdbcDestinationStateStore db;
+    private final Clock clock;
+    private final String node;
+    private final Duration beatEvery;
+    private final Duration leaseFor;
+    private final Map<DestinationKey, Local> locals = new ConcurrentHashMap<>();
+    private final AtomicLong nextBeatMs = new AtomicLong(Long.MIN_VALUE);
+    private final AtomicBoolean beating = new AtomicBoolean();
+    private final ScheduledExecutorService heart;
+
+    /** What this node knows and holds of one key; guarded by its own monitor. */
+    private static final class Local {
+        /** The shared row as last read (its in-flight count is not kept up to date); null before the first read. */
+        DestinationState row;
+        /** The policy of the last admission: what the row's pace is judged by on a heartbeat. */
+        DestinationPolicy policy;
+        int concurrency = 1;
+        /** Slots leased, and how many of them are in use; attempts admitted one by one in the database. */
+        int leased;
+        int leaseInFlight;
+        int dbInFlight;
+        /** This node's fair share of the concurrency. */
+        int share = Integer.MAX_VALUE;
+        /** The lease may be used until then (clock millis): half the lease time after the last renewal. */
+        long usableUntilMs = Long.MIN_VALUE;
+        /** The last admission within the lease; a lease idle for a heartbeat period gives its unused slots back. */
+        Instant lastAdmitted = Instant.MIN;
+        boolean wantedSinceBeat;
+        /** Outcomes counted here and not yet added to the row. */
+        long attempts;
+        String lastReply;
+        Instant lastAttemptAt;
+        Instant lastActivity;
+
+        boolean admitsInMemory(DestinationPolicy policy) {
+            return row != null && !row.heldUntil().isPresent() && !row.probing() && !policy.rateLimit().isPresent();
+        }
+
+        boolean holdsOrProbes() {
+            return row != null && (row.heldUntil().isPresent() || row.probing());
+        }
+
+        int unused() {
+            return Math.max(0, leased - leaseInFlight);
+        }
+    }
+
+    private ClusterDestinationStateStore(JdbcDestinationStateStore db, Duration beatEvery, Duration leaseFor, boolean background) {
+        this.db = db;
+        this.clock = db.clock();
+        this.node = db.nodeId();
+        this.beatEvery = beatEvery;
+        this.leaseFor = leaseFor;
+        if (background) {
+            heart = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "delivery-policy-leases");
+                t.setDaemon(true);
+                return t;
+            });
+            heart.scheduleWithFixedDelay(this::beatQuietly, beatEvery.toMillis(), beatEvery.toMillis(), TimeUnit.MILLISECONDS);
+        } else {
+            heart = null;
+        }
+    }
+
+    /** The store over {@code db}, with a heartbeat thread every {@link #DEFAULT_BEAT_EVERY}. */
+    public static ClusterDestinationStateStore over(JdbcDestinationStateStore db) {
+        return over(db, DEFAULT_BEAT_EVERY, DEFAULT_LEASE_FOR, true);
+    }
+
+    /**
+     * The store over {@code db}. Without {@code background}, heartbeats run only on the store's
+     * operations, at most once per {@code beatEvery} of the times passed to them (for tests whose
+     * time line is given).
+     */
+    public static ClusterDestinationStateStore over(JdbcDestinationStateStore db, Duration beatEvery, Duration leaseFor,
+                                                    boolean background) {
+        Preconditions.checkNotNull(db, "db");
+        Preconditions.checkArgument(beatEvery != null && !beatEvery.isNegative() && !beatEvery.isZero(), "beatEvery must be positive");
+        Preconditions.checkArgument(leaseFor != null && leaseFor.compareTo(beatEvery.multipliedBy(4)) >= 0,
+                "leaseFor must be at least four heartbeats: %s", leaseFor);
+        return new ClusterDestinationStateStore(db, beatEvery, leaseFor, background);
+    }
+
+    @Override
+    public Admission admit(DestinationKey key, DestinationPolicy policy, Optional<Instant> reservation, Instant now) {
+        Preconditions.checkNotNull(key, "key");
+        Preconditions.checkNotNull(policy, "policy");
+        Preconditions.checkNotNull(reservation, "reservation");
+        Preconditions.checkNotNull(now, "now");
+        beatIfDue(now);
+        Local l = local(key);
+        synchronized (l) {
+            l.lastActivity = now;
+            l.policy = policy;
+            if (l.admitsInMemory(policy) && l.leaseInFlight < Math.min(l.leased, Math.min(l.share, l.concurrency))
+                    && clock.millis() < l.usableUntilMs) {
+                l.leaseInFlight++;
+                l.lastAdmitted = now;
+                return Admission.granted(l.concurrency);
+            }
+            if (!policy.rateLimit().isPresent() && !l.holdsOrProbes()) {
+                int wanted = Math.max(1, Math.min(l.share, l.concurrency) - l.leased);
+                JdbcDestinationStateStore.Lease lease = db.lease(key, policy, node, wanted, leaseFor, now);
+                l.row = lease.seen;
+                l.concurrency = Math.max(1, lease.seen.paceUnder(policy, now).effectiveConcurrency(policy));
+                l.usableUntilMs = clock.millis() + leaseFor.toMillis() / 2;
+                if (lease.granted > 0) {
+                    l.leased += lease.granted;
+                    l.leaseInFlight++;
+                    l.lastAdmitted = now;
+                    return Admission.granted(l.concurrency);
+                }
+                if (!l.holdsOrProbes()) {
+                    l.wantedSinceBeat = true;
+                    // Refused as the row stands, every node's slots in flight: the transition says why and until when.
+                    return DestinationTransitions.admit(lease.seen, policy, NO_STARTS, reservation, db.busyWait(), now).admission();
+                }
+                giveBackUnused(key, l);
+            }
+            Admission a = db.admit(key, policy, reservation, now);
+            if (a.isGranted()) {
+                l.dbInFlight++;
+                if (a.isProbe() && l.row != null) {
+                    l.row = l.row.toBuilder().probing(true).build();
+                }
+            }
+            return a;
+        }
+    }
+
+    /** Never asked: leases are not taken under a rate limit. */
+    private static final RecentStarts NO_STARTS = new RecentStarts() {
+        @Override
+        public int count() {
+            return 0;
+        }
+
+        @Override
+        public Instant whenFewerThan(int limit) {
+            throw new IllegalStateException("no starts are counted for a lease");
+        }
+    };
+
+    @Override
+    public void finished(DestinationKey key, Instant now) {
+        Preconditions.checkNotNull(key, "key");
+        Local l = locals.get(key);
+        if (l == null) {
+            db.finished(key, now);
+            return;
+        }
+        synchronized (l) {
+            l.lastActivity = now;
+            if (l.dbInFlight > 0) {
+                l.dbInFlight--;
+                db.finished(key, now);
+                if (l.row != null) {
+                    l.row = DestinationTransitions.finished(l.row, now);
+                }
+            } else if (l.leaseInFlight > 0) {
+                l.leaseInFlight--;
+                if (l.holdsOrProbes()) {
+                    // The probe waits for every attempt from before the hold: this slot goes back now.
+                    giveBackUnused(key, l);
+                }
+            } else {
+                db.finished(key, now);
+            }
+        }
+        beatIfDue(now);
+    }
+
+    @Override
+    public DestinationState recordThrottle(DestinationKey key, DestinationPolicy policy, ThrottleEffect effect,
+                                           String reply, Optional<Duration> hint, Instant now) {
+        Preconditions.checkNotNull(policy, "policy");
+        Local l = local(key);
+        synchronized (l) {
+            // The transition judges by the connections open (a cut to fewer connections counts them): unused slots go first.
+            giveBackUnused(key, l);
+        }
+        return fromDatabase(key, policy, l, db.recordThrottle(key, policy, effect, reply, hint, now), now);
+    }
+
+    /** A transition's row becomes this node's view; a hold or a smaller pace takes back the slots not in use. */
+    private DestinationState fromDatabase(DestinationKey key, DestinationPolicy policy, Local l, DestinationState after,
+                                          Instant now) {
+        synchronized (l) {
+            l.row = after;
+            int concurrency = Math.max(1, after.paceUnder(policy, now).effectiveConcurrency(policy));
+            if (l.holdsOrProbes() || concurrency < l.concurrency) {
+                giveBackUnused(key, l);
+            }
+            l.concurrency = concurrency;
+            return merged(after, l);
+        }
+    }
+
+    @Override
+    public DestinationState recordSuccess(DestinationKey key, DestinationPolicy policy, String reply, Instant now) {
+        Preconditions.checkNotNull(policy, "policy");
+        return recorded(key, policy, now, reply, row -> DestinationTransitions.succeeded(row, policy, reply, now),
+                () -> db.recordSuccess(key, policy, reply, now));
+    }
+
+    @Override
+    public DestinationState recordFailure(DestinationKey key, DestinationPolicy policy, String reply, Instant now) {
+        Preconditions.checkNotNull(policy, "policy");
+        return recorded(key, policy, now, reply, row -> DestinationTransitions.failed(row, reply, now),
+                () -> db.recordFailure(key, policy, reply, now));
+    }
+
+    /**
+     * An outcome: counted in memory when, applied to the row as this node last read it, it changes
+     * nothing the row keeps besides counters; else a transaction on the row.
+     */
+    private DestinationState recorded(DestinationKey key, DestinationPolicy policy, Instant now, String reply,
+                                      java.util.function.UnaryOperator<DestinationState> transition,
+                                      java.util.function.Supplier<DestinationState> inDatabase) {
+        Preconditions.checkNotNull(key, "key");
+        Preconditions.checkNotNull(now, "now");
+        beatIfDue(now);
+        Local l = local(key);
+        synchronized (l) {
+            if (l.row != null && !l.holdsOrProbes()) {
+                DestinationState next = transition.apply(l.row);
+                if (DurablePart.of(next).equals(DurablePart.of(l.row))) {
+                    l.attempts++;
+                    l.lastAttemptAt = now;
+                    l.lastActivity = now;
+                    if (reply != null) {
+                        l.lastReply = DestinationTransitions.sanitise(reply);
+                    }
+                    // This node's view, without a read: the row as last read, its counts, its attempts in flight.
+                    return merged(l.row, l).toBuilder().inFlight(l.leaseInFlight + l.dbInFlight).build();
+                }
+            }
+        }
+        return fromDatabase(key, policy, l, inDatabase.get(), now);
+    }
+
+    @Override
+    public Optional<DestinationState> get(DestinationKey key) {
+        Preconditions.checkNotNull(key, "key");
+        Optional<DestinationState> row = db.get(key);
+        Local l = locals.get(key);
+        if (l == null || !row.isPresent()) {
+            return row;
+        }
+        synchronized (l) {
+            return Optional.of(merged(row.get(), l));
+        }
+    }
+
+    @Override
+    public List<DestinationState> all() {
+        ImmutableList.Builder<DestinationState> out = ImmutableList.builder();
+        for (DestinationState row : db.all()) {
+            Local l = locals.get(DestinationKey.of(row.destination()));
+            if (l == null) {
+                out.add(row);
+            } else {
+                synchronized (l) {
+                    out.add(merged(row, l));
+                }
+            }
+        }
+        return out.build();
+    }
+
+    @Override
+    public boolean releaseHold(DestinationKey key) {
+        boolean released = db.releaseHold(key);
+        Local l = locals.get(key);
+        if (l != null) {
+            synchronized (l) {
+                l.row = db.get(key).orElse(null);
+            }
+        }
+        return released;
+    }
+
+    /**
+     * The row as the database has it, seen from this node: this node's slots leased but unused are
+     * not in flight, and the outcomes counted here are added.
+     */
+    private static DestinationState merged(DestinationState row, Local l) {
+        DestinationState.Builder b = row.toBuilder().inFlight(Math.max(0, row.inFlight() - l.unused()));
+        if (l.attempts > 0) {
+            boolean newer = !row.lastAttemptAt().isPresent() || !row.lastAttemptAt().get().isAfter(l.lastAttemptAt);
+            b.attempts(row.attempts() + l.attempts);
+            if (newer) {
+                b.lastAttemptAt(Optional.of(l.lastAttemptAt));
+                if (l.lastReply != null) {
+                    b.lastReply(Optional.of(l.lastReply));
+                }
+            }
+        }
+        return b.build();
+    }
+
+    /** Gives back every slot leased and not in use; called under the key's monitor. */
+    private void giveBackUnused(DestinationKey key, Local l) {
+        int unused = l.unused();
+        if (unused > 0) {
+            db.giveBack(key, node, unused);
+            l.leased -= unused;
+        }
+    }
+
+    private Local local(DestinationKey key) {
+        return locals.computeIfAbsent(key, k -> new Local());
+    }
+
+    private void beatIfDue(Instant now) {
+        long due = nextBeatMs.get();
+        if (now.toEpochMilli() >= due && nextBeatMs.compareAndSet(due, now.plus(beatEvery).toEpochMilli())) {
+            beat(now);
+        }
+    }
+
+    private void beatQuietly() {
+        try {
+            Instant now = clock.instant();
+            nextBeatMs.set(now.plus(beatEvery).toEpochMilli());
+            beat(now);
+        } catch (RuntimeException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "delivery policy: renewing this node's destination leases failed; "
+                    + "they stop being used " + leaseFor.dividedBy(2).toSeconds() + " s after the last renewal: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * One heartbeat at {@code now}: gives back idle slots and slots beyond the fair share, adds the
+     * outcomes counted in memory, renews the leases, and reads back held rows and the rows of leased
+     * keys. Runs on the heartbeat thread, or on an operation when due; never two at once.
+     */
+    void beat(Instant now) {
+        if (!beating.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            List<JdbcDestinationStateStore.BeatChange> changes = new ArrayList<>();
+            List<Runnable> undo = new ArrayList<>();
+            for (Map.Entry<DestinationKey, Local> e : locals.entrySet()) {
+                Local l = e.getValue();
+                synchronized (l) {
+                    if (l.leased == 0 && l.attempts == 0 && !l.wantedSinceBeat) {
+                        continue;
+                    }
+                    boolean idle = !l.lastAdmitted.isAfter(now.minus(beatEvery));
+                    int giveBack = idle || l.holdsOrProbes() ? l.unused()
+                            : Math.min(l.unused(), Math.max(0, l.leased - Math.min(l.share, l.concurrency)));
+                    long attempts = l.attempts;
+                    String reply = l.lastReply;
+                    Instant at = l.lastAttemptAt;
+                    changes.add(new JdbcDestinationStateStore.BeatChange(e.getKey().asString(), giveBack, l.wantedSinceBeat,
+                            attempts, reply, at));
+                    l.leased -= giveBack;
+                    int givenBack = giveBack;
+                    l.attempts = 0;
+                    l.lastReply = null;
+                    l.wantedSinceBeat = false;
+                    // Counted outcomes not added (the heartbeat failed) are counted again on the next one.
+                    undo.add(() -> {
+                        synchronized (l) {
+                            // Slots not given back (the heartbeat failed) are still this node's in the database.
+                            l.leased += givenBack;
+                            l.attempts += attempts;
+                            if (l.lastReply == null) {
+                                l.lastReply = reply;
+                            }
+                            if (l.lastAttemptAt == null) {
+                                l.lastAttemptAt = at;
+                            }
+                        }
+                    });
+                }
+            }
+            JdbcDestinationStateStore.Beat beat;
+            try {
+                beat = db.beat(node, changes, leaseFor, now);
+            } catch (RuntimeException ex) {
+                undo.forEach(Runnable::run);
+                throw ex;
+            }
+            long usableUntil = clock.millis() + leaseFor.toMillis() / 2;
+            for (Map.Entry<DestinationKey, Local> e : locals.entrySet()) {
+                Local l = e.getValue();
+                String name = e.getKey().asString();
+                synchronized (l) {
+                    DestinationState row = beat.rows.get(name);
+                    if (row != null) {
+                        l.row = row;
+                        if (l.policy != null) {
+                            // Another node's throttle may have cut the pace: this node's admissions follow at once.
+                            l.concurrency = Math.max(1, row.paceUnder(l.policy, now).effectiveConcurrency(l.policy));
+                        }
+                    } else if (l.row != null && l.row.heldUntil().isPresent()) {
+                        // No longer held, or forgotten: read it again when next needed.
+                        l.row = null;
+                    }
+                    if (l.leased > 0) {
+                        l.usableUntilMs = usableUntil;
+                        int nodes = Math.max(1, beat.nodesSharing.getOrDefault(name, 1));
+                        l.share = Math.max(1, (l.concurrency + nodes - 1) / nodes);
+                    }
+                    if (l.holdsOrProbes()) {
+                        giveBackUnused(e.getKey(), l);
+                    }
+                    if (l.leased == 0 && l.leaseInFlight == 0 && l.dbInFlight == 0 && l.attempts == 0
+                            && (l.lastActivity == null || !l.lastActivity.isAfter(now.minus(FORGET_LOCAL_AFTER)))) {
+                        locals.remove(e.getKey(), l);
+                    }
+                }
+            }
+            // Admissions in memory never reach the store's own sweep: the heartbeat runs it.
+            db.sweepIfDue(now);
+        } finally {
+            beating.set(false);
+        }
+    }
+
+    /** Stops the heartbeat, adds the outcomes counted in memory, and gives back every lease of this node. */
+    @Override
+    public void close() {
+        if (heart != null) {
+            heart.shutdownNow();
+        }
+        try {
+            beat(clock.instant());
+        } catch (RuntimeException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "delivery policy: the last heartbeat failed: " + e.getMessage(), e);
+        }
+        try {
+            db.dropLeases(node);
+        } catch (RuntimeException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "delivery policy: this node's leases could not be given back; they expire in "
+                    + leaseFor.toSeconds() + " s: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ClusterDestinationStateStore{" + db + "}";
+    }
+
+    /** The fields of a row that only a transaction may change. */
+    private static final class DurablePart {
+        private final Optional<Instant> heldUntil;
+        private final Duration currentHold;
+        private final int consecutiveThrottles;
+        private final Optional<Instant> holdStartedAt;
+        private final Optional<Pace> pace;
+        private final boolean probing;
+
+        private DurablePart(DestinationState s) {
+            this.heldUntil = s.heldUntil();
+            this.currentHold = s.currentHold();
+            this.consecutiveThrottles = s.consecutiveThrottles();
+            this.holdStartedAt = s.holdStartedAt();
+            this.pace = s.pace();
+            this.probing = s.probing();
+        }
+
+        static DurablePart of(DestinationState s) {
+            return new DurablePart(s);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (!(o instanceof DurablePart)) {
+                return false;
+            }
+            DurablePart d = (DurablePart) o;
+            return heldUntil.equals(d.heldUntil) && currentHold.equals(d.currentHold)
+                    && consecutiveThrottles == d.consecutiveThrottles && holdStartedAt.equals(d.holdStartedAt)
+                    && pace.equals(d.pace) && probing == d.probing;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(heldUntil, currentHold, consecutiveThrottles, holdStartedAt, pace, probing);
+        }
+    }
+}
