@@ -163,39 +163,19 @@ public final class Database implements AutoCloseable {
     /**
      * Closes the embedded database and rewrites its file without the old copies of pages that H2
      * keeps for a while after each save (after a large import the file holds several times the
-     * live data), unless at least {@value #COMPACT_BELOW_LIVE_PERCENT} % of it is live already: then
-     * it is only closed. Nothing else in the process may be using it. A caller's DataSource is only
-     * left alone, as by {@link #close()}.
-     *
-     * @return whether the file was rewritten
+     * live data). Nothing else in the process may be using it. A caller's DataSource is only left
+     * alone, as by {@link #close()}.
      */
-    public boolean compactAndClose() {
+    public void compactAndClose() {
         if (ownedPool == null) {
-            return false;
+            return;
         }
         try (Connection c = ownedPool.getConnection(); Statement st = c.createStatement()) {
-            // Rewriting 10 million rows takes a minute; a file that is already almost all live (an import in key
-            // order can leave one) gains little from it, and is closed as it is.
-            boolean rewrite = liveShare(st) < COMPACT_BELOW_LIVE_PERCENT;
-            st.execute(rewrite ? "SHUTDOWN COMPACT" : "SHUTDOWN");
-            return rewrite;
+            st.execute("SHUTDOWN COMPACT");
         } catch (SQLException e) {
             throw failure("compact", e);
         } finally {
             ownedPool.dispose();
-        }
-    }
-
-    /** Below this share of live data in its chunks (percent), {@link #compactAndClose} rewrites the file. */
-    static final int COMPACT_BELOW_LIVE_PERCENT = 90;
-
-    /** The share of the embedded file's chunks that is live data, in percent, as H2 counts it (0 if it does not say). */
-    private static int liveShare(Statement st) throws SQLException {
-        try (java.sql.ResultSet rs = st.executeQuery("SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS "
-                + "WHERE SETTING_NAME = 'info.CHUNKS_FILL_RATE'")) {
-            return rs.next() ? Integer.parseInt(rs.getString(1).trim()) : 0;
-        } catch (NumberFormatException e) {
-            return 0;
         }
     }
 

@@ -1122,20 +1122,21 @@ public final class JdbcSuppressionList implements SuppressionList {
      * Saves the index, closes the H2 database this list opened and rewrites its file without the
      * page copies a large import leaves (H2 keeps old copies of pages for a while after each save).
      * For a list opened alone, by {@code delivery-policy suppressions import}; a caller's database
-     * is left alone, as by {@link #close}. A file that is at least 90 % live already is only closed
-     * ({@link Database#compactAndClose}).
-     *
-     * @return whether the file was rewritten
+     * is left alone, as by {@link #close}. Even after an import in key order, which leaves few old
+     * copies, the rewrite pays: at 10 million entries it took 25 s and shrank the file from 83 to 68.5
+     * bytes an entry, though H2 counted its chunks 94 % live.
      */
-    public boolean compactAndClose() {
+    public void compactAndClose() {
         if (closed.getAndSet(true)) {
-            return false;
+            return;
         }
         closeKeptLookUps();
         if (index != null) {
             index.save();
         }
-        return ownsDatabase && db.compactAndClose();
+        if (ownsDatabase) {
+            db.compactAndClose();
+        }
     }
 
     private Optional<String> messageId(ResultSet rs) throws SQLException {
