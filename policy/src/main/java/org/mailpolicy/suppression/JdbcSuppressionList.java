@@ -119,11 +119,30 @@ public final class JdbcSuppressionList implements SuppressionList {
         createSchema(db);
         JdbcSuppressionList list = new JdbcSuppressionList(db, ownsDatabase, expiry, clock);
         list.moveOldTable();
-        list.texts.preload();
+        list.preloadTexts();
         if (db.isSingleProcess()) {
             list.index = SuppressionIndex.open(db, "SELECT local_part, domain_id FROM " + TABLE, list::keyOfRow);
         }
         return list;
+    }
+
+    /**
+     * Reads the texts into memory in a background thread, so that opening does not wait for it (a cold
+     * start at 10 million entries read them before its first look-up); until then a text is read when
+     * first needed, as it always could be.
+     */
+    private void preloadTexts() {
+        Thread reader = new Thread(() -> {
+            try {
+                texts.preload();
+            } catch (RuntimeException e) {
+                // Only slower: each text is read from the table when first needed.
+                System.getLogger(JdbcSuppressionList.class.getName()).log(System.Logger.Level.DEBUG,
+                        "delivery policy: suppression texts not read ahead: " + e.getMessage());
+            }
+        }, "delivery-policy-suppression-texts");
+        reader.setDaemon(true);
+        reader.start();
     }
 
     /** Waits until the in-memory index is ready (true at once without one); for tests and benchmarks. */
