@@ -21,6 +21,9 @@ final class AddressKey {
     /** The local part's hash stays below this, so an address's slots never leave its domain's range. */
     private static final long LOCAL_RANGE = (1L << LOCAL_BITS) - SLOTS;
 
+    private static final long DOMAIN_SEED = 0x9ae16a3b2f90404fL;
+    private static final long LOCAL_SEED = 0xc3a5c85c97cb3127L;
+
     private AddressKey() {
     }
 
@@ -28,6 +31,53 @@ final class AddressKey {
     static long of(String normalisedAddress) {
         int at = normalisedAddress.lastIndexOf('@');
         return (domainHash(normalisedAddress, at + 1) << LOCAL_BITS) | localHash(normalisedAddress, at);
+    }
+
+    /**
+     * The first key of the address {@code raw} normalises to ({@link SuppressionEntry#normaliseAddress}),
+     * without making the normalised string: the relay asks once per recipient, and most are not
+     * listed, so their look-up should allocate nothing. An address in the plain form (no surrounding
+     * space or brackets, ASCII, one {@code @}) is checked and hashed in one pass, upper case folded as it
+     * goes; any other is normalised first, which also throws for one that is not acceptable.
+     *
+     * @throws IllegalArgumentException as {@link SuppressionEntry#normaliseAddress} does
+     */
+    static long ofAddress(String raw) {
+        int n = raw == null ? 0 : raw.length();
+        if (n == 0 || n > SuppressionEntry.MAX_ADDRESS_LENGTH || raw.charAt(0) <= ' ' || raw.charAt(0) == '<'
+                || raw.charAt(n - 1) <= ' ') {
+            return of(SuppressionEntry.normaliseAddress(raw));
+        }
+        long local = 0xcbf29ce484222325L ^ LOCAL_SEED;
+        long domain = 0xcbf29ce484222325L ^ DOMAIN_SEED;
+        int at = -1;
+        char previous = 0;
+        for (int i = 0; i < n; i++) {
+            char c = raw.charAt(i);
+            if (c >= 128 || SuppressionEntry.isForbiddenAscii(c) || (c == '.' && previous == '.' && at >= 0)) {
+                return of(SuppressionEntry.normaliseAddress(raw)); // throws, or handles what this pass does not
+            }
+            if (c == '@') {
+                if (at >= 0) {
+                    return of(SuppressionEntry.normaliseAddress(raw));
+                }
+                at = i;
+            } else {
+                if (c >= 'A' && c <= 'Z') {
+                    c += 'a' - 'A';
+                }
+                if (at < 0) {
+                    local = (local ^ c) * 0x100000001b3L;
+                } else {
+                    domain = (domain ^ c) * 0x100000001b3L;
+                }
+            }
+            previous = c;
+        }
+        if (at <= 0 || at == n - 1 || raw.charAt(at + 1) == '.' || raw.charAt(n - 1) == '.') {
+            return of(SuppressionEntry.normaliseAddress(raw));
+        }
+        return ((mix(domain) >>> LOCAL_BITS) << LOCAL_BITS) | Long.remainderUnsigned(mix(local), LOCAL_RANGE);
     }
 
     /** The first key of {@code domain}'s range (lower case, without {@code @}). */
@@ -41,11 +91,11 @@ final class AddressKey {
     }
 
     private static long domainHash(String s, int from) {
-        return mix(fnv(s, from, s.length(), 0x9ae16a3b2f90404fL)) >>> LOCAL_BITS;
+        return mix(fnv(s, from, s.length(), DOMAIN_SEED)) >>> LOCAL_BITS;
     }
 
     private static long localHash(String s, int to) {
-        return Long.remainderUnsigned(mix(fnv(s, 0, to, 0xc3a5c85c97cb3127L)), LOCAL_RANGE);
+        return Long.remainderUnsigned(mix(fnv(s, 0, to, LOCAL_SEED)), LOCAL_RANGE);
     }
 
     /**

@@ -149,6 +149,11 @@ public final class SuppressionEntry {
         }
     }
 
+    /** Whether an ASCII character may not appear in an address (as {@link #normaliseAddress} judges). */
+    static boolean isForbiddenAscii(char c) {
+        return FORBIDDEN_ASCII[c];
+    }
+
     /** The domain part of a normalised address. */
     public static String domainOf(String normalisedAddress) {
         return normalisedAddress.substring(normalisedAddress.lastIndexOf('@') + 1);

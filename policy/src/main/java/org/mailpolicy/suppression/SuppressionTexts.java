@@ -48,6 +48,26 @@ final class SuppressionTexts {
                 + "text_hash BIGINT NOT NULL UNIQUE, text VARCHAR(" + SuppressionEntry.MAX_TEXT_LENGTH + ") NOT NULL)");
     }
 
+    /**
+     * Reads the stored texts into the caches, up to their bound: a listed address found by the relay
+     * then reads its row and nothing else (at 10 million entries each first use of one of the 50,000
+     * domains' numbers was a query of its own).
+     */
+    void preload() {
+        db.withConnection("read the suppression texts", c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, text FROM " + TABLE + " ORDER BY id FETCH FIRST "
+                    + MAX_CACHED + " ROWS ONLY")) {
+                ps.setFetchSize(10_000);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        remember(rs.getString(2), rs.getInt(1));
+                    }
+                }
+            }
+            return null;
+        });
+    }
+
     /** The number of {@code text}, stored now if it is new. */
     int id(String text) {
         Integer cached = ids.get(text);

@@ -1,6 +1,8 @@
 package org.mailpolicy.suppression;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,5 +58,22 @@ class AddressFingerprintsTest {
             assertThat(AddressKey.fingerprint(key)).isNotZero();
         }
         assertThat(AddressKey.of("bob@aol.com")).isNotEqualTo(AddressKey.of("bob@aol.co"));
+    }
+
+    @Test
+    void theKeyOfARawAddressIsTheKeyOfItsNormalisedFormAndABadOneIsRefusedAlike() {
+        for (String raw : new String[] {"bob@aol.com", "Bob@AOL.com", "BOB@aol.COM", " <Bob@Aol.com> ", "\tbob@aol.com",
+                "x.y+z@Gmail.COM", "\u00fcn\u00ef@aol.com", "a@b", "o'hara@example.co.uk", "a.b@c.d.e"}) {
+            assertThat(AddressKey.ofAddress(raw)).as(raw).isEqualTo(AddressKey.of(SuppressionEntry.normaliseAddress(raw)));
+        }
+        for (String bad : new String[] {"bob", "a@@b.com", "a@b@c.com", "@aol.com", "bob@", "bob@.aol.com", "bob@aol.com.",
+                "bob@aol..com", "a b@aol.com", "a<b@aol.com", "a\u0001b@aol.com", "", " ", "<>", null}) {
+            Throwable expected = catchThrowable(() -> SuppressionEntry.normaliseAddress(bad));
+            assertThat(expected).as(String.valueOf(bad)).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> AddressKey.ofAddress(bad)).as(String.valueOf(bad))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessage(expected.getMessage());
+        }
+        // Two dots in the local part are allowed, as normalisation allows them; in the domain they are not.
+        assertThat(AddressKey.ofAddress("a..b@aol.com")).isEqualTo(AddressKey.of("a..b@aol.com"));
     }
 }
