@@ -290,7 +290,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         synchronized (l) {
             if (l.row != null && !l.holdsOrProbes()) {
                 DestinationState next = transition.apply(l.row);
-                if (DurablePart.of(next).equals(DurablePart.of(l.row))) {
+                if (DurablePart.forSharedRow(next).equals(DurablePart.forSharedRow(l.row))) {
                     l.attempts++;
                     l.lastAttemptAt = now;
                     l.lastActivity = now;
@@ -509,44 +509,5 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
     @Override
     public String toString() {
         return "ClusterDestinationStateStore{" + db + "}";
-    }
-
-    /** The fields of a row that only a transaction may change. */
-    private static final class DurablePart {
-        private final Optional<Instant> heldUntil;
-        private final Duration currentHold;
-        private final int consecutiveThrottles;
-        private final Optional<Instant> holdStartedAt;
-        private final Optional<Pace> pace;
-        private final boolean probing;
-
-        private DurablePart(DestinationState s) {
-            this.heldUntil = s.heldUntil();
-            this.currentHold = s.currentHold();
-            this.consecutiveThrottles = s.consecutiveThrottles();
-            this.holdStartedAt = s.holdStartedAt();
-            this.pace = s.pace();
-            this.probing = s.probing();
-        }
-
-        static DurablePart of(DestinationState s) {
-            return new DurablePart(s);
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            if (!(o instanceof DurablePart)) {
-                return false;
-            }
-            DurablePart d = (DurablePart) o;
-            return heldUntil.equals(d.heldUntil) && currentHold.equals(d.currentHold)
-                    && consecutiveThrottles == d.consecutiveThrottles && holdStartedAt.equals(d.holdStartedAt)
-                    && pace.equals(d.pace) && probing == d.probing;
-        }
-
-        @Override
-        public int hashCode() {
-            return Objects.hash(heldUntil, currentHold, consecutiveThrottles, holdStartedAt, pace, probing);
-        }
     }
 }

@@ -128,7 +128,7 @@ public final class SingleNodeDestinationStateStore implements DestinationStateSt
      * carries, which is all a restart needs.
      */
     private DestinationState keptIfChanged(Optional<DestinationState> before, DestinationState after, Instant now) {
-        if (!before.map(DurablePart::of).equals(Optional.of(DurablePart.of(after)))) {
+        if (!before.map(DurablePart::forRestart).equals(Optional.of(DurablePart.forRestart(after)))) {
             keep(after, now);
         }
         return after;
@@ -141,43 +141,6 @@ public final class SingleNodeDestinationStateStore implements DestinationStateSt
         } catch (RuntimeException e) {
             LOGGER.log(System.Logger.Level.WARNING, "delivery policy: the state of destination " + state.destination()
                     + " is kept in memory but was not saved, so a restart would forget it: " + e.getMessage(), e);
-        }
-    }
-
-    /** The fields of a state a restart must find again. */
-    private static final class DurablePart {
-        private final Optional<Instant> heldUntil;
-        private final Duration currentHold;
-        private final int consecutiveThrottles;
-        private final Optional<Instant> holdStartedAt;
-        private final Optional<Pace> pace;
-
-        private DurablePart(DestinationState s) {
-            this.heldUntil = s.heldUntil();
-            this.currentHold = s.currentHold();
-            this.consecutiveThrottles = s.consecutiveThrottles();
-            this.holdStartedAt = s.holdStartedAt();
-            this.pace = s.pace();
-        }
-
-        static DurablePart of(DestinationState s) {
-            return new DurablePart(s);
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            if (!(o instanceof DurablePart)) {
-                return false;
-            }
-            DurablePart d = (DurablePart) o;
-            return heldUntil.equals(d.heldUntil) && currentHold.equals(d.currentHold)
-                    && consecutiveThrottles == d.consecutiveThrottles && holdStartedAt.equals(d.holdStartedAt)
-                    && pace.equals(d.pace);
-        }
-
-        @Override
-        public int hashCode() {
-            return Objects.hash(heldUntil, currentHold, consecutiveThrottles, holdStartedAt, pace);
         }
     }
 }
