@@ -22,7 +22,9 @@ final class ReplyText {
         int length = 0;
         for (int i = 0; i < limit; i++) {
             char c = s.charAt(i);
-            if (c == '\r' || c == '\n' || c == '\t') {
+            if (c >= ' ' && c < '\u007f') {
+                out[length++] = c; // printable ASCII, most of any reply: one test instead of the nine below
+            } else if (c == '\r' || c == '\n' || c == '\t') {
                 if (length > 0 && out[length - 1] != ' ') {
                     out[length++] = ' ';
                 }
@@ -112,7 +114,9 @@ final class ReplyText {
                 }
                 for (int i = from; i < to; i++) {
                     char c = s.charAt(i);
-                    if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+                    if (c >= ' ' && c < '\u007f') {
+                        out[length++] = c; // printable ASCII: kept, after one test instead of six
+                    } else if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
                         out[length++] = ' ';
                     } else if (Character.isSurrogate(c) && !validSurrogateInLine(s, i, from, to)) {
                         out[length++] = '?';
