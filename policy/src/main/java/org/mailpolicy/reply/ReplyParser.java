@@ -397,7 +397,7 @@ final class ReplyParser {
         int w = start;
         for (int r = start; r < length; r++) {
             char c = chars[r];
-            if (!isSpace(c)) {
+            if (c > ' ' || !isSpace(c)) { // every \s is at most ' ': one test for nearly every character
                 chars[w++] = c;
                 continue;
             }
