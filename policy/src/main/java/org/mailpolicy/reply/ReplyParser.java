@@ -139,8 +139,10 @@ final class ReplyParser {
                 enhanced = ReplyScans.enhancedAnywhere(flat, 0, codeStart);
             }
         }
-        String stripped = stripRepeatedPrefixes(flat, rest, basic, enhanced);
-        String text = stripped == null ? cleanText(flat, rest, true) : cleanText(stripped, 0, true);
+        String text = textWithoutRepeatedPrefixes(flat, rest, basic, enhanced);
+        if (text == null) {
+            text = cleanText(flat, rest, true);
+        }
         return new SmtpReply(raw, effectiveStage, basic, enhanced, tokens, text);
     }
 
@@ -327,13 +329,15 @@ final class ReplyParser {
      * Removes the "421-4.7.28 " prefixes of continuation lines, which survive when a multi-line reply
      * was logged on one line, so text() reads as one sentence: s from {@code from} with each prefix
      * replaced by a space, as {@code (?<![\w.:/@-])CODE[\s-](?:\s*ENHANCED(?!\d|\.\d)[\s-]?)?} would
-     * on that part of s; null when there is none (the usual single-line reply).
+     * on that part of s, then cleaned as {@link #cleanText} cleans (in the same array: one copy of
+     * the text instead of five); null when there is no prefix (the usual single-line reply).
      */
-    private static String stripRepeatedPrefixes(String s, int from, int basic, EnhancedStatus enhanced) {
+    private static String textWithoutRepeatedPrefixes(String s, int from, int basic, EnhancedStatus enhanced) {
         String code = CODES[basic - CODES_FROM];
         int n = s.length();
         String status = null;
-        StringBuilder out = null;
+        char[] out = null;
+        int length = 0;
         int copied = from;
         for (int i = s.indexOf(code, from); i >= 0 && i + 3 < n; i = s.indexOf(code, i + 1)) {
             if (i < copied) {
@@ -365,13 +369,53 @@ final class ReplyParser {
                 }
             }
             if (out == null) {
-                out = new StringBuilder(n - from);
+                out = new char[n - from]; // each prefix, at least 4 characters, becomes one
             }
-            out.append(s, copied, i).append(' ');
+            s.getChars(copied, i, out, length);
+            length += i - copied;
+            out[length++] = ' ';
             copied = end;
             i = end - 1;
         }
-        return out == null ? null : out.append(s, copied, n).toString();
+        if (out == null) {
+            return null;
+        }
+        s.getChars(copied, n, out, length);
+        return cleanText(out, length + n - copied);
+    }
+
+    /**
+     * {@link #cleanText}{@code (new String(chars, 0, length), 0, true)}, working in chars: leading
+     * spaces, '-' and ':' skipped, each run of two or more \s made one space, then trimmed as
+     * String.trim would, bounded; one String made.
+     */
+    private static String cleanText(char[] chars, int length) {
+        int start = 0;
+        while (start < length && (isSpace(chars[start]) || chars[start] == '-' || chars[start] == ':')) {
+            start++;
+        }
+        int w = start;
+        for (int r = start; r < length; r++) {
+            char c = chars[r];
+            if (c > ' ' || !isSpace(c)) { // every \s is at most ' ': one test for nearly every character
+                chars[w++] = c;
+                continue;
+            }
+            int end = r + 1;
+            while (end < length && isSpace(chars[end])) {
+                end++;
+            }
+            chars[w++] = end - r >= 2 ? ' ' : c;
+            r = end - 1;
+        }
+        int end = w;
+        while (start < end && chars[start] <= ' ') {
+            start++;
+        }
+        while (end > start && chars[end - 1] <= ' ') {
+            end--;
+        }
+        return ReplyText.bound(new String(chars, start, end - start), MAX_TEXT);
     }
 
     /** Wrappers often say where the conversation failed; used only when the caller did not know. */

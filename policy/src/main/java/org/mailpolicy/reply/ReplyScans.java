@@ -152,6 +152,7 @@ final class ReplyScans {
     static List<String> tokens(String s) {
         long colonToken = nextColonToken(s, s.indexOf(':'));
         int rtru = s.indexOf("RTRU");
+        String first = null;
         List<String> out = null;
         int from = 0;
         while (colonToken != NONE || rtru >= 0) {
@@ -171,18 +172,26 @@ final class ReplyScans {
                 continue; // inside the last token, or not a token
             }
             String t = s.substring(start, end);
-            if (out == null) {
-                out = new ArrayList<>(2);
-            }
-            if (!out.contains(t) && !isSmtpWord(t)) {
-                out.add(t);
-                if (out.size() == MAX_TOKENS) {
-                    break;
+            if (!isSmtpWord(t)) {
+                // Most replies with a token have one: it needs no list of its own.
+                if (first == null) {
+                    first = t;
+                } else if (!first.equals(t)) {
+                    if (out == null) {
+                        out = new ArrayList<>(4);
+                        out.add(first);
+                    }
+                    if (!out.contains(t)) {
+                        out.add(t);
+                        if (out.size() == MAX_TOKENS) {
+                            break;
+                        }
+                    }
                 }
             }
             from = end;
         }
-        return out == null ? ImmutableList.of() : ImmutableList.copyOf(out);
+        return out != null ? ImmutableList.copyOf(out) : first != null ? ImmutableList.of(first) : ImmutableList.of();
     }
 
     /**

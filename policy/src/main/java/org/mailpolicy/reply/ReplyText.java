@@ -21,6 +21,16 @@ final class ReplyText {
         char[] out = new char[limit];
         int length = 0;
         for (int i = 0; i < limit; i++) {
+            // Printable ASCII, most of any reply, is kept as it is: a run of it is copied at once.
+            int run = printableRunEnd(s, i, limit);
+            if (run > i) {
+                s.getChars(i, run, out, length);
+                length += run - i;
+                i = run;
+                if (i == limit) {
+                    break;
+                }
+            }
             char c = s.charAt(i);
             if (c == '\r' || c == '\n' || c == '\t') {
                 if (length > 0 && out[length - 1] != ' ') {
@@ -111,6 +121,15 @@ final class ReplyText {
                     out[length++] = ' ';
                 }
                 for (int i = from; i < to; i++) {
+                    int run = printableRunEnd(s, i, to); // kept as it is, copied at once
+                    if (run > i) {
+                        s.getChars(i, run, out, length);
+                        length += run - i;
+                        i = run;
+                        if (i == to) {
+                            break;
+                        }
+                    }
                     char c = s.charAt(i);
                     if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
                         out[length++] = ' ';
@@ -127,6 +146,19 @@ final class ReplyText {
             lineStart = lineEnd + (s.charAt(lineEnd) == '\r' && lineEnd + 1 < n && s.charAt(lineEnd + 1) == '\n' ? 2 : 1);
         }
         return new String(out, 0, length);
+    }
+
+    /** Where the run of printable ASCII characters (' ' to '~') starting at i ends, at most at to. */
+    private static int printableRunEnd(String s, int i, int to) {
+        int k = i;
+        while (k < to) {
+            char c = s.charAt(k);
+            if (c < ' ' || c >= '\u007f') {
+                break;
+            }
+            k++;
+        }
+        return k;
     }
 
     /** One line, trimmed, without control characters, separators or surrogates: flatten keeps it as it is. */
