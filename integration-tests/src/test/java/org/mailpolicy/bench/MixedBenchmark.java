@@ -219,12 +219,7 @@ public final class MixedBenchmark {
 
     /** Latency of each recipient's first acceptance at a fake, from its submission. */
     private static Group group(int count, List<ReceivedMessage> messages, Map<String, Instant> submitted) {
-        Map<String, Instant> firstAccepted = new LinkedHashMap<>();
-        for (ReceivedMessage m : messages) {
-            for (String r : m.recipients()) {
-                firstAccepted.merge(r.toLowerCase(Locale.ROOT), m.receivedAt(), (x, y) -> x.isBefore(y) ? x : y);
-            }
-        }
+        Map<String, Instant> firstAccepted = firstAcceptance(messages);
         List<Double> latencies = new ArrayList<>();
         firstAccepted.forEach((recipient, at) -> {
             Instant sent = submitted.get(recipient);
@@ -238,12 +233,7 @@ public final class MixedBenchmark {
     /** The others' latencies by tenths of their submission order: whether the slow ones are early, late or spread. */
     private static void progressBySubmissionOrder(String name, List<String> othersInOrder, List<ReceivedMessage> messages,
             Map<String, Instant> submitted) {
-        Map<String, Instant> accepted = new LinkedHashMap<>();
-        for (ReceivedMessage m : messages) {
-            for (String r : m.recipients()) {
-                accepted.merge(r.toLowerCase(Locale.ROOT), m.receivedAt(), (x, y) -> x.isBefore(y) ? x : y);
-            }
-        }
+        Map<String, Instant> accepted = firstAcceptance(messages);
         StringBuilder tenths = new StringBuilder();
         int n = othersInOrder.size();
         for (int t = 0; t < 10 && n >= 10; t++) {
@@ -262,6 +252,17 @@ public final class MixedBenchmark {
                     part.isEmpty() ? Double.NaN : part.get(part.size() / 2), max));
         }
         Bench.progress("%s: others' latency by tenth of submission order:%s", name, tenths);
+    }
+
+    /** Each recipient (lower case) with the time a fake first accepted a message for it. */
+    private static Map<String, Instant> firstAcceptance(List<ReceivedMessage> messages) {
+        Map<String, Instant> first = new LinkedHashMap<>();
+        for (ReceivedMessage m : messages) {
+            for (String r : m.recipients()) {
+                first.merge(r.toLowerCase(Locale.ROOT), m.receivedAt(), (x, y) -> x.isBefore(y) ? x : y);
+            }
+        }
+        return first;
     }
 
     private static long distinctRecipients(List<ReceivedMessage> messages) {
