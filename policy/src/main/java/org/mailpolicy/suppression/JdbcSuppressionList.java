@@ -39,22 +39,39 @@ import org.mailpolicy.jdbc.StoreException;
  * James nodes must share one list.
  *
  * <p>Rows are kept small, for lists of tens of millions: the primary key is the address's
- * {@link AddressKey} (no second index), the row holds the local part only, and the domain, reason,
- * reply, rule id and source are numbers into {@link SuppressionTexts}, each distinct text stored
- * once (a reply that names its recipient is stored with the address replaced by a mark).
- * Confirmations are NULL while there was only one. Times are epoch milliseconds.
+ * {@link AddressKey} (no second index), the row holds the local part only, and the domain, the
+ * outcome (reason, reply and rule id together), the source and the message id's host are numbers
+ * into {@link SuppressionTexts}, each distinct text stored once (a reply that names its recipient
+ * is stored with the address replaced by a mark). Confirmations are NULL while there was only one.
+ * Times are epoch milliseconds.
+ *
+ * <p>On H2 the key is the table's row id ({@code _ROWID_}), not a column: H2 stores a BIGINT
+ * primary key column twice, as the B-tree's key and again in the row, 9 to 10 bytes of a row of
+ * about 55. The SQL below says {@code address_key} throughout and {@link #sql} names the row id on
+ * H2. A table restored from an SQL script ({@code SCRIPT}, then {@code RUNSCRIPT}) gets new row
+ * ids; {@link #open} sees that and puts each row back at its key.
  *
  * <p>On a database this process alone writes (the embedded file), {@link #find} first asks a
  * {@link SuppressionIndex} held in memory, which answers unlisted addresses without the
  * database; in a cluster every lookup reads the table (the index says why).
  */
 public final class JdbcSuppressionList implements SuppressionList {
-    static final String TABLE = "delivery_policy_suppressed";
+    static final String TABLE = "delivery_policy_suppressions";
     /** The table of versions before the compact rows; its entries are moved into {@link #TABLE} at open. */
     static final String OLD_TABLE = "delivery_policy_suppression";
-    private static final String COLUMNS = "address_key, local_part, domain_id, since_ms, reason_id, reply_id, rule_id, "
-            + "source_id, message_local, message_domain_id, confirmations, last_confirmed_ms";
-    private static final String VALUES = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+    /**
+     * The second version's table (the key a column on H2 too, and the reason, reply and rule id a number
+     * each); its entries are moved into {@link #TABLE} at open.
+     */
+    static final String V2_TABLE = "delivery_policy_suppressed";
+    /** Where {@link #TABLE} goes while its rows are put back at their keys (a restore from a script renumbered them). */
+    static final String REKEY_TABLE = "delivery_policy_suppressions_rekey";
+    private static final String COLUMNS = "address_key, local_part, domain_id, since_ms, outcome_id, source_id, "
+            + "message_local, message_domain_id, confirmations, last_confirmed_ms";
+    private static final String VALUES = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+    private static final int COLUMN_COUNT = 10;
+    /** Starts the text of an outcome: its reason's, reply's and rule id's numbers. No other text holds it. */
+    private static final String OUTCOME_MARK = "\u0002";
     /** Stands for the entry's own address in a stored reply: a control character, which entries never hold. */
     static final String ADDRESS_MARK = "\u0001";
     private static final int MAX_PAGE = 10_000;
@@ -74,16 +91,34 @@ public final class JdbcSuppressionList implements SuppressionList {
     private final SuppressionExpiry expiry;
     private final Clock clock;
     private final SuppressionTexts texts;
+    /** Whether the key is H2's row id rather than the {@code address_key} column ({@link #sql}). */
+    private final boolean keyIsRowId;
+    private final String lookUpSql;
+    private static final System.Logger LOGGER = System.getLogger(JdbcSuppressionList.class.getName());
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     /** The addresses in memory; null on a database other processes write too, where it could miss their adds. */
     private SuppressionIndex index;
 
-    private JdbcSuppressionList(Database db, boolean ownsDatabase, SuppressionExpiry expiry, Clock clock) {
+    private JdbcSuppressionList(Database db, boolean ownsDatabase, SuppressionExpiry expiry, Clock clock,
+                                boolean keyIsRowId) {
         this.db = db;
         this.ownsDatabase = ownsDatabase;
         this.expiry = Preconditions.checkNotNull(expiry, "expiry");
         this.clock = Preconditions.checkNotNull(clock, "clock");
         this.texts = new SuppressionTexts(db);
+        this.keyIsRowId = keyIsRowId;
+        this.lookUpSql = sql(LOOK_UP_SQL);
+    }
+
+    /** {@code statement} on this database: on H2 the key is the row id, elsewhere the {@code address_key} column. */
+    private String sql(String statement) {
+        return keyIsRowId ? statement.replace("address_key", "_ROWID_") : statement;
+    }
+
+    /** Whether {@code db} is H2, whose tables have a row id to key them by. */
+    private static boolean isH2(Database db) {
+        return db.withConnection("ask which database holds the suppression list",
+                c -> "H2".equalsIgnoreCase(c.getMetaData().getDatabaseProductName()));
     }
 
     /**
@@ -116,9 +151,10 @@ public final class JdbcSuppressionList implements SuppressionList {
     }
 
     private static JdbcSuppressionList open(Database db, boolean ownsDatabase, SuppressionExpiry expiry, Clock clock) {
-        createSchema(db);
-        JdbcSuppressionList list = new JdbcSuppressionList(db, ownsDatabase, expiry, clock);
-        list.moveOldTable();
+        boolean keyIsRowId = isH2(db);
+        createSchema(db, keyIsRowId);
+        JdbcSuppressionList list = new JdbcSuppressionList(db, ownsDatabase, expiry, clock, keyIsRowId);
+        list.moveEarlierTables();
         list.preloadTexts();
         if (db.isSingleProcess()) {
             list.index = SuppressionIndex.open(db, "SELECT local_part, domain_id FROM " + TABLE, list::keyOfRow);
@@ -155,29 +191,33 @@ public final class JdbcSuppressionList implements SuppressionList {
         return index == null ? "none" : index.source();
     }
 
-    private static void createSchema(Database db) {
+    private static void createSchema(Database db, boolean keyIsRowId) {
         try (Connection c = db.connection(); Statement st = c.createStatement()) {
-            st.executeUpdate("CREATE TABLE IF NOT EXISTS " + TABLE + " ("
-                    + "address_key BIGINT NOT NULL PRIMARY KEY, "
-                    + "local_part VARCHAR(" + SuppressionEntry.MAX_ADDRESS_LENGTH + ") NOT NULL, "
-                    + "domain_id INTEGER NOT NULL, "
-                    + "since_ms BIGINT NOT NULL, "
-                    + "reason_id INTEGER NOT NULL, "
-                    + "reply_id INTEGER NOT NULL, "
-                    + "rule_id INTEGER NOT NULL, "
-                    + "source_id INTEGER NOT NULL, "
-                    // The message id up to its last @, and the rest as a text: "@host>" is shared by every message of a
-                    // sending host, and was half of the id.
-                    + "message_local VARCHAR(" + SuppressionEntry.MAX_TEXT_LENGTH + "), "
-                    + "message_domain_id INTEGER, "
-                    // NULL while the entry was found once (at since): most entries, one byte each.
-                    + "confirmations INTEGER, "
-                    + "last_confirmed_ms BIGINT)");
+            createTable(st, TABLE, keyIsRowId);
             SuppressionTexts.createSchema(st);
             SuppressionIndex.createSchema(st);
         } catch (SQLException e) {
             throw db.failure("create the suppression tables", e);
         }
+    }
+
+    private static void createTable(Statement st, String table, boolean keyIsRowId) throws SQLException {
+        st.executeUpdate("CREATE TABLE IF NOT EXISTS " + table + " ("
+                + (keyIsRowId ? "" : "address_key BIGINT NOT NULL PRIMARY KEY, ")
+                + "local_part VARCHAR(" + SuppressionEntry.MAX_ADDRESS_LENGTH + ") NOT NULL, "
+                + "domain_id INTEGER NOT NULL, "
+                + "since_ms BIGINT NOT NULL, "
+                    // The reason, reply and rule id as one text: they come together, and one number costs a row 2.5
+                    // bytes where three cost 7.5.
+                + "outcome_id INTEGER NOT NULL, "
+                + "source_id INTEGER NOT NULL, "
+                    // The message id up to its last @, and the rest as a text: "@host>" is shared by every message of a
+                    // sending host, and was half of the id.
+                + "message_local VARCHAR(" + SuppressionEntry.MAX_TEXT_LENGTH + "), "
+                + "message_domain_id INTEGER, "
+                    // NULL while the entry was found once (at since): most entries, one byte each.
+                + "confirmations INTEGER, "
+                + "last_confirmed_ms BIGINT)");
     }
 
     /** The address key of a row of {@code SELECT local_part, domain_id}: its first key, as a look-up computes it. */
@@ -228,9 +268,9 @@ public final class JdbcSuppressionList implements SuppressionList {
         final Connection connection;
         final PreparedStatement statement;
 
-        KeptLookUp(Connection connection) throws SQLException {
+        KeptLookUp(Connection connection, String lookUpSql) throws SQLException {
             this.connection = connection;
-            this.statement = connection.prepareStatement(LOOK_UP_SQL);
+            this.statement = connection.prepareStatement(lookUpSql);
         }
 
         void close() {
@@ -247,7 +287,7 @@ public final class JdbcSuppressionList implements SuppressionList {
         KeptLookUp kept = keptLookUps.poll();
         if (kept == null && keptLookUpCount.incrementAndGet() > KEPT_LOOK_UPS) {
             keptLookUpCount.decrementAndGet();
-            try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(LOOK_UP_SQL)) {
+            try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(lookUpSql)) {
                 return lookUp(ps, a, key);
             } catch (SQLException e) {
                 throw db.failure("look up " + a, e);
@@ -255,7 +295,7 @@ public final class JdbcSuppressionList implements SuppressionList {
         }
         try {
             if (kept == null) {
-                kept = new KeptLookUp(db.connection());
+                kept = new KeptLookUp(db.connection(), lookUpSql);
             }
             Optional<SuppressionEntry> found = lookUp(kept.statement, a, key);
             if (closed.get()) {
@@ -285,7 +325,7 @@ public final class JdbcSuppressionList implements SuppressionList {
         ps.setString(3, a.substring(0, at));
         try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                if (domain.equals(texts.text(rs.getInt("domain_id")))) {
+                if (domain.equals(texts.text(rs.getInt(3)))) {
                     return Optional.of(read(rs));
                 }
             }
@@ -327,9 +367,7 @@ public final class JdbcSuppressionList implements SuppressionList {
         row.local = address.substring(0, at);
         row.domainId = texts.id(domain);
         row.since = entry.since().toEpochMilli();
-        row.reasonId = texts.id(entry.reason());
-        row.replyId = texts.id(markedReply);
-        row.ruleId = texts.id(entry.ruleId());
+        row.outcomeId = texts.id(outcomeText(entry, markedReply));
         row.sourceId = texts.id(entry.source().name());
         entry.messageId().ifPresent(m -> {
             int mat = m.lastIndexOf('@');
@@ -344,6 +382,32 @@ public final class JdbcSuppressionList implements SuppressionList {
     }
 
     /**
+     * The text standing for the entry's reason, reply (as {@code markedReply}) and rule id together: their
+     * numbers, after {@link #OUTCOME_MARK}. Stores those three texts if they are new.
+     */
+    private String outcomeText(SuppressionEntry entry, String markedReply) {
+        return OUTCOME_MARK + texts.id(entry.reason()) + "," + texts.id(markedReply) + "," + texts.id(entry.ruleId());
+    }
+
+    /** The reason, the marked reply and the rule id of the outcome numbered {@code outcomeId}. */
+    private String[] outcome(int outcomeId) throws SQLException {
+        String text = texts.text(outcomeId);
+        int first = text.indexOf(',');
+        int second = text.indexOf(',', first + 1);
+        if (!text.startsWith(OUTCOME_MARK) || first < 0 || second < 0) {
+            throw new SQLException("suppression text " + outcomeId + " is not an outcome: '" + text + "'");
+        }
+        try {
+            return new String[] {
+                texts.text(Integer.parseInt(text.substring(OUTCOME_MARK.length(), first))),
+                texts.text(Integer.parseInt(text.substring(first + 1, second))),
+                texts.text(Integer.parseInt(text.substring(second + 1)))};
+        } catch (NumberFormatException e) {
+            throw new SQLException("suppression text " + outcomeId + " is not an outcome: '" + text + "'", e);
+        }
+    }
+
+    /**
      * Adds the row at the first free key of its address; false, changing nothing, when the address
      * is already there. Either way the address has its row, and the index is told so. Two writers
      * taking one key at once: the second fails on the primary key and reads again.
@@ -354,8 +418,8 @@ public final class JdbcSuppressionList implements SuppressionList {
             for (int attempt = 0; attempt < 10; attempt++) {
                 long free = Long.MIN_VALUE;
                 boolean[] taken = new boolean[AddressKey.SLOTS];
-                try (PreparedStatement ps = c.prepareStatement("SELECT address_key, local_part, domain_id FROM " + TABLE
-                        + " WHERE address_key BETWEEN ? AND ?")) {
+                try (PreparedStatement ps = c.prepareStatement(sql("SELECT address_key, local_part, domain_id FROM "
+                        + TABLE + " WHERE address_key BETWEEN ? AND ?"))) {
                     ps.setLong(1, row.key);
                     ps.setLong(2, row.key + AddressKey.SLOTS - 1);
                     try (ResultSet rs = ps.executeQuery()) {
@@ -375,8 +439,8 @@ public final class JdbcSuppressionList implements SuppressionList {
                 if (free == Long.MIN_VALUE) {
                     throw new SQLException(AddressKey.SLOTS + " addresses share the key of " + row.local);
                 }
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + TABLE + " (" + COLUMNS + ") VALUES ("
-                        + VALUES + ")")) {
+                try (PreparedStatement ps = c.prepareStatement(sql("INSERT INTO " + TABLE + " (" + COLUMNS
+                        + ") VALUES (" + VALUES + ")"))) {
                     bind(ps, row, free);
                     ps.executeUpdate();
                     return true;
@@ -406,9 +470,10 @@ public final class JdbcSuppressionList implements SuppressionList {
      */
     private void confirm(Row row) {
         try (Connection c = db.connection();
-             PreparedStatement ps = c.prepareStatement("UPDATE " + TABLE + " SET confirmations = COALESCE(confirmations, 1) + 1, "
+             PreparedStatement ps = c.prepareStatement(sql("UPDATE " + TABLE
+                     + " SET confirmations = COALESCE(confirmations, 1) + 1, "
                      + "last_confirmed_ms = GREATEST(COALESCE(last_confirmed_ms, since_ms), ?) "
-                     + "WHERE address_key BETWEEN ? AND ? AND local_part = ? AND domain_id = ?")) {
+                     + "WHERE address_key BETWEEN ? AND ? AND local_part = ? AND domain_id = ?"))) {
             ps.setLong(1, row.since);
             ps.setLong(2, row.key);
             ps.setLong(3, row.key + AddressKey.SLOTS - 1);
@@ -455,9 +520,11 @@ public final class JdbcSuppressionList implements SuppressionList {
 
     private long encodeInto(SortedRows sorted, List<SuppressionEntry> batch, long order) throws IOException {
         // Each text is made once: the domain and the marked reply are new strings, and hashing them costs. New texts
-        // are numbered in this order: reasons, replies, rule ids, sources and message hosts first, then domains. The
-        // few texts most rows name get the smallest numbers, which H2 stores in one or two bytes (a row names five).
-        java.util.Set<String> all = new java.util.LinkedHashSet<>();
+        // are numbered in this order: reasons, replies and rule ids (which rows do not name), then outcomes, sources
+        // and message hosts, then domains. The few texts most rows name get the smallest numbers, which H2 stores in
+        // one or two bytes.
+        java.util.Set<String> parts = new java.util.LinkedHashSet<>();
+        java.util.Set<String> named = new java.util.LinkedHashSet<>();
         java.util.Set<String> newDomains = new java.util.LinkedHashSet<>();
         String[] domains = new String[batch.size()];
         String[] replies = new String[batch.size()];
@@ -466,14 +533,19 @@ public final class JdbcSuppressionList implements SuppressionList {
             domains[i] = e.domain();
             replies[i] = e.reply().replace(e.address(), ADDRESS_MARK);
             newDomains.add(domains[i]);
-            all.add(e.reason());
-            all.add(replies[i]);
-            all.add(e.ruleId());
-            all.add(e.source().name());
-            e.messageId().filter(m -> m.indexOf('@') >= 0).ifPresent(m -> all.add(m.substring(m.lastIndexOf('@'))));
+            parts.add(e.reason());
+            parts.add(replies[i]);
+            parts.add(e.ruleId());
         }
-        all.addAll(newDomains);
-        texts.storeAll(all);
+        texts.storeAll(parts);
+        for (int i = 0; i < batch.size(); i++) {
+            SuppressionEntry e = batch.get(i);
+            named.add(outcomeText(e, replies[i]));
+            named.add(e.source().name());
+            e.messageId().filter(m -> m.indexOf('@') >= 0).ifPresent(m -> named.add(m.substring(m.lastIndexOf('@'))));
+        }
+        named.addAll(newDomains);
+        texts.storeAll(named);
         long next = order;
         for (int i = 0; i < batch.size(); i++) {
             sorted.add(encode(batch.get(i), domains[i], replies[i], next++));
@@ -486,12 +558,12 @@ public final class JdbcSuppressionList implements SuppressionList {
         // One connection and its statements for the whole import: H2 parses a statement of a hundred rows anew
         // for each prepare, which cost as much as the rows' insert when it was done per chunk.
         try (Connection c = db.connection();
-             PreparedStatement plain = c.prepareStatement("INSERT INTO " + TABLE + " (" + COLUMNS + ") VALUES ("
-                     + VALUES + ")");
-             PreparedStatement plainMany = c.prepareStatement(multiRowInsert(ROWS_PER_INSERT));
-             PreparedStatement guarded = c.prepareStatement("INSERT INTO " + TABLE + " (" + COLUMNS + ") SELECT "
+             PreparedStatement plain = c.prepareStatement(sql("INSERT INTO " + TABLE + " (" + COLUMNS + ") VALUES ("
+                     + VALUES + ")"));
+             PreparedStatement plainMany = c.prepareStatement(sql(multiRowInsert(ROWS_PER_INSERT)));
+             PreparedStatement guarded = c.prepareStatement(sql("INSERT INTO " + TABLE + " (" + COLUMNS + ") SELECT "
                      + VALUES + " WHERE NOT EXISTS (SELECT 1 FROM " + TABLE
-                     + " WHERE address_key BETWEEN ? AND ? AND local_part = ? AND domain_id = ?)")) {
+                     + " WHERE address_key BETWEEN ? AND ? AND local_part = ? AND domain_id = ?)"))) {
             BulkStatements statements = new BulkStatements(c, plain, plainMany, guarded);
             long added = 0;
             List<Row> chunk = new ArrayList<>(BULK_CHUNK);
@@ -568,10 +640,10 @@ public final class JdbcSuppressionList implements SuppressionList {
                             }
                         } else {
                             bind(guarded, row, row.key + row.slot);
-                            guarded.setLong(13, row.key);
-                            guarded.setLong(14, row.key + AddressKey.SLOTS - 1);
-                            guarded.setString(15, row.local);
-                            guarded.setInt(16, row.domainId);
+                            guarded.setLong(COLUMN_COUNT + 1, row.key);
+                            guarded.setLong(COLUMN_COUNT + 2, row.key + AddressKey.SLOTS - 1);
+                            guarded.setString(COLUMN_COUNT + 3, row.local);
+                            guarded.setInt(COLUMN_COUNT + 4, row.domainId);
                             guarded.addBatch();
                             guardedRows++;
                         }
@@ -617,8 +689,6 @@ public final class JdbcSuppressionList implements SuppressionList {
         return added;
     }
 
-    private static final int COLUMN_COUNT = 12;
-
     /** An INSERT of {@code rows} rows in one statement. */
     private static String multiRowInsert(int rows) {
         StringBuilder sql = new StringBuilder("INSERT INTO " + TABLE + " (" + COLUMNS + ") VALUES ");
@@ -638,22 +708,20 @@ public final class JdbcSuppressionList implements SuppressionList {
         ps.setString(offset + 2, row.local);
         ps.setInt(offset + 3, row.domainId);
         ps.setLong(offset + 4, row.since);
-        ps.setInt(offset + 5, row.reasonId);
-        ps.setInt(offset + 6, row.replyId);
-        ps.setInt(offset + 7, row.ruleId);
-        ps.setInt(offset + 8, row.sourceId);
-        ps.setString(offset + 9, row.messageLocal);
+        ps.setInt(offset + 5, row.outcomeId);
+        ps.setInt(offset + 6, row.sourceId);
+        ps.setString(offset + 7, row.messageLocal);
         if (row.messageDomainId == null) {
-            ps.setNull(offset + 10, Types.INTEGER);
+            ps.setNull(offset + 8, Types.INTEGER);
         } else {
-            ps.setInt(offset + 10, row.messageDomainId);
+            ps.setInt(offset + 8, row.messageDomainId);
         }
         if (row.confirmations == null) {
-            ps.setNull(offset + 11, Types.INTEGER);
-            ps.setNull(offset + 12, Types.BIGINT);
+            ps.setNull(offset + 9, Types.INTEGER);
+            ps.setNull(offset + 10, Types.BIGINT);
         } else {
-            ps.setInt(offset + 11, row.confirmations);
-            ps.setLong(offset + 12, row.lastConfirmed);
+            ps.setInt(offset + 9, row.confirmations);
+            ps.setLong(offset + 10, row.lastConfirmed);
         }
     }
 
@@ -665,9 +733,7 @@ public final class JdbcSuppressionList implements SuppressionList {
         String local;
         int domainId;
         long since;
-        int reasonId;
-        int replyId;
-        int ruleId;
+        int outcomeId;
         int sourceId;
         String messageLocal;
         Integer messageDomainId;
@@ -683,9 +749,7 @@ public final class JdbcSuppressionList implements SuppressionList {
             out.writeUTF(local);
             out.writeInt(domainId);
             out.writeLong(since);
-            out.writeInt(reasonId);
-            out.writeInt(replyId);
-            out.writeInt(ruleId);
+            out.writeInt(outcomeId);
             out.writeInt(sourceId);
             out.writeBoolean(messageLocal != null);
             if (messageLocal != null) {
@@ -706,9 +770,7 @@ public final class JdbcSuppressionList implements SuppressionList {
             r.local = in.readUTF();
             r.domainId = in.readInt();
             r.since = in.readLong();
-            r.reasonId = in.readInt();
-            r.replyId = in.readInt();
-            r.ruleId = in.readInt();
+            r.outcomeId = in.readInt();
             r.sourceId = in.readInt();
             r.messageLocal = in.readBoolean() ? in.readUTF() : null;
             int messageDomain = in.readInt();
@@ -880,80 +942,146 @@ public final class JdbcSuppressionList implements SuppressionList {
     }
 
     /**
-     * Moves the entries of an earlier version's table ({@value #OLD_TABLE}, one row per address
-     * with its texts inline) into {@link #TABLE}, then drops it. Done again after a crash part-way
-     * (an entry already moved is kept once); a node that finds it gone, because another moved it
-     * meanwhile, goes on.
+     * Moves the entries of earlier versions' tables ({@value #OLD_TABLE}: one row per address with its
+     * texts inline; {@value #V2_TABLE}: the key a column on H2 too, a number per text) into {@link #TABLE},
+     * and puts the rows of a table whose H2 row ids were renumbered back at their keys. Each table is
+     * dropped once its entries are in. Done again after a crash part-way (an entry already moved is kept
+     * once); a node that finds a table gone, because another moved it meanwhile, goes on.
      */
-    private void moveOldTable() {
-        if (!oldTableExists()) {
-            return;
+    private void moveEarlierTables() {
+        if (keyIsRowId && rowIdsLost()) {
+            LOGGER.log(System.Logger.Level.WARNING, "delivery policy: the suppression table's rows are not at their "
+                    + "keys (restored from an SQL script?); putting them back, which reads and writes each once");
+            db.withConnection("set the suppression table aside to key its rows again", c -> {
+                try (Statement st = c.createStatement()) {
+                    st.executeUpdate("ALTER TABLE " + TABLE + " RENAME TO " + REKEY_TABLE);
+                    createTable(st, TABLE, true);
+                }
+                return null;
+            });
         }
-        try (Connection c = db.connection(); Statement st = c.createStatement()) {
-            // The first release lacked these; read as one confirmation at since.
-            st.executeUpdate("ALTER TABLE " + OLD_TABLE + " ADD COLUMN IF NOT EXISTS confirmations INTEGER");
-            st.executeUpdate("ALTER TABLE " + OLD_TABLE + " ADD COLUMN IF NOT EXISTS last_confirmed_ms BIGINT");
-        } catch (SQLException e) {
-            if (!oldTableExists()) {
-                return;
+        if (tableExists(OLD_TABLE)) {
+            try (Connection c = db.connection(); Statement st = c.createStatement()) {
+                // The first release lacked these; read as one confirmation at since.
+                st.executeUpdate("ALTER TABLE " + OLD_TABLE + " ADD COLUMN IF NOT EXISTS confirmations INTEGER");
+                st.executeUpdate("ALTER TABLE " + OLD_TABLE + " ADD COLUMN IF NOT EXISTS last_confirmed_ms BIGINT");
+            } catch (SQLException e) {
+                if (tableExists(OLD_TABLE)) {
+                    throw db.failure("read the suppression table of the earlier version", e);
+                }
             }
-            throw db.failure("read the suppression table of the earlier version", e);
+            move(OLD_TABLE, "address, since_ms, reason, reply, rule_id, source, message_id, confirmations, "
+                    + "last_confirmed_ms", JdbcSuppressionList::readOld);
         }
-        try {
-            addAll(() -> new OldRows());
-        } catch (StoreException e) {
-            if (!oldTableExists()) {
-                return;
-            }
-            throw e;
+        if (tableExists(V2_TABLE)) {
+            move(V2_TABLE, "address_key, local_part, domain_id, since_ms, reason_id, reply_id, rule_id, source_id, "
+                    + "message_local, message_domain_id, confirmations, last_confirmed_ms", this::readV2);
         }
-        db.withConnection("drop the suppression table of the earlier version", c -> {
-            try (Statement st = c.createStatement()) {
-                return st.executeUpdate("DROP TABLE IF EXISTS " + OLD_TABLE);
+        if (tableExists(REKEY_TABLE)) {
+            move(REKEY_TABLE, sql(COLUMNS), this::read);
+        }
+    }
+
+    /**
+     * Whether the first rows of the H2 table are not at their addresses' keys: a table restored from
+     * an SQL script gets row ids 1, 2, 3... and its addresses would never be found.
+     */
+    private boolean rowIdsLost() {
+        return db.withConnection("check the suppression table's keys", c -> {
+            try (Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT _ROWID_, local_part, domain_id FROM " + TABLE
+                         + " ORDER BY _ROWID_ FETCH FIRST 3 ROWS ONLY")) {
+                while (rs.next()) {
+                    long first = AddressKey.of(rs.getString(2) + "@" + texts.text(rs.getInt(3)));
+                    long key = rs.getLong(1);
+                    if (key < first || key >= first + AddressKey.SLOTS) {
+                        return true;
+                    }
+                }
+                return false;
             }
         });
     }
 
-    private boolean oldTableExists() {
+    /**
+     * Adds the entries of {@code table} (read in the order of {@code columns}' first, its key) through
+     * {@link #addAll}, then drops it.
+     */
+    private void move(String table, String columns, RowReader reader) {
+        LOGGER.log(System.Logger.Level.INFO, "delivery policy: moving the suppression entries of " + table
+                + " into " + TABLE);
+        try {
+            long added = addAll(() -> new PagedRows(table, columns, reader));
+            LOGGER.log(System.Logger.Level.INFO, "delivery policy: moved " + added + " suppression entries from "
+                    + table);
+        } catch (StoreException e) {
+            if (!tableExists(table)) {
+                return;
+            }
+            throw e;
+        }
+        db.withConnection("drop " + table + " once its suppression entries are moved", c -> {
+            try (Statement st = c.createStatement()) {
+                return st.executeUpdate("DROP TABLE IF EXISTS " + table);
+            }
+        });
+    }
+
+    private boolean tableExists(String table) {
         try (Connection c = db.connection(); Statement st = c.createStatement()) {
-            st.executeQuery("SELECT 1 FROM " + OLD_TABLE + " WHERE 1 = 0").close();
+            st.executeQuery("SELECT 1 FROM " + table + " WHERE 1 = 0").close();
             return true;
         } catch (SQLException e) {
             return false;
         }
     }
 
-    /** The earlier version's rows in address order, {@value #MAX_PAGE} per read. */
-    private final class OldRows implements Iterator<SuppressionEntry> {
+    private interface RowReader {
+        SuppressionEntry read(ResultSet rs) throws SQLException;
+    }
+
+    /** A table's rows in the order of its key, the first of {@code columns}, {@value #MAX_PAGE} per read. */
+    private final class PagedRows implements Iterator<SuppressionEntry> {
+        private final String first;
+        private final String next;
+        private final RowReader reader;
         private List<SuppressionEntry> page = new ArrayList<>();
-        private int next;
-        private String after = "";
+        private int at;
+        private Object after;
         private boolean done;
+
+        PagedRows(String table, String columns, RowReader reader) {
+            String key = columns.substring(0, columns.indexOf(',')).trim();
+            String order = " ORDER BY " + key + " FETCH FIRST " + MAX_PAGE + " ROWS ONLY";
+            this.first = "SELECT " + columns + " FROM " + table + order;
+            this.next = "SELECT " + columns + " FROM " + table + " WHERE " + key + " > ?" + order;
+            this.reader = reader;
+        }
 
         @Override
         public boolean hasNext() {
-            if (next < page.size()) {
+            if (at < page.size()) {
                 return true;
             }
             if (done) {
                 return false;
             }
-            page = db.withConnection("read the suppression table of the earlier version", c -> {
-                try (PreparedStatement ps = c.prepareStatement("SELECT address, since_ms, reason, reply, rule_id, "
-                        + "source, message_id, confirmations, last_confirmed_ms FROM " + OLD_TABLE
-                        + " WHERE address > ? ORDER BY address FETCH FIRST " + MAX_PAGE + " ROWS ONLY")) {
-                    ps.setString(1, after);
+            page = db.withConnection("read the suppression entries to move", c -> {
+                try (PreparedStatement ps = c.prepareStatement(after == null ? first : next)) {
+                    if (after != null) {
+                        ps.setObject(1, after);
+                    }
                     List<SuppressionEntry> out = new ArrayList<>();
                     try (ResultSet rs = ps.executeQuery()) {
                         while (rs.next()) {
-                            out.add(readOld(rs));
-                            after = rs.getString("address");
+                            out.add(reader.read(rs));
+                            after = rs.getObject(1);
                         }
                     }
                     return out;
                 }
             });
-            next = 0;
+            at = 0;
             done = page.size() < MAX_PAGE;
             return !page.isEmpty();
         }
@@ -963,7 +1091,7 @@ public final class JdbcSuppressionList implements SuppressionList {
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
-            return page.get(next++);
+            return page.get(at++);
         }
     }
 
@@ -1013,8 +1141,8 @@ public final class JdbcSuppressionList implements SuppressionList {
         }
         long key = AddressKey.of(a);
         try (Connection c = db.connection();
-             PreparedStatement ps = c.prepareStatement("DELETE FROM " + TABLE
-                     + " WHERE address_key BETWEEN ? AND ? AND local_part = ? AND domain_id = ?" + condition)) {
+             PreparedStatement ps = c.prepareStatement(sql("DELETE FROM " + TABLE
+                     + " WHERE address_key BETWEEN ? AND ? AND local_part = ? AND domain_id = ?" + condition))) {
             ps.setLong(1, key);
             ps.setLong(2, key + AddressKey.SLOTS - 1);
             ps.setString(3, a.substring(0, at));
@@ -1063,7 +1191,7 @@ public final class JdbcSuppressionList implements SuppressionList {
         if (d.isPresent() && !domainId.isPresent()) {
             return ImmutableList.of();
         }
-        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(listSql(d.isPresent()))) {
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql(listSql(d.isPresent())))) {
             int i = 1;
             if (d.isPresent()) {
                 ps.setLong(i++, AddressKey.domainStart(d.get()));
@@ -1084,7 +1212,10 @@ public final class JdbcSuppressionList implements SuppressionList {
         }
     }
 
-    /** Parameters: for one domain its first and last key and its text number; then offset and limit. */
+    /**
+     * Parameters: for one domain its first and last key and its text number; then offset and limit. As
+     * written for a keyed column; {@link #sql} makes it H2's.
+     */
     static String listSql(boolean oneDomain) {
         return "SELECT " + COLUMNS + " FROM " + TABLE
                 + (oneDomain ? " WHERE address_key BETWEEN ? AND ? AND domain_id = ?" : "")
@@ -1101,7 +1232,7 @@ public final class JdbcSuppressionList implements SuppressionList {
         }
         String sql = "SELECT COUNT(*) FROM " + TABLE
                 + (d.isPresent() ? " WHERE address_key BETWEEN ? AND ? AND domain_id = ?" : "");
-        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql)) {
+        try (Connection c = db.connection(); PreparedStatement ps = c.prepareStatement(sql(sql))) {
             if (d.isPresent()) {
                 ps.setLong(1, AddressKey.domainStart(d.get()));
                 ps.setLong(2, AddressKey.domainEnd(d.get()));
@@ -1167,7 +1298,28 @@ public final class JdbcSuppressionList implements SuppressionList {
         return Optional.of(local + texts.text(domain));
     }
 
+    /** The entry of a row of {@code SELECT COLUMNS}, its columns by place: the relay reads one per listed recipient. */
     private SuppressionEntry read(ResultSet rs) throws SQLException {
+        Instant since = Instant.ofEpochMilli(rs.getLong(4));
+        String address = rs.getString(2) + "@" + texts.text(rs.getInt(3));
+        String[] outcome = outcome(rs.getInt(5));
+        String messageLocal = rs.getString(7);
+        int messageDomain = rs.getInt(8);
+        Optional<String> messageId = rs.wasNull() ? Optional.ofNullable(messageLocal)
+                : Optional.of(messageLocal + texts.text(messageDomain));
+        SuppressionEntry entry = SuppressionEntry.of(address, since, outcome[0],
+                outcome[1].replace(ADDRESS_MARK, address), outcome[2], source(texts.text(rs.getInt(6))), messageId);
+        int confirmations = rs.getInt(9);
+        if (rs.wasNull()) {
+            return entry;
+        }
+        long last = rs.getLong(10);
+        Instant lastConfirmed = rs.wasNull() ? since : Instant.ofEpochMilli(Math.max(last, since.toEpochMilli()));
+        return entry.confirmed(Math.max(1, confirmations), lastConfirmed);
+    }
+
+    /** The entry of a row of the second version's table ({@value #V2_TABLE}), its columns by name. */
+    private SuppressionEntry readV2(ResultSet rs) throws SQLException {
         Instant since = Instant.ofEpochMilli(rs.getLong("since_ms"));
         String address = rs.getString("local_part") + "@" + texts.text(rs.getInt("domain_id"));
         SuppressionEntry entry = SuppressionEntry.of(address, since, texts.text(rs.getInt("reason_id")),

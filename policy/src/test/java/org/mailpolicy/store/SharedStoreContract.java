@@ -385,6 +385,63 @@ abstract class SharedStoreContract {
     }
 
     @Test
+    void aSuppressionListOfTheSecondVersionIsMovedIntoTheCompactTableWithEverythingItHeld() throws Exception {
+        DataSource db = database();
+        // The texts a second-version row names, stored as that version stored them.
+        try (JdbcSuppressionList list = JdbcSuppressionList.open(Database.on(db, "test database"))) {
+            list.add(SuppressionEntry.of("seed@yahoo.com", T0, "userunknown", "550 5.1.1 <seed@yahoo.com>: no such user",
+                    "postfix.user-unknown", SuppressionEntry.Source.BOUNCE, Optional.of("<s1@host.example>")));
+        }
+        try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
+            st.executeUpdate("CREATE TABLE delivery_policy_suppressed (address_key BIGINT NOT NULL PRIMARY KEY, "
+                    + "local_part VARCHAR(320) NOT NULL, domain_id INTEGER NOT NULL, since_ms BIGINT NOT NULL, "
+                    + "reason_id INTEGER NOT NULL, reply_id INTEGER NOT NULL, rule_id INTEGER NOT NULL, "
+                    + "source_id INTEGER NOT NULL, message_local VARCHAR(1000), message_domain_id INTEGER, "
+                    + "confirmations INTEGER, last_confirmed_ms BIGINT)");
+            st.executeUpdate("INSERT INTO delivery_policy_suppressed VALUES (42, 'old', " + textId(c, "yahoo.com") + ", "
+                    + T0.toEpochMilli() + ", " + textId(c, "userunknown") + ", "
+                    + textId(c, "550 5.1.1 <\u0001>: no such user") + ", " + textId(c, "postfix.user-unknown") + ", "
+                    + textId(c, "BOUNCE") + ", '<m1', " + textId(c, "@host.example>") + ", 3, "
+                    + T0.plusSeconds(3600).toEpochMilli() + ")");
+            st.executeUpdate("INSERT INTO delivery_policy_suppressed VALUES (43, 'manual', " + textId(c, "yahoo.com")
+                    + ", " + T0.toEpochMilli() + ", " + textId(c, "userunknown") + ", " + textId(c, "userunknown") + ", "
+                    + textId(c, "userunknown") + ", " + textId(c, "BOUNCE") + ", NULL, NULL, NULL, NULL)");
+        }
+        try (JdbcSuppressionList list = JdbcSuppressionList.open(Database.on(db, "test database"))) {
+            SuppressionEntry old = list.find("Old@yahoo.com").get();
+            assertThat(old.reason()).isEqualTo("userunknown");
+            assertThat(old.reply()).isEqualTo("550 5.1.1 <old@yahoo.com>: no such user");
+            assertThat(old.ruleId()).isEqualTo("postfix.user-unknown");
+            assertThat(old.source()).isEqualTo(SuppressionEntry.Source.BOUNCE);
+            assertThat(old.messageId()).contains("<m1@host.example>");
+            assertThat(old.since()).isEqualTo(T0);
+            assertThat(old.confirmations()).isEqualTo(3);
+            assertThat(old.lastConfirmed()).isEqualTo(T0.plusSeconds(3600));
+            assertThat(list.find("manual@yahoo.com").get().messageId()).isEmpty();
+            assertThat(list.find("seed@yahoo.com").get().reply()).isEqualTo("550 5.1.1 <seed@yahoo.com>: no such user");
+            assertThat(list.count(Optional.of("yahoo.com"))).isEqualTo(3);
+        }
+        try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                    () -> st.executeQuery("SELECT 1 FROM delivery_policy_suppressed")).isInstanceOf(java.sql.SQLException.class);
+        }
+        try (JdbcSuppressionList again = JdbcSuppressionList.open(Database.on(db, "test database"))) {
+            assertThat(again.count(Optional.empty())).isEqualTo(3); // opening again is harmless
+        }
+    }
+
+    private static int textId(Connection c, String text) throws Exception {
+        try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT id FROM delivery_policy_suppression_text "
+                + "WHERE text = ?")) {
+            ps.setString(1, text);
+            try (ResultSet rs = ps.executeQuery()) {
+                assertThat(rs.next()).as("text '%s' stored", text).isTrue();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    @Test
     void suppressionsAndSentMessagesAreShared() {
         DataSource db = database();
         try (JdbcSuppressionList a = JdbcSuppressionList.open(Database.on(db, "test database")); JdbcSuppressionList b = JdbcSuppressionList.open(Database.on(db, "test database"));
