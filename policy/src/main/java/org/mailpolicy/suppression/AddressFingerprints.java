@@ -34,7 +34,9 @@ import java.util.zip.CRC32;
 final class AddressFingerprints {
     private static final int MIN_BITS = 16;
     private static final double MAX_LOAD = 0.7;
-    private static final long FILE_MAGIC = 0x4450_5346_5032_0002L; // "DPSFP2", version 2: sorted varint gaps
+    // "DPSFP2", version 3: sorted varint gaps of the fingerprints of 56-bit keys (version 2's were of 64-bit keys,
+    // so its file is read as missing and the index built from the table).
+    private static final long FILE_MAGIC = 0x4450_5346_5032_0003L;
     private static final int HEADER_BYTES = 8 + 8 + 4;
 
     private volatile int[] slots;
