@@ -94,6 +94,10 @@ public final class JdbcSuppressionList implements SuppressionList {
     /** Whether the key is H2's row id rather than the {@code address_key} column ({@link #sql}). */
     private final boolean keyIsRowId;
     private final String lookUpSql;
+    /** Outcomes read, by number: a number's texts never change. Bounded as {@link SuppressionTexts} bounds its caches. */
+    private final java.util.concurrent.ConcurrentHashMap<Integer, String[]> outcomes =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_OUTCOMES_KEPT = 100_000;
     private static final System.Logger LOGGER = System.getLogger(JdbcSuppressionList.class.getName());
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     /** The addresses in memory; null on a database other processes write too, where it could miss their adds. */
@@ -391,6 +395,19 @@ public final class JdbcSuppressionList implements SuppressionList {
 
     /** The reason, the marked reply and the rule id of the outcome numbered {@code outcomeId}. */
     private String[] outcome(int outcomeId) throws SQLException {
+        String[] known = outcomes.get(outcomeId);
+        if (known != null) {
+            return known;
+        }
+        String[] parts = parseOutcome(outcomeId);
+        if (outcomes.size() >= MAX_OUTCOMES_KEPT) {
+            outcomes.clear();
+        }
+        outcomes.put(outcomeId, parts);
+        return parts;
+    }
+
+    private String[] parseOutcome(int outcomeId) throws SQLException {
         String text = texts.text(outcomeId);
         int first = text.indexOf(',');
         int second = text.indexOf(',', first + 1);
@@ -1305,17 +1322,19 @@ public final class JdbcSuppressionList implements SuppressionList {
         String[] outcome = outcome(rs.getInt(5));
         String messageLocal = rs.getString(7);
         int messageDomain = rs.getInt(8);
-        Optional<String> messageId = rs.wasNull() ? Optional.ofNullable(messageLocal)
-                : Optional.of(messageLocal + texts.text(messageDomain));
-        SuppressionEntry entry = SuppressionEntry.of(address, since, outcome[0],
-                outcome[1].replace(ADDRESS_MARK, address), outcome[2], source(texts.text(rs.getInt(6))), messageId);
+        String messageId = rs.wasNull() ? messageLocal : messageLocal + texts.text(messageDomain);
         int confirmations = rs.getInt(9);
+        Instant lastConfirmed = since;
         if (rs.wasNull()) {
-            return entry;
+            confirmations = 1;
+        } else {
+            long last = rs.getLong(10);
+            lastConfirmed = rs.wasNull() ? since : Instant.ofEpochMilli(Math.max(last, since.toEpochMilli()));
         }
-        long last = rs.getLong(10);
-        Instant lastConfirmed = rs.wasNull() ? since : Instant.ofEpochMilli(Math.max(last, since.toEpochMilli()));
-        return entry.confirmed(Math.max(1, confirmations), lastConfirmed);
+        // Written from an entry SuppressionEntry.of had checked and cleaned; an earlier version's rows come in
+        // through of() when they are moved.
+        return SuppressionEntry.stored(address, since, outcome[0], outcome[1].replace(ADDRESS_MARK, address),
+                outcome[2], source(texts.text(rs.getInt(6))), messageId, confirmations, lastConfirmed);
     }
 
     /** The entry of a row of the second version's table ({@value #V2_TABLE}), its columns by name. */

@@ -75,6 +75,16 @@ public final class SuppressionEntry {
     }
 
     /**
+     * An entry as a store reads it back: its values were normalised and cleaned by {@link #of} when it
+     * was added, so they are taken as they are (the relay reads one per listed recipient).
+     */
+    static SuppressionEntry stored(String normalisedAddress, Instant since, String reason, String reply, String ruleId,
+                                   Source source, String messageId, int confirmations, Instant lastConfirmed) {
+        return new SuppressionEntry(normalisedAddress, since, reason, reply, ruleId, source, messageId,
+                Math.max(1, confirmations), lastConfirmed.isBefore(since) ? since : lastConfirmed);
+    }
+
+    /**
      * This entry as a store keeps it after later confirmations.
      *
      * @param confirmations how many times the address was found suppressible, the first time included (at least 1)
