@@ -71,6 +71,8 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
     private final Map<DestinationKey, Local> locals = new ConcurrentHashMap<>();
     private final AtomicLong nextBeatMs = new AtomicLong(Long.MIN_VALUE);
     private final AtomicBoolean beating = new AtomicBoolean();
+    /** Heartbeats failed since the last that worked: logged when renewing works again. */
+    private final AtomicLong failedBeats = new AtomicLong();
     private final ScheduledExecutorService heart;
 
     /** What this node knows and holds of one key; guarded by its own monitor. */
@@ -82,6 +84,11 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         int concurrency = 1;
         /** Slots leased, and how many of them are in use; attempts admitted one by one in the database. */
         int leased;
+        /**
+         * Counts this node's writes of the lease's slots (each made with the change of {@link #leased}, under
+         * this monitor): a heartbeat takes the database's count as {@link #leased} only if none came between.
+         */
+        long leaseWrites;
         int leaseInFlight;
         int dbInFlight;
         /** This node's fair share of the concurrency. */
@@ -122,7 +129,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                 t.setDaemon(true);
                 return t;
             });
-            heart.scheduleWithFixedDelay(this::beatQuietly, beatEvery.toMillis(), beatEvery.toMillis(), TimeUnit.MILLISECONDS);
+            heart.scheduleWithFixedDelay(this::beatOnThread, beatEvery.toMillis(), beatEvery.toMillis(), TimeUnit.MILLISECONDS);
         } else {
             heart = null;
         }
@@ -165,16 +172,28 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                 return Admission.granted(l.concurrency);
             }
             if (!policy.rateLimit().isPresent() && !l.holdsOrProbes()) {
-                int wanted = Math.max(1, Math.min(l.share, l.concurrency) - l.leased);
+                // Attempts still running on a lease that expired are no longer counted by it: slots for them first.
+                int wanted = Math.max(1, Math.max(Math.min(l.share, l.concurrency), l.leaseInFlight + 1) - l.leased);
+                // Taken before the renewal: the lease is used for half its time from when its expiry was written, never longer.
+                long renewedAtMs = clock.millis();
                 JdbcDestinationStateStore.Lease lease = db.lease(key, policy, node, wanted, leaseFor, now);
                 l.row = lease.seen;
                 l.concurrency = Math.max(1, lease.seen.paceUnder(policy, now).effectiveConcurrency(policy));
-                l.usableUntilMs = clock.millis() + leaseFor.toMillis() / 2;
-                if (lease.granted > 0) {
-                    l.leased += lease.granted;
+                // What the database says the lease holds: fewer than counted here when it had expired.
+                l.leased = lease.held;
+                l.leaseWrites++;
+                if (lease.held > 0) {
+                    l.usableUntilMs = renewedAtMs + leaseFor.toMillis() / 2;
+                }
+                if (lease.granted > 0 && l.leaseInFlight < l.leased) {
                     l.leaseInFlight++;
                     l.lastAdmitted = now;
                     return Admission.granted(l.concurrency);
+                }
+                if (lease.granted > 0) {
+                    l.wantedSinceBeat = true;
+                    return Admission.waitUntil(now.plus(db.busyWait()), "destination " + key.asString() + ": concurrency limit "
+                            + l.concurrency + " reached (attempts from this node's expired lease still in flight)");
                 }
                 if (!l.holdsOrProbes()) {
                     l.wantedSinceBeat = true;
@@ -365,11 +384,22 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         return b.build();
     }
 
-    /** Gives back every slot leased and not in use; called under the key's monitor. */
+    /**
+     * Gives back every slot leased and not in use; called under the key's monitor. Best effort: when
+     * the database does not answer, the slots stay this node's and the next heartbeat gives them back
+     * (an operation that finished an attempt must not fail for it).
+     */
     private void giveBackUnused(DestinationKey key, Local l) {
         int unused = l.unused();
         if (unused > 0) {
-            db.giveBack(key, node, unused);
+            l.leaseWrites++;
+            try {
+                db.giveBack(key, node, unused);
+            } catch (RuntimeException e) {
+                LOGGER.log(System.Logger.Level.WARNING, "delivery policy: giving back " + unused + " unused slots of destination "
+                        + key.asString() + " failed; the next heartbeat gives them back: " + e.getMessage());
+                return;
+            }
             l.leased -= unused;
         }
     }
@@ -378,79 +408,120 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         return locals.computeIfAbsent(key, k -> new Local());
     }
 
+    /**
+     * Without a heartbeat thread, an operation runs the heartbeat when it is due. With one, never:
+     * a delivery thread must not wait for the database (up to the pool's timeout when it is away)
+     * to admit within its lease. A failed heartbeat is logged, never thrown: the operation itself
+     * was done (an exception after a delivered attempt would deliver it again).
+     */
     private void beatIfDue(Instant now) {
+        if (heart != null) {
+            return;
+        }
         long due = nextBeatMs.get();
         if (now.toEpochMilli() >= due && nextBeatMs.compareAndSet(due, now.plus(beatEvery).toEpochMilli())) {
-            beat(now);
+            beatQuietly(now);
         }
     }
 
-    private void beatQuietly() {
+    private void beatOnThread() {
+        Instant now = clock.instant();
+        nextBeatMs.set(now.plus(beatEvery).toEpochMilli());
+        beatQuietly(now);
+    }
+
+    private void beatQuietly(Instant now) {
         try {
-            Instant now = clock.instant();
-            nextBeatMs.set(now.plus(beatEvery).toEpochMilli());
             beat(now);
         } catch (RuntimeException e) {
-            LOGGER.log(System.Logger.Level.WARNING, "delivery policy: renewing this node's destination leases failed; "
-                    + "they stop being used " + leaseFor.dividedBy(2).toSeconds() + " s after the last renewal: " + e.getMessage(), e);
+            long failed = failedBeats.incrementAndGet();
+            LOGGER.log(System.Logger.Level.WARNING, "delivery policy: renewing this node's destination leases failed (" + failed
+                    + " heartbeat(s) in a row); they stop being used " + leaseFor.dividedBy(2).toSeconds()
+                    + " s after the last renewal and expire for the cluster after " + leaseFor.toSeconds() + " s: " + e.getMessage(), e);
+            return;
+        }
+        long failed = failedBeats.getAndSet(0);
+        if (failed > 0) {
+            LOGGER.log(System.Logger.Level.INFO, "delivery policy: renewing this node's destination leases works again after "
+                    + failed + " failed heartbeat(s)");
         }
     }
 
     /**
      * One heartbeat at {@code now}: gives back idle slots and slots beyond the fair share, adds the
-     * outcomes counted in memory, renews the leases, and reads back held rows and the rows of leased
-     * keys. Runs on the heartbeat thread, or on an operation when due; never two at once.
+     * outcomes counted in memory, renews the leases, and reads back held rows, the rows of leased
+     * keys and what each lease holds. Runs on the heartbeat thread, or on an operation when due;
+     * never two at once.
+     *
+     * <p>Slots are given back under the key's monitor, the count here changed with the database's (as
+     * every write of a lease's slots is), so that a lease taken meanwhile cannot fall between the two;
+     * this node's count then follows what the database holds (a lease that expired holds nothing), unless
+     * the lease was written again since the heartbeat looked.
      */
     void beat(Instant now) {
         if (!beating.compareAndSet(false, true)) {
             return;
         }
         try {
-            List<JdbcDestinationStateStore.BeatChange> changes = new ArrayList<>();
             List<Runnable> undo = new ArrayList<>();
-            for (Map.Entry<DestinationKey, Local> e : locals.entrySet()) {
-                Local l = e.getValue();
-                synchronized (l) {
-                    if (l.leased == 0 && l.attempts == 0 && !l.wantedSinceBeat) {
-                        continue;
-                    }
-                    boolean idle = !l.lastAdmitted.isAfter(now.minus(beatEvery));
-                    int giveBack = idle || l.holdsOrProbes() ? l.unused()
-                            : Math.min(l.unused(), Math.max(0, l.leased - Math.min(l.share, l.concurrency)));
-                    long attempts = l.attempts;
-                    String reply = l.lastReply;
-                    Instant at = l.lastAttemptAt;
-                    changes.add(new JdbcDestinationStateStore.BeatChange(e.getKey().asString(), giveBack, l.wantedSinceBeat,
-                            attempts, reply, at));
-                    l.leased -= giveBack;
-                    int givenBack = giveBack;
-                    l.attempts = 0;
-                    l.lastReply = null;
-                    l.wantedSinceBeat = false;
-                    // Counted outcomes not added (the heartbeat failed) are counted again on the next one.
-                    undo.add(() -> {
-                        synchronized (l) {
-                            // Slots not given back (the heartbeat failed) are still this node's in the database.
-                            l.leased += givenBack;
-                            l.attempts += attempts;
-                            if (l.lastReply == null) {
-                                l.lastReply = reply;
-                            }
-                            if (l.lastAttemptAt == null) {
-                                l.lastAttemptAt = at;
-                            }
-                        }
-                    });
-                }
-            }
+            List<JdbcDestinationStateStore.BeatChange> decided = new ArrayList<>();
+            Map<Local, Long> writesSeen = new java.util.IdentityHashMap<>();
+            // Taken before the renewal: the leases are used for half their time from when their expiry was written.
+            long renewedAtMs = clock.millis();
             JdbcDestinationStateStore.Beat beat;
             try {
-                beat = db.beat(node, changes, leaseFor, now);
+                beat = db.beat(node, give -> {
+                    for (Map.Entry<DestinationKey, Local> e : locals.entrySet()) {
+                        Local l = e.getValue();
+                        synchronized (l) {
+                            if (l.leased == 0 && l.attempts == 0 && !l.wantedSinceBeat) {
+                                writesSeen.put(l, l.leaseWrites);
+                                continue;
+                            }
+                            boolean idle = !l.lastAdmitted.isAfter(now.minus(beatEvery));
+                            int giveBack = idle || l.holdsOrProbes() ? l.unused()
+                                    : Math.min(l.unused(), Math.max(0, l.leased - Math.min(l.share, l.concurrency)));
+                            boolean wanted = l.wantedSinceBeat;
+                            if (giveBack > 0) {
+                                l.leaseWrites++;
+                                give.giveBack(e.getKey().asString(), giveBack, wanted);
+                                l.leased -= giveBack;
+                            }
+                            writesSeen.put(l, l.leaseWrites);
+                            long attempts = l.attempts;
+                            String reply = l.lastReply;
+                            Instant at = l.lastAttemptAt;
+                            JdbcDestinationStateStore.BeatChange change = new JdbcDestinationStateStore.BeatChange(
+                                    e.getKey().asString(), giveBack, wanted, attempts, reply, at);
+                            decided.add(change);
+                            l.attempts = 0;
+                            l.lastReply = null;
+                            l.wantedSinceBeat = false;
+                            undo.add(() -> {
+                                synchronized (l) {
+                                    l.wantedSinceBeat |= wanted;
+                                    // Counted outcomes not added (the heartbeat failed first) are added by the next one.
+                                    if (!change.counted) {
+                                        l.attempts += attempts;
+                                        if (l.lastReply == null) {
+                                            l.lastReply = reply;
+                                        }
+                                        if (l.lastAttemptAt == null) {
+                                            l.lastAttemptAt = at;
+                                        }
+                                    }
+                                }
+                            });
+                        }
+                    }
+                    return decided;
+                }, leaseFor, now);
             } catch (RuntimeException ex) {
+                // Slots given back stay given back (here as in the database); the rest is tried again.
                 undo.forEach(Runnable::run);
                 throw ex;
             }
-            long usableUntil = clock.millis() + leaseFor.toMillis() / 2;
+            long usableUntil = renewedAtMs + leaseFor.toMillis() / 2;
             for (Map.Entry<DestinationKey, Local> e : locals.entrySet()) {
                 Local l = e.getValue();
                 String name = e.getKey().asString();
@@ -466,7 +537,27 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                         // No longer held, or forgotten: read it again when next needed.
                         l.row = null;
                     }
-                    if (l.leased > 0) {
+                    Integer held = beat.ownSlots.get(name);
+                    Long seen = writesSeen.get(l);
+                    if (seen != null && seen == l.leaseWrites) {
+                        // What the database counts for this node: none when the lease expired (the others may have its slots).
+                        l.leased = held == null ? 0 : held;
+                        if (held == null && l.leaseInFlight > 0 && l.policy != null && !l.holdsOrProbes()
+                                && !l.policy.rateLimit().isPresent()) {
+                            // Expired with attempts still running (the node could not renew in time): slots for them
+                            // again, as far as the others left them free.
+                            long leasedAtMs = clock.millis();
+                            JdbcDestinationStateStore.Lease lease = db.lease(e.getKey(), l.policy, node, l.leaseInFlight, leaseFor, now);
+                            l.row = lease.seen;
+                            l.concurrency = Math.max(1, lease.seen.paceUnder(l.policy, now).effectiveConcurrency(l.policy));
+                            l.leased = lease.held;
+                            l.leaseWrites++;
+                            if (lease.held > 0) {
+                                l.usableUntilMs = leasedAtMs + leaseFor.toMillis() / 2;
+                            }
+                        }
+                    }
+                    if (l.leased > 0 && held != null) {
                         l.usableUntilMs = usableUntil;
                         int nodes = Math.max(1, beat.nodesSharing.getOrDefault(name, 1));
                         l.share = Math.max(1, (l.concurrency + nodes - 1) / nodes);

@@ -66,13 +66,17 @@ class ClusterLeaseTest {
 
     /** A node: its own pool on the test's database, its own node id. */
     private ClusterDestinationStateStore node(Duration leaseFor, boolean heartbeatThread) {
+        return node(BEAT, leaseFor, heartbeatThread);
+    }
+
+    private ClusterDestinationStateStore node(Duration beat, Duration leaseFor, boolean heartbeatThread) {
         if (database == null) {
             database = server.createDatabase("cluster_lease");
         }
         Database db = Database.open(server.database(database));
         opened.add(db);
         ClusterDestinationStateStore store = ClusterDestinationStateStore.over(
-                JdbcDestinationStateStore.on(db).busyWait(Duration.ofMillis(50)).open(), BEAT, leaseFor, heartbeatThread);
+                JdbcDestinationStateStore.on(db).busyWait(Duration.ofMillis(50)).open(), beat, leaseFor, heartbeatThread);
         opened.add(0, store);
         return store;
     }
@@ -265,6 +269,171 @@ class ClusterLeaseTest {
         DestinationState row = reader.get(KEY).get();
         assertThat(row.attempts()).as("attempts in the row after the heartbeat").isEqualTo(10);
         assertThat(row.lastReply()).contains("250 OK 9");
+    }
+
+    /**
+     * The database out of reach while a node admits within its lease: an outcome or the end of an
+     * attempt must not fail because the heartbeat it ran on the way could not renew (an exception
+     * after a delivered attempt would put the mail back on the queue: delivered twice). What was
+     * counted in memory reaches the row once the database answers again.
+     */
+    @Test
+    void anOperationDoesNotFailWhenTheHeartbeatItRunsCannotReachTheDatabase() throws Exception {
+        database = server.createDatabase("cluster_lease");
+        // A connection per call, as a node whose network to the database is cut gets: no pool to wait on.
+        JdbcDestinationStateStore jdbc = JdbcDestinationStateStore.on(Database.on(server.unpooled(database), "PostgreSQL " + database))
+                .open();
+        ClusterDestinationStateStore store = ClusterDestinationStateStore.over(jdbc, BEAT,
+                ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
+        opened.add(0, store);
+        Instant t = Instant.now();
+        assertThat(store.admit(KEY, AOL, t).isGranted()).isTrue();
+        reachable(database, false);
+        try {
+            // A heartbeat is due: the operations run it, and it fails.
+            Instant later = t.plus(BEAT).plusMillis(1);
+            store.recordSuccess(KEY, AOL, "250 OK", later);
+            store.finished(KEY, later);
+        } finally {
+            reachable(database, true);
+        }
+        store.finished(KEY, t.plus(BEAT.multipliedBy(3))); // nothing in flight: only the heartbeat that is due
+        JdbcDestinationStateStore reader = JdbcDestinationStateStore.on(Database.on(server.unpooled(database), "reader")).open();
+        assertThat(reader.get(KEY).get().attempts()).as("the attempt counted while the database was away").isEqualTo(1);
+    }
+
+    /**
+     * Held, a node gives back the slot of each attempt that finishes at once (the probe waits for
+     * them). With the database out of reach, the end of the attempt must not fail for it: the slot
+     * goes back on the next heartbeat that reaches the database.
+     */
+    @Test
+    void anAttemptFinishedWhileHeldDoesNotFailWhenItsSlotCannotGoBackAtOnce() throws Exception {
+        database = server.createDatabase("cluster_lease");
+        JdbcDestinationStateStore jdbc = JdbcDestinationStateStore.on(Database.on(server.unpooled(database), "PostgreSQL " + database))
+                .open();
+        ClusterDestinationStateStore store = ClusterDestinationStateStore.over(jdbc, BEAT,
+                ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
+        opened.add(0, store);
+        Instant t = Instant.now();
+        assertThat(store.admit(KEY, AOL, t).isGranted()).isTrue();
+        assertThat(store.admit(KEY, AOL, t).isGranted()).isTrue();
+        store.recordThrottle(KEY, AOL, "421 4.7.1 : (DYN:T1)", Optional.empty(), t);
+        assertThat(liveLeasedSlots()).as("slots leased once held: the two in use").isEqualTo(2);
+        reachable(database, false);
+        try {
+            store.finished(KEY, t);
+        } finally {
+            reachable(database, true);
+        }
+        store.finished(KEY, t.plus(BEAT)); // the heartbeat that is due gives back both
+        assertThat(liveLeasedSlots()).as("slots leased once both attempts ended").isZero();
+    }
+
+    /**
+     * A heartbeat that fails after it gave slots back (the database stops answering between two of
+     * its statements): the slots it gave back are no longer the node's, in memory as in the database,
+     * or the node and the one that leases them next pass the concurrency together.
+     */
+    @Test
+    void aHeartbeatThatFailsHalfwayKeepsNoSlotItGaveBack() throws Exception {
+        ClusterDestinationStateStore a = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
+        ClusterDestinationStateStore b = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
+        Instant t = Instant.now();
+        for (int i = 0; i < CONCURRENCY; i++) {
+            assertThat(a.admit(KEY, AOL, t).isGranted()).isTrue();
+        }
+        a.recordSuccess(KEY, AOL, "250 OK", t);
+        for (int i = 0; i < CONCURRENCY; i++) {
+            a.finished(KEY, t);
+        }
+        // The row's update that adds the counted attempts fails, after the idle slots went back.
+        failRowUpdates(true);
+        Instant idle = t.plus(BEAT);
+        try {
+            a.beat(idle);
+            org.assertj.core.api.Assertions.fail("the heartbeat was to fail");
+        } catch (org.mailpolicy.jdbc.StoreException expected) {
+            assertThat(expected).hasMessageContaining("injected");
+        } finally {
+            failRowUpdates(false);
+        }
+        int bGranted = 0;
+        for (int i = 0; i < CONCURRENCY; i++) {
+            if (b.admit(KEY, AOL, idle).isGranted()) {
+                bGranted++;
+            }
+        }
+        assertThat(bGranted).as("node b's grants: node a gave its slots back").isEqualTo(CONCURRENCY);
+        int aGranted = 0;
+        for (int i = 0; i < CONCURRENCY; i++) {
+            // Before node a's next heartbeat is due (one beat after its first admission), so that none runs first.
+            if (a.admit(KEY, AOL, t.plus(BEAT).minusMillis(1)).isGranted()) {
+                aGranted++;
+            }
+        }
+        assertThat(aGranted).as("node a's grants with node b's " + CONCURRENCY + " in flight").isZero();
+    }
+
+    /**
+     * A node that could not renew its lease for the whole lease time (cut from the database) has lost
+     * it: the others took its slots. Back, it must not renew the expired lease (its slots would
+     * count twice) nor admit within it; its attempts still running wait for slots the database gives.
+     */
+    @Test
+    void aLeaseThatExpiredIsNotRenewedAndItsSlotsAreNotUsedAgain() throws Exception {
+        Duration beat = Duration.ofMillis(200);
+        Duration leaseFor = beat.multipliedBy(4);
+        ClusterDestinationStateStore a = node(beat, leaseFor, false);
+        ClusterDestinationStateStore b = node(beat, leaseFor, true);
+        for (int i = 0; i < CONCURRENCY; i++) {
+            assertThat(a.admit(KEY, AOL, Instant.now()).isGranted()).isTrue();
+        }
+        // Node a hears nothing from the database for longer than its lease, its attempts still running.
+        sleep(leaseFor.plusMillis(200).toMillis());
+        for (int i = 0; i < CONCURRENCY; i++) {
+            assertThat(b.admit(KEY, AOL, Instant.now()).isGranted()).as("node b's grant " + i + " after node a's lease expired")
+                    .isTrue();
+        }
+        a.finished(KEY, Instant.now()); // and its heartbeat, due
+        a.finished(KEY, Instant.now());
+        a.finished(KEY, Instant.now());
+        Admission again = a.admit(KEY, AOL, Instant.now());
+        assertThat(again.isGranted()).as("node a admitted with node b's " + CONCURRENCY + " in flight: " + again).isFalse();
+        assertThat(liveLeasedSlots()).as("slots of live leases").isLessThanOrEqualTo(CONCURRENCY);
+    }
+
+    /** Makes the test's database refuse (or accept again) every new connection, and ends the open ones. */
+    private void reachable(String name, boolean yes) throws Exception {
+        try (java.sql.Connection c = server.unpooledAdmin().getConnection(); java.sql.Statement st = c.createStatement()) {
+            st.executeUpdate("ALTER DATABASE " + name + " ALLOW_CONNECTIONS " + yes);
+            if (!yes) {
+                st.executeQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'").close();
+            }
+        }
+    }
+
+    /** While on, every update of a destination row fails in the database, as a statement does when the server goes away. */
+    private void failRowUpdates(boolean on) throws Exception {
+        try (java.sql.Connection c = server.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS test_fault (on_ BOOLEAN)");
+            st.execute("CREATE OR REPLACE FUNCTION test_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                    + "IF EXISTS (SELECT 1 FROM test_fault) THEN RAISE EXCEPTION 'injected: the database failed mid-heartbeat'; END IF; "
+                    + "RETURN NEW; END $$");
+            st.execute("DROP TRIGGER IF EXISTS test_fault ON " + JdbcDestinationStateStore.STATE);
+            st.execute("CREATE TRIGGER test_fault BEFORE UPDATE ON " + JdbcDestinationStateStore.STATE
+                    + " FOR EACH ROW EXECUTE FUNCTION test_fault()");
+            st.execute(on ? "INSERT INTO test_fault VALUES (TRUE)" : "DELETE FROM test_fault");
+        }
+    }
+
+    private int liveLeasedSlots() throws Exception {
+        try (java.sql.Connection c = server.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT COALESCE(SUM(slots), 0) FROM " + DestinationTables.LEASES
+                     + " WHERE expires_ms > " + System.currentTimeMillis())) {
+            rs.next();
+            return rs.getInt(1);
+        }
     }
 
     /**
