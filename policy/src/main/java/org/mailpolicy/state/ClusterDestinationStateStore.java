@@ -61,6 +61,8 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
     public static final Duration DEFAULT_LEASE_FOR = Duration.ofSeconds(30);
     /** Forget a key's memory after this long with nothing leased, in flight or to flush. */
     private static final Duration FORGET_LOCAL_AFTER = Duration.ofMinutes(1);
+    /** How long close() waits for a heartbeat still running. */
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
     private static final System.Logger LOGGER = System.getLogger(ClusterDestinationStateStore.class.getName());
 
     private final JdbcDestinationStateStore db;
@@ -582,7 +584,19 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
     @Override
     public void close() {
         if (heart != null) {
-            heart.shutdownNow();
+            // A heartbeat still running would make the last one below a no-op: what was counted after it began
+            // would be lost. It is waited for, within bounds (a database that does not answer at all).
+            heart.shutdown();
+            try {
+                if (!heart.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    LOGGER.log(System.Logger.Level.WARNING, "delivery policy: the lease heartbeat did not end within "
+                            + CLOSE_WAIT.toSeconds() + " s of closing; outcomes counted since it began may not reach the database");
+                    heart.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                heart.shutdownNow();
+            }
         }
         try {
             beat(clock.instant());

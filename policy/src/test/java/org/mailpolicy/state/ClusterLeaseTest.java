@@ -403,6 +403,39 @@ class ClusterLeaseTest {
         assertThat(liveLeasedSlots()).as("slots of live leases").isLessThanOrEqualTo(CONCURRENCY);
     }
 
+    /**
+     * close() adds what the node counted in memory: also the outcomes counted while a heartbeat of
+     * the thread was still running (here waiting for the row, locked by another transaction).
+     */
+    @Test
+    void closeAddsTheOutcomesCountedWhileAHeartbeatWasRunning() throws Exception {
+        Duration beat = Duration.ofMillis(200);
+        ClusterDestinationStateStore store = node(beat, ClusterDestinationStateStore.DEFAULT_LEASE_FOR, true);
+        assertThat(store.admit(KEY, AOL, Instant.now()).isGranted()).isTrue();
+        store.recordSuccess(KEY, AOL, "250 OK 1", Instant.now());
+        store.finished(KEY, Instant.now());
+        try (java.sql.Connection lock = server.unpooled(database).getConnection()) {
+            lock.setAutoCommit(false);
+            try (java.sql.Statement st = lock.createStatement()) {
+                st.executeQuery("SELECT name FROM " + JdbcDestinationStateStore.STATE + " FOR UPDATE").close();
+            }
+            // The thread's next heartbeat takes the first outcome and waits to add it to the locked row.
+            sleep(beat.multipliedBy(3).toMillis());
+            store.recordSuccess(KEY, AOL, "250 OK 2", Instant.now());
+            ExecutorService closing = Executors.newSingleThreadExecutor();
+            Future<?> closed = closing.submit(() -> {
+                store.close();
+                return null;
+            });
+            sleep(beat.multipliedBy(2).toMillis());
+            lock.commit();
+            closed.get(30, TimeUnit.SECONDS);
+            closing.shutdown();
+        }
+        JdbcDestinationStateStore reader = JdbcDestinationStateStore.on(Database.on(server.unpooled(database), "reader")).open();
+        assertThat(reader.get(KEY).get().attempts()).as("attempts in the row after close").isEqualTo(2);
+    }
+
     /** Makes the test's database refuse (or accept again) every new connection, and ends the open ones. */
     private void reachable(String name, boolean yes) throws Exception {
         try (java.sql.Connection c = server.unpooledAdmin().getConnection(); java.sql.Statement st = c.createStatement()) {
