@@ -436,6 +436,64 @@ class ClusterLeaseTest {
         assertThat(reader.get(KEY).get().attempts()).as("attempts in the row after close").isEqualTo(2);
     }
 
+    /**
+     * The store's transactions are written for READ COMMITTED (a row lock, then the leases as
+     * committed by then). A server whose default is SERIALIZABLE (a DBA's setting) must not turn
+     * the nodes' contention into failed admissions and outcomes.
+     */
+    @Test
+    void twoNodesWorkOnADatabaseWhoseDefaultIsSerializable() throws Exception {
+        database = server.createDatabase("cluster_serializable");
+        try (java.sql.Connection c = server.unpooledAdmin().getConnection(); java.sql.Statement st = c.createStatement()) {
+            st.executeUpdate("ALTER DATABASE " + database + " SET default_transaction_isolation TO 'serializable'");
+        }
+        ClusterDestinationStateStore a = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, true);
+        ClusterDestinationStateStore b = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, true);
+        DestinationPolicy limited = DestinationPolicy.builder("yahoo")
+                .domains(ImmutableList.of("yahoo.com"))
+                .throttle(ThrottleHold.of(Duration.ofSeconds(2), 1.0, Duration.ofSeconds(2)))
+                .concurrency(CONCURRENCY)
+                .rate(org.mailpolicy.destination.RateLimit.of(1000, Duration.ofSeconds(1)))
+                .pacing(PacingSettings.FIXED)
+                .build();
+        AtomicInteger failures = new AtomicInteger();
+        AtomicInteger granted = new AtomicInteger();
+        List<String> firstFailure = java.util.Collections.synchronizedList(new ArrayList<>());
+        ExecutorService threads = Executors.newFixedThreadPool(8);
+        List<Future<?>> runs = new ArrayList<>();
+        Instant end = Instant.now().plusSeconds(3);
+        for (int t = 0; t < 8; t++) {
+            ClusterDestinationStateStore store = t % 2 == 0 ? a : b;
+            // Half the threads admit attempt by attempt in the database (a rate), half within leases.
+            DestinationPolicy policy = t % 4 < 2 ? AOL : limited;
+            DestinationKey key = DestinationKey.of(policy);
+            runs.add(threads.submit(() -> {
+                while (Instant.now().isBefore(end)) {
+                    try {
+                        if (store.admit(key, policy, Instant.now()).isGranted()) {
+                            granted.incrementAndGet();
+                            store.recordFailure(key, policy, "450 try later", Instant.now());
+                            store.finished(key, Instant.now());
+                        }
+                    } catch (RuntimeException e) {
+                        failures.incrementAndGet();
+                        if (firstFailure.isEmpty()) {
+                            firstFailure.add(e.getMessage());
+                        }
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : runs) {
+            f.get(30, TimeUnit.SECONDS);
+        }
+        threads.shutdown();
+        System.out.println("ClusterLeaseTest: serializable default: " + granted + " grants, " + failures + " failures " + firstFailure);
+        assertThat(failures.get()).as("failed operations; the first: " + firstFailure).isZero();
+        assertThat(granted.get()).isPositive();
+    }
+
     /** Makes the test's database refuse (or accept again) every new connection, and ends the open ones. */
     private void reachable(String name, boolean yes) throws Exception {
         try (java.sql.Connection c = server.unpooledAdmin().getConnection(); java.sql.Statement st = c.createStatement()) {
