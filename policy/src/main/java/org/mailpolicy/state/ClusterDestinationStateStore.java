@@ -93,6 +93,8 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         long leaseWrites;
         int leaseInFlight;
         int dbInFlight;
+        /** Removed from the map by a heartbeat: an operation that looked it up before takes the key's new one. */
+        boolean forgotten;
         /** This node's fair share of the concurrency. */
         int share = Integer.MAX_VALUE;
         /** The lease may be used until then (clock millis): half the lease time after the last renewal. */
@@ -165,6 +167,10 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         beatIfDue(now);
         Local l = local(key);
         synchronized (l) {
+            if (l.forgotten) {
+                // Forgotten by the heartbeat between the look-up and the lock: slots leased into it would never go back.
+                return admit(key, policy, reservation, now);
+            }
             l.lastActivity = now;
             l.policy = policy;
             if (l.admitsInMemory(policy) && l.leaseInFlight < Math.min(l.leased, Math.min(l.share, l.concurrency))
@@ -309,6 +315,10 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         beatIfDue(now);
         Local l = local(key);
         synchronized (l) {
+            if (l.forgotten) {
+                // Forgotten by the heartbeat between the look-up and the lock: what is counted in it would never be added.
+                return recorded(key, policy, now, reply, transition, inDatabase);
+            }
             if (l.row != null && !l.holdsOrProbes()) {
                 DestinationState next = transition.apply(l.row);
                 if (DurablePart.forSharedRow(next).equals(DurablePart.forSharedRow(l.row))) {
@@ -570,6 +580,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                     if (l.leased == 0 && l.leaseInFlight == 0 && l.dbInFlight == 0 && l.attempts == 0
                             && (l.lastActivity == null || !l.lastActivity.isAfter(now.minus(FORGET_LOCAL_AFTER)))) {
                         locals.remove(e.getKey(), l);
+                        l.forgotten = true;
                     }
                 }
             }
