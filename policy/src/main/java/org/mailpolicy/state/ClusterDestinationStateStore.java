@@ -95,6 +95,11 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         int dbInFlight;
         /** Removed from the map by a heartbeat: an operation that looked it up before takes the key's new one. */
         boolean forgotten;
+        /**
+         * At the last heartbeat every node's leases added up to more than the concurrency (it was lowered since
+         * they were taken): none is used in memory and unused slots go back until they no longer do.
+         */
+        boolean overcommitted;
         /** This node's fair share of the concurrency. */
         int share = Integer.MAX_VALUE;
         /** The lease may be used until then (clock millis): half the lease time after the last renewal. */
@@ -173,7 +178,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
             }
             l.lastActivity = now;
             l.policy = policy;
-            if (l.admitsInMemory(policy) && l.leaseInFlight < Math.min(l.leased, Math.min(l.share, l.concurrency))
+            if (l.admitsInMemory(policy) && !l.overcommitted && l.leaseInFlight < Math.min(l.leased, Math.min(l.share, l.concurrency))
                     && clock.millis() < l.usableUntilMs) {
                 l.leaseInFlight++;
                 l.lastAdmitted = now;
@@ -190,6 +195,8 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                 // What the database says the lease holds: fewer than counted here when it had expired.
                 l.leased = lease.held;
                 l.leaseWrites++;
+                // Every node's slots counted under the row's lock: within the concurrency again, or not.
+                l.overcommitted = lease.seen.inFlight() > l.concurrency;
                 if (lease.held > 0) {
                     l.usableUntilMs = renewedAtMs + leaseFor.toMillis() / 2;
                 }
@@ -252,7 +259,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                 }
             } else if (l.leaseInFlight > 0) {
                 l.leaseInFlight--;
-                if (l.holdsOrProbes()) {
+                if (l.holdsOrProbes() || l.overcommitted) {
                     // The probe waits for every attempt from before the hold: this slot goes back now.
                     giveBackUnused(key, l);
                 }
@@ -491,7 +498,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                                 continue;
                             }
                             boolean idle = !l.lastAdmitted.isAfter(now.minus(beatEvery));
-                            int giveBack = idle || l.holdsOrProbes() ? l.unused()
+                            int giveBack = idle || l.holdsOrProbes() || l.overcommitted ? l.unused()
                                     : Math.min(l.unused(), Math.max(0, l.leased - Math.min(l.share, l.concurrency)));
                             boolean wanted = l.wantedSinceBeat;
                             if (giveBack > 0) {
@@ -574,7 +581,9 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                         int nodes = Math.max(1, beat.nodesSharing.getOrDefault(name, 1));
                         l.share = Math.max(1, (l.concurrency + nodes - 1) / nodes);
                     }
-                    if (l.holdsOrProbes()) {
+                    Integer leasedByAll = beat.leasedByAll.get(name);
+                    l.overcommitted = leasedByAll != null && leasedByAll > l.concurrency;
+                    if (l.holdsOrProbes() || l.overcommitted) {
                         giveBackUnused(e.getKey(), l);
                     }
                     if (l.leased == 0 && l.leaseInFlight == 0 && l.dbInFlight == 0 && l.attempts == 0

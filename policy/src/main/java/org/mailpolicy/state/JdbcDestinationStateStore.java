@@ -488,12 +488,15 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
         final java.util.Map<String, DestinationState> rows;
         final java.util.Map<String, Integer> nodesSharing;
         final java.util.Map<String, Integer> ownSlots;
+        /** The slots of every node's lease that stands, per key the node leases. */
+        final java.util.Map<String, Integer> leasedByAll;
 
         Beat(java.util.Map<String, DestinationState> rows, java.util.Map<String, Integer> nodesSharing,
-             java.util.Map<String, Integer> ownSlots) {
+             java.util.Map<String, Integer> ownSlots, java.util.Map<String, Integer> leasedByAll) {
             this.rows = rows;
             this.nodesSharing = nodesSharing;
             this.ownSlots = ownSlots;
+            this.leasedByAll = leasedByAll;
         }
     }
 
@@ -502,7 +505,8 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
      * it counted in memory, renews its leases that have not expired to {@code now + leaseFor} (an
      * expired one is no longer the node's: see {@link #lease}), drops the empty ones, and reads the
      * rows it needs to know about (held keys and the keys it leases; without the in-flight count),
-     * how many nodes lease or want each of its keys, and the slots of its leases that stand.
+     * how many nodes lease or want each of its keys and how many slots they lease together, and the
+     * slots of its own leases that stand.
      */
     Beat beat(String node, BeatPlan plan, Duration leaseFor, Instant now) {
         // Statement by statement, each its own transaction: a heartbeat never holds one row while waiting for
@@ -581,8 +585,10 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
                 }
             }
             java.util.Map<String, Integer> sharing = new java.util.HashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT name, COUNT(*) FROM " + DestinationTables.LEASES
-                    + " WHERE egress = ? AND expires_ms > ? AND (slots > 0 OR wanted > 0) AND name IN (SELECT name FROM "
+            java.util.Map<String, Integer> leasedByAll = new java.util.HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT name, SUM(CASE WHEN slots > 0 OR wanted > 0 THEN 1 ELSE 0 END), "
+                    + "SUM(slots) FROM " + DestinationTables.LEASES
+                    + " WHERE egress = ? AND expires_ms > ? AND name IN (SELECT name FROM "
                     + DestinationTables.LEASES + " WHERE node = ? AND egress = ?) GROUP BY name")) {
                 ps.setString(1, egress.name());
                 ps.setLong(2, now.toEpochMilli());
@@ -591,6 +597,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         sharing.put(rs.getString(1), rs.getInt(2));
+                        leasedByAll.put(rs.getString(1), rs.getInt(3));
                     }
                 }
             }
@@ -606,7 +613,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
                     }
                 }
             }
-            return new Beat(rows, sharing, own);
+            return new Beat(rows, sharing, own, leasedByAll);
         });
     }
 

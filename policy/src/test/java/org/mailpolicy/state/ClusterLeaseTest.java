@@ -494,6 +494,54 @@ class ClusterLeaseTest {
         assertThat(granted.get()).isPositive();
     }
 
+    /**
+     * The concurrency lowered while the nodes' leases add up to more (a pace cut, a policy lowered):
+     * the leases are within the old concurrency, and each node's share of the new one rounds up.
+     * Once the attempts in flight then have ended, the nodes together must keep to the new one.
+     */
+    @Test
+    void whenTheConcurrencyIsLoweredTheNodesTogetherComeDownToIt() throws Exception {
+        DestinationPolicy wide = AOL.toBuilder().concurrency(8).build();
+        DestinationPolicy narrow = AOL.toBuilder().concurrency(3).build();
+        ClusterDestinationStateStore a = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
+        ClusterDestinationStateStore b = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
+        ClusterDestinationStateStore[] nodes = {a, b};
+        int[] inFlight = new int[2];
+        Instant t = Instant.now();
+        // Node a leases all 8 slots, node b asks; a heartbeat later they share them, four each.
+        for (int i = 0; i < 4; i++) {
+            assertThat(a.admit(KEY, wide, t).isGranted()).isTrue();
+            inFlight[0]++;
+        }
+        assertThat(b.admit(KEY, wide, t).isGranted()).isFalse();
+        t = t.plus(BEAT);
+        a.beat(t);
+        b.beat(t);
+        for (int i = 0; i < 4; i++) {
+            assertThat(b.admit(KEY, wide, t).isGranted()).as("node b's grant " + i).isTrue();
+            inFlight[1]++;
+        }
+        // Lowered to 3. Both nodes busy: four times a heartbeat period, each node's attempts end and it admits what it can.
+        int most = 0;
+        for (int round = 0; round < 24; round++) {
+            t = t.plus(BEAT.dividedBy(4));
+            for (int n = 0; n < 2; n++) {
+                for (; inFlight[n] > 0; inFlight[n]--) {
+                    nodes[n].finished(KEY, t);
+                }
+                for (int i = 0; i < 8 && nodes[n].admit(KEY, narrow, t).isGranted(); i++) {
+                    inFlight[n]++;
+                }
+            }
+            if (round >= 12) {
+                most = Math.max(most, inFlight[0] + inFlight[1]);
+            }
+        }
+        System.out.println("ClusterLeaseTest: concurrency lowered from 8 to 3: in flight at the end, node a " + inFlight[0]
+                + ", node b " + inFlight[1] + ", slots leased " + liveLeasedSlots());
+        assertThat(most).as("attempts in flight on both nodes, from the fourth heartbeat period on").isLessThanOrEqualTo(3);
+    }
+
     /** Makes the test's database refuse (or accept again) every new connection, and ends the open ones. */
     private void reachable(String name, boolean yes) throws Exception {
         try (java.sql.Connection c = server.unpooledAdmin().getConnection(); java.sql.Statement st = c.createStatement()) {
