@@ -34,10 +34,22 @@ import org.mailpolicy.rules.ThrottleEffect;
  * that the node's heartbeat (every {@code beatEvery}, default {@value #DEFAULT_BEAT_MILLIS} ms)
  * renews to {@code leaseFor} ahead (default 30 s): a dead node's share returns once that has passed.
  * A node that stops renewing (database unreachable) stops admitting from its lease after half of
- * {@code leaseFor}, before the database could give the slots to another node. On each heartbeat a
+ * {@code leaseFor} from before its last renewal, before the database could give the slots to another
+ * node (the nodes' clocks must agree within that half: each judges the others' expiry by its own). A
+ * lease that expired is never renewed: back, the node holds what the database holds for it (nothing),
+ * and leases again through the row lock, first for its attempts still running. Every write of a
+ * lease's slots happens under the key's monitor with the change of this node's count, and each
+ * heartbeat sets the count to the database's (unless a write came between), so a failed statement
+ * cannot leave the two apart. On each heartbeat a
  * node gives back the slots it does not use: all of them when it admitted nothing for a heartbeat
  * period (so an idle node's slots are free within two heartbeats), and what it holds beyond its fair share (the concurrency over the nodes that lease or
- * want slots of the destination) when others want some.
+ * want slots of the destination) when others want some. When the leases of all nodes add up to
+ * more than the concurrency (lowered by the pace or the policy since they were taken), no node
+ * admits in memory, and each gives back every slot it does not use, until they no longer do.
+ *
+ * <p><b>Failures.</b> Only the heartbeat thread renews (an operation runs the heartbeat itself only
+ * in a store without that thread); a failed heartbeat is logged, never thrown at a delivery thread,
+ * and what it had not done is done by the next one.
  *
  * <p><b>Holds and the probe</b> stay transactions on the shared row, through the same
  * {@link DestinationTransitions}: every throttle, and every outcome that changes what the row keeps
@@ -454,9 +466,15 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
             beat(now);
         } catch (RuntimeException e) {
             long failed = failedBeats.incrementAndGet();
-            LOGGER.log(System.Logger.Level.WARNING, "delivery policy: renewing this node's destination leases failed (" + failed
+            String line = "delivery policy: renewing this node's destination leases failed (" + failed
                     + " heartbeat(s) in a row); they stop being used " + leaseFor.dividedBy(2).toSeconds()
-                    + " s after the last renewal and expire for the cluster after " + leaseFor.toSeconds() + " s: " + e.getMessage(), e);
+                    + " s after the last renewal and expire for the cluster after " + leaseFor.toSeconds() + " s: " + e.getMessage();
+            // The stack once per outage: a database away for a minute would otherwise print it every heartbeat.
+            if (failed == 1) {
+                LOGGER.log(System.Logger.Level.WARNING, line, e);
+            } else {
+                LOGGER.log(System.Logger.Level.WARNING, line);
+            }
             return;
         }
         long failed = failedBeats.getAndSet(0);
