@@ -542,6 +542,68 @@ class ClusterLeaseTest {
         assertThat(most).as("attempts in flight on both nodes, from the fourth heartbeat period on").isLessThanOrEqualTo(3);
     }
 
+    /**
+     * A lease whose renewal took long (the row locked by another transaction for most of the lease
+     * time) expires from when the renewal wrote it: the node stops using it half the lease time after
+     * that, not after the database answered, or it still admits once the others were given its slots.
+     */
+    @Test
+    void aLeaseRenewedSlowlyIsUsedForHalfTheLeaseFromBeforeTheRenewal() throws Exception {
+        Duration beat = Duration.ofMillis(500);
+        Duration leaseFor = beat.multipliedBy(4);
+        database = server.createDatabase("cluster_slow");
+        String role = "node_" + database;
+        try (java.sql.Connection c = server.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement()) {
+            st.executeUpdate("CREATE ROLE " + role + " LOGIN");
+            st.executeUpdate("GRANT ALL ON SCHEMA public TO " + role);
+        }
+        org.postgresql.ds.PGSimpleDataSource asNodeA = (org.postgresql.ds.PGSimpleDataSource) server.unpooled(database);
+        asNodeA.setUser(role);
+        // Node a opens first: its role creates (and owns) the tables.
+        ClusterDestinationStateStore a = ClusterDestinationStateStore.over(JdbcDestinationStateStore.on(
+                Database.on(asNodeA, "PostgreSQL " + database + " as " + role)).open(), beat, leaseFor, false);
+        opened.add(0, a);
+        ClusterDestinationStateStore b = node(beat, leaseFor, false);
+        Instant first = Instant.now();
+        assertThat(a.admit(KEY, AOL, first).isGranted()).isTrue();
+        a.finished(KEY, first);
+        sleep(leaseFor.dividedBy(2).plusMillis(100).toMillis()); // its lease is no longer used without renewal
+        Instant t0;
+        try (java.sql.Connection lock = server.unpooled(database).getConnection()) {
+            lock.setAutoCommit(false);
+            try (java.sql.Statement st = lock.createStatement()) {
+                st.executeQuery("SELECT name FROM " + JdbcDestinationStateStore.STATE + " FOR UPDATE").close();
+            }
+            t0 = Instant.now();
+            Instant renewalTime = t0;
+            ExecutorService admitting = Executors.newSingleThreadExecutor();
+            Future<Admission> renewed = admitting.submit(() -> a.admit(KEY, AOL, renewalTime));
+            sleep(leaseFor.minusMillis(200).toMillis());
+            lock.commit();
+            assertThat(renewed.get(30, TimeUnit.SECONDS).isGranted()).as("the admission that renewed the lease").isTrue();
+            admitting.shutdown();
+        }
+        // Node a is now cut from the database; its lease expires at t0 + leaseFor for the others.
+        try (java.sql.Connection c = server.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement()) {
+            st.executeUpdate("ALTER ROLE " + role + " NOLOGIN");
+            st.executeQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '" + role + "'").close();
+        }
+        sleep(Math.max(0, Duration.between(Instant.now(), t0.plus(leaseFor).plusMillis(100)).toMillis()));
+        for (int i = 0; i < CONCURRENCY; i++) {
+            assertThat(b.admit(KEY, AOL, Instant.now()).isGranted()).as("node b's grant " + i + " once node a's lease expired").isTrue();
+        }
+        boolean granted;
+        try {
+            // At a time before node a's next heartbeat is due, so that none runs first.
+            granted = a.admit(KEY, AOL, t0.plusMillis(100)).isGranted();
+        } catch (org.mailpolicy.jdbc.StoreException cutOff) {
+            granted = false;
+        }
+        long sinceRenewal = Duration.between(t0, Instant.now()).toMillis();
+        assertThat(granted).as("node a admitted within its expired lease " + sinceRenewal + " ms after the renewal began, with node b's "
+                + CONCURRENCY + " in flight").isFalse();
+    }
+
     /** Makes the test's database refuse (or accept again) every new connection, and ends the open ones. */
     private void reachable(String name, boolean yes) throws Exception {
         try (java.sql.Connection c = server.unpooledAdmin().getConnection(); java.sql.Statement st = c.createStatement()) {
