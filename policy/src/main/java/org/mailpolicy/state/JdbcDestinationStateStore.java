@@ -364,7 +364,8 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
     /**
      * One transaction on the key's locked row: leases {@code node} up to {@code wanted} more slots as
      * {@link DestinationTransitions#leasable} allows, marks whether it wants more than it got, and
-     * extends its lease to {@code now + leaseFor}.
+     * extends its lease to {@code now + leaseFor}. A lease of the node that had expired holds nothing
+     * any more (its slots were free for the others): it starts again from what this grants.
      */
     Lease lease(DestinationKey key, DestinationPolicy policy, String node, int wanted, Duration leaseFor, Instant now) {
         Preconditions.checkNotNull(policy, "policy");
