@@ -79,6 +79,9 @@ public final class SharedDatabase {
         pool.setMaximumPoolSize(maxConnections);
         // A store operation waiting longer than this for a connection is better reported than queued.
         pool.setConnectionTimeout(CONNECTION_TIMEOUT_MILLIS);
+        // The stores' transactions are written for READ COMMITTED (lock a row, then read what others committed
+        // by then; no retry of serialization failures): a server whose default is stricter must not change that.
+        pool.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
         if (url.startsWith("jdbc:postgresql:")) {
             pool.setDriverClassName(postgresqlDriver(this).getName());
         }

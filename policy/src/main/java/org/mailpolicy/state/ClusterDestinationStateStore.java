@@ -34,10 +34,22 @@ import org.mailpolicy.rules.ThrottleEffect;
  * that the node's heartbeat (every {@code beatEvery}, default {@value #DEFAULT_BEAT_MILLIS} ms)
  * renews to {@code leaseFor} ahead (default 30 s): a dead node's share returns once that has passed.
  * A node that stops renewing (database unreachable) stops admitting from its lease after half of
- * {@code leaseFor}, before the database could give the slots to another node. On each heartbeat a
+ * {@code leaseFor} from before its last renewal, before the database could give the slots to another
+ * node (the nodes' clocks must agree within that half: each judges the others' expiry by its own). A
+ * lease that expired is never renewed: back, the node holds what the database holds for it (nothing),
+ * and leases again through the row lock, first for its attempts still running. Every write of a
+ * lease's slots happens under the key's monitor with the change of this node's count, and each
+ * heartbeat sets the count to the database's (unless a write came between), so a failed statement
+ * cannot leave the two apart. On each heartbeat a
  * node gives back the slots it does not use: all of them when it admitted nothing for a heartbeat
  * period (so an idle node's slots are free within two heartbeats), and what it holds beyond its fair share (the concurrency over the nodes that lease or
- * want slots of the destination) when others want some.
+ * want slots of the destination) when others want some. When the leases of all nodes add up to
+ * more than the concurrency (lowered by the pace or the policy since they were taken), no node
+ * admits in memory, and each gives back every slot it does not use, until they no longer do.
+ *
+ * <p><b>Failures.</b> Only the heartbeat thread renews (an operation runs the heartbeat itself only
+ * in a store without that thread); a failed heartbeat is logged, never thrown at a delivery thread,
+ * and what it had not done is done by the next one.
  *
  * <p><b>Holds and the probe</b> stay transactions on the shared row, through the same
  * {@link DestinationTransitions}: every throttle, and every outcome that changes what the row keeps
@@ -61,6 +73,8 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
     public static final Duration DEFAULT_LEASE_FOR = Duration.ofSeconds(30);
     /** Forget a key's memory after this long with nothing leased, in flight or to flush. */
     private static final Duration FORGET_LOCAL_AFTER = Duration.ofMinutes(1);
+    /** How long close() waits for a heartbeat still running. */
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
     private static final System.Logger LOGGER = System.getLogger(ClusterDestinationStateStore.class.getName());
 
     private final JdbcDestinationStateStore db;
@@ -71,6 +85,8 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
     private final Map<DestinationKey, Local> locals = new ConcurrentHashMap<>();
     private final AtomicLong nextBeatMs = new AtomicLong(Long.MIN_VALUE);
     private final AtomicBoolean beating = new AtomicBoolean();
+    /** Heartbeats failed since the last that worked: logged when renewing works again. */
+    private final AtomicLong failedBeats = new AtomicLong();
     private final ScheduledExecutorService heart;
 
     /** What this node knows and holds of one key; guarded by its own monitor. */
@@ -82,8 +98,20 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         int concurrency = 1;
         /** Slots leased, and how many of them are in use; attempts admitted one by one in the database. */
         int leased;
+        /**
+         * Counts this node's writes of the lease's slots (each made with the change of {@link #leased}, under
+         * this monitor): a heartbeat takes the database's count as {@link #leased} only if none came between.
+         */
+        long leaseWrites;
         int leaseInFlight;
         int dbInFlight;
+        /** Removed from the map by a heartbeat: an operation that looked it up before takes the key's new one. */
+        boolean forgotten;
+        /**
+         * At the last heartbeat every node's leases added up to more than the concurrency (it was lowered since
+         * they were taken): none is used in memory and unused slots go back until they no longer do.
+         */
+        boolean overcommitted;
         /** This node's fair share of the concurrency. */
         int share = Integer.MAX_VALUE;
         /** The lease may be used until then (clock millis): half the lease time after the last renewal. */
@@ -122,7 +150,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                 t.setDaemon(true);
                 return t;
             });
-            heart.scheduleWithFixedDelay(this::beatQuietly, beatEvery.toMillis(), beatEvery.toMillis(), TimeUnit.MILLISECONDS);
+            heart.scheduleWithFixedDelay(this::beatOnThread, beatEvery.toMillis(), beatEvery.toMillis(), TimeUnit.MILLISECONDS);
         } else {
             heart = null;
         }
@@ -156,25 +184,43 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         beatIfDue(now);
         Local l = local(key);
         synchronized (l) {
+            if (l.forgotten) {
+                // Forgotten by the heartbeat between the look-up and the lock: slots leased into it would never go back.
+                return admit(key, policy, reservation, now);
+            }
             l.lastActivity = now;
             l.policy = policy;
-            if (l.admitsInMemory(policy) && l.leaseInFlight < Math.min(l.leased, Math.min(l.share, l.concurrency))
+            if (l.admitsInMemory(policy) && !l.overcommitted && l.leaseInFlight < Math.min(l.leased, Math.min(l.share, l.concurrency))
                     && clock.millis() < l.usableUntilMs) {
                 l.leaseInFlight++;
                 l.lastAdmitted = now;
                 return Admission.granted(l.concurrency);
             }
             if (!policy.rateLimit().isPresent() && !l.holdsOrProbes()) {
-                int wanted = Math.max(1, Math.min(l.share, l.concurrency) - l.leased);
+                // Attempts still running on a lease that expired are no longer counted by it: slots for them first.
+                int wanted = Math.max(1, Math.max(Math.min(l.share, l.concurrency), l.leaseInFlight + 1) - l.leased);
+                // Taken before the renewal: the lease is used for half its time from when its expiry was written, never longer.
+                long renewedAtMs = clock.millis();
                 JdbcDestinationStateStore.Lease lease = db.lease(key, policy, node, wanted, leaseFor, now);
                 l.row = lease.seen;
                 l.concurrency = Math.max(1, lease.seen.paceUnder(policy, now).effectiveConcurrency(policy));
-                l.usableUntilMs = clock.millis() + leaseFor.toMillis() / 2;
-                if (lease.granted > 0) {
-                    l.leased += lease.granted;
+                // What the database says the lease holds: fewer than counted here when it had expired.
+                l.leased = lease.held;
+                l.leaseWrites++;
+                // Every node's slots counted under the row's lock: within the concurrency again, or not.
+                l.overcommitted = lease.seen.inFlight() > l.concurrency;
+                if (lease.held > 0) {
+                    l.usableUntilMs = renewedAtMs + leaseFor.toMillis() / 2;
+                }
+                if (lease.granted > 0 && l.leaseInFlight < l.leased) {
                     l.leaseInFlight++;
                     l.lastAdmitted = now;
                     return Admission.granted(l.concurrency);
+                }
+                if (lease.granted > 0) {
+                    l.wantedSinceBeat = true;
+                    return Admission.waitUntil(now.plus(db.busyWait()), "destination " + key.asString() + ": concurrency limit "
+                            + l.concurrency + " reached (attempts from this node's expired lease still in flight)");
                 }
                 if (!l.holdsOrProbes()) {
                     l.wantedSinceBeat = true;
@@ -225,7 +271,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                 }
             } else if (l.leaseInFlight > 0) {
                 l.leaseInFlight--;
-                if (l.holdsOrProbes()) {
+                if (l.holdsOrProbes() || l.overcommitted) {
                     // The probe waits for every attempt from before the hold: this slot goes back now.
                     giveBackUnused(key, l);
                 }
@@ -288,6 +334,10 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         beatIfDue(now);
         Local l = local(key);
         synchronized (l) {
+            if (l.forgotten) {
+                // Forgotten by the heartbeat between the look-up and the lock: what is counted in it would never be added.
+                return recorded(key, policy, now, reply, transition, inDatabase);
+            }
             if (l.row != null && !l.holdsOrProbes()) {
                 DestinationState next = transition.apply(l.row);
                 if (DurablePart.forSharedRow(next).equals(DurablePart.forSharedRow(l.row))) {
@@ -365,11 +415,22 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         return b.build();
     }
 
-    /** Gives back every slot leased and not in use; called under the key's monitor. */
+    /**
+     * Gives back every slot leased and not in use; called under the key's monitor. Best effort: when
+     * the database does not answer, the slots stay this node's and the next heartbeat gives them back
+     * (an operation that finished an attempt must not fail for it).
+     */
     private void giveBackUnused(DestinationKey key, Local l) {
         int unused = l.unused();
         if (unused > 0) {
-            db.giveBack(key, node, unused);
+            l.leaseWrites++;
+            try {
+                db.giveBack(key, node, unused);
+            } catch (RuntimeException e) {
+                LOGGER.log(System.Logger.Level.WARNING, "delivery policy: giving back " + unused + " unused slots of destination "
+                        + key.asString() + " failed; the next heartbeat gives them back: " + e.getMessage());
+                return;
+            }
             l.leased -= unused;
         }
     }
@@ -378,79 +439,126 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         return locals.computeIfAbsent(key, k -> new Local());
     }
 
+    /**
+     * Without a heartbeat thread, an operation runs the heartbeat when it is due. With one, never:
+     * a delivery thread must not wait for the database (up to the pool's timeout when it is away)
+     * to admit within its lease. A failed heartbeat is logged, never thrown: the operation itself
+     * was done (an exception after a delivered attempt would deliver it again).
+     */
     private void beatIfDue(Instant now) {
+        if (heart != null) {
+            return;
+        }
         long due = nextBeatMs.get();
         if (now.toEpochMilli() >= due && nextBeatMs.compareAndSet(due, now.plus(beatEvery).toEpochMilli())) {
-            beat(now);
+            beatQuietly(now);
         }
     }
 
-    private void beatQuietly() {
+    private void beatOnThread() {
+        Instant now = clock.instant();
+        nextBeatMs.set(now.plus(beatEvery).toEpochMilli());
+        beatQuietly(now);
+    }
+
+    private void beatQuietly(Instant now) {
         try {
-            Instant now = clock.instant();
-            nextBeatMs.set(now.plus(beatEvery).toEpochMilli());
             beat(now);
         } catch (RuntimeException e) {
-            LOGGER.log(System.Logger.Level.WARNING, "delivery policy: renewing this node's destination leases failed; "
-                    + "they stop being used " + leaseFor.dividedBy(2).toSeconds() + " s after the last renewal: " + e.getMessage(), e);
+            long failed = failedBeats.incrementAndGet();
+            String line = "delivery policy: renewing this node's destination leases failed (" + failed
+                    + " heartbeat(s) in a row); they stop being used " + leaseFor.dividedBy(2).toSeconds()
+                    + " s after the last renewal and expire for the cluster after " + leaseFor.toSeconds() + " s: " + e.getMessage();
+            // The stack once per outage: a database away for a minute would otherwise print it every heartbeat.
+            if (failed == 1) {
+                LOGGER.log(System.Logger.Level.WARNING, line, e);
+            } else {
+                LOGGER.log(System.Logger.Level.WARNING, line);
+            }
+            return;
+        }
+        long failed = failedBeats.getAndSet(0);
+        if (failed > 0) {
+            LOGGER.log(System.Logger.Level.INFO, "delivery policy: renewing this node's destination leases works again after "
+                    + failed + " failed heartbeat(s)");
         }
     }
 
     /**
      * One heartbeat at {@code now}: gives back idle slots and slots beyond the fair share, adds the
-     * outcomes counted in memory, renews the leases, and reads back held rows and the rows of leased
-     * keys. Runs on the heartbeat thread, or on an operation when due; never two at once.
+     * outcomes counted in memory, renews the leases, and reads back held rows, the rows of leased
+     * keys and what each lease holds. Runs on the heartbeat thread, or on an operation when due;
+     * never two at once.
+     *
+     * <p>Slots are given back under the key's monitor, the count here changed with the database's (as
+     * every write of a lease's slots is), so that a lease taken meanwhile cannot fall between the two;
+     * this node's count then follows what the database holds (a lease that expired holds nothing), unless
+     * the lease was written again since the heartbeat looked.
      */
     void beat(Instant now) {
         if (!beating.compareAndSet(false, true)) {
             return;
         }
         try {
-            List<JdbcDestinationStateStore.BeatChange> changes = new ArrayList<>();
             List<Runnable> undo = new ArrayList<>();
-            for (Map.Entry<DestinationKey, Local> e : locals.entrySet()) {
-                Local l = e.getValue();
-                synchronized (l) {
-                    if (l.leased == 0 && l.attempts == 0 && !l.wantedSinceBeat) {
-                        continue;
-                    }
-                    boolean idle = !l.lastAdmitted.isAfter(now.minus(beatEvery));
-                    int giveBack = idle || l.holdsOrProbes() ? l.unused()
-                            : Math.min(l.unused(), Math.max(0, l.leased - Math.min(l.share, l.concurrency)));
-                    long attempts = l.attempts;
-                    String reply = l.lastReply;
-                    Instant at = l.lastAttemptAt;
-                    changes.add(new JdbcDestinationStateStore.BeatChange(e.getKey().asString(), giveBack, l.wantedSinceBeat,
-                            attempts, reply, at));
-                    l.leased -= giveBack;
-                    int givenBack = giveBack;
-                    l.attempts = 0;
-                    l.lastReply = null;
-                    l.wantedSinceBeat = false;
-                    // Counted outcomes not added (the heartbeat failed) are counted again on the next one.
-                    undo.add(() -> {
-                        synchronized (l) {
-                            // Slots not given back (the heartbeat failed) are still this node's in the database.
-                            l.leased += givenBack;
-                            l.attempts += attempts;
-                            if (l.lastReply == null) {
-                                l.lastReply = reply;
-                            }
-                            if (l.lastAttemptAt == null) {
-                                l.lastAttemptAt = at;
-                            }
-                        }
-                    });
-                }
-            }
+            List<JdbcDestinationStateStore.BeatChange> decided = new ArrayList<>();
+            Map<Local, Long> writesSeen = new java.util.IdentityHashMap<>();
+            // Taken before the renewal: the leases are used for half their time from when their expiry was written.
+            long renewedAtMs = clock.millis();
             JdbcDestinationStateStore.Beat beat;
             try {
-                beat = db.beat(node, changes, leaseFor, now);
+                beat = db.beat(node, give -> {
+                    for (Map.Entry<DestinationKey, Local> e : locals.entrySet()) {
+                        Local l = e.getValue();
+                        synchronized (l) {
+                            if (l.leased == 0 && l.attempts == 0 && !l.wantedSinceBeat) {
+                                writesSeen.put(l, l.leaseWrites);
+                                continue;
+                            }
+                            boolean idle = !l.lastAdmitted.isAfter(now.minus(beatEvery));
+                            int giveBack = idle || l.holdsOrProbes() || l.overcommitted ? l.unused()
+                                    : Math.min(l.unused(), Math.max(0, l.leased - Math.min(l.share, l.concurrency)));
+                            boolean wanted = l.wantedSinceBeat;
+                            if (giveBack > 0) {
+                                l.leaseWrites++;
+                                give.giveBack(e.getKey().asString(), giveBack, wanted);
+                                l.leased -= giveBack;
+                            }
+                            writesSeen.put(l, l.leaseWrites);
+                            long attempts = l.attempts;
+                            String reply = l.lastReply;
+                            Instant at = l.lastAttemptAt;
+                            JdbcDestinationStateStore.BeatChange change = new JdbcDestinationStateStore.BeatChange(
+                                    e.getKey().asString(), giveBack, wanted, attempts, reply, at);
+                            decided.add(change);
+                            l.attempts = 0;
+                            l.lastReply = null;
+                            l.wantedSinceBeat = false;
+                            undo.add(() -> {
+                                synchronized (l) {
+                                    l.wantedSinceBeat |= wanted;
+                                    // Counted outcomes not added (the heartbeat failed first) are added by the next one.
+                                    if (!change.counted) {
+                                        l.attempts += attempts;
+                                        if (l.lastReply == null) {
+                                            l.lastReply = reply;
+                                        }
+                                        if (l.lastAttemptAt == null) {
+                                            l.lastAttemptAt = at;
+                                        }
+                                    }
+                                }
+                            });
+                        }
+                    }
+                    return decided;
+                }, leaseFor, now);
             } catch (RuntimeException ex) {
+                // Slots given back stay given back (here as in the database); the rest is tried again.
                 undo.forEach(Runnable::run);
                 throw ex;
             }
-            long usableUntil = clock.millis() + leaseFor.toMillis() / 2;
+            long usableUntil = renewedAtMs + leaseFor.toMillis() / 2;
             for (Map.Entry<DestinationKey, Local> e : locals.entrySet()) {
                 Local l = e.getValue();
                 String name = e.getKey().asString();
@@ -466,17 +574,40 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                         // No longer held, or forgotten: read it again when next needed.
                         l.row = null;
                     }
-                    if (l.leased > 0) {
+                    Integer held = beat.ownSlots.get(name);
+                    Long seen = writesSeen.get(l);
+                    if (seen != null && seen == l.leaseWrites) {
+                        // What the database counts for this node: none when the lease expired (the others may have its slots).
+                        l.leased = held == null ? 0 : held;
+                        if (held == null && l.leaseInFlight > 0 && l.policy != null && !l.holdsOrProbes()
+                                && !l.policy.rateLimit().isPresent()) {
+                            // Expired with attempts still running (the node could not renew in time): slots for them
+                            // again, as far as the others left them free.
+                            long leasedAtMs = clock.millis();
+                            JdbcDestinationStateStore.Lease lease = db.lease(e.getKey(), l.policy, node, l.leaseInFlight, leaseFor, now);
+                            l.row = lease.seen;
+                            l.concurrency = Math.max(1, lease.seen.paceUnder(l.policy, now).effectiveConcurrency(l.policy));
+                            l.leased = lease.held;
+                            l.leaseWrites++;
+                            if (lease.held > 0) {
+                                l.usableUntilMs = leasedAtMs + leaseFor.toMillis() / 2;
+                            }
+                        }
+                    }
+                    if (l.leased > 0 && held != null) {
                         l.usableUntilMs = usableUntil;
                         int nodes = Math.max(1, beat.nodesSharing.getOrDefault(name, 1));
                         l.share = Math.max(1, (l.concurrency + nodes - 1) / nodes);
                     }
-                    if (l.holdsOrProbes()) {
+                    Integer leasedByAll = beat.leasedByAll.get(name);
+                    l.overcommitted = leasedByAll != null && leasedByAll > l.concurrency;
+                    if (l.holdsOrProbes() || l.overcommitted) {
                         giveBackUnused(e.getKey(), l);
                     }
                     if (l.leased == 0 && l.leaseInFlight == 0 && l.dbInFlight == 0 && l.attempts == 0
                             && (l.lastActivity == null || !l.lastActivity.isAfter(now.minus(FORGET_LOCAL_AFTER)))) {
                         locals.remove(e.getKey(), l);
+                        l.forgotten = true;
                     }
                 }
             }
@@ -491,7 +622,19 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
     @Override
     public void close() {
         if (heart != null) {
-            heart.shutdownNow();
+            // A heartbeat still running would make the last one below a no-op: what was counted after it began
+            // would be lost. It is waited for, within bounds (a database that does not answer at all).
+            heart.shutdown();
+            try {
+                if (!heart.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    LOGGER.log(System.Logger.Level.WARNING, "delivery policy: the lease heartbeat did not end within "
+                            + CLOSE_WAIT.toSeconds() + " s of closing; outcomes counted since it began may not reach the database");
+                    heart.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                heart.shutdownNow();
+            }
         }
         try {
             beat(clock.instant());

@@ -345,13 +345,18 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
         return locked(key, now, true, null, (c, l) -> l.state = DestinationTransitions.failed(l.state, reply, now));
     }
 
-    /** What a node's request for slots got: how many, and the row as it stood (every node's slots counted in flight). */
+    /**
+     * What a node's request for slots got: how many, how many its lease holds now (an expired lease
+     * held none), and the row as it stood (every node's slots counted in flight).
+     */
     static final class Lease {
         final int granted;
+        final int held;
         final DestinationState seen;
 
-        Lease(int granted, DestinationState seen) {
+        Lease(int granted, int held, DestinationState seen) {
             this.granted = granted;
+            this.held = held;
             this.seen = seen;
         }
     }
@@ -359,7 +364,8 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
     /**
      * One transaction on the key's locked row: leases {@code node} up to {@code wanted} more slots as
      * {@link DestinationTransitions#leasable} allows, marks whether it wants more than it got, and
-     * extends its lease to {@code now + leaseFor}.
+     * extends its lease to {@code now + leaseFor}. A lease of the node that had expired holds nothing
+     * any more (its slots were free for the others): it starts again from what this grants.
      */
     Lease lease(DestinationKey key, DestinationPolicy policy, String node, int wanted, Duration leaseFor, Instant now) {
         Preconditions.checkNotNull(policy, "policy");
@@ -368,24 +374,38 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
             if (granted > 0) {
                 l.state = DestinationTransitions.leased(l.state, policy, now);
             }
-            addToLease(tx, key.asString(), node, granted, granted < wanted, now.plus(leaseFor));
+            int held = addToLease(tx, key.asString(), node, granted, granted < wanted, now, now.plus(leaseFor));
             // The row as written (its pace included, so the node's first outcome finds nothing new to write).
-            return new Lease(granted, l.state.toBuilder().inFlight(l.state.inFlight() + granted).build());
+            return new Lease(granted, held, l.state.toBuilder().inFlight(l.state.inFlight() + granted).build());
         });
     }
 
-    private void addToLease(Connection c, String name, String node, int slots, boolean wantsMore, Instant expires)
+    /** Adds {@code slots} to the node's lease and renews it; returns the slots it holds now. */
+    private int addToLease(Connection c, String name, String node, int slots, boolean wantsMore, Instant now, Instant expires)
             throws SQLException {
+        // A lease that expired is no longer the node's: the others were given its slots. Renewed with them,
+        // they would count twice; it starts again from what this lease grants.
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + DestinationTables.LEASES
-                + " SET slots = slots + ?, wanted = ?, expires_ms = ? WHERE name = ? AND egress = ? AND node = ?")) {
-            ps.setInt(1, slots);
-            ps.setInt(2, wantsMore ? 1 : 0);
-            ps.setLong(3, expires.toEpochMilli());
-            ps.setString(4, name);
-            ps.setString(5, egress.name());
-            ps.setString(6, node);
+                + " SET slots = CASE WHEN expires_ms > ? THEN slots ELSE 0 END + ?, wanted = ?, expires_ms = ?"
+                + " WHERE name = ? AND egress = ? AND node = ?")) {
+            ps.setLong(1, now.toEpochMilli());
+            ps.setInt(2, slots);
+            ps.setInt(3, wantsMore ? 1 : 0);
+            ps.setLong(4, expires.toEpochMilli());
+            ps.setString(5, name);
+            ps.setString(6, egress.name());
+            ps.setString(7, node);
             if (ps.executeUpdate() > 0) {
-                return;
+                try (PreparedStatement read = c.prepareStatement("SELECT slots FROM " + DestinationTables.LEASES
+                        + " WHERE name = ? AND egress = ? AND node = ?")) {
+                    read.setString(1, name);
+                    read.setString(2, egress.name());
+                    read.setString(3, node);
+                    try (ResultSet rs = read.executeQuery()) {
+                        rs.next();
+                        return rs.getInt(1);
+                    }
+                }
             }
         }
         // The node's lease rows of a key are written only under the key's row lock or by the node itself.
@@ -399,6 +419,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
             ps.setLong(6, expires.toEpochMilli());
             ps.executeUpdate();
         }
+        return slots;
     }
 
     /**
@@ -433,6 +454,8 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
         final long attempts;
         final String lastReply;
         final Instant lastAttemptAt;
+        /** Whether the counted outcomes are in the row (a heartbeat that fails before leaves them to the next one). */
+        boolean counted;
 
         BeatChange(String name, int giveBack, boolean wantsMore, long attempts, String lastReply, Instant lastAttemptAt) {
             this.name = name;
@@ -441,45 +464,83 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
             this.attempts = attempts;
             this.lastReply = lastReply;
             this.lastAttemptAt = lastAttemptAt;
+            this.counted = attempts == 0;
         }
     }
 
-    /** What a heartbeat read back: the rows of the keys the node leases and of every held key, and the nodes sharing each key. */
+    /** Gives back slots of the node's lease of one key, and says whether it wants more, on the heartbeat's connection. */
+    interface SlotReturn {
+        void giveBack(String name, int slots, boolean wantsMore) throws SQLException;
+    }
+
+    /**
+     * A heartbeat's changes, decided key by key by the node: slots it gives back go through
+     * {@link SlotReturn} at once (the node changes its own count in the same step), the rest is returned.
+     */
+    interface BeatPlan {
+        List<BeatChange> decide(SlotReturn give) throws SQLException;
+    }
+
+    /**
+     * What a heartbeat read back: the rows of the keys the node leases and of every held key, the
+     * nodes sharing each key, and the slots of each of the node's leases that stand (renewed).
+     */
     static final class Beat {
         final java.util.Map<String, DestinationState> rows;
         final java.util.Map<String, Integer> nodesSharing;
+        final java.util.Map<String, Integer> ownSlots;
+        /** The slots of every node's lease that stands, per key the node leases. */
+        final java.util.Map<String, Integer> leasedByAll;
 
-        Beat(java.util.Map<String, DestinationState> rows, java.util.Map<String, Integer> nodesSharing) {
+        Beat(java.util.Map<String, DestinationState> rows, java.util.Map<String, Integer> nodesSharing,
+             java.util.Map<String, Integer> ownSlots, java.util.Map<String, Integer> leasedByAll) {
             this.rows = rows;
             this.nodesSharing = nodesSharing;
+            this.ownSlots = ownSlots;
+            this.leasedByAll = leasedByAll;
         }
     }
 
     /**
-     * A node's heartbeat: gives back and flags its leases as {@code changes} say,
-     * adds the outcomes it counted in memory, renews all its leases to {@code now + leaseFor}, drops
-     * the empty ones, and reads the rows it needs to know about (held keys and the keys it leases;
-     * without the in-flight count) and how many nodes lease or want each of its keys.
+     * A node's heartbeat: gives back and flags its leases as {@code plan} decides, adds the outcomes
+     * it counted in memory, renews its leases that have not expired to {@code now + leaseFor} (an
+     * expired one is no longer the node's: see {@link #lease}), drops the empty ones, and reads the
+     * rows it needs to know about (held keys and the keys it leases; without the in-flight count),
+     * how many nodes lease or want each of its keys and how many slots they lease together, and the
+     * slots of its own leases that stand.
      */
-    Beat beat(String node, List<BeatChange> changes, Duration leaseFor, Instant now) {
+    Beat beat(String node, BeatPlan plan, Duration leaseFor, Instant now) {
         // Statement by statement, each its own transaction: a heartbeat never holds one row while waiting for
         // another, so it cannot deadlock with a lease (state row, then lease row) or another node's heartbeat.
         return db.withConnection("renew the leases of node " + node, c -> {
+            List<BeatChange> changes;
             try (PreparedStatement give = c.prepareStatement("UPDATE " + DestinationTables.LEASES
-                    + " SET slots = CASE WHEN slots > ? THEN slots - ? ELSE 0 END, wanted = ? WHERE name = ? AND egress = ? AND node = ?");
+                    + " SET slots = CASE WHEN slots > ? THEN slots - ? ELSE 0 END, wanted = ? WHERE name = ? AND egress = ? AND node = ?")) {
+                changes = plan.decide((name, slots, wantsMore) -> {
+                    give.setInt(1, slots);
+                    give.setInt(2, slots);
+                    give.setInt(3, wantsMore ? 1 : 0);
+                    give.setString(4, name);
+                    give.setString(5, egress.name());
+                    give.setString(6, node);
+                    give.executeUpdate();
+                });
+            }
+            try (PreparedStatement want = c.prepareStatement("UPDATE " + DestinationTables.LEASES
+                    + " SET wanted = ? WHERE name = ? AND egress = ? AND node = ?");
                  PreparedStatement count = c.prepareStatement("UPDATE " + STATE + " SET attempts = attempts + ?, "
                          + "last_reply = CASE WHEN ? IS NOT NULL AND (last_attempt_ms IS NULL OR last_attempt_ms <= ?) THEN ? ELSE last_reply END, "
                          + "last_attempt_ms = CASE WHEN last_attempt_ms IS NULL OR last_attempt_ms < ? THEN ? ELSE last_attempt_ms END, "
                          + "last_activity_ms = CASE WHEN last_activity_ms IS NULL OR last_activity_ms < ? THEN ? ELSE last_activity_ms END "
                          + "WHERE name = ? AND egress = ?")) {
                 for (BeatChange ch : changes) {
-                    give.setInt(1, ch.giveBack);
-                    give.setInt(2, ch.giveBack);
-                    give.setInt(3, ch.wantsMore ? 1 : 0);
-                    give.setString(4, ch.name);
-                    give.setString(5, egress.name());
-                    give.setString(6, node);
-                    give.executeUpdate();
+                    if (ch.giveBack == 0) {
+                        want.setInt(1, ch.wantsMore ? 1 : 0);
+                        want.setString(2, ch.name);
+                        want.setString(3, egress.name());
+                        want.setString(4, node);
+                        want.executeUpdate();
+                    }
                     if (ch.attempts > 0) {
                         long at = ch.lastAttemptAt.toEpochMilli();
                         count.setLong(1, ch.attempts);
@@ -493,16 +554,18 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
                         count.setString(9, ch.name);
                         count.setString(10, egress.name());
                         count.executeUpdate();
+                        ch.counted = true;
                     }
                 }
             }
             try (PreparedStatement renew = c.prepareStatement("UPDATE " + DestinationTables.LEASES
-                    + " SET expires_ms = ? WHERE node = ? AND egress = ?");
+                    + " SET expires_ms = ? WHERE node = ? AND egress = ? AND expires_ms > ?");
                  PreparedStatement drop = c.prepareStatement("DELETE FROM " + DestinationTables.LEASES
                          + " WHERE node = ? AND egress = ? AND slots = 0 AND wanted = 0")) {
                 renew.setLong(1, now.plus(leaseFor).toEpochMilli());
                 renew.setString(2, node);
                 renew.setString(3, egress.name());
+                renew.setLong(4, now.toEpochMilli());
                 renew.executeUpdate();
                 drop.setString(1, node);
                 drop.setString(2, egress.name());
@@ -523,8 +586,10 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
                 }
             }
             java.util.Map<String, Integer> sharing = new java.util.HashMap<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT name, COUNT(*) FROM " + DestinationTables.LEASES
-                    + " WHERE egress = ? AND expires_ms > ? AND (slots > 0 OR wanted > 0) AND name IN (SELECT name FROM "
+            java.util.Map<String, Integer> leasedByAll = new java.util.HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT name, SUM(CASE WHEN slots > 0 OR wanted > 0 THEN 1 ELSE 0 END), "
+                    + "SUM(slots) FROM " + DestinationTables.LEASES
+                    + " WHERE egress = ? AND expires_ms > ? AND name IN (SELECT name FROM "
                     + DestinationTables.LEASES + " WHERE node = ? AND egress = ?) GROUP BY name")) {
                 ps.setString(1, egress.name());
                 ps.setLong(2, now.toEpochMilli());
@@ -533,10 +598,23 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         sharing.put(rs.getString(1), rs.getInt(2));
+                        leasedByAll.put(rs.getString(1), rs.getInt(3));
                     }
                 }
             }
-            return new Beat(rows, sharing);
+            java.util.Map<String, Integer> own = new java.util.HashMap<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT name, slots FROM " + DestinationTables.LEASES
+                    + " WHERE node = ? AND egress = ? AND expires_ms > ?")) {
+                ps.setString(1, node);
+                ps.setString(2, egress.name());
+                ps.setLong(3, now.toEpochMilli());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        own.put(rs.getString(1), rs.getInt(2));
+                    }
+                }
+            }
+            return new Beat(rows, sharing, own, leasedByAll);
         });
     }
 

@@ -66,13 +66,17 @@ class ClusterLeaseTest {
 
     /** A node: its own pool on the test's database, its own node id. */
     private ClusterDestinationStateStore node(Duration leaseFor, boolean heartbeatThread) {
+        return node(BEAT, leaseFor, heartbeatThread);
+    }
+
+    private ClusterDestinationStateStore node(Duration beat, Duration leaseFor, boolean heartbeatThread) {
         if (database == null) {
             database = server.createDatabase("cluster_lease");
         }
         Database db = Database.open(server.database(database));
         opened.add(db);
         ClusterDestinationStateStore store = ClusterDestinationStateStore.over(
-                JdbcDestinationStateStore.on(db).busyWait(Duration.ofMillis(50)).open(), BEAT, leaseFor, heartbeatThread);
+                JdbcDestinationStateStore.on(db).busyWait(Duration.ofMillis(50)).open(), beat, leaseFor, heartbeatThread);
         opened.add(0, store);
         return store;
     }
@@ -265,6 +269,372 @@ class ClusterLeaseTest {
         DestinationState row = reader.get(KEY).get();
         assertThat(row.attempts()).as("attempts in the row after the heartbeat").isEqualTo(10);
         assertThat(row.lastReply()).contains("250 OK 9");
+    }
+
+    /**
+     * The database out of reach while a node admits within its lease: an outcome or the end of an
+     * attempt must not fail because the heartbeat it ran on the way could not renew (an exception
+     * after a delivered attempt would put the mail back on the queue: delivered twice). What was
+     * counted in memory reaches the row once the database answers again.
+     */
+    @Test
+    void anOperationDoesNotFailWhenTheHeartbeatItRunsCannotReachTheDatabase() throws Exception {
+        database = server.createDatabase("cluster_lease");
+        // A connection per call, as a node whose network to the database is cut gets: no pool to wait on.
+        JdbcDestinationStateStore jdbc = JdbcDestinationStateStore.on(Database.on(server.unpooled(database), "PostgreSQL " + database))
+                .open();
+        ClusterDestinationStateStore store = ClusterDestinationStateStore.over(jdbc, BEAT,
+                ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
+        opened.add(0, store);
+        Instant t = Instant.now();
+        assertThat(store.admit(KEY, AOL, t).isGranted()).isTrue();
+        reachable(database, false);
+        try {
+            // A heartbeat is due: the operations run it, and it fails.
+            Instant later = t.plus(BEAT).plusMillis(1);
+            store.recordSuccess(KEY, AOL, "250 OK", later);
+            store.finished(KEY, later);
+        } finally {
+            reachable(database, true);
+        }
+        store.finished(KEY, t.plus(BEAT.multipliedBy(3))); // nothing in flight: only the heartbeat that is due
+        JdbcDestinationStateStore reader = JdbcDestinationStateStore.on(Database.on(server.unpooled(database), "reader")).open();
+        assertThat(reader.get(KEY).get().attempts()).as("the attempt counted while the database was away").isEqualTo(1);
+    }
+
+    /**
+     * Held, a node gives back the slot of each attempt that finishes at once (the probe waits for
+     * them). With the database out of reach, the end of the attempt must not fail for it: the slot
+     * goes back on the next heartbeat that reaches the database.
+     */
+    @Test
+    void anAttemptFinishedWhileHeldDoesNotFailWhenItsSlotCannotGoBackAtOnce() throws Exception {
+        database = server.createDatabase("cluster_lease");
+        JdbcDestinationStateStore jdbc = JdbcDestinationStateStore.on(Database.on(server.unpooled(database), "PostgreSQL " + database))
+                .open();
+        ClusterDestinationStateStore store = ClusterDestinationStateStore.over(jdbc, BEAT,
+                ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
+        opened.add(0, store);
+        Instant t = Instant.now();
+        assertThat(store.admit(KEY, AOL, t).isGranted()).isTrue();
+        assertThat(store.admit(KEY, AOL, t).isGranted()).isTrue();
+        store.recordThrottle(KEY, AOL, "421 4.7.1 : (DYN:T1)", Optional.empty(), t);
+        assertThat(liveLeasedSlots()).as("slots leased once held: the two in use").isEqualTo(2);
+        reachable(database, false);
+        try {
+            store.finished(KEY, t);
+        } finally {
+            reachable(database, true);
+        }
+        store.finished(KEY, t.plus(BEAT)); // the heartbeat that is due gives back both
+        assertThat(liveLeasedSlots()).as("slots leased once both attempts ended").isZero();
+    }
+
+    /**
+     * A heartbeat that fails after it gave slots back (the database stops answering between two of
+     * its statements): the slots it gave back are no longer the node's, in memory as in the database,
+     * or the node and the one that leases them next pass the concurrency together.
+     */
+    @Test
+    void aHeartbeatThatFailsHalfwayKeepsNoSlotItGaveBack() throws Exception {
+        ClusterDestinationStateStore a = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
+        ClusterDestinationStateStore b = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
+        Instant t = Instant.now();
+        for (int i = 0; i < CONCURRENCY; i++) {
+            assertThat(a.admit(KEY, AOL, t).isGranted()).isTrue();
+        }
+        a.recordSuccess(KEY, AOL, "250 OK", t);
+        for (int i = 0; i < CONCURRENCY; i++) {
+            a.finished(KEY, t);
+        }
+        // The row's update that adds the counted attempts fails, after the idle slots went back.
+        failRowUpdates(true);
+        Instant idle = t.plus(BEAT);
+        try {
+            a.beat(idle);
+            org.assertj.core.api.Assertions.fail("the heartbeat was to fail");
+        } catch (org.mailpolicy.jdbc.StoreException expected) {
+            assertThat(expected).hasMessageContaining("injected");
+        } finally {
+            failRowUpdates(false);
+        }
+        int bGranted = 0;
+        for (int i = 0; i < CONCURRENCY; i++) {
+            if (b.admit(KEY, AOL, idle).isGranted()) {
+                bGranted++;
+            }
+        }
+        assertThat(bGranted).as("node b's grants: node a gave its slots back").isEqualTo(CONCURRENCY);
+        int aGranted = 0;
+        for (int i = 0; i < CONCURRENCY; i++) {
+            // Before node a's next heartbeat is due (one beat after its first admission), so that none runs first.
+            if (a.admit(KEY, AOL, t.plus(BEAT).minusMillis(1)).isGranted()) {
+                aGranted++;
+            }
+        }
+        assertThat(aGranted).as("node a's grants with node b's " + CONCURRENCY + " in flight").isZero();
+    }
+
+    /**
+     * A node that could not renew its lease for the whole lease time (cut from the database) has lost
+     * it: the others took its slots. Back, it must not renew the expired lease (its slots would
+     * count twice) nor admit within it; its attempts still running wait for slots the database gives.
+     */
+    @Test
+    void aLeaseThatExpiredIsNotRenewedAndItsSlotsAreNotUsedAgain() throws Exception {
+        Duration beat = Duration.ofMillis(200);
+        Duration leaseFor = beat.multipliedBy(4);
+        ClusterDestinationStateStore a = node(beat, leaseFor, false);
+        ClusterDestinationStateStore b = node(beat, leaseFor, true);
+        for (int i = 0; i < CONCURRENCY; i++) {
+            assertThat(a.admit(KEY, AOL, Instant.now()).isGranted()).isTrue();
+        }
+        // Node a hears nothing from the database for longer than its lease, its attempts still running.
+        sleep(leaseFor.plusMillis(200).toMillis());
+        for (int i = 0; i < CONCURRENCY; i++) {
+            assertThat(b.admit(KEY, AOL, Instant.now()).isGranted()).as("node b's grant " + i + " after node a's lease expired")
+                    .isTrue();
+        }
+        a.finished(KEY, Instant.now()); // and its heartbeat, due
+        a.finished(KEY, Instant.now());
+        a.finished(KEY, Instant.now());
+        Admission again = a.admit(KEY, AOL, Instant.now());
+        assertThat(again.isGranted()).as("node a admitted with node b's " + CONCURRENCY + " in flight: " + again).isFalse();
+        assertThat(liveLeasedSlots()).as("slots of live leases").isLessThanOrEqualTo(CONCURRENCY);
+    }
+
+    /**
+     * close() adds what the node counted in memory: also the outcomes counted while a heartbeat of
+     * the thread was still running (here waiting for the row, locked by another transaction).
+     */
+    @Test
+    void closeAddsTheOutcomesCountedWhileAHeartbeatWasRunning() throws Exception {
+        Duration beat = Duration.ofMillis(200);
+        ClusterDestinationStateStore store = node(beat, ClusterDestinationStateStore.DEFAULT_LEASE_FOR, true);
+        assertThat(store.admit(KEY, AOL, Instant.now()).isGranted()).isTrue();
+        store.recordSuccess(KEY, AOL, "250 OK 1", Instant.now());
+        store.finished(KEY, Instant.now());
+        try (java.sql.Connection lock = server.unpooled(database).getConnection()) {
+            lock.setAutoCommit(false);
+            try (java.sql.Statement st = lock.createStatement()) {
+                st.executeQuery("SELECT name FROM " + JdbcDestinationStateStore.STATE + " FOR UPDATE").close();
+            }
+            // The thread's next heartbeat takes the first outcome and waits to add it to the locked row.
+            sleep(beat.multipliedBy(3).toMillis());
+            store.recordSuccess(KEY, AOL, "250 OK 2", Instant.now());
+            ExecutorService closing = Executors.newSingleThreadExecutor();
+            Future<?> closed = closing.submit(() -> {
+                store.close();
+                return null;
+            });
+            sleep(beat.multipliedBy(2).toMillis());
+            lock.commit();
+            closed.get(30, TimeUnit.SECONDS);
+            closing.shutdown();
+        }
+        JdbcDestinationStateStore reader = JdbcDestinationStateStore.on(Database.on(server.unpooled(database), "reader")).open();
+        assertThat(reader.get(KEY).get().attempts()).as("attempts in the row after close").isEqualTo(2);
+    }
+
+    /**
+     * The store's transactions are written for READ COMMITTED (a row lock, then the leases as
+     * committed by then). A server whose default is SERIALIZABLE (a DBA's setting) must not turn
+     * the nodes' contention into failed admissions and outcomes.
+     */
+    @Test
+    void twoNodesWorkOnADatabaseWhoseDefaultIsSerializable() throws Exception {
+        database = server.createDatabase("cluster_serializable");
+        try (java.sql.Connection c = server.unpooledAdmin().getConnection(); java.sql.Statement st = c.createStatement()) {
+            st.executeUpdate("ALTER DATABASE " + database + " SET default_transaction_isolation TO 'serializable'");
+        }
+        ClusterDestinationStateStore a = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, true);
+        ClusterDestinationStateStore b = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, true);
+        DestinationPolicy limited = DestinationPolicy.builder("yahoo")
+                .domains(ImmutableList.of("yahoo.com"))
+                .throttle(ThrottleHold.of(Duration.ofSeconds(2), 1.0, Duration.ofSeconds(2)))
+                .concurrency(CONCURRENCY)
+                .rate(org.mailpolicy.destination.RateLimit.of(1000, Duration.ofSeconds(1)))
+                .pacing(PacingSettings.FIXED)
+                .build();
+        AtomicInteger failures = new AtomicInteger();
+        AtomicInteger granted = new AtomicInteger();
+        List<String> firstFailure = java.util.Collections.synchronizedList(new ArrayList<>());
+        ExecutorService threads = Executors.newFixedThreadPool(8);
+        List<Future<?>> runs = new ArrayList<>();
+        Instant end = Instant.now().plusSeconds(3);
+        for (int t = 0; t < 8; t++) {
+            ClusterDestinationStateStore store = t % 2 == 0 ? a : b;
+            // Half the threads admit attempt by attempt in the database (a rate), half within leases.
+            DestinationPolicy policy = t % 4 < 2 ? AOL : limited;
+            DestinationKey key = DestinationKey.of(policy);
+            runs.add(threads.submit(() -> {
+                while (Instant.now().isBefore(end)) {
+                    try {
+                        if (store.admit(key, policy, Instant.now()).isGranted()) {
+                            granted.incrementAndGet();
+                            store.recordFailure(key, policy, "450 try later", Instant.now());
+                            store.finished(key, Instant.now());
+                        }
+                    } catch (RuntimeException e) {
+                        failures.incrementAndGet();
+                        if (firstFailure.isEmpty()) {
+                            firstFailure.add(e.getMessage());
+                        }
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : runs) {
+            f.get(30, TimeUnit.SECONDS);
+        }
+        threads.shutdown();
+        System.out.println("ClusterLeaseTest: serializable default: " + granted + " grants, " + failures + " failures " + firstFailure);
+        assertThat(failures.get()).as("failed operations; the first: " + firstFailure).isZero();
+        assertThat(granted.get()).isPositive();
+    }
+
+    /**
+     * The concurrency lowered while the nodes' leases add up to more (a pace cut, a policy lowered):
+     * the leases are within the old concurrency, and each node's share of the new one rounds up.
+     * Once the attempts in flight then have ended, the nodes together must keep to the new one.
+     */
+    @Test
+    void whenTheConcurrencyIsLoweredTheNodesTogetherComeDownToIt() throws Exception {
+        DestinationPolicy wide = AOL.toBuilder().concurrency(8).build();
+        DestinationPolicy narrow = AOL.toBuilder().concurrency(3).build();
+        ClusterDestinationStateStore a = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
+        ClusterDestinationStateStore b = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
+        ClusterDestinationStateStore[] nodes = {a, b};
+        int[] inFlight = new int[2];
+        Instant t = Instant.now();
+        // Node a leases all 8 slots, node b asks; a heartbeat later they share them, four each.
+        for (int i = 0; i < 4; i++) {
+            assertThat(a.admit(KEY, wide, t).isGranted()).isTrue();
+            inFlight[0]++;
+        }
+        assertThat(b.admit(KEY, wide, t).isGranted()).isFalse();
+        t = t.plus(BEAT);
+        a.beat(t);
+        b.beat(t);
+        for (int i = 0; i < 4; i++) {
+            assertThat(b.admit(KEY, wide, t).isGranted()).as("node b's grant " + i).isTrue();
+            inFlight[1]++;
+        }
+        // Lowered to 3. Both nodes busy: four times a heartbeat period, each node's attempts end and it admits what it can.
+        int most = 0;
+        for (int round = 0; round < 24; round++) {
+            t = t.plus(BEAT.dividedBy(4));
+            for (int n = 0; n < 2; n++) {
+                for (; inFlight[n] > 0; inFlight[n]--) {
+                    nodes[n].finished(KEY, t);
+                }
+                for (int i = 0; i < 8 && nodes[n].admit(KEY, narrow, t).isGranted(); i++) {
+                    inFlight[n]++;
+                }
+            }
+            if (round >= 12) {
+                most = Math.max(most, inFlight[0] + inFlight[1]);
+            }
+        }
+        System.out.println("ClusterLeaseTest: concurrency lowered from 8 to 3: in flight at the end, node a " + inFlight[0]
+                + ", node b " + inFlight[1] + ", slots leased " + liveLeasedSlots());
+        assertThat(most).as("attempts in flight on both nodes, from the fourth heartbeat period on").isLessThanOrEqualTo(3);
+    }
+
+    /**
+     * A lease whose renewal took long (the row locked by another transaction for most of the lease
+     * time) expires from when the renewal wrote it: the node stops using it half the lease time after
+     * that, not after the database answered, or it still admits once the others were given its slots.
+     */
+    @Test
+    void aLeaseRenewedSlowlyIsUsedForHalfTheLeaseFromBeforeTheRenewal() throws Exception {
+        Duration beat = Duration.ofMillis(500);
+        Duration leaseFor = beat.multipliedBy(4);
+        database = server.createDatabase("cluster_slow");
+        String role = "node_" + database;
+        try (java.sql.Connection c = server.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement()) {
+            st.executeUpdate("CREATE ROLE " + role + " LOGIN");
+            st.executeUpdate("GRANT ALL ON SCHEMA public TO " + role);
+        }
+        org.postgresql.ds.PGSimpleDataSource asNodeA = (org.postgresql.ds.PGSimpleDataSource) server.unpooled(database);
+        asNodeA.setUser(role);
+        // Node a opens first: its role creates (and owns) the tables.
+        ClusterDestinationStateStore a = ClusterDestinationStateStore.over(JdbcDestinationStateStore.on(
+                Database.on(asNodeA, "PostgreSQL " + database + " as " + role)).open(), beat, leaseFor, false);
+        opened.add(0, a);
+        ClusterDestinationStateStore b = node(beat, leaseFor, false);
+        Instant first = Instant.now();
+        assertThat(a.admit(KEY, AOL, first).isGranted()).isTrue();
+        a.finished(KEY, first);
+        sleep(leaseFor.dividedBy(2).plusMillis(100).toMillis()); // its lease is no longer used without renewal
+        Instant t0;
+        try (java.sql.Connection lock = server.unpooled(database).getConnection()) {
+            lock.setAutoCommit(false);
+            try (java.sql.Statement st = lock.createStatement()) {
+                st.executeQuery("SELECT name FROM " + JdbcDestinationStateStore.STATE + " FOR UPDATE").close();
+            }
+            t0 = Instant.now();
+            Instant renewalTime = t0;
+            ExecutorService admitting = Executors.newSingleThreadExecutor();
+            Future<Admission> renewed = admitting.submit(() -> a.admit(KEY, AOL, renewalTime));
+            sleep(leaseFor.minusMillis(200).toMillis());
+            lock.commit();
+            assertThat(renewed.get(30, TimeUnit.SECONDS).isGranted()).as("the admission that renewed the lease").isTrue();
+            admitting.shutdown();
+        }
+        // Node a is now cut from the database; its lease expires at t0 + leaseFor for the others.
+        try (java.sql.Connection c = server.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement()) {
+            st.executeUpdate("ALTER ROLE " + role + " NOLOGIN");
+            st.executeQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '" + role + "'").close();
+        }
+        sleep(Math.max(0, Duration.between(Instant.now(), t0.plus(leaseFor).plusMillis(100)).toMillis()));
+        for (int i = 0; i < CONCURRENCY; i++) {
+            assertThat(b.admit(KEY, AOL, Instant.now()).isGranted()).as("node b's grant " + i + " once node a's lease expired").isTrue();
+        }
+        boolean granted;
+        try {
+            // At a time before node a's next heartbeat is due, so that none runs first.
+            granted = a.admit(KEY, AOL, t0.plusMillis(100)).isGranted();
+        } catch (org.mailpolicy.jdbc.StoreException cutOff) {
+            granted = false;
+        }
+        long sinceRenewal = Duration.between(t0, Instant.now()).toMillis();
+        assertThat(granted).as("node a admitted within its expired lease " + sinceRenewal + " ms after the renewal began, with node b's "
+                + CONCURRENCY + " in flight").isFalse();
+    }
+
+    /** Makes the test's database refuse (or accept again) every new connection, and ends the open ones. */
+    private void reachable(String name, boolean yes) throws Exception {
+        try (java.sql.Connection c = server.unpooledAdmin().getConnection(); java.sql.Statement st = c.createStatement()) {
+            st.executeUpdate("ALTER DATABASE " + name + " ALLOW_CONNECTIONS " + yes);
+            if (!yes) {
+                st.executeQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'").close();
+            }
+        }
+    }
+
+    /** While on, every update of a destination row fails in the database, as a statement does when the server goes away. */
+    private void failRowUpdates(boolean on) throws Exception {
+        try (java.sql.Connection c = server.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS test_fault (on_ BOOLEAN)");
+            st.execute("CREATE OR REPLACE FUNCTION test_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                    + "IF EXISTS (SELECT 1 FROM test_fault) THEN RAISE EXCEPTION 'injected: the database failed mid-heartbeat'; END IF; "
+                    + "RETURN NEW; END $$");
+            st.execute("DROP TRIGGER IF EXISTS test_fault ON " + JdbcDestinationStateStore.STATE);
+            st.execute("CREATE TRIGGER test_fault BEFORE UPDATE ON " + JdbcDestinationStateStore.STATE
+                    + " FOR EACH ROW EXECUTE FUNCTION test_fault()");
+            st.execute(on ? "INSERT INTO test_fault VALUES (TRUE)" : "DELETE FROM test_fault");
+        }
+    }
+
+    private int liveLeasedSlots() throws Exception {
+        try (java.sql.Connection c = server.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT COALESCE(SUM(slots), 0) FROM " + DestinationTables.LEASES
+                     + " WHERE expires_ms > " + System.currentTimeMillis())) {
+            rs.next();
+            return rs.getInt(1);
+        }
     }
 
     /**
