@@ -112,15 +112,39 @@ final class DeliveryProcessor {
             Instant after = runtime.clock().instant();
             AttemptOutcome outcome = directoryOutages.review(key, destination,
                     classify(result, runtime.classifierFor(destination)), after, DirectoryOutageResponse.Source.LIVE_REPLY);
-            DestinationState state = record(states, key, destination, result, outcome, after);
-            AttemptDecision decision = DeliveryDecider.decide(destination, history, outcome, Optional.of(state),
-                    runtime.clock());
+            Optional<DestinationState> state = recordOrWarn(states, key, destination, result, outcome, after);
+            AttemptDecision decision = DeliveryDecider.decide(destination, history, outcome, state, runtime.clock());
             log(mail, key, destination, result, outcome, decision);
             dispatcher.dispatch(mail, key, destination, result, decision, after);
         } finally {
             timing.stop();
-            states.finished(key, runtime.clock().instant());
-            gate.released(key.asString());
+            try {
+                states.finished(key, runtime.clock().instant());
+            } catch (RuntimeException e) {
+                // The attempt is over and its mail dispatched: failing now would have the queue deliver it again.
+                LOGGER.warn("delivery mail={} destination={}: the attempt's end could not be recorded ({}); the store "
+                        + "catches up on its own", mail.getName(), key, e.toString());
+            } finally {
+                gate.released(key.asString());
+            }
+        }
+    }
+
+    /**
+     * The destination's state after the attempt, or empty when the store could not record it (a shared
+     * database away): the recipients' outcomes are decided and the mail dispatched without it, because an
+     * exception here would leave the mail to the queue, which would send it again to recipients that already
+     * have it. The destination's hold or pace then waits for the next attempt that can be recorded.
+     */
+    private Optional<DestinationState> recordOrWarn(DestinationStateStore states, DestinationKey key,
+                                                    DestinationPolicy destination, AttemptResult result,
+                                                    AttemptOutcome outcome, Instant now) {
+        try {
+            return Optional.of(record(states, key, destination, result, outcome, now));
+        } catch (RuntimeException e) {
+            LOGGER.warn("delivery destination={}: the attempt's outcome could not be recorded in the destination "
+                    + "state ({}); the recipients' outcomes are applied without it", key, e.toString());
+            return Optional.empty();
         }
     }
 

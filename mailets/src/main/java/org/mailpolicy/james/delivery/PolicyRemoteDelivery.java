@@ -93,6 +93,7 @@ public class PolicyRemoteDelivery extends GenericMailet {
     private Scheduler deliveryScheduler;
     private Scheduler dequeueScheduler;
     private DeliveryAttempt attemptForTesting;
+    private AdmissionGate gate;
     /** Idle SMTP connections kept for the next mail; closed (QUIT) when the mailet is destroyed. */
     private SmtpConnectionCache connections;
     /** With {@code waits: in: parked}: the schedule of waiting mail and the thread that releases it. */
@@ -130,6 +131,12 @@ public class PolicyRemoteDelivery extends GenericMailet {
     }
 
     /** Replaces the SMTP attempt before init; tests script the remote side with it. */
+    /** Destinations the admission gate holds slots or waiters for (none once every attempt is over). */
+    @VisibleForTesting
+    int admissionGateKeys() {
+        return gate.keys();
+    }
+
     @VisibleForTesting
     void useAttemptForTesting(DeliveryAttempt attempt) {
         this.attemptForTesting = attempt;
@@ -164,7 +171,7 @@ public class PolicyRemoteDelivery extends GenericMailet {
                 configuration.isLoadBalancing(), configuration.isSSLEnable(),
                 Optional.of(new MtaStsLookup(dns, new MtaStsCache(runtime.clock()))));
         // Waiting for a slot in the delivery thread only makes sense when other threads give slots back.
-        AdmissionGate gate = threadState == ThreadState.START_THREADS
+        gate = threadState == ThreadState.START_THREADS
                 ? new AdmissionGate(runtime.clock(), AdmissionGate.DEFAULT_MAX_WAIT, Math.max(1, threads / 2))
                 : AdmissionGate.noWait(runtime.clock());
         processor = new DeliveryProcessor(runtime, targets, attempts, dispatcher, metrics, gate);

@@ -139,7 +139,7 @@ class PolicyRemoteDeliveryTest {
         ReplyClassifier classifier = ReplyClassifier.builtIn().plus(RuleSet.parse(TEST_RULES, "test-rules.yaml"));
         states = new InMemoryDestinationStateStore();
         PolicyRuntime.registerForTesting(POLICY_LOCATION,
-                PolicyRuntime.of(policy, classifier, suppressions, ledger, states, clock));
+                PolicyRuntime.of(policy, classifier, suppressions, ledger, failingWhenAsked(states), clock));
 
         mailet = new PolicyRemoteDelivery(
                 new LoopbackDns(ImmutableMap.of("aol.com", ImmutableList.of("mx1.mx.aol.test."),
@@ -163,6 +163,26 @@ class PolicyRemoteDeliveryTest {
     }
 
     // ---- helpers ---------------------------------------------------------------------------------
+
+    /** While set, the destination state store fails what an attempt records, as a shared database that went away. */
+    private final java.util.concurrent.atomic.AtomicBoolean stateWritesFail = new java.util.concurrent.atomic.AtomicBoolean();
+
+    private org.mailpolicy.state.DestinationStateStore failingWhenAsked(org.mailpolicy.state.DestinationStateStore store) {
+        java.util.Set<String> writes = java.util.Set.of("recordSuccess", "recordFailure", "recordThrottle", "finished");
+        return (org.mailpolicy.state.DestinationStateStore) java.lang.reflect.Proxy.newProxyInstance(
+                getClass().getClassLoader(), new Class<?>[] {org.mailpolicy.state.DestinationStateStore.class},
+                (proxy, method, args) -> {
+                    if (stateWritesFail.get() && writes.contains(method.getName())) {
+                        throw new org.mailpolicy.jdbc.StoreException("cannot " + method.getName()
+                                + " in the test database: connection refused", null);
+                    }
+                    try {
+                        return method.invoke(store, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
 
     /** An attempt that counts itself and answers with the next scripted result. */
     private DeliveryAttempt scriptedAttempt() {
@@ -876,6 +896,24 @@ class PolicyRemoteDeliveryTest {
         assertThat(item.status).isEqualTo(CompletionStatus.RETRY);
         assertThat(queue.entries).isEmpty();
         assertThat(reports()).isEmpty();
+    }
+
+    @Test
+    void aDeliveredMailWhoseOutcomeTheStateStoreCannotRecordIsAcknowledgedNotSentAgain() throws Exception {
+        stateWritesFail.set(true);
+        thenRecipients(ImmutableMap.of("full@aol.com", reply("452 4.2.2 test-mailbox-full", Stage.RCPT)));
+
+        RecordingMailQueue.Item item = serviceAndDeliver(mail("sender@example.com", "ok@aol.com", "full@aol.com"));
+
+        // Acknowledged: the queue would otherwise send it again, to ok@aol.com too.
+        assertThat(item.status).isEqualTo(CompletionStatus.SUCCESS);
+        assertThat(attempts.get()).isEqualTo(1);
+        assertThat(queue.entries).hasSize(1);
+        assertThat(queue.entries.get(0).mail.getRecipients()).extracting(MailAddress::asString)
+                .containsExactly("full@aol.com");
+        assertThat(ledger.find("<m1@example.com>")).isPresent();
+        // The delivery thread's slot was given back although finished() failed.
+        assertThat(mailet.admissionGateKeys()).isZero();
     }
 
     @Test
