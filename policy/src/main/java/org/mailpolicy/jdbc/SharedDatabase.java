@@ -14,6 +14,14 @@ import java.util.Objects;
 public final class SharedDatabase {
     static final String POSTGRESQL_DRIVER = "org.postgresql.Driver";
     private static final long CONNECTION_TIMEOUT_MILLIS = 10_000;
+    /**
+     * How long a statement may wait for the server's answer before its connection is given up: the
+     * driver waits forever by default, so a connection the network dropped without a reset would hang a
+     * delivery thread, or the cluster store's heartbeat holding a destination's lock, until the kernel's
+     * TCP timeout (minutes to hours). The stores' longest statement, counting a domain of millions, takes
+     * seconds. A {@code socketTimeout} in the URL wins.
+     */
+    static final int SOCKET_TIMEOUT_SECONDS = 60;
     private final String url;
     private final String user;
     private final String password;
@@ -71,6 +79,10 @@ public final class SharedDatabase {
      * statements lives with its connection.
      */
     HikariDataSource pooledDataSource() {
+        return pooledDataSource(SOCKET_TIMEOUT_SECONDS);
+    }
+
+    HikariDataSource pooledDataSource(int socketTimeoutSeconds) {
         HikariDataSource pool = new HikariDataSource();
         pool.setPoolName("delivery-policy");
         pool.setJdbcUrl(url);
@@ -84,6 +96,9 @@ public final class SharedDatabase {
         pool.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
         if (url.startsWith("jdbc:postgresql:")) {
             pool.setDriverClassName(postgresqlDriver(this).getName());
+            if (!url.contains("socketTimeout=")) {
+                pool.addDataSourceProperty("socketTimeout", String.valueOf(socketTimeoutSeconds));
+            }
         }
         return pool;
     }
