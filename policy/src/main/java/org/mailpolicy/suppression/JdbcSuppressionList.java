@@ -51,9 +51,10 @@ import org.mailpolicy.jdbc.StoreException;
  * H2. A table restored from an SQL script ({@code SCRIPT}, then {@code RUNSCRIPT}) gets new row
  * ids; {@link #open} sees that and puts each row back at its key.
  *
- * <p>On a database this process alone writes (the embedded file), {@link #find} first asks a
- * {@link SuppressionIndex} held in memory, which answers unlisted addresses without the
- * database; in a cluster every lookup reads the table (the index says why).
+ * <p>{@link #find} first asks a {@link SuppressionIndex} held in memory, which answers unlisted
+ * addresses without the database: exact on a database this process alone writes (the embedded
+ * file); on a shared PostgreSQL kept current from a feed of the other nodes' adds, so a node sees
+ * another's add within a second (the index says how).
  */
 public final class JdbcSuppressionList implements SuppressionList {
     static final String TABLE = "delivery_policy_suppressions";
@@ -119,11 +120,14 @@ public final class JdbcSuppressionList implements SuppressionList {
         return keyIsRowId ? statement.replace("address_key", "_ROWID_") : statement;
     }
 
-    /** Whether {@code db} is H2, whose tables have a row id to key them by. */
-    private static boolean isH2(Database db) {
+    /** Which database holds the list ("H2", "PostgreSQL"): H2's tables have a row id to key them by. */
+    private static String product(Database db) {
         return db.withConnection("ask which database holds the suppression list",
-                c -> "H2".equalsIgnoreCase(c.getMetaData().getDatabaseProductName()));
+                c -> c.getMetaData().getDatabaseProductName());
     }
+
+    /** How often a node of a cluster reads the other nodes' adds into its index. */
+    static final java.time.Duration FEED_POLL = java.time.Duration.ofSeconds(1);
 
     /**
      * Opens (creating if needed) the H2 database at {@code fileBase} (H2 adds {@code .mv.db}) and
@@ -155,13 +159,17 @@ public final class JdbcSuppressionList implements SuppressionList {
     }
 
     private static JdbcSuppressionList open(Database db, boolean ownsDatabase, SuppressionExpiry expiry, Clock clock) {
-        boolean keyIsRowId = isH2(db);
+        String product = product(db);
+        boolean keyIsRowId = "H2".equalsIgnoreCase(product);
         createSchema(db, keyIsRowId);
         JdbcSuppressionList list = new JdbcSuppressionList(db, ownsDatabase, expiry, clock, keyIsRowId);
         list.moveEarlierTables();
         list.preloadTexts();
         if (db.isSingleProcess()) {
             list.index = SuppressionIndex.open(db, "SELECT local_part, domain_id FROM " + TABLE, list::keyOfRow);
+        } else if ("PostgreSQL".equalsIgnoreCase(product)) {
+            list.index = SuppressionIndex.follow(db, TABLE, "SELECT local_part, domain_id FROM " + TABLE, list::keyOfRow,
+                    FEED_POLL).orElse(null);
         }
         return list;
     }
@@ -190,7 +198,19 @@ public final class JdbcSuppressionList implements SuppressionList {
         return index == null || index.awaitBuilt(timeout);
     }
 
-    /** Where the in-memory index came from at open ("file", "table"), or "none" on a shared database. */
+    /** Whether the in-memory index answers "not listed" for {@code address} without the database; for tests. */
+    boolean indexSaysAbsent(String address) {
+        return index != null && !index.mightContain(AddressKey.ofAddress(address));
+    }
+
+    /** Stops the index following the other nodes' adds, as a feed that cannot be read; for tests. */
+    void stopFollowingForTesting() {
+        if (index != null) {
+            index.close();
+        }
+    }
+
+    /** Where the in-memory index came from at open ("file", "table", "feed" on PostgreSQL), or "none". */
     public String indexSource() {
         return index == null ? "none" : index.source();
     }
@@ -644,7 +664,8 @@ public final class JdbcSuppressionList implements SuppressionList {
                         if (row.slot >= AddressKey.SLOTS) {
                             throw new SQLException(AddressKey.SLOTS + " addresses share the key of " + row.local);
                         }
-                        if (index != null && !index.mightContain(row.key)) {
+                        // Only an exact index: one following other nodes may not have read their last second of adds yet.
+                        if (index != null && index.isExact() && !index.mightContain(row.key)) {
                             pending.add(row);
                             plainRows++;
                             if (pending.size() == ROWS_PER_INSERT) {
@@ -1276,6 +1297,7 @@ public final class JdbcSuppressionList implements SuppressionList {
         closeKeptLookUps();
         try {
             if (index != null) {
+                index.close();
                 index.save();
             }
         } finally {
@@ -1299,6 +1321,7 @@ public final class JdbcSuppressionList implements SuppressionList {
         }
         closeKeptLookUps();
         if (index != null) {
+            index.close();
             index.save();
         }
         if (ownsDatabase) {
