@@ -121,7 +121,7 @@ public final class JdbcSuppressionList implements SuppressionList {
 
     /** Whether {@code db} is H2, whose tables have a row id to key them by. */
     private static boolean isH2(Database db) {
-        return db.withConnection("ask which database holds the suppression list",
+        return db.withConnection("open the suppression list",
                 c -> "H2".equalsIgnoreCase(c.getMetaData().getDatabaseProductName()));
     }
 
