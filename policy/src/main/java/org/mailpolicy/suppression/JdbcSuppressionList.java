@@ -122,8 +122,7 @@ public final class JdbcSuppressionList implements SuppressionList {
 
     /** Which database holds the list ("H2", "PostgreSQL"): H2's tables have a row id to key them by. */
     private static String product(Database db) {
-        return db.withConnection("ask which database holds the suppression list",
-                c -> c.getMetaData().getDatabaseProductName());
+        return db.withConnection("open the suppression list", c -> c.getMetaData().getDatabaseProductName());
     }
 
     /** How often a node of a cluster reads the other nodes' adds into its index. */

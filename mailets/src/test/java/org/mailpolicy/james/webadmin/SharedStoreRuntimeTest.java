@@ -29,7 +29,7 @@ class SharedStoreRuntimeTest {
         try {
             assertThatThrownBy(() -> PolicyRuntime.forPolicyFile(policy.toString()))
                     .isInstanceOf(MessagingException.class)
-                    .hasMessageContaining("cannot be used: cannot create the suppression tables in jdbc:postgresql://127.0.0.1:1/mail as james: Connection to 127.0.0.1:1 refused")
+                    .hasMessageContaining("cannot be used: cannot open the suppression list in jdbc:postgresql://127.0.0.1:1/mail as james: Connection to 127.0.0.1:1 refused")
                     .hasMessageContaining(policy.toString())
                     .hasMessageNotContaining("s3cret");
         } finally {
