@@ -293,7 +293,7 @@ final class SuppressionIndex {
 
     /** Every row the feed names from {@code from} on, committed by now (a row re-read is harmless). */
     private void readFeed(String table, String from, ToLongFunction<ResultSet> keyOfRow) {
-        db.withConnection("read the suppression feed", c -> {
+        db.inTransaction("read the suppression feed", c -> {
             try (PreparedStatement ps = c.prepareStatement("SELECT t.local_part, t.domain_id FROM " + FEED + " f JOIN "
                     + table + " t ON t.address_key = f.address_key WHERE f.xid >= ?::xid8")) {
                 ps.setString(1, from);
@@ -357,7 +357,8 @@ final class SuppressionIndex {
     }
 
     private void readTable(String rowsSql, ToLongFunction<ResultSet> keyOfRow) {
-        db.withConnection("read the suppressed addresses into memory", c -> {
+        // In a transaction: PostgreSQL's driver fetches rows by the fetch size only inside one (else all at once).
+        db.inTransaction("read the suppressed addresses into memory", c -> {
             try (PreparedStatement ps = c.prepareStatement(rowsSql)) {
                 ps.setFetchSize(FETCH_SIZE);
                 try (ResultSet rs = ps.executeQuery()) {
