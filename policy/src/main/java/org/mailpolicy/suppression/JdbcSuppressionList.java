@@ -184,8 +184,8 @@ public final class JdbcSuppressionList implements SuppressionList {
                 texts.preload();
             } catch (RuntimeException e) {
                 // Only slower: each text is read from the table when first needed.
-                System.getLogger(JdbcSuppressionList.class.getName()).log(System.Logger.Level.DEBUG,
-                        "delivery policy: suppression texts not read ahead: " + e.getMessage());
+                LOGGER.log(System.Logger.Level.DEBUG, "delivery policy: suppression texts not read ahead: "
+                        + e.getMessage());
             }
         }, "delivery-policy-suppression-texts");
         reader.setDaemon(true);
@@ -230,15 +230,15 @@ public final class JdbcSuppressionList implements SuppressionList {
                 + "local_part VARCHAR(" + SuppressionEntry.MAX_ADDRESS_LENGTH + ") NOT NULL, "
                 + "domain_id INTEGER NOT NULL, "
                 + "since_ms BIGINT NOT NULL, "
-                    // The reason, reply and rule id as one text: they come together, and one number costs a row 2.5
-                    // bytes where three cost 7.5.
+                // The reason, reply and rule id as one text: they come together, and one number costs a row 2.5
+                // bytes where three cost 7.5.
                 + "outcome_id INTEGER NOT NULL, "
                 + "source_id INTEGER NOT NULL, "
-                    // The message id up to its last @, and the rest as a text: "@host>" is shared by every message of a
-                    // sending host, and was half of the id.
+                // The message id up to its last @, and the rest as a text: "@host>" is shared by every message of a
+                // sending host, and was half of the id.
                 + "message_local VARCHAR(" + SuppressionEntry.MAX_TEXT_LENGTH + "), "
                 + "message_domain_id INTEGER, "
-                    // NULL while the entry was found once (at since): most entries, one byte each.
+                // NULL while the entry was found once (at since): most entries, one byte each.
                 + "confirmations INTEGER, "
                 + "last_confirmed_ms BIGINT)");
     }
@@ -377,11 +377,12 @@ public final class JdbcSuppressionList implements SuppressionList {
 
     /** One entry as a row of {@link #TABLE}, its texts numbered; {@code order} is its place in an import. */
     private Row encode(SuppressionEntry entry, long order) {
-        return encode(entry, entry.domain(), entry.reply().replace(entry.address(), ADDRESS_MARK), order);
+        return encode(entry, entry.domain(),
+                outcomeText(entry, entry.reply().replace(entry.address(), ADDRESS_MARK)), order);
     }
 
-    /** As {@link #encode(SuppressionEntry, long)}, with the entry's domain and marked reply already made. */
-    private Row encode(SuppressionEntry entry, String domain, String markedReply, long order) {
+    /** As {@link #encode(SuppressionEntry, long)}, with the entry's domain and outcome text already made. */
+    private Row encode(SuppressionEntry entry, String domain, String outcomeText, long order) {
         String address = entry.address();
         int at = address.lastIndexOf('@');
         Row row = new Row();
@@ -390,7 +391,7 @@ public final class JdbcSuppressionList implements SuppressionList {
         row.local = address.substring(0, at);
         row.domainId = texts.id(domain);
         row.since = entry.since().toEpochMilli();
-        row.outcomeId = texts.id(outcomeText(entry, markedReply));
+        row.outcomeId = texts.id(outcomeText);
         row.sourceId = texts.id(entry.source().name());
         entry.messageId().ifPresent(m -> {
             int mat = m.lastIndexOf('@');
@@ -564,6 +565,7 @@ public final class JdbcSuppressionList implements SuppressionList {
         java.util.Set<String> newDomains = new java.util.LinkedHashSet<>();
         String[] domains = new String[batch.size()];
         String[] replies = new String[batch.size()];
+        String[] outcomes = new String[batch.size()];
         for (int i = 0; i < batch.size(); i++) {
             SuppressionEntry e = batch.get(i);
             domains[i] = e.domain();
@@ -576,7 +578,8 @@ public final class JdbcSuppressionList implements SuppressionList {
         texts.storeAll(parts);
         for (int i = 0; i < batch.size(); i++) {
             SuppressionEntry e = batch.get(i);
-            named.add(outcomeText(e, replies[i]));
+            outcomes[i] = outcomeText(e, replies[i]);
+            named.add(outcomes[i]);
             named.add(e.source().name());
             e.messageId().filter(m -> m.indexOf('@') >= 0).ifPresent(m -> named.add(m.substring(m.lastIndexOf('@'))));
         }
@@ -584,7 +587,7 @@ public final class JdbcSuppressionList implements SuppressionList {
         texts.storeAll(named);
         long next = order;
         for (int i = 0; i < batch.size(); i++) {
-            sorted.add(encode(batch.get(i), domains[i], replies[i], next++));
+            sorted.add(encode(batch.get(i), domains[i], outcomes[i], next++));
         }
         batch.clear();
         return next;
@@ -1328,13 +1331,11 @@ public final class JdbcSuppressionList implements SuppressionList {
         }
     }
 
-    private Optional<String> messageId(ResultSet rs) throws SQLException {
-        String local = rs.getString("message_local");
-        int domain = rs.getInt("message_domain_id");
-        if (rs.wasNull()) {
-            return Optional.ofNullable(local);
-        }
-        return Optional.of(local + texts.text(domain));
+    /** The message id of a row whose {@code message_local} is column {@code column} and its host's number the next. */
+    private String messageId(ResultSet rs, int column) throws SQLException {
+        String local = rs.getString(column);
+        int domain = rs.getInt(column + 1);
+        return rs.wasNull() ? local : local + texts.text(domain);
     }
 
     /** The entry of a row of {@code SELECT COLUMNS}, its columns by place: the relay reads one per listed recipient. */
@@ -1342,16 +1343,15 @@ public final class JdbcSuppressionList implements SuppressionList {
         Instant since = Instant.ofEpochMilli(rs.getLong(4));
         String address = rs.getString(2) + "@" + texts.text(rs.getInt(3));
         String[] outcome = outcome(rs.getInt(5));
-        String messageLocal = rs.getString(7);
-        int messageDomain = rs.getInt(8);
-        String messageId = rs.wasNull() ? messageLocal : messageLocal + texts.text(messageDomain);
+        String messageId = messageId(rs, 7);
         int confirmations = rs.getInt(9);
         Instant lastConfirmed = since;
         if (rs.wasNull()) {
             confirmations = 1;
         } else {
             long last = rs.getLong(10);
-            lastConfirmed = rs.wasNull() ? since : Instant.ofEpochMilli(Math.max(last, since.toEpochMilli()));
+            // stored() raises one before since to since
+            lastConfirmed = rs.wasNull() ? since : Instant.ofEpochMilli(last);
         }
         // Written from an entry SuppressionEntry.of had checked and cleaned; an earlier version's rows come in
         // through of() when they are moved.
@@ -1365,7 +1365,7 @@ public final class JdbcSuppressionList implements SuppressionList {
         String address = rs.getString("local_part") + "@" + texts.text(rs.getInt("domain_id"));
         SuppressionEntry entry = SuppressionEntry.of(address, since, texts.text(rs.getInt("reason_id")),
                 texts.text(rs.getInt("reply_id")).replace(ADDRESS_MARK, address), texts.text(rs.getInt("rule_id")),
-                source(texts.text(rs.getInt("source_id"))), messageId(rs));
+                source(texts.text(rs.getInt("source_id"))), Optional.ofNullable(messageId(rs, 9)));
         return confirmed(entry, rs, since);
     }
 

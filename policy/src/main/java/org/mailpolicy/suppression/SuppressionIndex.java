@@ -63,7 +63,8 @@ final class SuppressionIndex {
     private final boolean following;
     /** When the last successful read of the feed (or of the table) began, by {@link System#nanoTime()}. */
     private volatile long followedAtNanos;
-    private volatile long trustNanos;
+    /** How long the index answers alone after its last read of the feed; unused when not following. */
+    private final long trustNanos;
     private volatile boolean closed;
     private Thread follower;
 
@@ -73,16 +74,17 @@ final class SuppressionIndex {
     static final Duration REBUILD_AFTER = Duration.ofMinutes(FEED_KEEP_MINUTES / 2);
 
     private SuppressionIndex(Database db, Optional<Path> file, AddressFingerprints fingerprints, String source) {
-        this(db, file, fingerprints, source, false);
+        this(db, file, fingerprints, source, false, 0);
     }
 
     private SuppressionIndex(Database db, Optional<Path> file, AddressFingerprints fingerprints, String source,
-                             boolean following) {
+                             boolean following, long trustNanos) {
         this.db = db;
         this.file = file;
         this.fingerprints = fingerprints;
         this.source = source;
         this.following = following;
+        this.trustNanos = trustNanos;
     }
 
     static void createSchema(Statement st) throws SQLException {
@@ -189,8 +191,8 @@ final class SuppressionIndex {
                     + " the table: " + e.getMessage());
             return Optional.empty();
         }
-        SuppressionIndex index = new SuppressionIndex(db, Optional.empty(), new AddressFingerprints(), "feed", true);
-        index.trustNanos = pollEvery.multipliedBy(TRUST_READS).toNanos();
+        SuppressionIndex index = new SuppressionIndex(db, Optional.empty(), new AddressFingerprints(), "feed", true,
+                pollEvery.multipliedBy(TRUST_READS).toNanos());
         index.follower = new Thread(() -> index.follow(table, rowsSql, keyOfRow, pollEvery),
                 "delivery-policy-suppression-feed");
         index.follower.setDaemon(true);
@@ -244,16 +246,15 @@ final class SuppressionIndex {
         while (!closed) {
             try {
                 long startedAt = System.nanoTime();
+                // Transactions older than this have ended: their rows are in what is read next; later ones in the
+                // next read of the feed.
+                String oldestRunning = oldestRunning();
                 if (from == null || startedAt - followedAtNanos > REBUILD_AFTER.toNanos()) {
-                    // Transactions older than this have ended: their rows are in the table read next; later ones in the feed.
-                    String oldestRunning = oldestRunning();
                     readTable(rowsSql, keyOfRow);
-                    from = oldestRunning;
                 } else {
-                    String oldestRunning = oldestRunning();
                     readFeed(table, from, keyOfRow);
-                    from = oldestRunning;
                 }
+                from = oldestRunning;
                 followedAtNanos = startedAt;
                 ready = true;
                 built.countDown();
@@ -293,19 +294,8 @@ final class SuppressionIndex {
 
     /** Every row the feed names from {@code from} on, committed by now (a row re-read is harmless). */
     private void readFeed(String table, String from, ToLongFunction<ResultSet> keyOfRow) {
-        db.inTransaction("read the suppression feed", c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT t.local_part, t.domain_id FROM " + FEED + " f JOIN "
-                    + table + " t ON t.address_key = f.address_key WHERE f.xid >= ?::xid8")) {
-                ps.setString(1, from);
-                ps.setFetchSize(FETCH_SIZE);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        fingerprints.add(AddressKey.fingerprint(keyOfRow.applyAsLong(rs)));
-                    }
-                }
-            }
-            return null;
-        });
+        addRows("read the suppression feed", "SELECT t.local_part, t.domain_id FROM " + FEED + " f JOIN " + table
+                + " t ON t.address_key = f.address_key WHERE f.xid >= ?::xid8", Optional.of(from), keyOfRow);
     }
 
     private void prune() {
@@ -357,9 +347,17 @@ final class SuppressionIndex {
     }
 
     private void readTable(String rowsSql, ToLongFunction<ResultSet> keyOfRow) {
+        addRows("read the suppressed addresses into memory", rowsSql, Optional.empty(), keyOfRow);
+    }
+
+    /** Adds the addresses {@code sql} (with its one parameter, if any) returns, by {@code keyOfRow}. */
+    private void addRows(String what, String sql, Optional<String> parameter, ToLongFunction<ResultSet> keyOfRow) {
         // In a transaction: PostgreSQL's driver fetches rows by the fetch size only inside one (else all at once).
-        db.inTransaction("read the suppressed addresses into memory", c -> {
-            try (PreparedStatement ps = c.prepareStatement(rowsSql)) {
+        db.inTransaction(what, c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                if (parameter.isPresent()) {
+                    ps.setString(1, parameter.get());
+                }
                 ps.setFetchSize(FETCH_SIZE);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {

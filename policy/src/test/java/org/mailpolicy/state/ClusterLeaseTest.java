@@ -279,13 +279,7 @@ class ClusterLeaseTest {
      */
     @Test
     void anOperationDoesNotFailWhenTheHeartbeatItRunsCannotReachTheDatabase() throws Exception {
-        database = server.createDatabase("cluster_lease");
-        // A connection per call, as a node whose network to the database is cut gets: no pool to wait on.
-        JdbcDestinationStateStore jdbc = JdbcDestinationStateStore.on(Database.on(server.unpooled(database), "PostgreSQL " + database))
-                .open();
-        ClusterDestinationStateStore store = ClusterDestinationStateStore.over(jdbc, BEAT,
-                ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
-        opened.add(0, store);
+        ClusterDestinationStateStore store = nodeWithoutPool();
         Instant t = Instant.now();
         assertThat(store.admit(KEY, AOL, t).isGranted()).isTrue();
         reachable(database, false);
@@ -309,12 +303,7 @@ class ClusterLeaseTest {
      */
     @Test
     void anAttemptFinishedWhileHeldDoesNotFailWhenItsSlotCannotGoBackAtOnce() throws Exception {
-        database = server.createDatabase("cluster_lease");
-        JdbcDestinationStateStore jdbc = JdbcDestinationStateStore.on(Database.on(server.unpooled(database), "PostgreSQL " + database))
-                .open();
-        ClusterDestinationStateStore store = ClusterDestinationStateStore.over(jdbc, BEAT,
-                ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
-        opened.add(0, store);
+        ClusterDestinationStateStore store = nodeWithoutPool();
         Instant t = Instant.now();
         assertThat(store.admit(KEY, AOL, t).isGranted()).isTrue();
         assertThat(store.admit(KEY, AOL, t).isGranted()).isTrue();
@@ -605,6 +594,20 @@ class ClusterLeaseTest {
     }
 
     /** Makes the test's database refuse (or accept again) every new connection, and ends the open ones. */
+    /**
+     * A node on a new database with a connection per call, as a node whose network to the database is cut
+     * gets: no pool to wait on. No heartbeat thread: its operations run the heartbeat.
+     */
+    private ClusterDestinationStateStore nodeWithoutPool() {
+        database = server.createDatabase("cluster_lease");
+        JdbcDestinationStateStore jdbc = JdbcDestinationStateStore.on(Database.on(server.unpooled(database), "PostgreSQL " + database))
+                .open();
+        ClusterDestinationStateStore store = ClusterDestinationStateStore.over(jdbc, BEAT,
+                ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
+        opened.add(0, store);
+        return store;
+    }
+
     private void reachable(String name, boolean yes) throws Exception {
         try (java.sql.Connection c = server.unpooledAdmin().getConnection(); java.sql.Statement st = c.createStatement()) {
             st.executeUpdate("ALTER DATABASE " + name + " ALLOW_CONNECTIONS " + yes);
