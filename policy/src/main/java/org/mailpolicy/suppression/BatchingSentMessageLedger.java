@@ -15,8 +15,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Every delivered mail is recorded, and a transaction each was a sixth of the plugin's cost per
  * mail, while the records are read only when a bounce comes back, minutes to days later. So
- * {@link #record} only queues; one writer thread stores whatever has queued in one transaction
- * (up to {@link #MAX_BATCH} at a time). Readers ({@link #find}, {@link #pruneSentBefore}) first wait
+ * {@link #record} only queues; one writer thread stores what queued within {@link #LINGER} of the
+ * first record in one transaction (up to {@link #MAX_BATCH} at a time). Readers ({@link #find}, {@link #pruneSentBefore}) first wait
  * for what was queued before them, so a bounce is never checked against a ledger that is behind.
  *
  * <p>What may be lost: the records still queued when the process dies (at most a fraction of a
@@ -28,6 +28,8 @@ import java.util.concurrent.TimeUnit;
 public final class BatchingSentMessageLedger implements SentMessageLedger {
     /** Records stored in one transaction at most. */
     static final int MAX_BATCH = 500;
+    /** How long the writer waits for more records after the first of a batch. */
+    static final Duration LINGER = Duration.ofMillis(20);
     /** Records queued at most before {@link #record} writes itself. */
     static final int CAPACITY = 20_000;
     /** How long a reader waits for the writer before reading anyway. */
@@ -120,7 +122,7 @@ public final class BatchingSentMessageLedger implements SentMessageLedger {
                     continue;
                 }
                 batch.add(first);
-                queued.drainTo(batch, MAX_BATCH - 1);
+                gather(batch);
                 write(batch);
             } catch (InterruptedException e) {
                 // Nobody interrupts the writer on purpose (an interrupt during H2's file I/O closes the
@@ -130,6 +132,31 @@ public final class BatchingSentMessageLedger implements SentMessageLedger {
                 finished(batch.size());
                 batch.clear();
             }
+        }
+    }
+
+    /**
+     * Adds what comes within {@link #LINGER} of the first record, up to {@link #MAX_BATCH}: under load a
+     * transaction then carries tens of records instead of one or two, and each costs a shared database
+     * the same round trips and commit whatever it carries.
+     */
+    private void gather(List<SentMessage> batch) {
+        long until = System.nanoTime() + LINGER.toNanos();
+        queued.drainTo(batch, MAX_BATCH - batch.size());
+        while (batch.size() < MAX_BATCH && !closed) {
+            long left = until - System.nanoTime();
+            SentMessage next;
+            try {
+                next = left > 0 ? queued.poll(left, TimeUnit.NANOSECONDS) : null;
+            } catch (InterruptedException e) {
+                // As in writeUntilClosed: the batch gathered is written all the same, the interrupt dropped.
+                return;
+            }
+            if (next == null) {
+                return;
+            }
+            batch.add(next);
+            queued.drainTo(batch, MAX_BATCH - batch.size());
         }
     }
 

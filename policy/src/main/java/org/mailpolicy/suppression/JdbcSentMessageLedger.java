@@ -9,7 +9,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.mailpolicy.jdbc.Database;
 import org.mailpolicy.jdbc.SqlErrors;
@@ -77,23 +79,84 @@ public final class JdbcSentMessageLedger implements SentMessageLedger {
         recordAll(messages, "record " + messages.size() + " sent message(s)");
     }
 
+    /**
+     * One transaction of inserts sent as one JDBC batch (one round trip to a shared database), since
+     * a (message, recipient) pair is nearly always new: a mail is recorded once per recipient it
+     * reached. When one was there already (the same message sent again, or another node's record), the
+     * batch is rolled back and written again row by row, each updated or inserted.
+     */
     private void recordAll(List<SentMessage> messages, String what) {
-        db.inTransaction(what, c -> {
-            for (SentMessage message : messages) {
-                for (String recipient : message.recipients()) {
-                    upsert(c, message.messageId(), recipient, message.sentAt().toEpochMilli());
+        Map<Row, Long> rows = rows(messages);
+        db.withConnection(what, c -> {
+            try {
+                return Database.inTransaction(c, x -> insertAll(x, rows));
+            } catch (SQLException e) {
+                if (!SqlErrors.isDuplicateKey(e)) {
+                    throw e;
                 }
+                return Database.inTransaction(c, x -> {
+                    for (Map.Entry<Row, Long> row : rows.entrySet()) {
+                        upsert(x, row.getKey().messageId, row.getKey().recipient, row.getValue());
+                    }
+                    return null;
+                });
             }
-            return null;
         });
+    }
+
+    /** The distinct (message, recipient) pairs, each with its latest time: a pair twice in one batch would fail it. */
+    private static Map<Row, Long> rows(List<SentMessage> messages) {
+        Map<Row, Long> rows = new LinkedHashMap<>();
+        for (SentMessage message : messages) {
+            long sentMs = message.sentAt().toEpochMilli();
+            for (String recipient : message.recipients()) {
+                rows.merge(new Row(message.messageId(), recipient), sentMs, Math::max);
+            }
+        }
+        return rows;
+    }
+
+    private static Void insertAll(Connection c, Map<Row, Long> rows) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(INSERT_SQL)) {
+            for (Map.Entry<Row, Long> row : rows.entrySet()) {
+                ps.setString(1, row.getKey().messageId);
+                ps.setString(2, row.getKey().recipient);
+                ps.setLong(3, row.getValue());
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+        return null;
+    }
+
+    private static final String INSERT_SQL = "INSERT INTO " + TABLE + " (message_id, recipient, sent_ms) VALUES (?, ?, ?)";
+
+    /** One row's key. */
+    private static final class Row {
+        final String messageId;
+        final String recipient;
+
+        Row(String messageId, String recipient) {
+            this.messageId = messageId;
+            this.recipient = recipient;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Row && ((Row) o).messageId.equals(messageId) && ((Row) o).recipient.equals(recipient);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * messageId.hashCode() + recipient.hashCode();
+        }
     }
 
     private static void upsert(Connection c, String messageId, String recipient, long sentMs) throws SQLException {
         if (update(c, messageId, recipient, sentMs) > 0) {
             return;
         }
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + TABLE
-                + " (message_id, recipient, sent_ms) VALUES (?, ?, ?)")) {
+        try (PreparedStatement ps = c.prepareStatement(INSERT_SQL)) {
             ps.setString(1, messageId);
             ps.setString(2, recipient);
             ps.setLong(3, sentMs);

@@ -491,6 +491,12 @@ abstract class SharedStoreContract {
 
             la.record(SentMessage.of("<m1@example.com>", java.util.List.of("bob@aol.com"), T0));
             assertThat(lb.find("m1@example.com").get().wasSentTo("bob@aol.com")).isTrue();
+            // A batch with a pair the other node stored: its inserts fail on that pair, and it is written row by row.
+            lb.recordAll(java.util.List.of(SentMessage.of("m2@example.com", java.util.List.of("ann@aol.com"), T0),
+                    SentMessage.of("m1@example.com", java.util.List.of("bob@aol.com", "ann@aol.com"), T0.plusSeconds(60))));
+            assertThat(la.find("m1@example.com").get().recipients()).containsExactlyInAnyOrder("bob@aol.com", "ann@aol.com");
+            assertThat(la.find("m1@example.com").get().sentAt()).isEqualTo(T0.plusSeconds(60));
+            assertThat(la.find("m2@example.com").get().wasSentTo("ann@aol.com")).isTrue();
         }
     }
 

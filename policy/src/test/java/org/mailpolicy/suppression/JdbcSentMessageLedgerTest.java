@@ -67,6 +67,40 @@ class JdbcSentMessageLedgerTest {
     }
 
     @Test
+    void aBatchWithARecordAlreadyStoredStoresAllOfIt() {
+        ledger.record(SentMessage.of("m1@example.com", ImmutableList.of("bob@aol.com"), T0));
+        ledger.record(SentMessage.of("m2@example.com", ImmutableList.of("bob@aol.com"), T0.plusSeconds(600)));
+
+        // m1 to bob again (later), m2 to bob again (earlier), and new pairs: the batch's inserts fail on the two
+        // stored pairs, so it is written again row by row; nothing of it is lost.
+        ledger.recordAll(ImmutableList.of(
+                SentMessage.of("m0@example.com", ImmutableList.of("ann@aol.com"), T0),
+                SentMessage.of("m1@example.com", ImmutableList.of("bob@aol.com", "ann@aol.com"), T0.plusSeconds(60)),
+                SentMessage.of("m2@example.com", ImmutableList.of("bob@aol.com"), T0),
+                SentMessage.of("m3@example.com", ImmutableList.of("carol@aol.com"), T0)));
+
+        assertThat(ledger.find("m0@example.com").get().recipients()).containsExactly("ann@aol.com");
+        SentMessage m1 = ledger.find("m1@example.com").get();
+        assertThat(m1.recipients()).containsExactlyInAnyOrder("bob@aol.com", "ann@aol.com");
+        assertThat(m1.sentAt()).isEqualTo(T0.plusSeconds(60));
+        assertThat(ledger.find("m2@example.com").get().sentAt()).isEqualTo(T0.plusSeconds(600));
+        assertThat(ledger.find("m3@example.com").get().recipients()).containsExactly("carol@aol.com");
+    }
+
+    @Test
+    void theSamePairTwiceInOneBatchIsOneRowAtTheLaterTime() {
+        ledger.recordAll(ImmutableList.of(
+                SentMessage.of("m1@example.com", ImmutableList.of("bob@aol.com"), T0.plusSeconds(60)),
+                SentMessage.of("<m1@example.com>", ImmutableList.of("BOB@aol.com", "ann@aol.com"), T0)));
+
+        SentMessage m1 = ledger.find("m1@example.com").get();
+        assertThat(m1.recipients()).containsExactlyInAnyOrder("bob@aol.com", "ann@aol.com");
+        assertThat(m1.sentAt()).isEqualTo(T0.plusSeconds(60));
+        assertThat(ledger.pruneSentBefore(T0.plusSeconds(1))).isEqualTo(1);
+        assertThat(ledger.find("m1@example.com").get().recipients()).containsExactly("bob@aol.com");
+    }
+
+    @Test
     void pruneForgetsOnlyOlderMessages() {
         ledger.record(SentMessage.of("old@example.com", ImmutableList.of("a@aol.com", "b@aol.com"), T0));
         ledger.record(SentMessage.of("new@example.com", ImmutableList.of("a@aol.com"), T0.plus(Duration.ofDays(8))));
