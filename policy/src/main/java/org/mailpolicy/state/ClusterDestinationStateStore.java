@@ -112,8 +112,8 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
          * they were taken): none is used in memory and unused slots go back until they no longer do.
          */
         boolean overcommitted;
-        /** This node's fair share of the concurrency. */
-        int share = Integer.MAX_VALUE;
+        /** How many nodes leased or wanted slots of the key at the last heartbeat, this one included. */
+        int nodesSharing = 1;
         /** The lease may be used until then (clock millis): half the lease time after the last renewal. */
         long usableUntilMs = Long.MIN_VALUE;
         /** The last admission within the lease; a lease idle for a heartbeat period gives its unused slots back. */
@@ -131,6 +131,15 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
 
         boolean holdsOrProbes() {
             return row != null && (row.heldUntil().isPresent() || row.probing());
+        }
+
+        /**
+         * This node's fair share of the concurrency: worked out from the concurrency as it stands, which
+         * the pace or the policy may have raised since the heartbeat that counted the nodes. A share kept
+         * from then left a node that had grown refusing attempts with slots of its own lease free.
+         */
+        int share() {
+            return Math.max(1, (concurrency + nodesSharing - 1) / nodesSharing);
         }
 
         int unused() {
@@ -190,15 +199,25 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
             }
             l.lastActivity = now;
             l.policy = policy;
-            if (l.admitsInMemory(policy) && !l.overcommitted && l.leaseInFlight < Math.min(l.leased, Math.min(l.share, l.concurrency))
+            if (l.admitsInMemory(policy) && !l.overcommitted && l.leaseInFlight < Math.min(l.leased, l.share())
                     && clock.millis() < l.usableUntilMs) {
                 l.leaseInFlight++;
                 l.lastAdmitted = now;
                 return Admission.granted(l.concurrency);
             }
+            if (l.admitsInMemory(policy) && !l.overcommitted && l.leaseInFlight >= l.leased && clock.millis() < l.usableUntilMs
+                    && l.leased >= concurrencyNow(l, policy, now)) {
+                // The whole concurrency (as the row last read and this policy make it) is this node's and in use:
+                // the database has no slot to give, and asking would hold this key's monitor, so every other
+                // attempt's end here, for a transaction. A pace grown by another node reaches this one by the
+                // next heartbeat.
+                l.wantedSinceBeat = true;
+                return Admission.waitUntil(now.plus(db.busyWait()), "destination " + key.asString() + ": concurrency limit "
+                        + concurrencyNow(l, policy, now) + " reached");
+            }
             if (!policy.rateLimit().isPresent() && !l.holdsOrProbes()) {
                 // Attempts still running on a lease that expired are no longer counted by it: slots for them first.
-                int wanted = Math.max(1, Math.max(Math.min(l.share, l.concurrency), l.leaseInFlight + 1) - l.leased);
+                int wanted = Math.max(1, Math.max(l.share(), l.leaseInFlight + 1) - l.leased);
                 // Taken before the renewal: the lease is used for half its time from when its expiry was written, never longer.
                 long renewedAtMs = clock.millis();
                 JdbcDestinationStateStore.Lease lease = db.lease(key, policy, node, wanted, leaseFor, now);
@@ -238,6 +257,11 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
             }
             return a;
         }
+    }
+
+    /** The key's concurrency under {@code policy} (which may have changed since the row was read) at the row's pace. */
+    private static int concurrencyNow(Local l, DestinationPolicy policy, Instant now) {
+        return Math.max(1, l.row.paceUnder(policy, now).effectiveConcurrency(policy));
     }
 
     /** Never asked: leases are not taken under a rate limit. */
@@ -517,7 +541,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                             }
                             boolean idle = !l.lastAdmitted.isAfter(now.minus(beatEvery));
                             int giveBack = idle || l.holdsOrProbes() || l.overcommitted ? l.unused()
-                                    : Math.min(l.unused(), Math.max(0, l.leased - Math.min(l.share, l.concurrency)));
+                                    : Math.min(l.unused(), Math.max(0, l.leased - l.share()));
                             boolean wanted = l.wantedSinceBeat;
                             if (giveBack > 0) {
                                 l.leaseWrites++;
@@ -596,8 +620,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                     }
                     if (l.leased > 0 && held != null) {
                         l.usableUntilMs = usableUntil;
-                        int nodes = Math.max(1, beat.nodesSharing.getOrDefault(name, 1));
-                        l.share = Math.max(1, (l.concurrency + nodes - 1) / nodes);
+                        l.nodesSharing = Math.max(1, beat.nodesSharing.getOrDefault(name, 1));
                     }
                     Integer leasedByAll = beat.leasedByAll.get(name);
                     l.overcommitted = leasedByAll != null && leasedByAll > l.concurrency;

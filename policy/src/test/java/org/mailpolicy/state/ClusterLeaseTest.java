@@ -532,6 +532,58 @@ class ClusterLeaseTest {
     }
 
     /**
+     * A node whose lease holds the destination's whole concurrency, all of it in use, has nothing to
+     * ask the database for: it refuses in memory. Each refusal was a transaction on the row, under the
+     * key's monitor, so the node's other delivery threads waited for it to finish their attempts.
+     */
+    @Test
+    void aNodeUsingTheWholeConcurrencyRefusesWithoutATransaction() throws Exception {
+        ClusterDestinationStateStore a = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
+        Instant t = Instant.now();
+        for (int i = 0; i < CONCURRENCY; i++) {
+            assertThat(a.admit(KEY, AOL, t).isGranted()).as("grant " + i).isTrue();
+        }
+        failRowUpdates(true);
+        try {
+            Admission refused = a.admit(KEY, AOL, t);
+            assertThat(refused.isGranted()).isFalse();
+            assertThat(refused.reason()).contains("concurrency limit " + CONCURRENCY + " reached");
+            a.finished(KEY, t);
+            assertThat(a.admit(KEY, AOL, t).isGranted()).as("the slot given back, taken again in memory").isTrue();
+        } finally {
+            failRowUpdates(false);
+        }
+    }
+
+    /**
+     * A node's fair share follows its concurrency between heartbeats. It was worked out at a heartbeat
+     * from the concurrency then (3 here; a pace cut back and growing again does the same), and kept: the
+     * node then refused attempts with slots of its own lease free, each refusal a transaction on the row.
+     */
+    @Test
+    void aNodeWhoseConcurrencyRoseUsesItsWholeLeaseBeforeTheNextHeartbeat() {
+        DestinationPolicy narrow = AOL.toBuilder().concurrency(3).build();
+        DestinationPolicy wide = AOL.toBuilder().concurrency(8).build();
+        ClusterDestinationStateStore a = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
+        Instant t = Instant.now();
+        for (int i = 0; i < 3; i++) {
+            assertThat(a.admit(KEY, narrow, t).isGranted()).as("grant " + i + " at concurrency 3").isTrue();
+        }
+        t = t.plus(BEAT);
+        a.beat(t);
+        for (int i = 3; i < 8; i++) {
+            assertThat(a.admit(KEY, wide, t).isGranted()).as("grant " + i + " at concurrency 8").isTrue();
+        }
+        for (int i = 0; i < 4; i++) {
+            a.finished(KEY, t);
+        }
+        for (int i = 0; i < 4; i++) {
+            assertThat(a.admit(KEY, wide, t).isGranted()).as("grant %d of the 4 slots this node's lease has free", i).isTrue();
+        }
+        assertThat(a.admit(KEY, wide, t).isGranted()).as("a ninth at concurrency 8").isFalse();
+    }
+
+    /**
      * A lease whose renewal took long (the row locked by another transaction for most of the lease
      * time) expires from when the renewal wrote it: the node stops using it half the lease time after
      * that, not after the database answered, or it still admits once the others were given its slots.
