@@ -49,7 +49,9 @@ import org.mailpolicy.rules.ThrottleEffect;
  *
  * <p><b>Failures.</b> Only the heartbeat thread renews (an operation runs the heartbeat itself only
  * in a store without that thread); a failed heartbeat is logged, never thrown at a delivery thread,
- * and what it had not done is done by the next one.
+ * and what it had not done is done by the next one. That holds for an {@link Error} too (logged at
+ * ERROR with the step it was at): one leaving the heartbeat thread's task would cancel every later
+ * heartbeat silently.
  *
  * <p><b>Holds and the probe</b> stay transactions on the shared row, through the same
  * {@link DestinationTransitions}: every throttle, and every outcome that changes what the row keeps
@@ -87,6 +89,10 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
     private final AtomicBoolean beating = new AtomicBoolean();
     /** Heartbeats failed since the last that worked: logged when renewing works again. */
     private final AtomicLong failedBeats = new AtomicLong();
+    /** The class of the last heartbeat's failure: an error's stack is logged when it differs. */
+    private volatile Class<?> lastFailure;
+    /** What the heartbeat is at, for the line that logs an error it met. */
+    private volatile String doing = "starting";
     private final ScheduledExecutorService heart;
 
     /** What this node knows and holds of one key; guarded by its own monitor. */
@@ -455,33 +461,92 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         }
     }
 
+    /**
+     * The heartbeat thread's task. Nothing may leave it: an exception or error out of a task scheduled
+     * with a fixed delay cancels every later run without a word, and the node would stop renewing its
+     * leases while its attempts still run (the others take the slots once the leases expire).
+     */
     private void beatOnThread() {
-        Instant now = clock.instant();
+        doing = "reading the clock";
+        Instant now;
+        try {
+            now = clock.instant();
+        } catch (ThreadDeath death) {
+            throw death;
+        } catch (Throwable t) {
+            failedBeat(t);
+            return;
+        }
         nextBeatMs.set(now.plus(beatEvery).toEpochMilli());
         beatQuietly(now);
     }
 
+    /**
+     * A heartbeat whose failure is logged, never thrown (see {@link #beatIfDue} and {@link #beatOnThread}):
+     * an {@link Error} too, an {@link OutOfMemoryError} among them, as the next heartbeat may well work
+     * (the memory freed meanwhile); only {@link ThreadDeath} goes on. An interrupt (from {@link #close}) is
+     * left set for the thread's owner to see.
+     */
     private void beatQuietly(Instant now) {
         try {
             beat(now);
-        } catch (RuntimeException e) {
-            long failed = failedBeats.incrementAndGet();
-            String line = "delivery policy: renewing this node's destination leases failed (" + failed
-                    + " heartbeat(s) in a row); they stop being used " + leaseFor.dividedBy(2).toSeconds()
-                    + " s after the last renewal and expire for the cluster after " + leaseFor.toSeconds() + " s: " + e.getMessage();
+        } catch (ThreadDeath death) {
+            throw death;
+        } catch (Throwable t) {
+            failedBeat(t);
+            return;
+        }
+        long failed = failedBeats.getAndSet(0);
+        lastFailure = null;
+        if (failed > 0) {
+            LOGGER.log(System.Logger.Level.INFO, "delivery policy: renewing this node's destination leases works again after "
+                    + failed + " failed heartbeat(s)");
+        }
+    }
+
+    private void failedBeat(Throwable t) {
+        long failed = failedBeats.incrementAndGet();
+        Class<?> before = lastFailure;
+        lastFailure = t.getClass();
+        String consequence = " heartbeat(s) in a row); the leases stop being used " + shown(leaseFor.dividedBy(2))
+                + " after the last renewal and expire for the cluster after " + shown(leaseFor);
+        if (t instanceof RuntimeException) {
+            // The database away, most likely: retried by the next heartbeat, as the line says.
+            String line = "delivery policy: renewing this node's destination leases failed (" + failed + consequence + ": "
+                    + t.getMessage();
             // The stack once per outage: a database away for a minute would otherwise print it every heartbeat.
             if (failed == 1) {
-                LOGGER.log(System.Logger.Level.WARNING, line, e);
+                LOGGER.log(System.Logger.Level.WARNING, line, t);
             } else {
                 LOGGER.log(System.Logger.Level.WARNING, line);
             }
             return;
         }
-        long failed = failedBeats.getAndSet(0);
-        if (failed > 0) {
-            LOGGER.log(System.Logger.Level.INFO, "delivery policy: renewing this node's destination leases works again after "
-                    + failed + " failed heartbeat(s)");
+        // A bug or the JVM out of resources, not the database: an operator must see it, with what the heartbeat was at.
+        String line = "delivery policy: the lease heartbeat of node " + node + " failed with " + t.getClass().getName()
+                + " while " + doing + " (" + failed + consequence + "; the heartbeat goes on; destinations this node leases or counts: "
+                + destinationsNamed() + "): " + t.getMessage();
+        if (failed == 1 || before != t.getClass()) {
+            LOGGER.log(System.Logger.Level.ERROR, line, t);
+        } else {
+            LOGGER.log(System.Logger.Level.ERROR, line);
         }
+    }
+
+    private static String shown(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
+    }
+
+    /** The destinations this node keeps state of, for a log line: the first few, and how many in all. */
+    private String destinationsNamed() {
+        List<String> names = new ArrayList<>();
+        int all = 0;
+        for (DestinationKey key : locals.keySet()) {
+            if (all++ < 10) {
+                names.add(key.asString());
+            }
+        }
+        return all == 0 ? "none" : String.join(", ", names) + (all > names.size() ? " and " + (all - names.size()) + " more" : "");
     }
 
     /**
@@ -503,8 +568,10 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
             List<Runnable> undo = new ArrayList<>();
             List<JdbcDestinationStateStore.BeatChange> decided = new ArrayList<>();
             Map<Local, Long> writesSeen = new java.util.IdentityHashMap<>();
+            doing = "reading the clock";
             // Taken before the renewal: the leases are used for half their time from when their expiry was written.
             long renewedAtMs = clock.millis();
+            doing = "giving back slots, adding the counted outcomes and renewing the leases in the database";
             JdbcDestinationStateStore.Beat beat;
             try {
                 beat = db.beat(node, give -> {
@@ -553,7 +620,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                     }
                     return decided;
                 }, leaseFor, now);
-            } catch (RuntimeException ex) {
+            } catch (Throwable ex) {
                 // Slots given back stay given back (here as in the database); the rest is tried again.
                 undo.forEach(Runnable::run);
                 throw ex;
@@ -562,6 +629,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
             for (Map.Entry<DestinationKey, Local> e : locals.entrySet()) {
                 Local l = e.getValue();
                 String name = e.getKey().asString();
+                doing = "taking what the database holds for destination " + name;
                 synchronized (l) {
                     DestinationState row = beat.rows.get(name);
                     if (row != null) {
@@ -612,6 +680,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                 }
             }
             // Admissions in memory never reach the store's own sweep: the heartbeat runs it.
+            doing = "deleting idle rows and expired leases";
             db.sweepIfDue(now);
         } finally {
             beating.set(false);

@@ -147,6 +147,119 @@ class ClusterLeaseTest {
         assertThat(grantedAt).isAfterOrEqualTo(died.plus(leaseFor).minusMillis(100));
     }
 
+    /**
+     * An {@link Error} thrown on the heartbeat thread (here by the clock it reads, at the start of a
+     * heartbeat and within one): the executor that runs the heartbeat would cancel every later run
+     * without a word, the lease would no longer be renewed and the other nodes would take its slots
+     * while its attempts still run. The heartbeat logs it at ERROR and goes on.
+     */
+    @Test
+    void anErrorOnTheHeartbeatThreadIsLoggedAndTheHeartbeatGoesOn() throws Exception {
+        heartbeatGoesOnAfter(new AssertionError("injected: a bug on the heartbeat thread"), 1);
+    }
+
+    @Test
+    void anOutOfMemoryErrorWithinAHeartbeatIsLoggedAndTheHeartbeatGoesOn() throws Exception {
+        heartbeatGoesOnAfter(new OutOfMemoryError("injected: no memory for one heartbeat"), 2);
+    }
+
+    /** Node a's heartbeat thread gets {@code error} from its {@code nth} clock read of a heartbeat, once. */
+    private void heartbeatGoesOnAfter(Error error, int nth) throws Exception {
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(ClusterDestinationStateStore.class.getName());
+        List<java.util.logging.LogRecord> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                logged.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Duration beat = Duration.ofMillis(200);
+        Duration leaseFor = beat.multipliedBy(4);
+        // Reads on the heartbeat thread, from its first heartbeat (a beat period after the store opens): the first at
+        // the start of a heartbeat, the second within it.
+        ClockFailingOnce clock = new ClockFailingOnce(error, nth);
+        logger.addHandler(handler);
+        try {
+            database = server.createDatabase("cluster_error");
+            Database db = Database.open(server.database(database));
+            opened.add(db);
+            ClusterDestinationStateStore a = ClusterDestinationStateStore.over(
+                    JdbcDestinationStateStore.on(db).clock(clock).busyWait(Duration.ofMillis(50)).open(), beat, leaseFor, true);
+            opened.add(0, a);
+            assertThat(a.admit(KEY, AOL, Instant.now()).isGranted()).isTrue(); // in flight until the end
+            Instant armed = Instant.now();
+            while (!clock.failed() && Instant.now().isBefore(armed.plusSeconds(10))) {
+                sleep(20);
+            }
+            assertThat(clock.failed()).as("the heartbeat thread read the clock").isTrue();
+            // Twice the lease time: a heartbeat that stopped lets the lease expire.
+            sleep(leaseFor.multipliedBy(2).toMillis());
+            assertThat(liveLeasedSlots()).as("slots of node a's lease still renewed " + leaseFor.multipliedBy(2).toMillis()
+                    + " ms after the error").isPositive();
+        } finally {
+            logger.removeHandler(handler);
+        }
+        List<String> errors = new ArrayList<>();
+        for (java.util.logging.LogRecord r : logged) {
+            if (r.getLevel() == java.util.logging.Level.SEVERE) {
+                errors.add(r.getMessage());
+                assertThat(r.getThrown()).isSameAs(error);
+            }
+        }
+        System.out.println("ClusterLeaseTest: logged at ERROR: " + errors);
+        assertThat(errors).hasSize(1);
+        assertThat(errors.get(0)).contains(error.getClass().getName()).contains(KEY.asString());
+    }
+
+    /** The system clock, except that the heartbeat thread's {@code nth} read throws {@code error}, once. */
+    private static final class ClockFailingOnce extends java.time.Clock {
+        private final Error error;
+        private final int nth;
+        private final AtomicInteger heartbeatReads = new AtomicInteger();
+        private volatile boolean failed;
+
+        ClockFailingOnce(Error error, int nth) {
+            this.error = error;
+            this.nth = nth;
+        }
+
+        boolean failed() {
+            return failed;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId zone) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public long millis() {
+            return instant().toEpochMilli();
+        }
+
+        @Override
+        public Instant instant() {
+            if (Thread.currentThread().getName().equals("delivery-policy-leases") && heartbeatReads.incrementAndGet() == nth) {
+                failed = true;
+                throw error;
+            }
+            return Instant.now();
+        }
+    }
+
     @Test
     void aHoldByOneNodeStopsTheOtherWithinAHeartbeat() throws Exception {
         ClusterDestinationStateStore a = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, true);
