@@ -42,10 +42,23 @@ import org.mailpolicy.rules.ThrottleEffect;
  * heartbeat sets the count to the database's (unless a write came between), so a failed statement
  * cannot leave the two apart. On each heartbeat a
  * node gives back the slots it does not use: all of them when it admitted nothing for a heartbeat
- * period (so an idle node's slots are free within two heartbeats), and what it holds beyond its fair share (the concurrency over the nodes that lease or
- * want slots of the destination) when others want some. When the leases of all nodes add up to
- * more than the concurrency (lowered by the pace or the policy since they were taken), no node
- * admits in memory, and each gives back every slot it does not use, until they no longer do.
+ * period (so an idle node's slots are free within two heartbeats), and what it holds beyond its fair
+ * share (the concurrency over the nodes that lease or want slots of the destination, rounded up).
+ * When the leases of all nodes add up to more than the concurrency (lowered by the pace or the policy
+ * since they were taken), no node admits in memory, and each gives back every slot it does not use,
+ * until they no longer do.
+ *
+ * <p><b>Fairness.</b> While another node waits for slots (its lease row says it wants more than it
+ * got), a node keeps to its share: the database leases it nothing beyond it (the lease transaction
+ * reads the other nodes' rows under the key's lock), it refuses in memory once its share is in use
+ * (no transaction for each of its delivery threads), and it gives back what it holds beyond its share
+ * at the heartbeat that sees the other waiting, free slots at once and slots in use as each attempt
+ * ends. Without this a busy node whose threads asked again first took every slot it gave back, and
+ * a node that started later could wait for as long as the first stayed busy. With nobody waiting a
+ * node may lease every free slot. The sum of the leases stays within the concurrency at every
+ * instant: fairness only refuses and gives back. The share is rounded up, so where the concurrency
+ * does not divide among the nodes a node can still wait: 4 slots over 3 busy nodes are shares of 2,
+ * and two nodes holding 2 each keep the third waiting while they stay busy.
  *
  * <p><b>Failures.</b> Only the heartbeat thread renews (an operation runs the heartbeat itself only
  * in a store without that thread); a failed heartbeat is logged, never thrown at a delivery thread,
@@ -120,6 +133,11 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         boolean overcommitted;
         /** This node's fair share of the concurrency. */
         int share = Integer.MAX_VALUE;
+        /**
+         * Another node waits for slots of the key (as last seen by a heartbeat or a lease): slots beyond the share go
+         * back as they free, and the database leases this node none beyond it.
+         */
+        boolean othersWaiting;
         /** The lease may be used until then (clock millis): half the lease time after the last renewal. */
         long usableUntilMs = Long.MIN_VALUE;
         /** The last admission within the lease; a lease idle for a heartbeat period gives its unused slots back. */
@@ -141,6 +159,11 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
 
         int unused() {
             return Math.max(0, leased - leaseInFlight);
+        }
+
+        /** Slots leased beyond the fair share (or the concurrency) and not in use. */
+        int surplus() {
+            return Math.min(unused(), Math.max(0, leased - Math.min(share, concurrency)));
         }
     }
 
@@ -196,19 +219,30 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
             }
             l.lastActivity = now;
             l.policy = policy;
-            if (l.admitsInMemory(policy) && !l.overcommitted && l.leaseInFlight < Math.min(l.leased, Math.min(l.share, l.concurrency))
-                    && clock.millis() < l.usableUntilMs) {
+            boolean leaseUsable = l.admitsInMemory(policy) && !l.overcommitted && clock.millis() < l.usableUntilMs;
+            if (leaseUsable && l.leaseInFlight < Math.min(l.leased, Math.min(l.share, l.concurrency))) {
                 l.leaseInFlight++;
                 l.lastAdmitted = now;
                 return Admission.granted(l.concurrency);
+            }
+            if (leaseUsable && l.othersWaiting && l.leaseInFlight >= l.share && l.leaseInFlight <= l.leased) {
+                // Its share in use while another node waits: the database would lease it nothing more (and every delivery
+                // thread of a busy node asking would queue on the row's lock). Asked again once the heartbeat sees
+                // nobody waiting; wanted meanwhile, so that the others keep to their share too.
+                l.wantedSinceBeat = true;
+                return Admission.waitUntil(now.plus(db.busyWait()), "destination " + key.asString() + ": concurrency limit "
+                        + l.concurrency + " reached for this node's share of " + l.share + " (another node waits for slots)");
             }
             if (!policy.rateLimit().isPresent() && !l.holdsOrProbes()) {
                 // Attempts still running on a lease that expired are no longer counted by it: slots for them first.
                 int wanted = Math.max(1, Math.max(Math.min(l.share, l.concurrency), l.leaseInFlight + 1) - l.leased);
                 // Taken before the renewal: the lease is used for half its time from when its expiry was written, never longer.
                 long renewedAtMs = clock.millis();
-                JdbcDestinationStateStore.Lease lease = db.lease(key, policy, node, wanted, leaseFor, now);
+                JdbcDestinationStateStore.Lease lease = db.lease(key, policy, node, wanted,
+                        Math.max(0, l.leaseInFlight - l.leased), leaseFor, now);
                 l.row = lease.seen;
+                l.othersWaiting = lease.othersWaiting;
+                l.share = lease.share;
                 l.concurrency = Math.max(1, lease.seen.paceUnder(policy, now).effectiveConcurrency(policy));
                 // What the database says the lease holds: fewer than counted here when it had expired.
                 l.leased = lease.held;
@@ -230,6 +264,12 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                 }
                 if (!l.holdsOrProbes()) {
                     l.wantedSinceBeat = true;
+                    if (lease.seen.inFlight() < l.concurrency) {
+                        // Slots are free, but not for this node: it holds its share while another node waits for slots. (The
+                        // transition below would grant one, with no slot behind it.)
+                        return Admission.waitUntil(now.plus(db.busyWait()), "destination " + key.asString() + ": concurrency limit "
+                                + l.concurrency + " reached for this node's share of " + lease.share + " (another node waits for slots)");
+                    }
                     // Refused as the row stands, every node's slots in flight: the transition says why and until when.
                     return DestinationTransitions.admit(lease.seen, policy, NO_STARTS, reservation, db.busyWait(), now).admission();
                 }
@@ -280,6 +320,9 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                 if (l.holdsOrProbes() || l.overcommitted) {
                     // The probe waits for every attempt from before the hold: this slot goes back now.
                     giveBackUnused(key, l);
+                } else if (l.othersWaiting && l.surplus() > 0) {
+                    // Another node waits and this one holds more than its share: the slot goes to it now, not a heartbeat later.
+                    giveBack(key, l, l.surplus());
                 }
             } else {
                 db.finished(key, now);
@@ -427,7 +470,11 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
      * (an operation that finished an attempt must not fail for it).
      */
     private void giveBackUnused(DestinationKey key, Local l) {
-        int unused = l.unused();
+        giveBack(key, l, l.unused());
+    }
+
+    /** Gives back {@code unused} slots leased and not in use, as {@link #giveBackUnused} does. */
+    private void giveBack(DestinationKey key, Local l, int unused) {
         if (unused > 0) {
             l.leaseWrites++;
             try {
@@ -652,8 +699,11 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                             // Expired with attempts still running (the node could not renew in time): slots for them
                             // again, as far as the others left them free.
                             long leasedAtMs = clock.millis();
-                            JdbcDestinationStateStore.Lease lease = db.lease(e.getKey(), l.policy, node, l.leaseInFlight, leaseFor, now);
+                            JdbcDestinationStateStore.Lease lease = db.lease(e.getKey(), l.policy, node, l.leaseInFlight,
+                                    l.leaseInFlight, leaseFor, now);
                             l.row = lease.seen;
+                            l.othersWaiting = lease.othersWaiting;
+                            l.share = lease.share;
                             l.concurrency = Math.max(1, lease.seen.paceUnder(l.policy, now).effectiveConcurrency(l.policy));
                             l.leased = lease.held;
                             l.leaseWrites++;
@@ -664,13 +714,16 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                     }
                     if (l.leased > 0 && held != null) {
                         l.usableUntilMs = usableUntil;
-                        int nodes = Math.max(1, beat.nodesSharing.getOrDefault(name, 1));
-                        l.share = Math.max(1, (l.concurrency + nodes - 1) / nodes);
+                        l.share = DestinationTransitions.fairShare(l.concurrency, beat.nodesSharing.getOrDefault(name, 1));
                     }
+                    l.othersWaiting = beat.othersWaiting.contains(name);
                     Integer leasedByAll = beat.leasedByAll.get(name);
                     l.overcommitted = leasedByAll != null && leasedByAll > l.concurrency;
                     if (l.holdsOrProbes() || l.overcommitted) {
                         giveBackUnused(e.getKey(), l);
+                    } else if (l.othersWaiting) {
+                        // Seen waiting by this heartbeat: what is free beyond the share goes now, not on the next one.
+                        giveBack(e.getKey(), l, l.surplus());
                     }
                     if (l.leased == 0 && l.leaseInFlight == 0 && l.dbInFlight == 0 && l.attempts == 0
                             && (l.lastActivity == null || !l.lastActivity.isAfter(now.minus(FORGET_LOCAL_AFTER)))) {

@@ -333,6 +333,99 @@ class ClusterLeaseTest {
         assertThat(otherGrants.get()).isZero();
     }
 
+    /**
+     * Node a has more mail than the concurrency and holds every slot; node b starts later with as
+     * much. Within a few heartbeats node b must run its share (the concurrency over the two nodes) at
+     * once, and keep it, while the two together never pass the concurrency. Node a's delivery threads
+     * ask again a millisecond after a refusal, node b's when the refusal says (the store's wait, as a
+     * mail put back for that wait is): a slot node a gives back must go to node b, not back to node a.
+     */
+    @Test
+    void aNodeThatStartsLaterGetsItsShareFromABusyNodeWithinAFewHeartbeats() throws Exception {
+        ClusterDestinationStateStore a = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, true);
+        ClusterDestinationStateStore b = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, true);
+        int share = (CONCURRENCY + 1) / 2;
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger most = new AtomicInteger();
+        AtomicInteger[] nodeInFlight = {new AtomicInteger(), new AtomicInteger()};
+        AtomicInteger[] granted = {new AtomicInteger(), new AtomicInteger()};
+        AtomicInteger[] grantedLate = {new AtomicInteger(), new AtomicInteger()};
+        int threadsPerNode = 2 * CONCURRENCY;
+        ExecutorService threads = Executors.newFixedThreadPool(2 * threadsPerNode + 1);
+        List<Future<?>> runs = new ArrayList<>();
+        Instant bStarts = Instant.now().plusSeconds(2);
+        Instant end = bStarts.plus(BEAT.multipliedBy(8));
+        for (int t = 0; t < 2 * threadsPerNode; t++) {
+            int n = t < threadsPerNode ? 0 : 1;
+            ClusterDestinationStateStore store = n == 0 ? a : b;
+            runs.add(threads.submit(() -> {
+                if (n == 1) {
+                    sleep(Math.max(0, Duration.between(Instant.now(), bStarts).toMillis()));
+                }
+                // As the delivery threads of a node with a long queue: a refused attempt is followed by the next mail's.
+                while (Instant.now().isBefore(end)) {
+                    Admission admission = store.admit(KEY, AOL, Instant.now());
+                    if (admission.isGranted()) {
+                        most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+                        nodeInFlight[n].incrementAndGet();
+                        granted[n].incrementAndGet();
+                        if (Instant.now().isAfter(end.minus(BEAT.multipliedBy(3)))) {
+                            grantedLate[n].incrementAndGet();
+                        }
+                        sleep(ThreadLocalRandom.current().nextInt(300, 500));
+                        nodeInFlight[n].decrementAndGet();
+                        inFlight.decrementAndGet();
+                        store.recordSuccess(KEY, AOL, "250 OK", Instant.now());
+                        store.finished(KEY, Instant.now());
+                    } else {
+                        Instant asked = admission.notBefore().orElse(Instant.now());
+                        sleep(n == 0 ? 1 : Math.max(1, Math.min(1000, Duration.between(Instant.now(), asked).toMillis())));
+                    }
+                }
+                return null;
+            }));
+        }
+        // Node b's attempts in flight, sampled: when it first ran its share at once, and how many it ran at the end.
+        double[] lateMean = new double[1];
+        Future<Instant> sampled = threads.submit(() -> {
+            Instant first = null;
+            long samples = 0;
+            long sum = 0;
+            while (Instant.now().isBefore(end)) {
+                int running = nodeInFlight[1].get();
+                Instant at = Instant.now();
+                if (first == null && running >= share) {
+                    first = at;
+                }
+                if (at.isAfter(end.minus(BEAT.multipliedBy(3)))) {
+                    samples++;
+                    sum += running;
+                }
+                sleep(5);
+            }
+            lateMean[0] = samples == 0 ? 0 : (double) sum / samples;
+            return first;
+        });
+        for (Future<?> f : runs) {
+            f.get(60, TimeUnit.SECONDS);
+        }
+        Instant bHadItsShare = sampled.get(60, TimeUnit.SECONDS);
+        threads.shutdown();
+        String took = bHadItsShare == null ? "never" : Duration.between(bStarts, bHadItsShare).toMillis() + " ms";
+        System.out.println("ClusterLeaseTest: node b ran its share of " + share + " at once " + took + " after it started; in its last "
+                + BEAT.multipliedBy(3).toMillis() + " ms it ran " + String.format("%.2f", lateMean[0]) + " on average; grants node a "
+                + granted[0] + ", node b " + granted[1] + " (in the last " + BEAT.multipliedBy(3).toMillis() + " ms: node a "
+                + grantedLate[0] + ", node b " + grantedLate[1] + "), most in flight " + most);
+        assertThat(most.get()).isLessThanOrEqualTo(CONCURRENCY);
+        assertThat(bHadItsShare).as("node b ran its share at once within the test (" + took + ")").isNotNull();
+        // A few heartbeats: b's wish is seen by a's next heartbeat, a's attempts beyond its share end and their slots
+        // go back, b takes them (a second's slack for a loaded machine's scheduling).
+        assertThat(Duration.between(bStarts, bHadItsShare)).isLessThanOrEqualTo(BEAT.multipliedBy(3).plusSeconds(1));
+        // And keeps it: its attempts are 300-500 ms with up to the store's wait (50 ms) between, so it runs a little under
+        // its share on average.
+        assertThat(lateMean[0]).as("node b's attempts in flight on average at the end").isGreaterThanOrEqualTo(share - 0.75);
+    }
+
     @Test
     void anIdleNodeGivesItsSlotsBackForTheOtherWithinAHeartbeatOrTwo() throws Exception {
         ClusterDestinationStateStore a = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, true);
