@@ -14,15 +14,14 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.destination.PacingSettings;
 import org.mailpolicy.destination.ThrottleHold;
 import org.mailpolicy.jdbc.Database;
-import org.mailpolicy.jdbc.LocalPostgres;
+import org.mailpolicy.jdbc.PostgresServer;
 
 /**
  * Two nodes' {@link ClusterDestinationStateStore}s on one real PostgreSQL (each with its own pool,
@@ -40,22 +39,12 @@ class ClusterLeaseTest {
             .build();
     private static final DestinationKey KEY = DestinationKey.of(AOL);
     private static final Duration BEAT = ClusterDestinationStateStore.DEFAULT_BEAT_EVERY;
-    private static LocalPostgres server;
+
+    @RegisterExtension
+    static final PostgresServer POSTGRES = new PostgresServer();
 
     private final List<AutoCloseable> opened = new ArrayList<>();
     private String database;
-
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = LocalPostgres.startOrSkip();
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-    }
 
     @AfterEach
     void closeAll() throws Exception {
@@ -71,9 +60,9 @@ class ClusterLeaseTest {
 
     private ClusterDestinationStateStore node(Duration beat, Duration leaseFor, boolean heartbeatThread) {
         if (database == null) {
-            database = server.createDatabase("cluster_lease");
+            database = POSTGRES.createDatabase("cluster_lease");
         }
-        Database db = Database.open(server.database(database));
+        Database db = Database.open(POSTGRES.database(database));
         opened.add(db);
         ClusterDestinationStateStore store = ClusterDestinationStateStore.over(
                 JdbcDestinationStateStore.on(db).busyWait(Duration.ofMillis(50)).open(), beat, leaseFor, heartbeatThread);
@@ -188,8 +177,8 @@ class ClusterLeaseTest {
         ClockFailingOnce clock = new ClockFailingOnce(error, nth);
         logger.addHandler(handler);
         try {
-            database = server.createDatabase("cluster_error");
-            Database db = Database.open(server.database(database));
+            database = POSTGRES.createDatabase("cluster_error");
+            Database db = Database.open(POSTGRES.database(database));
             opened.add(db);
             ClusterDestinationStateStore a = ClusterDestinationStateStore.over(
                     JdbcDestinationStateStore.on(db).clock(clock).busyWait(Duration.ofMillis(50)).open(), beat, leaseFor, true);
@@ -458,7 +447,7 @@ class ClusterLeaseTest {
     void successesThatChangeNothingAreCountedInMemoryAndWrittenOnTheHeartbeat() {
         // No heartbeat thread: heartbeats run on the operations, by the times given.
         ClusterDestinationStateStore store = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
-        Database other = Database.open(server.database(database));
+        Database other = Database.open(POSTGRES.database(database));
         opened.add(other);
         JdbcDestinationStateStore reader = JdbcDestinationStateStore.on(other).open();
         Instant t = Instant.now();
@@ -498,7 +487,7 @@ class ClusterLeaseTest {
             reachable(database, true);
         }
         store.finished(KEY, t.plus(BEAT.multipliedBy(3))); // nothing in flight: only the heartbeat that is due
-        JdbcDestinationStateStore reader = JdbcDestinationStateStore.on(Database.on(server.unpooled(database), "reader")).open();
+        JdbcDestinationStateStore reader = JdbcDestinationStateStore.on(Database.on(POSTGRES.unpooled(database), "reader")).open();
         assertThat(reader.get(KEY).get().attempts()).as("the attempt counted while the database was away").isEqualTo(1);
     }
 
@@ -609,7 +598,7 @@ class ClusterLeaseTest {
         assertThat(store.admit(KEY, AOL, Instant.now()).isGranted()).isTrue();
         store.recordSuccess(KEY, AOL, "250 OK 1", Instant.now());
         store.finished(KEY, Instant.now());
-        try (java.sql.Connection lock = server.unpooled(database).getConnection()) {
+        try (java.sql.Connection lock = POSTGRES.unpooled(database).getConnection()) {
             lock.setAutoCommit(false);
             try (java.sql.Statement st = lock.createStatement()) {
                 st.executeQuery("SELECT name FROM " + JdbcDestinationStateStore.STATE + " FOR UPDATE").close();
@@ -627,7 +616,7 @@ class ClusterLeaseTest {
             closed.get(30, TimeUnit.SECONDS);
             closing.shutdown();
         }
-        JdbcDestinationStateStore reader = JdbcDestinationStateStore.on(Database.on(server.unpooled(database), "reader")).open();
+        JdbcDestinationStateStore reader = JdbcDestinationStateStore.on(Database.on(POSTGRES.unpooled(database), "reader")).open();
         assertThat(reader.get(KEY).get().attempts()).as("attempts in the row after close").isEqualTo(2);
     }
 
@@ -638,8 +627,8 @@ class ClusterLeaseTest {
      */
     @Test
     void twoNodesWorkOnADatabaseWhoseDefaultIsSerializable() throws Exception {
-        database = server.createDatabase("cluster_serializable");
-        try (java.sql.Connection c = server.unpooledAdmin().getConnection(); java.sql.Statement st = c.createStatement()) {
+        database = POSTGRES.createDatabase("cluster_serializable");
+        try (java.sql.Connection c = POSTGRES.unpooledAdmin().getConnection(); java.sql.Statement st = c.createStatement()) {
             st.executeUpdate("ALTER DATABASE " + database + " SET default_transaction_isolation TO 'serializable'");
         }
         ClusterDestinationStateStore a = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, true);
@@ -746,13 +735,13 @@ class ClusterLeaseTest {
     void aLeaseRenewedSlowlyIsUsedForHalfTheLeaseFromBeforeTheRenewal() throws Exception {
         Duration beat = Duration.ofMillis(500);
         Duration leaseFor = beat.multipliedBy(4);
-        database = server.createDatabase("cluster_slow");
+        database = POSTGRES.createDatabase("cluster_slow");
         String role = "node_" + database;
-        try (java.sql.Connection c = server.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement()) {
+        try (java.sql.Connection c = POSTGRES.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement()) {
             st.executeUpdate("CREATE ROLE " + role + " LOGIN");
             st.executeUpdate("GRANT ALL ON SCHEMA public TO " + role);
         }
-        org.postgresql.ds.PGSimpleDataSource asNodeA = (org.postgresql.ds.PGSimpleDataSource) server.unpooled(database);
+        org.postgresql.ds.PGSimpleDataSource asNodeA = (org.postgresql.ds.PGSimpleDataSource) POSTGRES.unpooled(database);
         asNodeA.setUser(role);
         // Node a opens first: its role creates (and owns) the tables.
         ClusterDestinationStateStore a = ClusterDestinationStateStore.over(JdbcDestinationStateStore.on(
@@ -764,7 +753,7 @@ class ClusterLeaseTest {
         a.finished(KEY, first);
         sleep(leaseFor.dividedBy(2).plusMillis(100).toMillis()); // its lease is no longer used without renewal
         Instant t0;
-        try (java.sql.Connection lock = server.unpooled(database).getConnection()) {
+        try (java.sql.Connection lock = POSTGRES.unpooled(database).getConnection()) {
             lock.setAutoCommit(false);
             try (java.sql.Statement st = lock.createStatement()) {
                 st.executeQuery("SELECT name FROM " + JdbcDestinationStateStore.STATE + " FOR UPDATE").close();
@@ -779,7 +768,7 @@ class ClusterLeaseTest {
             admitting.shutdown();
         }
         // Node a is now cut from the database; its lease expires at t0 + leaseFor for the others.
-        try (java.sql.Connection c = server.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement()) {
+        try (java.sql.Connection c = POSTGRES.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement()) {
             st.executeUpdate("ALTER ROLE " + role + " NOLOGIN");
             st.executeQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '" + role + "'").close();
         }
@@ -805,8 +794,8 @@ class ClusterLeaseTest {
      * gets: no pool to wait on. No heartbeat thread: its operations run the heartbeat.
      */
     private ClusterDestinationStateStore nodeWithoutPool() {
-        database = server.createDatabase("cluster_lease");
-        JdbcDestinationStateStore jdbc = JdbcDestinationStateStore.on(Database.on(server.unpooled(database), "PostgreSQL " + database))
+        database = POSTGRES.createDatabase("cluster_lease");
+        JdbcDestinationStateStore jdbc = JdbcDestinationStateStore.on(Database.on(POSTGRES.unpooled(database), "PostgreSQL " + database))
                 .open();
         ClusterDestinationStateStore store = ClusterDestinationStateStore.over(jdbc, BEAT,
                 ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
@@ -815,7 +804,7 @@ class ClusterLeaseTest {
     }
 
     private void reachable(String name, boolean yes) throws Exception {
-        try (java.sql.Connection c = server.unpooledAdmin().getConnection(); java.sql.Statement st = c.createStatement()) {
+        try (java.sql.Connection c = POSTGRES.unpooledAdmin().getConnection(); java.sql.Statement st = c.createStatement()) {
             st.executeUpdate("ALTER DATABASE " + name + " ALLOW_CONNECTIONS " + yes);
             if (!yes) {
                 st.executeQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'").close();
@@ -825,7 +814,7 @@ class ClusterLeaseTest {
 
     /** While on, every update of a destination row fails in the database, as a statement does when the server goes away. */
     private void failRowUpdates(boolean on) throws Exception {
-        try (java.sql.Connection c = server.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement()) {
+        try (java.sql.Connection c = POSTGRES.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement()) {
             st.execute("CREATE TABLE IF NOT EXISTS test_fault (on_ BOOLEAN)");
             st.execute("CREATE OR REPLACE FUNCTION test_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
                     + "IF EXISTS (SELECT 1 FROM test_fault) THEN RAISE EXCEPTION 'injected: the database failed mid-heartbeat'; END IF; "
@@ -838,7 +827,7 @@ class ClusterLeaseTest {
     }
 
     private int liveLeasedSlots() throws Exception {
-        try (java.sql.Connection c = server.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement();
+        try (java.sql.Connection c = POSTGRES.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement();
              java.sql.ResultSet rs = st.executeQuery("SELECT COALESCE(SUM(slots), 0) FROM " + DestinationTables.LEASES
                      + " WHERE expires_ms > " + System.currentTimeMillis())) {
             rs.next();
@@ -853,7 +842,7 @@ class ClusterLeaseTest {
      */
     @Test
     void aStatementUsedOnAPooledConnectionIsPreparedOnTheServer() throws Exception {
-        Database db = Database.open(server.database(server.createDatabase("prepared")));
+        Database db = Database.open(POSTGRES.database(POSTGRES.createDatabase("prepared")));
         opened.add(db);
         String sql = "SELECT COUNT(*) FROM pg_class WHERE relname = ?";
         long prepared = db.withConnection("count prepared statements", c -> {
