@@ -171,7 +171,8 @@ class ClusterLeaseTest {
             }
         };
         Duration beat = Duration.ofMillis(200);
-        Duration leaseFor = beat.multipliedBy(4);
+        // Ten heartbeats: a loaded machine that delays a few of them does not let the lease expire.
+        Duration leaseFor = beat.multipliedBy(10);
         // Reads on the heartbeat thread, from its first heartbeat (a beat period after the store opens): the first at
         // the start of a heartbeat, the second within it.
         ClockFailingOnce clock = new ClockFailingOnce(error, nth);
