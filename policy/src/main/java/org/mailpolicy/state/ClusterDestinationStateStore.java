@@ -42,14 +42,29 @@ import org.mailpolicy.rules.ThrottleEffect;
  * heartbeat sets the count to the database's (unless a write came between), so a failed statement
  * cannot leave the two apart. On each heartbeat a
  * node gives back the slots it does not use: all of them when it admitted nothing for a heartbeat
- * period (so an idle node's slots are free within two heartbeats), and what it holds beyond its fair share (the concurrency over the nodes that lease or
- * want slots of the destination) when others want some. When the leases of all nodes add up to
- * more than the concurrency (lowered by the pace or the policy since they were taken), no node
- * admits in memory, and each gives back every slot it does not use, until they no longer do.
+ * period (so an idle node's slots are free within two heartbeats), and what it holds beyond its fair
+ * share (the concurrency over the nodes that lease or want slots of the destination, rounded up).
+ * When the leases of all nodes add up to more than the concurrency (lowered by the pace or the policy
+ * since they were taken), no node admits in memory, and each gives back every slot it does not use,
+ * until they no longer do.
+ *
+ * <p><b>Fairness.</b> While another node waits for slots (its lease row says it wants more than it
+ * got), a node keeps to its share: the database leases it nothing beyond it (the lease transaction
+ * reads the other nodes' rows under the key's lock), it refuses in memory once its share is in use
+ * (no transaction for each of its delivery threads), and it gives back what it holds beyond its share
+ * at the heartbeat that sees the other waiting, free slots at once and slots in use as each attempt
+ * ends. Without this a busy node whose threads asked again first took every slot it gave back, and
+ * a node that started later could wait for as long as the first stayed busy. With nobody waiting a
+ * node may lease every free slot. The sum of the leases stays within the concurrency at every
+ * instant: fairness only refuses and gives back. The share is rounded up, so where the concurrency
+ * does not divide among the nodes a node can still wait: 4 slots over 3 busy nodes are shares of 2,
+ * and two nodes holding 2 each keep the third waiting while they stay busy.
  *
  * <p><b>Failures.</b> Only the heartbeat thread renews (an operation runs the heartbeat itself only
  * in a store without that thread); a failed heartbeat is logged, never thrown at a delivery thread,
- * and what it had not done is done by the next one.
+ * and what it had not done is done by the next one. That holds for an {@link Error} too (logged at
+ * ERROR with the step it was at): one leaving the heartbeat thread's task would cancel every later
+ * heartbeat silently.
  *
  * <p><b>Holds and the probe</b> stay transactions on the shared row, through the same
  * {@link DestinationTransitions}: every throttle, and every outcome that changes what the row keeps
@@ -87,6 +102,10 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
     private final AtomicBoolean beating = new AtomicBoolean();
     /** Heartbeats failed since the last that worked: logged when renewing works again. */
     private final AtomicLong failedBeats = new AtomicLong();
+    /** The class of the last heartbeat's failure: an error's stack is logged when it differs. */
+    private volatile Class<?> lastFailure;
+    /** What the heartbeat is at, for the line that logs an error it met. */
+    private volatile String doing = "starting";
     private final ScheduledExecutorService heart;
 
     /** What this node knows and holds of one key; guarded by its own monitor. */
@@ -112,8 +131,13 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
          * they were taken): none is used in memory and unused slots go back until they no longer do.
          */
         boolean overcommitted;
-        /** How many nodes leased or wanted slots of the key at the last heartbeat, this one included. */
+        /** How many nodes held or wanted slots of the key when a heartbeat or a lease last counted, this one included. */
         int nodesSharing = 1;
+        /**
+         * Another node waits for slots of the key (as last seen by a heartbeat or a lease): slots beyond the share go
+         * back as they free, and the database leases this node none beyond it.
+         */
+        boolean othersWaiting;
         /** The lease may be used until then (clock millis): half the lease time after the last renewal. */
         long usableUntilMs = Long.MIN_VALUE;
         /** The last admission within the lease; a lease idle for a heartbeat period gives its unused slots back. */
@@ -133,17 +157,22 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
             return row != null && (row.heldUntil().isPresent() || row.probing());
         }
 
-        /**
-         * This node's fair share of the concurrency: worked out from the concurrency as it stands, which
-         * the pace or the policy may have raised since the heartbeat that counted the nodes. A share kept
-         * from then left a node that had grown refusing attempts with slots of its own lease free.
-         */
-        int share() {
-            return Math.max(1, (concurrency + nodesSharing - 1) / nodesSharing);
-        }
-
         int unused() {
             return Math.max(0, leased - leaseInFlight);
+        }
+
+        /**
+         * This node's fair share of the concurrency as it stands: the pace or the policy may have raised
+         * it since the nodes were counted. A share kept from then left a node whose pace had grown refusing
+         * attempts with slots of its own lease free, each refusal a transaction on the row.
+         */
+        int share() {
+            return DestinationTransitions.fairShare(concurrency, nodesSharing);
+        }
+
+        /** Slots leased beyond the fair share and not in use. */
+        int surplus() {
+            return Math.min(unused(), Math.max(0, leased - share()));
         }
     }
 
@@ -199,14 +228,21 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
             }
             l.lastActivity = now;
             l.policy = policy;
-            if (l.admitsInMemory(policy) && !l.overcommitted && l.leaseInFlight < Math.min(l.leased, l.share())
-                    && clock.millis() < l.usableUntilMs) {
+            boolean leaseUsable = l.admitsInMemory(policy) && !l.overcommitted && clock.millis() < l.usableUntilMs;
+            if (leaseUsable && l.leaseInFlight < Math.min(l.leased, l.share())) {
                 l.leaseInFlight++;
                 l.lastAdmitted = now;
                 return Admission.granted(l.concurrency);
             }
-            if (l.admitsInMemory(policy) && !l.overcommitted && l.leaseInFlight >= l.leased && clock.millis() < l.usableUntilMs
-                    && l.leased >= concurrencyNow(l, policy, now)) {
+            if (leaseUsable && l.othersWaiting && l.leaseInFlight >= l.share() && l.leaseInFlight <= l.leased) {
+                // Its share in use while another node waits: the database would lease it nothing more (and every delivery
+                // thread of a busy node asking would queue on the row's lock). Asked again once the heartbeat sees
+                // nobody waiting; wanted meanwhile, so that the others keep to their share too.
+                l.wantedSinceBeat = true;
+                return Admission.waitUntil(now.plus(db.busyWait()), "destination " + key.asString() + ": concurrency limit "
+                        + l.concurrency + " reached for this node's share of " + l.share() + " (another node waits for slots)");
+            }
+            if (leaseUsable && l.leaseInFlight >= l.leased && l.leased >= concurrencyNow(l, policy, now)) {
                 // The whole concurrency (as the row last read and this policy make it) is this node's and in use:
                 // the database has no slot to give, and asking would hold this key's monitor, so every other
                 // attempt's end here, for a transaction. A pace grown by another node reaches this one by the
@@ -220,8 +256,11 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                 int wanted = Math.max(1, Math.max(l.share(), l.leaseInFlight + 1) - l.leased);
                 // Taken before the renewal: the lease is used for half its time from when its expiry was written, never longer.
                 long renewedAtMs = clock.millis();
-                JdbcDestinationStateStore.Lease lease = db.lease(key, policy, node, wanted, leaseFor, now);
+                JdbcDestinationStateStore.Lease lease = db.lease(key, policy, node, wanted,
+                        Math.max(0, l.leaseInFlight - l.leased), leaseFor, now);
                 l.row = lease.seen;
+                l.othersWaiting = lease.othersWaiting;
+                l.nodesSharing = lease.nodes;
                 l.concurrency = Math.max(1, lease.seen.paceUnder(policy, now).effectiveConcurrency(policy));
                 // What the database says the lease holds: fewer than counted here when it had expired.
                 l.leased = lease.held;
@@ -243,6 +282,12 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                 }
                 if (!l.holdsOrProbes()) {
                     l.wantedSinceBeat = true;
+                    if (lease.seen.inFlight() < l.concurrency) {
+                        // Slots are free, but not for this node: it holds its share while another node waits for slots. (The
+                        // transition below would grant one, with no slot behind it.)
+                        return Admission.waitUntil(now.plus(db.busyWait()), "destination " + key.asString() + ": concurrency limit "
+                                + l.concurrency + " reached for this node's share of " + l.share() + " (another node waits for slots)");
+                    }
                     // Refused as the row stands, every node's slots in flight: the transition says why and until when.
                     return DestinationTransitions.admit(lease.seen, policy, NO_STARTS, reservation, db.busyWait(), now).admission();
                 }
@@ -298,6 +343,9 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                 if (l.holdsOrProbes() || l.overcommitted) {
                     // The probe waits for every attempt from before the hold: this slot goes back now.
                     giveBackUnused(key, l);
+                } else if (l.othersWaiting && l.surplus() > 0) {
+                    // Another node waits and this one holds more than its share: the slot goes to it now, not a heartbeat later.
+                    giveBack(key, l, l.surplus());
                 }
             } else {
                 db.finished(key, now);
@@ -445,7 +493,11 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
      * (an operation that finished an attempt must not fail for it).
      */
     private void giveBackUnused(DestinationKey key, Local l) {
-        int unused = l.unused();
+        giveBack(key, l, l.unused());
+    }
+
+    /** Gives back {@code unused} slots leased and not in use, as {@link #giveBackUnused} does. */
+    private void giveBack(DestinationKey key, Local l, int unused) {
         if (unused > 0) {
             l.leaseWrites++;
             try {
@@ -479,33 +531,92 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         }
     }
 
+    /**
+     * The heartbeat thread's task. Nothing may leave it: an exception or error out of a task scheduled
+     * with a fixed delay cancels every later run without a word, and the node would stop renewing its
+     * leases while its attempts still run (the others take the slots once the leases expire).
+     */
     private void beatOnThread() {
-        Instant now = clock.instant();
+        doing = "reading the clock";
+        Instant now;
+        try {
+            now = clock.instant();
+        } catch (ThreadDeath death) {
+            throw death;
+        } catch (Throwable t) {
+            failedBeat(t);
+            return;
+        }
         nextBeatMs.set(now.plus(beatEvery).toEpochMilli());
         beatQuietly(now);
     }
 
+    /**
+     * A heartbeat whose failure is logged, never thrown (see {@link #beatIfDue} and {@link #beatOnThread}):
+     * an {@link Error} too, an {@link OutOfMemoryError} among them, as the next heartbeat may well work
+     * (the memory freed meanwhile); only {@link ThreadDeath} goes on. An interrupt (from {@link #close}) is
+     * left set for the thread's owner to see.
+     */
     private void beatQuietly(Instant now) {
         try {
             beat(now);
-        } catch (RuntimeException e) {
-            long failed = failedBeats.incrementAndGet();
-            String line = "delivery policy: renewing this node's destination leases failed (" + failed
-                    + " heartbeat(s) in a row); they stop being used " + leaseFor.dividedBy(2).toSeconds()
-                    + " s after the last renewal and expire for the cluster after " + leaseFor.toSeconds() + " s: " + e.getMessage();
+        } catch (ThreadDeath death) {
+            throw death;
+        } catch (Throwable t) {
+            failedBeat(t);
+            return;
+        }
+        long failed = failedBeats.getAndSet(0);
+        lastFailure = null;
+        if (failed > 0) {
+            LOGGER.log(System.Logger.Level.INFO, "delivery policy: renewing this node's destination leases works again after "
+                    + failed + " failed heartbeat(s)");
+        }
+    }
+
+    private void failedBeat(Throwable t) {
+        long failed = failedBeats.incrementAndGet();
+        Class<?> before = lastFailure;
+        lastFailure = t.getClass();
+        String consequence = " heartbeat(s) in a row); the leases stop being used " + shown(leaseFor.dividedBy(2))
+                + " after the last renewal and expire for the cluster after " + shown(leaseFor);
+        if (t instanceof RuntimeException) {
+            // The database away, most likely: retried by the next heartbeat, as the line says.
+            String line = "delivery policy: renewing this node's destination leases failed (" + failed + consequence + ": "
+                    + t.getMessage();
             // The stack once per outage: a database away for a minute would otherwise print it every heartbeat.
             if (failed == 1) {
-                LOGGER.log(System.Logger.Level.WARNING, line, e);
+                LOGGER.log(System.Logger.Level.WARNING, line, t);
             } else {
                 LOGGER.log(System.Logger.Level.WARNING, line);
             }
             return;
         }
-        long failed = failedBeats.getAndSet(0);
-        if (failed > 0) {
-            LOGGER.log(System.Logger.Level.INFO, "delivery policy: renewing this node's destination leases works again after "
-                    + failed + " failed heartbeat(s)");
+        // A bug or the JVM out of resources, not the database: an operator must see it, with what the heartbeat was at.
+        String line = "delivery policy: the lease heartbeat of node " + node + " failed with " + t.getClass().getName()
+                + " while " + doing + " (" + failed + consequence + "; the heartbeat goes on; destinations this node leases or counts: "
+                + destinationsNamed() + "): " + t.getMessage();
+        if (failed == 1 || before != t.getClass()) {
+            LOGGER.log(System.Logger.Level.ERROR, line, t);
+        } else {
+            LOGGER.log(System.Logger.Level.ERROR, line);
         }
+    }
+
+    private static String shown(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
+    }
+
+    /** The destinations this node keeps state of, for a log line: the first few, and how many in all. */
+    private String destinationsNamed() {
+        List<String> names = new ArrayList<>();
+        int all = 0;
+        for (DestinationKey key : locals.keySet()) {
+            if (all++ < 10) {
+                names.add(key.asString());
+            }
+        }
+        return all == 0 ? "none" : String.join(", ", names) + (all > names.size() ? " and " + (all - names.size()) + " more" : "");
     }
 
     /**
@@ -527,8 +638,10 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
             List<Runnable> undo = new ArrayList<>();
             List<JdbcDestinationStateStore.BeatChange> decided = new ArrayList<>();
             Map<Local, Long> writesSeen = new java.util.IdentityHashMap<>();
+            doing = "reading the clock";
             // Taken before the renewal: the leases are used for half their time from when their expiry was written.
             long renewedAtMs = clock.millis();
+            doing = "giving back slots, adding the counted outcomes and renewing the leases in the database";
             JdbcDestinationStateStore.Beat beat;
             try {
                 beat = db.beat(node, give -> {
@@ -541,7 +654,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                             }
                             boolean idle = !l.lastAdmitted.isAfter(now.minus(beatEvery));
                             int giveBack = idle || l.holdsOrProbes() || l.overcommitted ? l.unused()
-                                    : Math.min(l.unused(), Math.max(0, l.leased - l.share()));
+                                    : l.surplus();
                             boolean wanted = l.wantedSinceBeat;
                             if (giveBack > 0) {
                                 l.leaseWrites++;
@@ -577,7 +690,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                     }
                     return decided;
                 }, leaseFor, now);
-            } catch (RuntimeException ex) {
+            } catch (Throwable ex) {
                 // Slots given back stay given back (here as in the database); the rest is tried again.
                 undo.forEach(Runnable::run);
                 throw ex;
@@ -586,6 +699,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
             for (Map.Entry<DestinationKey, Local> e : locals.entrySet()) {
                 Local l = e.getValue();
                 String name = e.getKey().asString();
+                doing = "taking what the database holds for destination " + name;
                 synchronized (l) {
                     DestinationState row = beat.rows.get(name);
                     if (row != null) {
@@ -608,8 +722,11 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                             // Expired with attempts still running (the node could not renew in time): slots for them
                             // again, as far as the others left them free.
                             long leasedAtMs = clock.millis();
-                            JdbcDestinationStateStore.Lease lease = db.lease(e.getKey(), l.policy, node, l.leaseInFlight, leaseFor, now);
+                            JdbcDestinationStateStore.Lease lease = db.lease(e.getKey(), l.policy, node, l.leaseInFlight,
+                                    l.leaseInFlight, leaseFor, now);
                             l.row = lease.seen;
+                            l.othersWaiting = lease.othersWaiting;
+                            l.nodesSharing = lease.nodes;
                             l.concurrency = Math.max(1, lease.seen.paceUnder(l.policy, now).effectiveConcurrency(l.policy));
                             l.leased = lease.held;
                             l.leaseWrites++;
@@ -622,10 +739,14 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                         l.usableUntilMs = usableUntil;
                         l.nodesSharing = Math.max(1, beat.nodesSharing.getOrDefault(name, 1));
                     }
+                    l.othersWaiting = beat.othersWaiting.contains(name);
                     Integer leasedByAll = beat.leasedByAll.get(name);
                     l.overcommitted = leasedByAll != null && leasedByAll > l.concurrency;
                     if (l.holdsOrProbes() || l.overcommitted) {
                         giveBackUnused(e.getKey(), l);
+                    } else if (l.othersWaiting) {
+                        // Seen waiting by this heartbeat: what is free beyond the share goes now, not on the next one.
+                        giveBack(e.getKey(), l, l.surplus());
                     }
                     if (l.leased == 0 && l.leaseInFlight == 0 && l.dbInFlight == 0 && l.attempts == 0
                             && (l.lastActivity == null || !l.lastActivity.isAfter(now.minus(FORGET_LOCAL_AFTER)))) {
@@ -635,6 +756,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                 }
             }
             // Admissions in memory never reach the store's own sweep: the heartbeat runs it.
+            doing = "deleting idle rows and expired leases";
             db.sweepIfDue(now);
         } finally {
             beating.set(false);

@@ -132,6 +132,29 @@ public final class DestinationTransitions {
         return Math.max(0, Math.min(wanted, free));
     }
 
+    /**
+     * A node's fair share of a destination's {@code concurrency} among the {@code nodes} that hold or
+     * want slots of it (this one included): the concurrency over them, rounded up, at least one.
+     */
+    public static int fairShare(int concurrency, int nodes) {
+        int among = Math.max(1, nodes);
+        return Math.max(1, (concurrency + among - 1) / among);
+    }
+
+    /**
+     * How many of the {@code leasable} free slots a node may take while another node waits for slots
+     * of the destination: no more than brings what its lease {@code holds} to its {@code share}, so
+     * that a node that started later is not starved by one that took the free slots first; but at
+     * least {@code forRunning}, the attempts the node runs that its lease no longer counts (it expired
+     * while they ran). With nobody waiting, every free slot may be taken.
+     */
+    public static int leasableWithinShare(int leasable, boolean othersWaiting, int share, int holds, int forRunning) {
+        if (!othersWaiting) {
+            return leasable;
+        }
+        return Math.max(0, Math.min(leasable, Math.max(forRunning, share - holds)));
+    }
+
     /** The state after a node leased slots: active now, with the pace its admissions run at, as a grant keeps it. */
     public static DestinationState leased(DestinationState s, DestinationPolicy policy, Instant now) {
         return touched(s, now).toBuilder().pace(Optional.of(s.paceUnder(policy, now))).build();

@@ -7,29 +7,17 @@ import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The pool on a real PostgreSQL. */
 class SharedDatabaseTest {
-    private static LocalPostgres postgres;
-
-    @BeforeAll
-    static void start() throws Exception {
-        postgres = LocalPostgres.startOrSkip();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (postgres != null) {
-            postgres.close();
-        }
-    }
+    @RegisterExtension
+    static final PostgresServer POSTGRES = new PostgresServer();
 
     @Test
     void aStatementTheServerDoesNotAnswerFailsAfterTheSocketTimeoutInsteadOfHanging() throws Exception {
-        SharedDatabase db = postgres.database(postgres.createDatabase("socket_timeout"));
+        SharedDatabase db = POSTGRES.database(POSTGRES.createDatabase("socket_timeout"));
         try (HikariDataSource pool = db.pooledDataSource(1); Connection c = pool.getConnection();
              Statement st = c.createStatement()) {
             long start = System.nanoTime();
@@ -41,7 +29,7 @@ class SharedDatabaseTest {
 
     @Test
     void theDefaultSocketTimeoutLeavesOrdinaryStatementsAlone() throws Exception {
-        SharedDatabase db = postgres.database(postgres.createDatabase("socket_timeout_default"));
+        SharedDatabase db = POSTGRES.database(POSTGRES.createDatabase("socket_timeout_default"));
         try (HikariDataSource pool = db.pooledDataSource(); Connection c = pool.getConnection();
              Statement st = c.createStatement()) {
             assertThat(st.execute("SELECT pg_sleep(1.5)")).isTrue();

@@ -1,9 +1,8 @@
 package org.mailpolicy.parking;
 
 import javax.sql.DataSource;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.mailpolicy.jdbc.LocalPostgres;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.mailpolicy.jdbc.PostgresServer;
 
 /**
  * The parked-mail contract on a real PostgreSQL server, where claims skip the rows another node has
@@ -11,22 +10,11 @@ import org.mailpolicy.jdbc.LocalPostgres;
  * PostgreSQL can be started.
  */
 class PostgresParkedMailStoreTest extends ParkedMailStoreContract {
-    private static LocalPostgres server;
-
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = LocalPostgres.startOrSkip();
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-    }
+    @RegisterExtension
+    static final PostgresServer POSTGRES = new PostgresServer();
 
     @Override
     DataSource database() {
-        return server.unpooled(server.createDatabase("parked"));
+        return POSTGRES.unpooled(POSTGRES.createDatabase("parked"));
     }
 }

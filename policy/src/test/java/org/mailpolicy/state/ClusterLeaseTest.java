@@ -14,15 +14,14 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.destination.PacingSettings;
 import org.mailpolicy.destination.ThrottleHold;
 import org.mailpolicy.jdbc.Database;
-import org.mailpolicy.jdbc.LocalPostgres;
+import org.mailpolicy.jdbc.PostgresServer;
 
 /**
  * Two nodes' {@link ClusterDestinationStateStore}s on one real PostgreSQL (each with its own pool,
@@ -40,22 +39,12 @@ class ClusterLeaseTest {
             .build();
     private static final DestinationKey KEY = DestinationKey.of(AOL);
     private static final Duration BEAT = ClusterDestinationStateStore.DEFAULT_BEAT_EVERY;
-    private static LocalPostgres server;
+
+    @RegisterExtension
+    static final PostgresServer POSTGRES = new PostgresServer();
 
     private final List<AutoCloseable> opened = new ArrayList<>();
     private String database;
-
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = LocalPostgres.startOrSkip();
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-    }
 
     @AfterEach
     void closeAll() throws Exception {
@@ -71,9 +60,9 @@ class ClusterLeaseTest {
 
     private ClusterDestinationStateStore node(Duration beat, Duration leaseFor, boolean heartbeatThread) {
         if (database == null) {
-            database = server.createDatabase("cluster_lease");
+            database = POSTGRES.createDatabase("cluster_lease");
         }
-        Database db = Database.open(server.database(database));
+        Database db = Database.open(POSTGRES.database(database));
         opened.add(db);
         ClusterDestinationStateStore store = ClusterDestinationStateStore.over(
                 JdbcDestinationStateStore.on(db).busyWait(Duration.ofMillis(50)).open(), beat, leaseFor, heartbeatThread);
@@ -145,6 +134,120 @@ class ClusterLeaseTest {
         }
         assertThat(grantedAt).as("granted once the dead node's lease ran out").isNotNull();
         assertThat(grantedAt).isAfterOrEqualTo(died.plus(leaseFor).minusMillis(100));
+    }
+
+    /**
+     * An {@link Error} thrown on the heartbeat thread (here by the clock it reads, at the start of a
+     * heartbeat and within one): the executor that runs the heartbeat would cancel every later run
+     * without a word, the lease would no longer be renewed and the other nodes would take its slots
+     * while its attempts still run. The heartbeat logs it at ERROR and goes on.
+     */
+    @Test
+    void anErrorOnTheHeartbeatThreadIsLoggedAndTheHeartbeatGoesOn() throws Exception {
+        heartbeatGoesOnAfter(new AssertionError("injected: a bug on the heartbeat thread"), 1);
+    }
+
+    @Test
+    void anOutOfMemoryErrorWithinAHeartbeatIsLoggedAndTheHeartbeatGoesOn() throws Exception {
+        heartbeatGoesOnAfter(new OutOfMemoryError("injected: no memory for one heartbeat"), 2);
+    }
+
+    /** Node a's heartbeat thread gets {@code error} from its {@code nth} clock read of a heartbeat, once. */
+    private void heartbeatGoesOnAfter(Error error, int nth) throws Exception {
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(ClusterDestinationStateStore.class.getName());
+        List<java.util.logging.LogRecord> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                logged.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Duration beat = Duration.ofMillis(200);
+        // Ten heartbeats: a loaded machine that delays a few of them does not let the lease expire.
+        Duration leaseFor = beat.multipliedBy(10);
+        // Reads on the heartbeat thread, from its first heartbeat (a beat period after the store opens): the first at
+        // the start of a heartbeat, the second within it.
+        ClockFailingOnce clock = new ClockFailingOnce(error, nth);
+        logger.addHandler(handler);
+        try {
+            database = POSTGRES.createDatabase("cluster_error");
+            Database db = Database.open(POSTGRES.database(database));
+            opened.add(db);
+            ClusterDestinationStateStore a = ClusterDestinationStateStore.over(
+                    JdbcDestinationStateStore.on(db).clock(clock).busyWait(Duration.ofMillis(50)).open(), beat, leaseFor, true);
+            opened.add(0, a);
+            assertThat(a.admit(KEY, AOL, Instant.now()).isGranted()).isTrue(); // in flight until the end
+            Instant armed = Instant.now();
+            while (!clock.failed() && Instant.now().isBefore(armed.plusSeconds(10))) {
+                sleep(20);
+            }
+            assertThat(clock.failed()).as("the heartbeat thread read the clock").isTrue();
+            // Twice the lease time: a heartbeat that stopped lets the lease expire.
+            sleep(leaseFor.multipliedBy(2).toMillis());
+            assertThat(liveLeasedSlots()).as("slots of node a's lease still renewed " + leaseFor.multipliedBy(2).toMillis()
+                    + " ms after the error").isPositive();
+        } finally {
+            logger.removeHandler(handler);
+        }
+        List<String> errors = new ArrayList<>();
+        for (java.util.logging.LogRecord r : logged) {
+            if (r.getLevel() == java.util.logging.Level.SEVERE) {
+                errors.add(r.getMessage());
+                assertThat(r.getThrown()).isSameAs(error);
+            }
+        }
+        System.out.println("ClusterLeaseTest: logged at ERROR: " + errors);
+        assertThat(errors).hasSize(1);
+        assertThat(errors.get(0)).contains(error.getClass().getName()).contains(KEY.asString());
+    }
+
+    /** The system clock, except that the heartbeat thread's {@code nth} read throws {@code error}, once. */
+    private static final class ClockFailingOnce extends java.time.Clock {
+        private final Error error;
+        private final int nth;
+        private final AtomicInteger heartbeatReads = new AtomicInteger();
+        private volatile boolean failed;
+
+        ClockFailingOnce(Error error, int nth) {
+            this.error = error;
+            this.nth = nth;
+        }
+
+        boolean failed() {
+            return failed;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId zone) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public long millis() {
+            return instant().toEpochMilli();
+        }
+
+        @Override
+        public Instant instant() {
+            if (Thread.currentThread().getName().equals("delivery-policy-leases") && heartbeatReads.incrementAndGet() == nth) {
+                failed = true;
+                throw error;
+            }
+            return Instant.now();
+        }
     }
 
     @Test
@@ -220,6 +323,99 @@ class ClusterLeaseTest {
         assertThat(otherGrants.get()).isZero();
     }
 
+    /**
+     * Node a has more mail than the concurrency and holds every slot; node b starts later with as
+     * much. Within a few heartbeats node b must run its share (the concurrency over the two nodes) at
+     * once, and keep it, while the two together never pass the concurrency. Node a's delivery threads
+     * ask again a millisecond after a refusal, node b's when the refusal says (the store's wait, as a
+     * mail put back for that wait is): a slot node a gives back must go to node b, not back to node a.
+     */
+    @Test
+    void aNodeThatStartsLaterGetsItsShareFromABusyNodeWithinAFewHeartbeats() throws Exception {
+        ClusterDestinationStateStore a = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, true);
+        ClusterDestinationStateStore b = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, true);
+        int share = (CONCURRENCY + 1) / 2;
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger most = new AtomicInteger();
+        AtomicInteger[] nodeInFlight = {new AtomicInteger(), new AtomicInteger()};
+        AtomicInteger[] granted = {new AtomicInteger(), new AtomicInteger()};
+        AtomicInteger[] grantedLate = {new AtomicInteger(), new AtomicInteger()};
+        int threadsPerNode = 2 * CONCURRENCY;
+        ExecutorService threads = Executors.newFixedThreadPool(2 * threadsPerNode + 1);
+        List<Future<?>> runs = new ArrayList<>();
+        Instant bStarts = Instant.now().plusSeconds(2);
+        Instant end = bStarts.plus(BEAT.multipliedBy(8));
+        for (int t = 0; t < 2 * threadsPerNode; t++) {
+            int n = t < threadsPerNode ? 0 : 1;
+            ClusterDestinationStateStore store = n == 0 ? a : b;
+            runs.add(threads.submit(() -> {
+                if (n == 1) {
+                    sleep(Math.max(0, Duration.between(Instant.now(), bStarts).toMillis()));
+                }
+                // As the delivery threads of a node with a long queue: a refused attempt is followed by the next mail's.
+                while (Instant.now().isBefore(end)) {
+                    Admission admission = store.admit(KEY, AOL, Instant.now());
+                    if (admission.isGranted()) {
+                        most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+                        nodeInFlight[n].incrementAndGet();
+                        granted[n].incrementAndGet();
+                        if (Instant.now().isAfter(end.minus(BEAT.multipliedBy(3)))) {
+                            grantedLate[n].incrementAndGet();
+                        }
+                        sleep(ThreadLocalRandom.current().nextInt(300, 500));
+                        nodeInFlight[n].decrementAndGet();
+                        inFlight.decrementAndGet();
+                        store.recordSuccess(KEY, AOL, "250 OK", Instant.now());
+                        store.finished(KEY, Instant.now());
+                    } else {
+                        Instant asked = admission.notBefore().orElse(Instant.now());
+                        sleep(n == 0 ? 1 : Math.max(1, Math.min(1000, Duration.between(Instant.now(), asked).toMillis())));
+                    }
+                }
+                return null;
+            }));
+        }
+        // Node b's attempts in flight, sampled: when it first ran its share at once, and how many it ran at the end.
+        double[] lateMean = new double[1];
+        Future<Instant> sampled = threads.submit(() -> {
+            Instant first = null;
+            long samples = 0;
+            long sum = 0;
+            while (Instant.now().isBefore(end)) {
+                int running = nodeInFlight[1].get();
+                Instant at = Instant.now();
+                if (first == null && running >= share) {
+                    first = at;
+                }
+                if (at.isAfter(end.minus(BEAT.multipliedBy(3)))) {
+                    samples++;
+                    sum += running;
+                }
+                sleep(5);
+            }
+            lateMean[0] = samples == 0 ? 0 : (double) sum / samples;
+            return first;
+        });
+        for (Future<?> f : runs) {
+            f.get(60, TimeUnit.SECONDS);
+        }
+        Instant bHadItsShare = sampled.get(60, TimeUnit.SECONDS);
+        threads.shutdown();
+        String took = bHadItsShare == null ? "never" : Duration.between(bStarts, bHadItsShare).toMillis() + " ms";
+        System.out.println("ClusterLeaseTest: node b ran its share of " + share + " at once " + took + " after it started; in its last "
+                + BEAT.multipliedBy(3).toMillis() + " ms it ran " + String.format("%.2f", lateMean[0]) + " on average; grants node a "
+                + granted[0] + ", node b " + granted[1] + " (in the last " + BEAT.multipliedBy(3).toMillis() + " ms: node a "
+                + grantedLate[0] + ", node b " + grantedLate[1] + "), most in flight " + most);
+        assertThat(most.get()).isLessThanOrEqualTo(CONCURRENCY);
+        assertThat(bHadItsShare).as("node b ran its share at once within the test (" + took + ")").isNotNull();
+        // A few heartbeats: b's wish is seen by a's next heartbeat, a's attempts beyond its share end and their slots
+        // go back, b takes them (a second's slack for a loaded machine's scheduling).
+        assertThat(Duration.between(bStarts, bHadItsShare)).isLessThanOrEqualTo(BEAT.multipliedBy(3).plusSeconds(1));
+        // And keeps it: its attempts are 300-500 ms with up to the store's wait (50 ms) between, so it runs a little under
+        // its share on average.
+        assertThat(lateMean[0]).as("node b's attempts in flight on average at the end").isGreaterThanOrEqualTo(share - 0.75);
+    }
+
     @Test
     void anIdleNodeGivesItsSlotsBackForTheOtherWithinAHeartbeatOrTwo() throws Exception {
         ClusterDestinationStateStore a = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, true);
@@ -252,7 +448,7 @@ class ClusterLeaseTest {
     void successesThatChangeNothingAreCountedInMemoryAndWrittenOnTheHeartbeat() {
         // No heartbeat thread: heartbeats run on the operations, by the times given.
         ClusterDestinationStateStore store = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
-        Database other = Database.open(server.database(database));
+        Database other = Database.open(POSTGRES.database(database));
         opened.add(other);
         JdbcDestinationStateStore reader = JdbcDestinationStateStore.on(other).open();
         Instant t = Instant.now();
@@ -292,7 +488,7 @@ class ClusterLeaseTest {
             reachable(database, true);
         }
         store.finished(KEY, t.plus(BEAT.multipliedBy(3))); // nothing in flight: only the heartbeat that is due
-        JdbcDestinationStateStore reader = JdbcDestinationStateStore.on(Database.on(server.unpooled(database), "reader")).open();
+        JdbcDestinationStateStore reader = JdbcDestinationStateStore.on(Database.on(POSTGRES.unpooled(database), "reader")).open();
         assertThat(reader.get(KEY).get().attempts()).as("the attempt counted while the database was away").isEqualTo(1);
     }
 
@@ -403,7 +599,7 @@ class ClusterLeaseTest {
         assertThat(store.admit(KEY, AOL, Instant.now()).isGranted()).isTrue();
         store.recordSuccess(KEY, AOL, "250 OK 1", Instant.now());
         store.finished(KEY, Instant.now());
-        try (java.sql.Connection lock = server.unpooled(database).getConnection()) {
+        try (java.sql.Connection lock = POSTGRES.unpooled(database).getConnection()) {
             lock.setAutoCommit(false);
             try (java.sql.Statement st = lock.createStatement()) {
                 st.executeQuery("SELECT name FROM " + JdbcDestinationStateStore.STATE + " FOR UPDATE").close();
@@ -421,7 +617,7 @@ class ClusterLeaseTest {
             closed.get(30, TimeUnit.SECONDS);
             closing.shutdown();
         }
-        JdbcDestinationStateStore reader = JdbcDestinationStateStore.on(Database.on(server.unpooled(database), "reader")).open();
+        JdbcDestinationStateStore reader = JdbcDestinationStateStore.on(Database.on(POSTGRES.unpooled(database), "reader")).open();
         assertThat(reader.get(KEY).get().attempts()).as("attempts in the row after close").isEqualTo(2);
     }
 
@@ -432,8 +628,8 @@ class ClusterLeaseTest {
      */
     @Test
     void twoNodesWorkOnADatabaseWhoseDefaultIsSerializable() throws Exception {
-        database = server.createDatabase("cluster_serializable");
-        try (java.sql.Connection c = server.unpooledAdmin().getConnection(); java.sql.Statement st = c.createStatement()) {
+        database = POSTGRES.createDatabase("cluster_serializable");
+        try (java.sql.Connection c = POSTGRES.unpooledAdmin().getConnection(); java.sql.Statement st = c.createStatement()) {
             st.executeUpdate("ALTER DATABASE " + database + " SET default_transaction_isolation TO 'serializable'");
         }
         ClusterDestinationStateStore a = node(ClusterDestinationStateStore.DEFAULT_LEASE_FOR, true);
@@ -592,13 +788,13 @@ class ClusterLeaseTest {
     void aLeaseRenewedSlowlyIsUsedForHalfTheLeaseFromBeforeTheRenewal() throws Exception {
         Duration beat = Duration.ofMillis(500);
         Duration leaseFor = beat.multipliedBy(4);
-        database = server.createDatabase("cluster_slow");
+        database = POSTGRES.createDatabase("cluster_slow");
         String role = "node_" + database;
-        try (java.sql.Connection c = server.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement()) {
+        try (java.sql.Connection c = POSTGRES.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement()) {
             st.executeUpdate("CREATE ROLE " + role + " LOGIN");
             st.executeUpdate("GRANT ALL ON SCHEMA public TO " + role);
         }
-        org.postgresql.ds.PGSimpleDataSource asNodeA = (org.postgresql.ds.PGSimpleDataSource) server.unpooled(database);
+        org.postgresql.ds.PGSimpleDataSource asNodeA = (org.postgresql.ds.PGSimpleDataSource) POSTGRES.unpooled(database);
         asNodeA.setUser(role);
         // Node a opens first: its role creates (and owns) the tables.
         ClusterDestinationStateStore a = ClusterDestinationStateStore.over(JdbcDestinationStateStore.on(
@@ -610,7 +806,7 @@ class ClusterLeaseTest {
         a.finished(KEY, first);
         sleep(leaseFor.dividedBy(2).plusMillis(100).toMillis()); // its lease is no longer used without renewal
         Instant t0;
-        try (java.sql.Connection lock = server.unpooled(database).getConnection()) {
+        try (java.sql.Connection lock = POSTGRES.unpooled(database).getConnection()) {
             lock.setAutoCommit(false);
             try (java.sql.Statement st = lock.createStatement()) {
                 st.executeQuery("SELECT name FROM " + JdbcDestinationStateStore.STATE + " FOR UPDATE").close();
@@ -625,7 +821,7 @@ class ClusterLeaseTest {
             admitting.shutdown();
         }
         // Node a is now cut from the database; its lease expires at t0 + leaseFor for the others.
-        try (java.sql.Connection c = server.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement()) {
+        try (java.sql.Connection c = POSTGRES.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement()) {
             st.executeUpdate("ALTER ROLE " + role + " NOLOGIN");
             st.executeQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '" + role + "'").close();
         }
@@ -651,8 +847,8 @@ class ClusterLeaseTest {
      * gets: no pool to wait on. No heartbeat thread: its operations run the heartbeat.
      */
     private ClusterDestinationStateStore nodeWithoutPool() {
-        database = server.createDatabase("cluster_lease");
-        JdbcDestinationStateStore jdbc = JdbcDestinationStateStore.on(Database.on(server.unpooled(database), "PostgreSQL " + database))
+        database = POSTGRES.createDatabase("cluster_lease");
+        JdbcDestinationStateStore jdbc = JdbcDestinationStateStore.on(Database.on(POSTGRES.unpooled(database), "PostgreSQL " + database))
                 .open();
         ClusterDestinationStateStore store = ClusterDestinationStateStore.over(jdbc, BEAT,
                 ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
@@ -661,7 +857,7 @@ class ClusterLeaseTest {
     }
 
     private void reachable(String name, boolean yes) throws Exception {
-        try (java.sql.Connection c = server.unpooledAdmin().getConnection(); java.sql.Statement st = c.createStatement()) {
+        try (java.sql.Connection c = POSTGRES.unpooledAdmin().getConnection(); java.sql.Statement st = c.createStatement()) {
             st.executeUpdate("ALTER DATABASE " + name + " ALLOW_CONNECTIONS " + yes);
             if (!yes) {
                 st.executeQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'").close();
@@ -671,7 +867,7 @@ class ClusterLeaseTest {
 
     /** While on, every update of a destination row fails in the database, as a statement does when the server goes away. */
     private void failRowUpdates(boolean on) throws Exception {
-        try (java.sql.Connection c = server.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement()) {
+        try (java.sql.Connection c = POSTGRES.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement()) {
             st.execute("CREATE TABLE IF NOT EXISTS test_fault (on_ BOOLEAN)");
             st.execute("CREATE OR REPLACE FUNCTION test_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
                     + "IF EXISTS (SELECT 1 FROM test_fault) THEN RAISE EXCEPTION 'injected: the database failed mid-heartbeat'; END IF; "
@@ -684,7 +880,7 @@ class ClusterLeaseTest {
     }
 
     private int liveLeasedSlots() throws Exception {
-        try (java.sql.Connection c = server.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement();
+        try (java.sql.Connection c = POSTGRES.unpooled(database).getConnection(); java.sql.Statement st = c.createStatement();
              java.sql.ResultSet rs = st.executeQuery("SELECT COALESCE(SUM(slots), 0) FROM " + DestinationTables.LEASES
                      + " WHERE expires_ms > " + System.currentTimeMillis())) {
             rs.next();
@@ -699,7 +895,7 @@ class ClusterLeaseTest {
      */
     @Test
     void aStatementUsedOnAPooledConnectionIsPreparedOnTheServer() throws Exception {
-        Database db = Database.open(server.database(server.createDatabase("prepared")));
+        Database db = Database.open(POSTGRES.database(POSTGRES.createDatabase("prepared")));
         opened.add(db);
         String sql = "SELECT COUNT(*) FROM pg_class WHERE relname = ?";
         long prepared = db.withConnection("count prepared statements", c -> {

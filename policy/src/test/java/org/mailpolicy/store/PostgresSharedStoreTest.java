@@ -7,11 +7,10 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.util.Optional;
 import javax.sql.DataSource;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.mailpolicy.jdbc.Database;
-import org.mailpolicy.jdbc.LocalPostgres;
+import org.mailpolicy.jdbc.PostgresServer;
 import org.mailpolicy.jdbc.SharedDatabase;
 import org.mailpolicy.jdbc.StoreException;
 import org.mailpolicy.state.JdbcDestinationStateStore;
@@ -22,23 +21,12 @@ import org.mailpolicy.suppression.JdbcSuppressionList;
  * per test). Skipped, saying why, where no PostgreSQL can be started.
  */
 class PostgresSharedStoreTest extends SharedStoreContract {
-    private static LocalPostgres server;
-
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = LocalPostgres.startOrSkip();
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-    }
+    @RegisterExtension
+    static final PostgresServer POSTGRES = new PostgresServer();
 
     @Override
     DataSource database() {
-        return server.unpooled(server.createDatabase("shared_store"));
+        return POSTGRES.unpooled(POSTGRES.createDatabase("shared_store"));
     }
 
     @Override
@@ -74,7 +62,7 @@ class PostgresSharedStoreTest extends SharedStoreContract {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-        try (Database db = Database.open(server.database(name).withMaxConnections(2))) {
+        try (Database db = Database.open(POSTGRES.database(name).withMaxConnections(2))) {
             java.util.Set<Integer> backends = new java.util.HashSet<>();
             for (int i = 0; i < 20; i++) {
                 backends.add(db.withConnection("read the backend", c -> {

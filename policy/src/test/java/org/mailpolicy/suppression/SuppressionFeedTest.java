@@ -11,11 +11,10 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.mailpolicy.jdbc.Database;
-import org.mailpolicy.jdbc.LocalPostgres;
+import org.mailpolicy.jdbc.PostgresServer;
 
 /**
  * Two nodes' suppression lists on one real PostgreSQL: each node's in-memory index follows the
@@ -23,19 +22,9 @@ import org.mailpolicy.jdbc.LocalPostgres;
  */
 class SuppressionFeedTest {
     private static final Instant T0 = Instant.parse("2026-11-22T12:00:00Z");
-    private static LocalPostgres server;
 
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = LocalPostgres.startOrSkip();
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-    }
+    @RegisterExtension
+    static final PostgresServer POSTGRES = new PostgresServer();
 
     private static SuppressionEntry entry(String address) {
         return SuppressionEntry.of(address, T0, "userunknown", "550 5.1.1 no such user", "generic.user-unknown",
@@ -52,7 +41,7 @@ class SuppressionFeedTest {
 
     @Test
     void eachNodeFollowsTheOthersAddsIncludingATransactionThatCommitsLate() throws Exception {
-        DataSource db = server.unpooled(server.createDatabase("feed"));
+        DataSource db = POSTGRES.unpooled(POSTGRES.createDatabase("feed"));
         try (JdbcSuppressionList a = JdbcSuppressionList.open(Database.on(db, "node a"));
              JdbcSuppressionList b = JdbcSuppressionList.open(Database.on(db, "node b"))) {
             assertThat(b.indexSource()).isEqualTo("feed");
@@ -98,7 +87,7 @@ class SuppressionFeedTest {
 
     @Test
     void aNodeWhoseIndexStoppedFollowingReadsTheTableAgain() throws Exception {
-        DataSource db = server.unpooled(server.createDatabase("feed_stale"));
+        DataSource db = POSTGRES.unpooled(POSTGRES.createDatabase("feed_stale"));
         try (JdbcSuppressionList a = JdbcSuppressionList.open(Database.on(db, "node a"));
              JdbcSuppressionList b = JdbcSuppressionList.open(Database.on(db, "node b"))) {
             assertThat(b.awaitIndex(Duration.ofSeconds(30))).isTrue();
