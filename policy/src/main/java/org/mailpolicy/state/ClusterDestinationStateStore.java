@@ -239,17 +239,18 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                 // thread of a busy node asking would queue on the row's lock). Asked again once the heartbeat sees
                 // nobody waiting; wanted meanwhile, so that the others keep to their share too.
                 l.wantedSinceBeat = true;
-                return Admission.waitUntil(now.plus(db.busyWait()), "destination " + key.asString() + ": concurrency limit "
-                        + l.concurrency + " reached for this node's share of " + l.share() + " (another node waits for slots)");
+                return shareInUse(key, l, now);
             }
-            if (leaseUsable && l.leaseInFlight >= l.leased && l.leased >= concurrencyNow(l, policy, now)) {
-                // The whole concurrency (as the row last read and this policy make it) is this node's and in use:
-                // the database has no slot to give, and asking would hold this key's monitor, so every other
-                // attempt's end here, for a transaction. A pace grown by another node reaches this one by the
-                // next heartbeat.
-                l.wantedSinceBeat = true;
-                return Admission.waitUntil(now.plus(db.busyWait()), "destination " + key.asString() + ": concurrency limit "
-                        + concurrencyNow(l, policy, now) + " reached");
+            if (leaseUsable && l.leaseInFlight >= l.leased) {
+                int concurrency = concurrencyOf(l.row, policy, now);
+                if (l.leased >= concurrency) {
+                    // The whole concurrency (as the row last read and this policy make it) is this node's and in use:
+                    // the database has no slot to give, and asking would hold this key's monitor, so every other
+                    // attempt's end here, for a transaction. A pace grown by another node reaches this one by the
+                    // next heartbeat.
+                    l.wantedSinceBeat = true;
+                    return limitReached(key, concurrency, "", now);
+                }
             }
             if (!policy.rateLimit().isPresent() && !l.holdsOrProbes()) {
                 // Attempts still running on a lease that expired are no longer counted by it: slots for them first.
@@ -261,7 +262,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                 l.row = lease.seen;
                 l.othersWaiting = lease.othersWaiting;
                 l.nodesSharing = lease.nodes;
-                l.concurrency = Math.max(1, lease.seen.paceUnder(policy, now).effectiveConcurrency(policy));
+                l.concurrency = concurrencyOf(lease.seen, policy, now);
                 // What the database says the lease holds: fewer than counted here when it had expired.
                 l.leased = lease.held;
                 l.leaseWrites++;
@@ -277,16 +278,14 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                 }
                 if (lease.granted > 0) {
                     l.wantedSinceBeat = true;
-                    return Admission.waitUntil(now.plus(db.busyWait()), "destination " + key.asString() + ": concurrency limit "
-                            + l.concurrency + " reached (attempts from this node's expired lease still in flight)");
+                    return limitReached(key, l.concurrency, " (attempts from this node's expired lease still in flight)", now);
                 }
                 if (!l.holdsOrProbes()) {
                     l.wantedSinceBeat = true;
                     if (lease.seen.inFlight() < l.concurrency) {
                         // Slots are free, but not for this node: it holds its share while another node waits for slots. (The
                         // transition below would grant one, with no slot behind it.)
-                        return Admission.waitUntil(now.plus(db.busyWait()), "destination " + key.asString() + ": concurrency limit "
-                                + l.concurrency + " reached for this node's share of " + l.share() + " (another node waits for slots)");
+                        return shareInUse(key, l, now);
                     }
                     // Refused as the row stands, every node's slots in flight: the transition says why and until when.
                     return DestinationTransitions.admit(lease.seen, policy, NO_STARTS, reservation, db.busyWait(), now).admission();
@@ -304,9 +303,20 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         }
     }
 
-    /** The key's concurrency under {@code policy} (which may have changed since the row was read) at the row's pace. */
-    private static int concurrencyNow(Local l, DestinationPolicy policy, Instant now) {
-        return Math.max(1, l.row.paceUnder(policy, now).effectiveConcurrency(policy));
+    /** The concurrency {@code row}'s pace allows under {@code policy} at {@code now}: at least one. */
+    private static int concurrencyOf(DestinationState row, DestinationPolicy policy, Instant now) {
+        return Math.max(1, row.paceUnder(policy, now).effectiveConcurrency(policy));
+    }
+
+    /** A refusal for a slot, asked again after the store's busy wait: {@code concurrency} reached, and why. */
+    private Admission limitReached(DestinationKey key, int concurrency, String why, Instant now) {
+        return Admission.waitUntil(now.plus(db.busyWait()), "destination " + key.asString() + ": concurrency limit "
+                + concurrency + " reached" + why);
+    }
+
+    /** The refusal of a node whose fair share is in use while another node waits for slots. */
+    private Admission shareInUse(DestinationKey key, Local l, Instant now) {
+        return limitReached(key, l.concurrency, " for this node's share of " + l.share() + " (another node waits for slots)", now);
     }
 
     /** Never asked: leases are not taken under a rate limit. */
@@ -371,7 +381,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                                           Instant now) {
         synchronized (l) {
             l.row = after;
-            int concurrency = Math.max(1, after.paceUnder(policy, now).effectiveConcurrency(policy));
+            int concurrency = concurrencyOf(after, policy, now);
             if (l.holdsOrProbes() || concurrency < l.concurrency) {
                 giveBackUnused(key, l);
             }
@@ -706,7 +716,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                         l.row = row;
                         if (l.policy != null) {
                             // Another node's throttle may have cut the pace: this node's admissions follow at once.
-                            l.concurrency = Math.max(1, row.paceUnder(l.policy, now).effectiveConcurrency(l.policy));
+                            l.concurrency = concurrencyOf(row, l.policy, now);
                         }
                     } else if (l.row != null && l.row.heldUntil().isPresent()) {
                         // No longer held, or forgotten: read it again when next needed.
@@ -727,7 +737,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                             l.row = lease.seen;
                             l.othersWaiting = lease.othersWaiting;
                             l.nodesSharing = lease.nodes;
-                            l.concurrency = Math.max(1, lease.seen.paceUnder(l.policy, now).effectiveConcurrency(l.policy));
+                            l.concurrency = concurrencyOf(lease.seen, l.policy, now);
                             l.leased = lease.held;
                             l.leaseWrites++;
                             if (lease.held > 0) {
