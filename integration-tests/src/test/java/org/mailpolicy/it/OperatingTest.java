@@ -198,7 +198,7 @@ class OperatingTest {
         // The delivery mailet writes the ledger just after the 250; a bounce racing it would be (rightly) unverified.
         PolicyRuntime runtime = PolicyRuntime.forPolicyFile(env.workDir.resolve("conf/delivery-policy.yaml").toString());
         Poll.until(WAIT, "the sent-message ledger to record " + messageId,
-                () -> runtime.sentMessages().find(messageId), Optional::isPresent);
+                () -> runtime.sentMessages().find(messageId, java.util.List.of(recipient)), Optional::isPresent);
         assertThat(call("GET", "/suppressions/" + recipient).status()).isEqualTo(404);
 
         // Forged: an id we never sent; and a real id but a recipient it never went to.

@@ -130,6 +130,33 @@ public final class Database implements AutoCloseable {
         }
     }
 
+    /** Times a schema change is tried when other processes make the same one at the same moment. */
+    private static final int SCHEMA_TRIES = 5;
+
+    /**
+     * Runs {@code work}, statements that create what is missing ({@code CREATE ... IF NOT EXISTS}), as
+     * {@link #withConnection}; when it fails because another node of a cluster created the same object at
+     * the same moment ({@link SqlErrors#isConcurrentSchemaChange}), runs it again shortly after, when the
+     * other's change is committed. So nodes started together on a new database all start.
+     */
+    public <T> T createSchema(String what, Work<T> work) {
+        for (int attempt = 1; ; attempt++) {
+            try (Connection c = dataSource.getConnection()) {
+                return work.run(c);
+            } catch (SQLException e) {
+                if (attempt >= SCHEMA_TRIES || !SqlErrors.isConcurrentSchemaChange(e)) {
+                    throw failure(what, e);
+                }
+            }
+            try {
+                Thread.sleep(50L * attempt);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StoreException("interrupted while trying to " + what + " in " + description + " again", e);
+            }
+        }
+    }
+
     /** Runs {@code work} in one transaction on a connection of its own; see {@link #inTransaction(Connection, Work)}. */
     public <T> T inTransaction(String what, Work<T> work) {
         return withConnection(what, c -> inTransaction(c, work));

@@ -84,7 +84,7 @@ public final class JdbcParkedMailStore implements ParkedMailStore {
                 "releaseTimeout must be positive");
         Preconditions.checkArgument(takeTimeout != null && !takeTimeout.isNegative() && !takeTimeout.isZero(),
                 "takeTimeout must be positive");
-        String lock = db.withConnection("create the parked-mail table", c -> {
+        String lock = db.createSchema("create the parked-mail table", c -> {
             try (Statement st = c.createStatement()) {
                 st.executeUpdate("CREATE TABLE IF NOT EXISTS " + TABLE + " ("
                         + "id VARCHAR(" + ID_COLUMN + ") NOT NULL PRIMARY KEY, "

@@ -158,7 +158,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
 
         private JdbcDestinationStateStore open(boolean ownsDatabase) {
             JdbcDestinationStateStore store = new JdbcDestinationStateStore(this, ownsDatabase);
-            store.db.withConnection("create the destination state tables", c -> {
+            store.db.createSchema("create the destination state tables", c -> {
                 DestinationTables.create(c);
                 if (db.isSingleProcess()) {
                     // Whatever was in flight died with the previous process.

@@ -4,6 +4,7 @@ import com.google.common.base.Preconditions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -80,9 +81,9 @@ public final class BatchingSentMessageLedger implements SentMessageLedger {
     }
 
     @Override
-    public Optional<SentMessage> find(String messageId) {
+    public Optional<SentMessage> find(String messageId, Collection<String> recipients) {
         awaitWritten();
-        return store.find(messageId);
+        return store.find(messageId, recipients);
     }
 
     @Override

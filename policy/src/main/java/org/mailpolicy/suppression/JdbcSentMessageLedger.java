@@ -2,6 +2,8 @@ package org.mailpolicy.suppression;
 
 import com.google.common.base.Preconditions;
 import java.nio.file.Path;
+import com.google.common.hash.Hashing;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -9,6 +11,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,13 +20,28 @@ import org.mailpolicy.jdbc.Database;
 import org.mailpolicy.jdbc.SqlErrors;
 
 /**
- * {@link SentMessageLedger} over JDBC, one row per (message, recipient), in the same database as the
- * suppression list: {@link #openH2} on the same file base shares the embedded H2 database within
- * one James process; {@link #open(DataSource)} serves a shared SQL database. Plain portable SQL
- * (no MERGE or ON CONFLICT), as in {@link JdbcSuppressionList}.
+ * {@link SentMessageLedger} over JDBC, in the same database as the suppression list: {@link #openH2}
+ * on the same file base shares the embedded H2 database within one James process; {@link #open(Database)}
+ * serves a shared SQL database. Plain portable SQL (no MERGE or ON CONFLICT), as in {@link JdbcSuppressionList}.
+ *
+ * <p>A row is one (message, recipient) pair, and holds only a {@value #KEY_BITS}-bit hash of the pair
+ * and the time: every delivered mail is written here, and the ledger is read only to answer "did we
+ * send this message to this address?" when a bounce comes back. So H2 keeps the row under that number
+ * alone, one B-tree of two numbers, where a key of the Message-ID and address text took a second
+ * B-tree of both strings (the earlier table, {@value #TABLE_BEFORE_HASHES}, which {@link #open} copies
+ * over and drops). Two pairs with one hash are both pairs we sent, so they answer rightly; a pair we
+ * did not send finds a row only if its hash equals one of the stored ones, about one chance in 10^10
+ * with 7 million rows, which a forged bounce cannot aim at.
  */
 public final class JdbcSentMessageLedger implements SentMessageLedger {
-    static final String TABLE = "delivery_policy_sent";
+    static final String TABLE = "delivery_policy_sent_pairs";
+    /** The table of releases before the hashed pairs: (message_id, recipient, sent_ms). */
+    static final String TABLE_BEFORE_HASHES = "delivery_policy_sent";
+    /** Below 2^56, a key takes 8 bytes in H2's pages where a full 64-bit one took 9 or 10 (as in {@link AddressKey}). */
+    static final int KEY_BITS = 56;
+    /** Rows copied from the earlier table per transaction. */
+    private static final int COPY_PAGE = 10_000;
+    private static final System.Logger LOGGER = System.getLogger(JdbcSentMessageLedger.class.getName());
 
     private final Database db;
     /** Whether {@link #close()} closes the database: only when {@link #openH2} opened it for this store alone. */
@@ -42,7 +60,10 @@ public final class JdbcSentMessageLedger implements SentMessageLedger {
         return Database.openH2For(fileBase, db -> open(db, true));
     }
 
-    /** Uses a database the caller owns (and closes); creates the table if it is missing. */
+    /**
+     * Uses a database the caller owns (and closes); creates the table if it is missing, and copies the
+     * rows of the earlier table over, if there is one, before dropping it.
+     */
     public static JdbcSentMessageLedger open(Database db) {
         return open(Preconditions.checkNotNull(db, "db"), false);
     }
@@ -50,21 +71,33 @@ public final class JdbcSentMessageLedger implements SentMessageLedger {
     private static JdbcSentMessageLedger open(Database db, boolean ownsDatabase) {
         JdbcSentMessageLedger store = new JdbcSentMessageLedger(db, ownsDatabase);
         store.createSchema();
+        store.copyTableBeforeHashes();
         return store;
     }
 
     private void createSchema() {
-        try (Connection c = db.connection(); Statement st = c.createStatement()) {
-            st.executeUpdate("CREATE TABLE IF NOT EXISTS " + TABLE + " ("
-                    + "message_id VARCHAR(" + SentMessage.MAX_MESSAGE_ID_LENGTH + ") NOT NULL, "
-                    + "recipient VARCHAR(" + SuppressionEntry.MAX_ADDRESS_LENGTH + ") NOT NULL, "
-                    + "sent_ms BIGINT NOT NULL, "
-                    + "PRIMARY KEY (message_id, recipient))");
-            // Pruning by age scans by time.
-            st.executeUpdate("CREATE INDEX IF NOT EXISTS " + TABLE + "_sent ON " + TABLE + " (sent_ms)");
-        } catch (SQLException e) {
-            throw db.failure("create the sent-message table", e);
-        }
+        db.createSchema("create the sent-message table", c -> {
+            try (Statement st = c.createStatement()) {
+                st.executeUpdate("CREATE TABLE IF NOT EXISTS " + TABLE + " ("
+                        + "pair_key BIGINT NOT NULL PRIMARY KEY, "
+                        + "sent_ms BIGINT NOT NULL)");
+                // Pruning by age scans by time; new rows come at its end, so keeping it costs little.
+                st.executeUpdate("CREATE INDEX IF NOT EXISTS " + TABLE + "_sent ON " + TABLE + " (sent_ms)");
+            }
+            return null;
+        });
+    }
+
+    /**
+     * The key of the pair: {@value #KEY_BITS} bits of a 128-bit MurmurHash3 of the normalised
+     * Message-ID and address (Guava's, whose output is fixed across its releases, as stored keys need).
+     */
+    static long pairKey(String messageId, String recipient) {
+        return Hashing.murmur3_128().newHasher()
+                .putString(messageId, StandardCharsets.UTF_8)
+                .putByte((byte) 0) // no id and address run together the same as another pair's
+                .putString(recipient, StandardCharsets.UTF_8)
+                .hash().asLong() >>> (64 - KEY_BITS);
     }
 
     @Override
@@ -79,49 +112,45 @@ public final class JdbcSentMessageLedger implements SentMessageLedger {
         recordAll(messages, "record " + messages.size() + " sent message(s)");
     }
 
-    /**
-     * One transaction of inserts sent as one JDBC batch (one round trip to a shared database), since
-     * a (message, recipient) pair is nearly always new: a mail is recorded once per recipient it
-     * reached. When one was there already (the same message sent again, or another node's record), the
-     * batch is rolled back and written again row by row, each updated or inserted.
-     */
     private void recordAll(List<SentMessage> messages, String what) {
-        Map<Row, Long> rows = rows(messages);
-        db.withConnection(what, c -> {
-            try {
-                return Database.inTransaction(c, x -> insertAll(x, rows));
-            } catch (SQLException e) {
-                if (!SqlErrors.isDuplicateKey(e)) {
-                    throw e;
-                }
-                return Database.inTransaction(c, x -> {
-                    for (Map.Entry<Row, Long> row : rows.entrySet()) {
-                        upsert(x, row.getKey().messageId, row.getKey().recipient, row.getValue());
-                    }
-                    return null;
-                });
-            }
-        });
-    }
-
-    /** The distinct (message, recipient) pairs, each with its latest time: a pair twice in one batch would fail it. */
-    private static Map<Row, Long> rows(List<SentMessage> messages) {
-        Map<Row, Long> rows = new LinkedHashMap<>();
+        Map<Long, Long> rows = new LinkedHashMap<>();
         for (SentMessage message : messages) {
             long sentMs = message.sentAt().toEpochMilli();
             for (String recipient : message.recipients()) {
-                rows.merge(new Row(message.messageId(), recipient), sentMs, Math::max);
+                rows.merge(pairKey(message.messageId(), recipient), sentMs, Math::max);
             }
         }
-        return rows;
+        db.withConnection(what, c -> store(c, rows));
     }
 
-    private static Void insertAll(Connection c, Map<Row, Long> rows) throws SQLException {
+    /**
+     * One transaction of inserts sent as one JDBC batch (one round trip to a shared database), since a
+     * pair is nearly always new: a mail is recorded once per recipient it reached. When one was there
+     * already (the same message sent again, or another node's record), the batch is rolled back and
+     * written again row by row, each updated or inserted. {@code rows}: the time of each key, one entry
+     * per key (the same key twice would fail the batch).
+     */
+    private static Void store(Connection c, Map<Long, Long> rows) throws SQLException {
+        try {
+            return Database.inTransaction(c, x -> insertAll(x, rows));
+        } catch (SQLException e) {
+            if (!SqlErrors.isDuplicateKey(e)) {
+                throw e;
+            }
+            return Database.inTransaction(c, x -> {
+                for (Map.Entry<Long, Long> row : rows.entrySet()) {
+                    upsert(x, row.getKey(), row.getValue());
+                }
+                return null;
+            });
+        }
+    }
+
+    private static Void insertAll(Connection c, Map<Long, Long> rows) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(INSERT_SQL)) {
-            for (Map.Entry<Row, Long> row : rows.entrySet()) {
-                ps.setString(1, row.getKey().messageId);
-                ps.setString(2, row.getKey().recipient);
-                ps.setLong(3, row.getValue());
+            for (Map.Entry<Long, Long> row : rows.entrySet()) {
+                ps.setLong(1, row.getKey());
+                ps.setLong(2, row.getValue());
                 ps.addBatch();
             }
             ps.executeBatch();
@@ -129,63 +158,39 @@ public final class JdbcSentMessageLedger implements SentMessageLedger {
         return null;
     }
 
-    private static final String INSERT_SQL = "INSERT INTO " + TABLE + " (message_id, recipient, sent_ms) VALUES (?, ?, ?)";
+    private static final String INSERT_SQL = "INSERT INTO " + TABLE + " (pair_key, sent_ms) VALUES (?, ?)";
 
-    /** One row's key. */
-    private static final class Row {
-        final String messageId;
-        final String recipient;
-
-        Row(String messageId, String recipient) {
-            this.messageId = messageId;
-            this.recipient = recipient;
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Row && ((Row) o).messageId.equals(messageId) && ((Row) o).recipient.equals(recipient);
-        }
-
-        @Override
-        public int hashCode() {
-            return 31 * messageId.hashCode() + recipient.hashCode();
-        }
-    }
-
-    private static void upsert(Connection c, String messageId, String recipient, long sentMs) throws SQLException {
-        if (update(c, messageId, recipient, sentMs) > 0) {
+    private static void upsert(Connection c, long key, long sentMs) throws SQLException {
+        if (update(c, key, sentMs) > 0) {
             return;
         }
         try (PreparedStatement ps = c.prepareStatement(INSERT_SQL)) {
-            ps.setString(1, messageId);
-            ps.setString(2, recipient);
-            ps.setLong(3, sentMs);
+            ps.setLong(1, key);
+            ps.setLong(2, sentMs);
             ps.executeUpdate();
         } catch (SQLException e) {
             // Another node inserted the same row between our UPDATE and INSERT: it exists now.
             if (!SqlErrors.isDuplicateKey(e)) {
                 throw e;
             }
-            update(c, messageId, recipient, sentMs);
+            update(c, key, sentMs);
         }
     }
 
-    private static int update(Connection c, String messageId, String recipient, long sentMs) throws SQLException {
+    /** 1 if the row is there (its time brought forward to {@code sentMs} if that is later), else 0. */
+    private static int update(Connection c, long key, long sentMs) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("UPDATE " + TABLE
-                + " SET sent_ms = ? WHERE message_id = ? AND recipient = ? AND sent_ms < ?")) {
+                + " SET sent_ms = ? WHERE pair_key = ? AND sent_ms < ?")) {
             ps.setLong(1, sentMs);
-            ps.setString(2, messageId);
-            ps.setString(3, recipient);
-            ps.setLong(4, sentMs);
+            ps.setLong(2, key);
+            ps.setLong(3, sentMs);
             if (ps.executeUpdate() > 0) {
                 return 1;
             }
         }
         // A row with a later time also counts as present.
-        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + TABLE
-                + " WHERE message_id = ? AND recipient = ?")) {
-            ps.setString(1, messageId);
-            ps.setString(2, recipient);
+        try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM " + TABLE + " WHERE pair_key = ?")) {
+            ps.setLong(1, key);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? 1 : 0;
             }
@@ -193,30 +198,107 @@ public final class JdbcSentMessageLedger implements SentMessageLedger {
     }
 
     @Override
-    public Optional<SentMessage> find(String messageId) {
+    public Optional<SentMessage> find(String messageId, Collection<String> recipients) {
+        Preconditions.checkNotNull(recipients, "recipients");
         Optional<String> id = SentMessage.tryNormaliseMessageId(messageId);
         if (!id.isPresent()) {
             return Optional.empty();
         }
+        Map<Long, String> byKey = new LinkedHashMap<>();
+        for (String recipient : recipients) {
+            String address;
+            try {
+                address = SuppressionEntry.normaliseAddress(recipient);
+            } catch (IllegalArgumentException e) {
+                continue; // a bounce's malformed address was sent nothing
+            }
+            byKey.put(pairKey(id.get(), address), address);
+        }
+        if (byKey.isEmpty()) {
+            return Optional.empty();
+        }
         try (Connection c = db.connection();
-             PreparedStatement ps = c.prepareStatement("SELECT recipient, sent_ms FROM " + TABLE
-                     + " WHERE message_id = ? ORDER BY recipient")) {
-            ps.setString(1, id.get());
-            List<String> recipients = new ArrayList<>();
+             PreparedStatement ps = c.prepareStatement("SELECT sent_ms FROM " + TABLE + " WHERE pair_key = ?")) {
+            List<String> sentTo = new ArrayList<>();
             long latest = Long.MIN_VALUE;
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    recipients.add(rs.getString(1));
-                    latest = Math.max(latest, rs.getLong(2));
+            for (Map.Entry<Long, String> pair : byKey.entrySet()) {
+                ps.setLong(1, pair.getKey());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        sentTo.add(pair.getValue());
+                        latest = Math.max(latest, rs.getLong(1));
+                    }
                 }
             }
-            if (recipients.isEmpty()) {
+            if (sentTo.isEmpty()) {
                 return Optional.empty();
             }
-            return Optional.of(SentMessage.of(id.get(), recipients, Instant.ofEpochMilli(latest)));
+            return Optional.of(SentMessage.of(id.get(), sentTo, Instant.ofEpochMilli(latest)));
         } catch (SQLException e) {
             throw db.failure("look up message " + id.get(), e);
         }
+    }
+
+    /**
+     * Copies the rows of {@value #TABLE_BEFORE_HASHES}, a page at a time in the order of its key, then
+     * drops it. Run at every open and does nothing once the table is gone. Idempotent, so a crash
+     * half-way or two nodes of a cluster at once copy nothing twice (a pair already copied is updated).
+     */
+    private void copyTableBeforeHashes() {
+        if (!tableExists(TABLE_BEFORE_HASHES)) {
+            return;
+        }
+        long copied = 0;
+        try (Connection c = db.connection()) {
+            String afterId = "";
+            String afterRecipient = "";
+            while (true) {
+                Map<Long, Long> rows = new LinkedHashMap<>();
+                try (PreparedStatement ps = c.prepareStatement("SELECT message_id, recipient, sent_ms FROM "
+                        + TABLE_BEFORE_HASHES + " WHERE message_id > ? OR (message_id = ? AND recipient > ?)"
+                        + " ORDER BY message_id, recipient FETCH FIRST " + COPY_PAGE + " ROWS ONLY")) {
+                    ps.setString(1, afterId);
+                    ps.setString(2, afterId);
+                    ps.setString(3, afterRecipient);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            afterId = rs.getString(1);
+                            afterRecipient = rs.getString(2);
+                            rows.merge(pairKey(afterId, afterRecipient), rs.getLong(3), Math::max);
+                        }
+                    }
+                }
+                if (rows.isEmpty()) {
+                    break;
+                }
+                store(c, rows);
+                copied += rows.size();
+            }
+            try (Statement st = c.createStatement()) {
+                st.executeUpdate("DROP TABLE IF EXISTS " + TABLE_BEFORE_HASHES);
+            }
+        } catch (SQLException e) {
+            if (!tableExists(TABLE_BEFORE_HASHES)) {
+                return; // another node copied it and dropped it while this one was at it
+            }
+            throw db.failure("copy the sent-message records of " + TABLE_BEFORE_HASHES + " to " + TABLE, e);
+        }
+        LOGGER.log(System.Logger.Level.INFO, "delivery policy: copied " + copied + " sent-message record(s) from "
+                + TABLE_BEFORE_HASHES + " to " + TABLE + " and dropped " + TABLE_BEFORE_HASHES);
+    }
+
+    private boolean tableExists(String table) {
+        return db.withConnection("look for table " + table, c -> {
+            // H2 keeps unquoted names in upper case, PostgreSQL in lower case.
+            for (String name : new String[] {table, table.toUpperCase(java.util.Locale.ROOT)}) {
+                try (ResultSet rs = c.getMetaData().getTables(null, c.getSchema(), name, new String[] {"TABLE"})) {
+                    if (rs.next()) {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        });
     }
 
     @Override

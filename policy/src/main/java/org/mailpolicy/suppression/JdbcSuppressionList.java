@@ -215,13 +215,14 @@ public final class JdbcSuppressionList implements SuppressionList {
     }
 
     private static void createSchema(Database db, boolean keyIsRowId) {
-        try (Connection c = db.connection(); Statement st = c.createStatement()) {
-            createTable(st, TABLE, keyIsRowId);
-            SuppressionTexts.createSchema(st);
-            SuppressionIndex.createSchema(st);
-        } catch (SQLException e) {
-            throw db.failure("create the suppression tables", e);
-        }
+        db.createSchema("create the suppression tables", c -> {
+            try (Statement st = c.createStatement()) {
+                createTable(st, TABLE, keyIsRowId);
+                SuppressionTexts.createSchema(st);
+                SuppressionIndex.createSchema(st);
+            }
+            return null;
+        });
     }
 
     private static void createTable(Statement st, String table, boolean keyIsRowId) throws SQLException {

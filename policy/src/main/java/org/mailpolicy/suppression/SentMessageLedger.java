@@ -1,6 +1,7 @@
 package org.mailpolicy.suppression;
 
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 
@@ -23,8 +24,13 @@ public interface SentMessageLedger extends AutoCloseable {
         messages.forEach(this::record);
     }
 
-    /** The message with this id (with or without angle brackets), every recipient recorded for it. */
-    Optional<SentMessage> find(String messageId);
+    /**
+     * The message with this id (with or without angle brackets) as far as it went to {@code recipients}:
+     * those of them it was recorded for, and the latest time; empty when it went to none of them (a
+     * malformed id or address is one it did not go to). A bounce names both, and the ledger answers
+     * only that question, which is why it can keep a hash of each pair instead of the texts.
+     */
+    Optional<SentMessage> find(String messageId, Collection<String> recipients);
 
     /** Forgets messages sent before {@code cutoff}; returns how many recipient records went. */
     int pruneSentBefore(Instant cutoff);

@@ -179,7 +179,7 @@ final class SuppressionIndex {
     static Optional<SuppressionIndex> follow(Database db, String table, String rowsSql,
                                              ToLongFunction<ResultSet> keyOfRow, Duration pollEvery) {
         try {
-            db.withConnection("create the suppression feed", c -> {
+            db.createSchema("create the suppression feed", c -> {
                 try (Statement st = c.createStatement()) {
                     createFeed(c, st, table);
                 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.Optional;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
@@ -14,6 +15,7 @@ import org.mailpolicy.jdbc.PostgresServer;
 import org.mailpolicy.jdbc.SharedDatabase;
 import org.mailpolicy.jdbc.StoreException;
 import org.mailpolicy.state.JdbcDestinationStateStore;
+import org.mailpolicy.suppression.JdbcSentMessageLedger;
 import org.mailpolicy.suppression.JdbcSuppressionList;
 
 /**
@@ -82,6 +84,38 @@ class PostgresSharedStoreTest extends SharedStoreContract {
                 }
             });
             assertThat(open).isLessThanOrEqualTo(2);
+        }
+    }
+
+    /**
+     * PostgreSQL only: nodes of a cluster share it, and its "IF NOT EXISTS" is no guard against another
+     * node's CREATE at the same moment. (H2 is one process's embedded file; its stores open one by one.)
+     */
+    @Test
+    void nodesStartedTogetherOnANewDatabaseAllStart() throws Exception {
+        DataSource db = database();
+        int nodes = 4;
+        java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(nodes);
+        java.util.concurrent.ExecutorService starting = java.util.concurrent.Executors.newFixedThreadPool(nodes);
+        try {
+            java.util.List<java.util.concurrent.Future<?>> started = new java.util.ArrayList<>();
+            for (int i = 0; i < nodes; i++) {
+                started.add(starting.submit(() -> {
+                    together.await();
+                    Database shared = Database.on(db, "test database");
+                    try (JdbcSuppressionList list = JdbcSuppressionList.open(shared);
+                         JdbcSentMessageLedger ledger = JdbcSentMessageLedger.open(shared);
+                         JdbcDestinationStateStore state = node(db, "default")) {
+                        org.mailpolicy.parking.JdbcParkedMailStore.open(shared, Duration.ofMinutes(5), Duration.ofMinutes(5));
+                        return list.find("bob@aol.com");
+                    }
+                }));
+            }
+            for (java.util.concurrent.Future<?> node : started) {
+                assertThat(node.get()).isEqualTo(Optional.empty());
+            }
+        } finally {
+            starting.shutdownNow();
         }
     }
 }

@@ -490,13 +490,58 @@ abstract class SharedStoreContract {
             seenBy(b, "dave@aol.com");
 
             la.record(SentMessage.of("<m1@example.com>", java.util.List.of("bob@aol.com"), T0));
-            assertThat(lb.find("m1@example.com").get().wasSentTo("bob@aol.com")).isTrue();
+            assertThat(lb.find("m1@example.com", java.util.List.of("bob@aol.com", "ann@aol.com")).get().wasSentTo("bob@aol.com")).isTrue();
             // A batch with a pair the other node stored: its inserts fail on that pair, and it is written row by row.
             lb.recordAll(java.util.List.of(SentMessage.of("m2@example.com", java.util.List.of("ann@aol.com"), T0),
                     SentMessage.of("m1@example.com", java.util.List.of("bob@aol.com", "ann@aol.com"), T0.plusSeconds(60))));
-            assertThat(la.find("m1@example.com").get().recipients()).containsExactlyInAnyOrder("bob@aol.com", "ann@aol.com");
-            assertThat(la.find("m1@example.com").get().sentAt()).isEqualTo(T0.plusSeconds(60));
-            assertThat(la.find("m2@example.com").get().wasSentTo("ann@aol.com")).isTrue();
+            assertThat(la.find("m1@example.com", java.util.List.of("bob@aol.com", "ann@aol.com")).get().recipients()).containsExactlyInAnyOrder("bob@aol.com", "ann@aol.com");
+            assertThat(la.find("m1@example.com", java.util.List.of("bob@aol.com", "ann@aol.com")).get().sentAt()).isEqualTo(T0.plusSeconds(60));
+            assertThat(la.find("m2@example.com", java.util.List.of("bob@aol.com", "ann@aol.com")).get().wasSentTo("ann@aol.com")).isTrue();
+        }
+    }
+
+    @Test
+    void aSentMessageLedgerOfTheEarlierVersionIsCopiedOverByTwoNodesOpeningAtOnce() throws Exception {
+        DataSource db = database();
+        try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
+            st.executeUpdate("CREATE TABLE delivery_policy_sent (message_id VARCHAR(998) NOT NULL, "
+                    + "recipient VARCHAR(320) NOT NULL, sent_ms BIGINT NOT NULL, PRIMARY KEY (message_id, recipient))");
+            // More rows than one page of the copy, so that both nodes are at it for a while.
+            StringBuilder values = new StringBuilder();
+            for (int i = 0; i < 12_000; i++) {
+                values.append(i == 0 ? "" : ", ").append("('m").append(i).append("@example.com', 'r").append(i % 7)
+                        .append("@aol.com', ").append(T0.plusSeconds(i).toEpochMilli()).append(")");
+            }
+            st.executeUpdate("INSERT INTO delivery_policy_sent VALUES " + values);
+        }
+        java.util.concurrent.ExecutorService two = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            java.util.concurrent.Callable<JdbcSentMessageLedger> open =
+                    () -> JdbcSentMessageLedger.open(Database.on(db, "test database"));
+            java.util.concurrent.Future<JdbcSentMessageLedger> a = two.submit(open);
+            java.util.concurrent.Future<JdbcSentMessageLedger> b = two.submit(open);
+            try (JdbcSentMessageLedger la = a.get(); JdbcSentMessageLedger lb = b.get()) {
+                assertThat(lb.find("m11999@example.com", java.util.List.of("r1@aol.com")).get().sentAt())
+                        .isEqualTo(T0.plusSeconds(11_999));
+                assertThat(la.find("m1@example.com", java.util.List.of("r1@aol.com"))).isPresent();
+                assertThat(la.find("m1@example.com", java.util.List.of("r2@aol.com"))).isEmpty();
+            }
+        } finally {
+            two.shutdownNow();
+        }
+        try (Connection c = db.getConnection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM delivery_policy_sent_pairs")) {
+            rs.next();
+            assertThat(rs.getLong(1)).isEqualTo(12_000);
+        }
+        try (Connection c = db.getConnection()) {
+            boolean left = false;
+            for (String name : new String[] {"delivery_policy_sent", "DELIVERY_POLICY_SENT"}) {
+                try (ResultSet rs = c.getMetaData().getTables(null, c.getSchema(), name, null)) {
+                    left |= rs.next();
+                }
+            }
+            assertThat(left).as("the earlier table is dropped").isFalse();
         }
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -50,8 +51,9 @@ class BatchingSentMessageLedgerTest {
         }
 
         @Override
-        public Optional<SentMessage> find(String messageId) {
-            return SentMessage.tryNormaliseMessageId(messageId).map(byId::get);
+        public Optional<SentMessage> find(String messageId, Collection<String> recipients) {
+            return SentMessage.tryNormaliseMessageId(messageId).map(byId::get)
+                    .filter(m -> recipients.stream().anyMatch(m::wasSentTo));
         }
 
         @Override
@@ -74,7 +76,7 @@ class BatchingSentMessageLedgerTest {
         CountingLedger store = new CountingLedger();
         try (BatchingSentMessageLedger ledger = BatchingSentMessageLedger.over(store)) {
             ledger.record(sent(1));
-            assertThat(ledger.find("m1@example.org")).as("the reader waits for the writer").isPresent();
+            assertThat(ledger.find("m1@example.org", List.of("r1@aol.com"))).as("the reader waits for the writer").isPresent();
         }
         assertThat(store.closed).isTrue();
     }
@@ -125,12 +127,12 @@ class BatchingSentMessageLedgerTest {
         store.failuresLeft = 1;
         try (BatchingSentMessageLedger ledger = BatchingSentMessageLedger.over(store)) {
             ledger.record(sent(1));
-            assertThat(ledger.find("<m1@example.org>")).as("stored on the second try").isPresent();
+            assertThat(ledger.find("<m1@example.org>", List.of("r1@aol.com"))).as("stored on the second try").isPresent();
             store.failuresLeft = 2;
             ledger.record(sent(2));
-            assertThat(ledger.find("<m2@example.org>")).as("given up after two tries, with an error line").isEmpty();
+            assertThat(ledger.find("<m2@example.org>", List.of("r2@aol.com"))).as("given up after two tries, with an error line").isEmpty();
             ledger.record(sent(3));
-            assertThat(ledger.find("<m3@example.org>")).as("the next batch goes through").isPresent();
+            assertThat(ledger.find("<m3@example.org>", List.of("r3@aol.com"))).as("the next batch goes through").isPresent();
         }
     }
 }

@@ -5,6 +5,7 @@ import com.google.common.collect.ImmutableList;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
 import javax.mail.internet.MimeMessage;
 import org.mailpolicy.rules.Action;
 import org.mailpolicy.rules.Classification;
@@ -65,8 +66,9 @@ public final class BounceIngestion {
 
     public Result ingest(Bounce bounce) {
         Optional<SentMessage> sent = Optional.empty();
+        List<String> addresses = bounce.recipients().stream().map(BouncedRecipient::address).collect(Collectors.toList());
         for (String id : bounce.originalMessageIds()) {
-            sent = ledger.find(id);
+            sent = ledger.find(id, addresses);
             if (sent.isPresent()) {
                 break;
             }
@@ -137,7 +139,10 @@ public final class BounceIngestion {
             return bounce;
         }
 
-        /** The message of ours the bounce is about; empty for a forged or unknown one. */
+        /**
+         * The message of ours the bounce is about, with those of its recipients we sent it to; empty for a
+         * forged or unknown one, and for one of ours that names only addresses it did not go to.
+         */
         public Optional<SentMessage> matched() {
             return matched;
         }

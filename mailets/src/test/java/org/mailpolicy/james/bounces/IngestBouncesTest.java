@@ -243,8 +243,8 @@ class IngestBouncesTest {
     void prunesLedgerRecordsOlderThanTheRetention() throws Exception {
         ledger.record(SentMessage.of("<ancient@mail.example.com>", ImmutableList.of("old@aol.com"), NOW.minus(Duration.ofDays(30))));
         mailet.service(mail(Bounces.plainMail("hello")));
-        assertThat(ledger.find("ancient@mail.example.com")).isEmpty();
-        assertThat(ledger.find(SENT_ID)).isPresent();
+        assertThat(ledger.find("ancient@mail.example.com", ImmutableList.of("old@aol.com"))).isEmpty();
+        assertThat(ledger.find(SENT_ID, ImmutableList.of("bob@aol.com"))).isPresent();
     }
 
     @Test
