@@ -539,7 +539,8 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
         final java.util.Set<String> othersWaiting;
 
         Beat(java.util.Map<String, DestinationState> rows, java.util.Map<String, Integer> nodesSharing,
-             java.util.Map<String, Integer> places, java.util.Map<String, Integer> ownSlots, java.util.Map<String, Integer> leasedByAll, java.util.Set<String> othersWaiting) {
+             java.util.Map<String, Integer> places, java.util.Map<String, Integer> ownSlots,
+             java.util.Map<String, Integer> leasedByAll, java.util.Set<String> othersWaiting) {
             this.rows = rows;
             this.nodesSharing = nodesSharing;
             this.places = places;

@@ -24,10 +24,11 @@ import org.mailpolicy.jdbc.Database;
 import org.mailpolicy.jdbc.PostgresServer;
 
 /**
- * Two or three nodes' {@link ClusterDestinationStateStore}s on one real PostgreSQL (each with its own pool,
- * as two James processes have), on the real clock or one the test moves: together they never pass the concurrency, a dead
- * node's lease returns, a hold by one stops the other within the stated delay, one probe runs
- * cluster-wide, busy nodes each get slots within the stated bound. Skipped, saying why, where no PostgreSQL can be started.
+ * Two or three nodes' {@link ClusterDestinationStateStore}s on one real PostgreSQL (each with its own
+ * pool, as two James processes have), on the real clock or one the test moves: together they never pass
+ * the concurrency, a dead node's lease returns, a hold by one stops the other within the stated delay,
+ * one probe runs cluster-wide, busy nodes each get slots within the stated bound. Skipped, saying why,
+ * where no PostgreSQL can be started.
  */
 class ClusterLeaseTest {
     private static final int CONCURRENCY = 4;
