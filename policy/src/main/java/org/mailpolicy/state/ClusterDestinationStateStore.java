@@ -61,17 +61,17 @@ import org.mailpolicy.rules.ThrottleEffect;
  * <p><b>Shares add up to the concurrency.</b> A node's share is the concurrency over the nodes that
  * hold or want slots, rounded down, and one more for as many nodes as the division leaves over
  * ({@link DestinationTransitions#fairShare}); which nodes get those goes round, in turns of
- * {@value #TURN_BEATS} heartbeats counted from the epoch by each node's clock, by each node's place among
- * the others' ids (read with the nodes at each heartbeat and lease). So 4 slots over 3 busy nodes are
- * shares of 2, 1 and 1, the 2 moving on each turn, and 2 slots over 3 nodes are 1, 1 and none, the none
- * moving on. Rounded up (2 each of 4), two nodes holding their share kept the third waiting for as long
- * as they stayed busy. A node whose turn ended gives back its slot as an attempt ends (it never stops
- * one): a waiting node gets a slot within about a heartbeat plus an attempt or two where every node's share is
- * at least one (a few heartbeats in all), and within one turn per node more than there are slots plus that where it is not. An
- * attempt longer than a turn can stretch that: its node gives the slot back only if its turn has not
- * come round again when the attempt ends. Nodes see the others' wishes and the turn's end at slightly
- * different times (a heartbeat apart, their clocks' difference apart): meanwhile a share may be
- * refused or given back a little late, never a slot beyond the concurrency.
+ * {@value #TURN_BEATS} heartbeats counted from the epoch by each node's clock, by each node's place
+ * among the others' ids (read with the nodes at each heartbeat and lease). So 4 slots over 3 busy
+ * nodes are shares of 2, 1 and 1, the 2 moving on each turn, and 2 slots over 3 nodes are 1, 1 and
+ * none, the none moving on. Rounded up (2 each of 4), two nodes holding their share kept the third
+ * waiting for as long as they stayed busy. A node whose turn ended gives back its slot as an attempt
+ * ends (it never stops one). A waiting node gets a slot within about a heartbeat plus an attempt or
+ * two where every node's share is at least one; where it is not, within one turn more for each node
+ * beyond the slots. An attempt longer than a turn can stretch that: its node gives the slot back only
+ * if its turn has not come round again when the attempt ends. Nodes see the others' wishes and a
+ * turn's end at slightly different times (a heartbeat apart, their clocks' difference apart):
+ * meanwhile a share may be refused or given back a little late, never a slot beyond the concurrency.
  *
  * <p><b>Failures.</b> Only the heartbeat thread renews (an operation runs the heartbeat itself only
  * in a store without that thread); a failed heartbeat is logged, never thrown at a delivery thread,
@@ -184,9 +184,9 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         }
 
         /**
-         * This node's fair share of the concurrency as it stands, in {@code turn}: the pace or the policy may
-         * have raised it since the nodes were counted. A share kept from then left a node whose pace had grown refusing
-         * attempts with slots of its own lease free, each refusal a transaction on the row.
+         * This node's fair share of the concurrency as it stands, in {@code turn}: the pace or the policy
+         * may have raised it since the nodes were counted. A share kept from then left a node whose pace had
+         * grown refusing attempts with slots of its own lease free, each refusal a transaction on the row.
          */
         int share(long turn) {
             return DestinationTransitions.fairShare(concurrency, nodesSharing, place, turn);
@@ -301,7 +301,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                 long renewedAtMs = clock.millis();
                 JdbcDestinationStateStore.Lease lease = db.lease(key, policy, node, wanted,
                         Math.max(0, l.leaseInFlight - l.leased), leaseFor, turn, now);
-                // What the database says the lease holds among the rest: fewer than counted here when it had expired.
+                // The lease as the database holds it (fewer slots than counted here when it had expired), and the others.
                 l.saw(lease, policy, now);
                 // Every node's slots counted under the row's lock: within the concurrency again, or not.
                 l.overcommitted = lease.seen.inFlight() > l.concurrency;

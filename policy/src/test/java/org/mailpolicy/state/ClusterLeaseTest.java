@@ -530,6 +530,85 @@ class ClusterLeaseTest {
                 .as("slots in use on average, the three nodes together").isGreaterThanOrEqualTo(concurrency - 0.25);
     }
 
+    /**
+     * Two slots over three nodes: in a turn where a node's share is none, it refuses while the others hold
+     * theirs without a transaction (each of its delivery threads would otherwise lock the row in turn, to be
+     * refused), and in the next turn where it has one it takes the slot the node whose turn ended gives back
+     * as its attempt ends.
+     */
+    @Test
+    void aNodeWhoseShareIsNoneThisTurnRefusesWithoutATransactionAndHasASlotInItsTurn() throws Exception {
+        DestinationPolicy two = AOL.toBuilder().concurrency(2).build();
+        database = POSTGRES.createDatabase("cluster_turns");
+        Duration turnLength = ClusterDestinationStateStore.turnOf(BEAT);
+        SteppedClock clock = new SteppedClock(Instant.now());
+        List<String> ids = new ArrayList<>();
+        List<ClusterDestinationStateStore> nodes = new ArrayList<>();
+        for (int n = 0; n < 3; n++) {
+            Database db = Database.open(POSTGRES.database(database));
+            opened.add(db);
+            JdbcDestinationStateStore store = JdbcDestinationStateStore.on(db).clock(clock).busyWait(Duration.ofMillis(50)).open();
+            ids.add(store.nodeId());
+            ClusterDestinationStateStore node = ClusterDestinationStateStore.over(store, BEAT,
+                    ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
+            opened.add(0, node);
+            nodes.add(node);
+        }
+        // From the start of the next turn in which node c's share of 2 slots over 3 nodes is none.
+        int placeOfC = DestinationTransitions.placeAmong(ids.get(2), ids.subList(0, 2));
+        long turn = DestinationTransitions.shareTurn(clock.instant(), turnLength) + 1;
+        while (DestinationTransitions.fairShare(2, 3, placeOfC, turn) != 0) {
+            turn++;
+        }
+        Instant t = clock.step(Duration.ofMillis(turn * turnLength.toMillis() - clock.instant().toEpochMilli()));
+        ClusterDestinationStateStore a = nodes.get(0);
+        ClusterDestinationStateStore b = nodes.get(1);
+        ClusterDestinationStateStore c = nodes.get(2);
+        assertThat(a.admit(KEY, two, t).isGranted()).isTrue();
+        assertThat(b.admit(KEY, two, t).isGranted()).isTrue();
+        assertThat(c.admit(KEY, two, t).isGranted()).as("a third attempt over 2 slots").isFalse();
+        // Two heartbeats, each run by the node's next admission: by the second each node sees the three, and that
+        // another waits (a and b refused beyond their share of 1 since the first).
+        for (int beat = 0; beat < 2; beat++) {
+            t = clock.step(BEAT);
+            assertThat(a.admit(KEY, two, t).isGranted()).as("node a beyond its share").isFalse();
+            assertThat(b.admit(KEY, two, t).isGranted()).as("node b beyond its share").isFalse();
+            assertThat(c.admit(KEY, two, t).isGranted()).as("node c, its share none").isFalse();
+        }
+        // Before c's next heartbeat is due.
+        t = clock.step(Duration.ofMillis(10));
+        failLeaseWrites(true);
+        Admission refused;
+        try {
+            refused = c.admit(KEY, two, t);
+        } finally {
+            failLeaseWrites(false);
+        }
+        assertThat(refused.isGranted()).isFalse();
+        assertThat(refused.reason()).contains("for this node's share of 0");
+        // The next turn: c's share is one, and one of a and b has none; its attempt ends and c takes the slot.
+        t = clock.step(Duration.ofMillis(turnLength.toMillis() * (turn + 1) - t.toEpochMilli()));
+        a.finished(KEY, t);
+        b.finished(KEY, t);
+        assertThat(c.admit(KEY, two, t).isGranted()).as("node c in the turn where its share is one").isTrue();
+        int othersGranted = 0;
+        for (int i = 0; i < 2; i++) {
+            othersGranted += a.admit(KEY, two, t).isGranted() ? 1 : 0;
+            othersGranted += b.admit(KEY, two, t).isGranted() ? 1 : 0;
+        }
+        assertThat(othersGranted).as("nodes a and b's grants with node c's 1 in flight").isEqualTo(1);
+    }
+
+    /** While on, every write of a lease row or a destination row fails in the database. */
+    private void failLeaseWrites(boolean on) throws Exception {
+        failRowUpdates(on);
+        try (java.sql.Connection conn = POSTGRES.unpooled(database).getConnection(); java.sql.Statement st = conn.createStatement()) {
+            st.execute("DROP TRIGGER IF EXISTS test_fault ON " + DestinationTables.LEASES);
+            st.execute("CREATE TRIGGER test_fault BEFORE INSERT OR UPDATE ON " + DestinationTables.LEASES
+                    + " FOR EACH ROW EXECUTE FUNCTION test_fault()");
+        }
+    }
+
     /** A clock the test moves. */
     private static final class SteppedClock extends java.time.Clock {
         private volatile Instant now;
