@@ -42,8 +42,8 @@ import org.mailpolicy.rules.ThrottleEffect;
  * heartbeat sets the count to the database's (unless a write came between), so a failed statement
  * cannot leave the two apart. On each heartbeat a
  * node gives back the slots it does not use: all of them when it admitted nothing for a heartbeat
- * period (so an idle node's slots are free within two heartbeats), and what it holds beyond its fair
- * share (the concurrency over the nodes that lease or want slots of the destination, rounded up).
+ * period (so an idle node's slots are free within two heartbeats), and, while another node waits, what
+ * it holds beyond its fair share (see Fairness).
  * When the leases of all nodes add up to more than the concurrency (lowered by the pace or the policy
  * since they were taken), no node admits in memory, and each gives back every slot it does not use,
  * until they no longer do.
@@ -55,10 +55,23 @@ import org.mailpolicy.rules.ThrottleEffect;
  * at the heartbeat that sees the other waiting, free slots at once and slots in use as each attempt
  * ends. Without this a busy node whose threads asked again first took every slot it gave back, and
  * a node that started later could wait for as long as the first stayed busy. With nobody waiting a
- * node may lease every free slot. The sum of the leases stays within the concurrency at every
- * instant: fairness only refuses and gives back. The share is rounded up, so where the concurrency
- * does not divide among the nodes a node can still wait: 4 slots over 3 busy nodes are shares of 2,
- * and two nodes holding 2 each keep the third waiting while they stay busy.
+ * node may lease and use every free slot. The sum of the leases stays within the concurrency at every
+ * instant: fairness only refuses and gives back.
+ *
+ * <p><b>Shares add up to the concurrency.</b> A node's share is the concurrency over the nodes that
+ * hold or want slots, rounded down, and one more for as many nodes as the division leaves over
+ * ({@link DestinationTransitions#fairShare}); which nodes get those goes round, in turns of
+ * {@value #TURN_BEATS} heartbeats counted from the epoch by each node's clock, by each node's place
+ * among the others' ids (read with the nodes at each heartbeat and lease). So 4 slots over 3 busy
+ * nodes are shares of 2, 1 and 1, the 2 moving on each turn, and 2 slots over 3 nodes are 1, 1 and
+ * none, the none moving on. Rounded up (2 each of 4), two nodes holding their share kept the third
+ * waiting for as long as they stayed busy. A node whose turn ended gives back its slot as an attempt
+ * ends (it never stops one). A waiting node gets a slot within about a heartbeat plus an attempt or
+ * two where every node's share is at least one; where it is not, within one turn more for each node
+ * beyond the slots. An attempt longer than a turn can stretch that: its node gives the slot back only
+ * if its turn has not come round again when the attempt ends. Nodes see the others' wishes and a
+ * turn's end at slightly different times (a heartbeat apart, their clocks' difference apart):
+ * meanwhile a share may be refused or given back a little late, never a slot beyond the concurrency.
  *
  * <p><b>Failures.</b> Only the heartbeat thread renews (an operation runs the heartbeat itself only
  * in a store without that thread); a failed heartbeat is logged, never thrown at a delivery thread,
@@ -86,6 +99,12 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
     static final long DEFAULT_BEAT_MILLIS = 1000;
     public static final Duration DEFAULT_BEAT_EVERY = Duration.ofMillis(DEFAULT_BEAT_MILLIS);
     public static final Duration DEFAULT_LEASE_FOR = Duration.ofSeconds(30);
+    /**
+     * Heartbeats per turn of the slots the fair shares leave over. Long enough that a node whose turn it
+     * is sees its slot within it (the others see it waiting by their next heartbeat, and give the slot
+     * back as an attempt ends); short enough that with fewer slots than nodes a node waits a few seconds.
+     */
+    static final int TURN_BEATS = 5;
     /** Forget a key's memory after this long with nothing leased, in flight or to flush. */
     private static final Duration FORGET_LOCAL_AFTER = Duration.ofMinutes(1);
     /** How long close() waits for a heartbeat still running. */
@@ -96,6 +115,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
     private final Clock clock;
     private final String node;
     private final Duration beatEvery;
+    private final Duration turnEvery;
     private final Duration leaseFor;
     private final Map<DestinationKey, Local> locals = new ConcurrentHashMap<>();
     private final AtomicLong nextBeatMs = new AtomicLong(Long.MIN_VALUE);
@@ -133,6 +153,8 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         boolean overcommitted;
         /** How many nodes held or wanted slots of the key when a heartbeat or a lease last counted, this one included. */
         int nodesSharing = 1;
+        /** This node's place among them, as then: which turns give it a slot the fair shares leave over. */
+        int place;
         /**
          * Another node waits for slots of the key (as last seen by a heartbeat or a lease): slots beyond the share go
          * back as they free, and the database leases this node none beyond it.
@@ -162,17 +184,28 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         }
 
         /**
-         * This node's fair share of the concurrency as it stands: the pace or the policy may have raised
-         * it since the nodes were counted. A share kept from then left a node whose pace had grown refusing
-         * attempts with slots of its own lease free, each refusal a transaction on the row.
+         * This node's fair share of the concurrency as it stands, in {@code turn}: the pace or the policy
+         * may have raised it since the nodes were counted. A share kept from then left a node whose pace had
+         * grown refusing attempts with slots of its own lease free, each refusal a transaction on the row.
          */
-        int share() {
-            return DestinationTransitions.fairShare(concurrency, nodesSharing);
+        int share(long turn) {
+            return DestinationTransitions.fairShare(concurrency, nodesSharing, place, turn);
         }
 
-        /** Slots leased beyond the fair share and not in use. */
-        int surplus() {
-            return Math.min(unused(), Math.max(0, leased - share()));
+        /** Slots leased beyond the fair share in {@code turn} and not in use. */
+        int surplus(long turn) {
+            return Math.min(unused(), Math.max(0, leased - share(turn)));
+        }
+
+        /** What a lease transaction saw of the key: this node's view until the next heartbeat or lease. */
+        void saw(JdbcDestinationStateStore.Lease lease, DestinationPolicy policy, Instant now) {
+            row = lease.seen;
+            othersWaiting = lease.othersWaiting;
+            nodesSharing = lease.nodes;
+            place = lease.place;
+            concurrency = concurrencyOf(lease.seen, policy, now);
+            leased = lease.held;
+            leaseWrites++;
         }
     }
 
@@ -181,6 +214,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         this.clock = db.clock();
         this.node = db.nodeId();
         this.beatEvery = beatEvery;
+        this.turnEvery = turnOf(beatEvery);
         this.leaseFor = leaseFor;
         if (background) {
             heart = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -192,6 +226,11 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
         } else {
             heart = null;
         }
+    }
+
+    /** How long the slots the fair shares leave over stay with the same nodes, for a heartbeat of {@code beatEvery}. */
+    static Duration turnOf(Duration beatEvery) {
+        return beatEvery.multipliedBy(TURN_BEATS);
     }
 
     /** The store over {@code db}, with a heartbeat thread every {@link #DEFAULT_BEAT_EVERY}. */
@@ -229,17 +268,20 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
             l.lastActivity = now;
             l.policy = policy;
             boolean leaseUsable = l.admitsInMemory(policy) && !l.overcommitted && clock.millis() < l.usableUntilMs;
-            if (leaseUsable && l.leaseInFlight < Math.min(l.leased, l.share())) {
+            long turn = turn(now);
+            int share = l.share(turn);
+            // With nobody waiting every slot of the lease is this node's to use; the share only binds while another waits.
+            if (leaseUsable && l.leaseInFlight < (l.othersWaiting ? Math.min(l.leased, share) : l.leased)) {
                 l.leaseInFlight++;
                 l.lastAdmitted = now;
                 return Admission.granted(l.concurrency);
             }
-            if (leaseUsable && l.othersWaiting && l.leaseInFlight >= l.share() && l.leaseInFlight <= l.leased) {
+            if (leaseUsable && l.othersWaiting && l.leaseInFlight >= share && l.leaseInFlight <= l.leased) {
                 // Its share in use while another node waits: the database would lease it nothing more (and every delivery
                 // thread of a busy node asking would queue on the row's lock). Asked again once the heartbeat sees
                 // nobody waiting; wanted meanwhile, so that the others keep to their share too.
                 l.wantedSinceBeat = true;
-                return shareInUse(key, l, now);
+                return shareInUse(key, l, share, now);
             }
             if (leaseUsable && l.leaseInFlight >= l.leased) {
                 int concurrency = concurrencyOf(l.row, policy, now);
@@ -254,23 +296,18 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
             }
             if (!policy.rateLimit().isPresent() && !l.holdsOrProbes()) {
                 // Attempts still running on a lease that expired are no longer counted by it: slots for them first.
-                int wanted = Math.max(1, Math.max(l.share(), l.leaseInFlight + 1) - l.leased);
+                int wanted = Math.max(1, Math.max(share, l.leaseInFlight + 1) - l.leased);
                 // Taken before the renewal: the lease is used for half its time from when its expiry was written, never longer.
                 long renewedAtMs = clock.millis();
                 JdbcDestinationStateStore.Lease lease = db.lease(key, policy, node, wanted,
-                        Math.max(0, l.leaseInFlight - l.leased), leaseFor, now);
-                l.row = lease.seen;
-                l.othersWaiting = lease.othersWaiting;
-                l.nodesSharing = lease.nodes;
-                l.concurrency = concurrencyOf(lease.seen, policy, now);
-                // What the database says the lease holds: fewer than counted here when it had expired.
-                l.leased = lease.held;
-                l.leaseWrites++;
+                        Math.max(0, l.leaseInFlight - l.leased), leaseFor, turn, now);
+                // The lease as the database holds it (fewer slots than counted here when it had expired), and the others.
+                l.saw(lease, policy, now);
                 // Every node's slots counted under the row's lock: within the concurrency again, or not.
                 l.overcommitted = lease.seen.inFlight() > l.concurrency;
-                if (lease.held > 0) {
-                    l.usableUntilMs = renewedAtMs + leaseFor.toMillis() / 2;
-                }
+                // Renewed even when it holds nothing: a node whose share is none this turn then refuses in memory while
+                // the others hold their shares, rather than with a transaction for each of its delivery threads.
+                l.usableUntilMs = renewedAtMs + leaseFor.toMillis() / 2;
                 if (lease.granted > 0 && l.leaseInFlight < l.leased) {
                     l.leaseInFlight++;
                     l.lastAdmitted = now;
@@ -285,7 +322,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                     if (lease.seen.inFlight() < l.concurrency) {
                         // Slots are free, but not for this node: it holds its share while another node waits for slots. (The
                         // transition below would grant one, with no slot behind it.)
-                        return shareInUse(key, l, now);
+                        return shareInUse(key, l, l.share(turn), now);
                     }
                     // Refused as the row stands, every node's slots in flight: the transition says why and until when.
                     return DestinationTransitions.admit(lease.seen, policy, NO_STARTS, reservation, db.busyWait(), now).admission();
@@ -315,8 +352,13 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
     }
 
     /** The refusal of a node whose fair share is in use while another node waits for slots. */
-    private Admission shareInUse(DestinationKey key, Local l, Instant now) {
-        return limitReached(key, l.concurrency, " for this node's share of " + l.share() + " (another node waits for slots)", now);
+    private Admission shareInUse(DestinationKey key, Local l, int share, Instant now) {
+        return limitReached(key, l.concurrency, " for this node's share of " + share + " (another node waits for slots)", now);
+    }
+
+    /** The turn of the slots the nodes' fair shares leave over, at {@code now}. */
+    private long turn(Instant now) {
+        return DestinationTransitions.shareTurn(now, turnEvery);
     }
 
     /** Never asked: leases are not taken under a rate limit. */
@@ -353,9 +395,9 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                 if (l.holdsOrProbes() || l.overcommitted) {
                     // The probe waits for every attempt from before the hold: this slot goes back now.
                     giveBackUnused(key, l);
-                } else if (l.othersWaiting && l.surplus() > 0) {
+                } else if (l.othersWaiting && l.surplus(turn(now)) > 0) {
                     // Another node waits and this one holds more than its share: the slot goes to it now, not a heartbeat later.
-                    giveBack(key, l, l.surplus());
+                    giveBack(key, l, l.surplus(turn(now)));
                 }
             } else {
                 db.finished(key, now);
@@ -664,7 +706,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                             }
                             boolean idle = !l.lastAdmitted.isAfter(now.minus(beatEvery));
                             int giveBack = idle || l.holdsOrProbes() || l.overcommitted ? l.unused()
-                                    : l.surplus();
+                                    : l.othersWaiting ? l.surplus(turn(now)) : 0;
                             boolean wanted = l.wantedSinceBeat;
                             if (giveBack > 0) {
                                 l.leaseWrites++;
@@ -733,21 +775,18 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                             // again, as far as the others left them free.
                             long leasedAtMs = clock.millis();
                             JdbcDestinationStateStore.Lease lease = db.lease(e.getKey(), l.policy, node, l.leaseInFlight,
-                                    l.leaseInFlight, leaseFor, now);
-                            l.row = lease.seen;
-                            l.othersWaiting = lease.othersWaiting;
-                            l.nodesSharing = lease.nodes;
-                            l.concurrency = concurrencyOf(lease.seen, l.policy, now);
-                            l.leased = lease.held;
-                            l.leaseWrites++;
+                                    l.leaseInFlight, leaseFor, turn(now), now);
+                            l.saw(lease, l.policy, now);
                             if (lease.held > 0) {
                                 l.usableUntilMs = leasedAtMs + leaseFor.toMillis() / 2;
                             }
                         }
                     }
-                    if (l.leased > 0 && held != null) {
+                    if (held != null) {
+                        // Renewed, with slots or wanting some: a node whose share is none this turn refuses in memory too.
                         l.usableUntilMs = usableUntil;
                         l.nodesSharing = Math.max(1, beat.nodesSharing.getOrDefault(name, 1));
+                        l.place = beat.places.getOrDefault(name, 0);
                     }
                     l.othersWaiting = beat.othersWaiting.contains(name);
                     Integer leasedByAll = beat.leasedByAll.get(name);
@@ -756,7 +795,7 @@ public final class ClusterDestinationStateStore implements DestinationStateStore
                         giveBackUnused(e.getKey(), l);
                     } else if (l.othersWaiting) {
                         // Seen waiting by this heartbeat: what is free beyond the share goes now, not on the next one.
-                        giveBack(e.getKey(), l, l.surplus());
+                        giveBack(e.getKey(), l, l.surplus(turn(now)));
                     }
                     if (l.leased == 0 && l.leaseInFlight == 0 && l.dbInFlight == 0 && l.attempts == 0
                             && (l.lastActivity == null || !l.lastActivity.isAfter(now.minus(FORGET_LOCAL_AFTER)))) {

@@ -134,11 +134,41 @@ public final class DestinationTransitions {
 
     /**
      * A node's fair share of a destination's {@code concurrency} among the {@code nodes} that hold or
-     * want slots of it (this one included): the concurrency over them, rounded up, at least one.
+     * want slots of it (this one included): the concurrency over them rounded down, and one slot more
+     * for as many of them as the division leaves over. Which nodes get the slots left over goes round:
+     * the node at {@code place} among them (its position in an order all of them agree on) gets one in
+     * the {@code turn}s where {@code (place + turn) mod nodes} is below what is left over. So the shares
+     * of the nodes add up to the concurrency, never more (a share rounded up let two of three busy
+     * nodes hold 2 of 4 slots each and the third wait for as long as they stayed busy), and with fewer
+     * slots than nodes every node has one in {@code concurrency} of every {@code nodes} turns. A single
+     * node's share is the whole concurrency.
      */
-    public static int fairShare(int concurrency, int nodes) {
+    public static int fairShare(int concurrency, int nodes, int place, long turn) {
         int among = Math.max(1, nodes);
-        return Math.max(1, (concurrency + among - 1) / among);
+        int leftOver = concurrency % among;
+        return concurrency / among + (Math.floorMod(place + turn, among) < leftOver ? 1 : 0);
+    }
+
+    /**
+     * The turn of the slots left over by {@link #fairShare} at {@code now}: turns of {@code turnEvery}
+     * from the epoch, so that nodes whose clocks agree agree on it without asking each other.
+     */
+    public static long shareTurn(Instant now, Duration turnEvery) {
+        return Math.floorDiv(now.toEpochMilli(), turnEvery.toMillis());
+    }
+
+    /**
+     * Where {@code node} stands among the {@code sharing} nodes (it may or may not be among them): how
+     * many of the others sort before it. Every node orders the same ids the same way.
+     */
+    public static int placeAmong(String node, java.util.Collection<String> sharing) {
+        int before = 0;
+        for (String other : sharing) {
+            if (other.compareTo(node) < 0) {
+                before++;
+            }
+        }
+        return before;
     }
 
     /**

@@ -11,6 +11,7 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -348,7 +349,8 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
     /**
      * What a node's request for slots got: how many, how many its lease holds now (an expired lease
      * held none), the row as it stood (every node's slots counted in flight), whether another node
-     * waits for slots of the key, and how many nodes hold or want slots of it (this one included).
+     * waits for slots of the key, how many nodes hold or want slots of it (this one included), and where
+     * this node stands among them ({@link DestinationTransitions#placeAmong}).
      */
     static final class Lease {
         final int granted;
@@ -357,31 +359,35 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
         final boolean othersWaiting;
         /** The nodes that hold or want slots of the key, this one included. */
         final int nodes;
+        /** This node's place among them, for the turns of the slots the fair shares leave over. */
+        final int place;
 
-        Lease(int granted, int held, DestinationState seen, boolean othersWaiting, int nodes) {
+        Lease(int granted, int held, DestinationState seen, boolean othersWaiting, int nodes, int place) {
             this.granted = granted;
             this.held = held;
             this.seen = seen;
             this.othersWaiting = othersWaiting;
             this.nodes = nodes;
+            this.place = place;
         }
     }
 
     /**
      * One transaction on the key's locked row: leases {@code node} up to {@code wanted} more slots as
      * {@link DestinationTransitions#leasable} allows and, while another node waits for slots, within
-     * its fair share ({@link DestinationTransitions#leasableWithinShare}; {@code forRunning} slots for
+     * its fair share in {@code turn} ({@link DestinationTransitions#fairShare},
+     * {@link DestinationTransitions#leasableWithinShare}; {@code forRunning} slots for
      * attempts running beyond what its lease counts all the same), marks whether it wants more than it
      * got, and extends its lease to {@code now + leaseFor}. A lease of the node that had expired holds
      * nothing any more (its slots were free for the others): it starts again from what this grants.
      */
     Lease lease(DestinationKey key, DestinationPolicy policy, String node, int wanted, int forRunning, Duration leaseFor,
-                Instant now) {
+                long turn, Instant now) {
         Preconditions.checkNotNull(policy, "policy");
         return locked(key, now, true, null, (tx, l) -> {
             // The other nodes' lease rows are written under this row's lock or by their own node (giving back,
             // renewing, flagging what it wants): read under it, they can only have fewer slots by the commit.
-            int others = 0;
+            List<String> others = new ArrayList<>();
             boolean othersWaiting = false;
             int holds = 0;
             try (PreparedStatement ps = tx.prepareStatement("SELECT node, slots, wanted FROM " + DestinationTables.LEASES
@@ -394,14 +400,15 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
                         if (node.equals(rs.getString(1))) {
                             holds = rs.getInt(2);
                         } else if (rs.getInt(2) > 0 || rs.getInt(3) > 0) {
-                            others++;
+                            others.add(rs.getString(1));
                             othersWaiting |= rs.getInt(3) > 0;
                         }
                     }
                 }
             }
             int concurrency = l.state.paceUnder(policy, now).effectiveConcurrency(policy);
-            int share = DestinationTransitions.fairShare(concurrency, others + 1);
+            int place = DestinationTransitions.placeAmong(node, others);
+            int share = DestinationTransitions.fairShare(concurrency, others.size() + 1, place, turn);
             int granted = DestinationTransitions.leasableWithinShare(DestinationTransitions.leasable(l.state, policy, wanted, now),
                     othersWaiting, share, holds, forRunning);
             if (granted > 0) {
@@ -409,7 +416,8 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
             }
             int held = addToLease(tx, key.asString(), node, granted, granted < wanted, now, now.plus(leaseFor));
             // The row as written (its pace included, so the node's first outcome finds nothing new to write).
-            return new Lease(granted, held, l.state.toBuilder().inFlight(l.state.inFlight() + granted).build(), othersWaiting, others + 1);
+            return new Lease(granted, held, l.state.toBuilder().inFlight(l.state.inFlight() + granted).build(), othersWaiting,
+                    others.size() + 1, place);
         });
     }
 
@@ -516,11 +524,14 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
 
     /**
      * What a heartbeat read back: the rows of the keys the node leases and of every held key, the
-     * nodes sharing each key, and the slots of each of the node's leases that stand (renewed).
+     * nodes sharing each key and the node's place among them, and the slots of each of the node's
+     * leases that stand (renewed).
      */
     static final class Beat {
         final java.util.Map<String, DestinationState> rows;
         final java.util.Map<String, Integer> nodesSharing;
+        /** The node's place among the nodes sharing each key ({@link DestinationTransitions#placeAmong}). */
+        final java.util.Map<String, Integer> places;
         final java.util.Map<String, Integer> ownSlots;
         /** The slots of every node's lease that stands, per key the node leases. */
         final java.util.Map<String, Integer> leasedByAll;
@@ -528,9 +539,11 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
         final java.util.Set<String> othersWaiting;
 
         Beat(java.util.Map<String, DestinationState> rows, java.util.Map<String, Integer> nodesSharing,
-             java.util.Map<String, Integer> ownSlots, java.util.Map<String, Integer> leasedByAll, java.util.Set<String> othersWaiting) {
+             java.util.Map<String, Integer> places, java.util.Map<String, Integer> ownSlots,
+             java.util.Map<String, Integer> leasedByAll, java.util.Set<String> othersWaiting) {
             this.rows = rows;
             this.nodesSharing = nodesSharing;
+            this.places = places;
             this.ownSlots = ownSlots;
             this.leasedByAll = leasedByAll;
             this.othersWaiting = othersWaiting;
@@ -542,8 +555,8 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
      * it counted in memory, renews its leases that have not expired to {@code now + leaseFor} (an
      * expired one is no longer the node's: see {@link #lease}), drops the empty ones, and reads the
      * rows it needs to know about (held keys and the keys it leases; without the in-flight count),
-     * how many nodes lease or want each of its keys, how many slots they lease together and whether
-     * another node waits for some, and the slots of its own leases that stand.
+     * how many nodes lease or want each of its keys and its place among them, how many slots they lease
+     * together and whether another node waits for some, and the slots of its own leases that stand.
      */
     Beat beat(String node, BeatPlan plan, Duration leaseFor, Instant now) {
         // Statement by statement, each its own transaction: a heartbeat never holds one row while waiting for
@@ -621,27 +634,35 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
                     }
                 }
             }
-            java.util.Map<String, Integer> sharing = new java.util.HashMap<>();
+            java.util.Map<String, List<String>> sharingNodes = new java.util.HashMap<>();
             java.util.Map<String, Integer> leasedByAll = new java.util.HashMap<>();
             java.util.Set<String> waiting = new java.util.HashSet<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT name, SUM(CASE WHEN slots > 0 OR wanted > 0 THEN 1 ELSE 0 END), "
-                    + "SUM(slots), SUM(CASE WHEN wanted > 0 AND node <> ? THEN 1 ELSE 0 END) FROM " + DestinationTables.LEASES
-                    + " WHERE egress = ? AND expires_ms > ? AND name IN (SELECT name FROM "
-                    + DestinationTables.LEASES + " WHERE node = ? AND egress = ?) GROUP BY name")) {
-                ps.setString(1, node);
-                ps.setString(2, egress.name());
-                ps.setLong(3, now.toEpochMilli());
-                ps.setString(4, node);
-                ps.setString(5, egress.name());
+            // The leases themselves rather than counts: each node's place among the others is worked out in Java, by the
+            // order every node uses (the database's collation may differ from it).
+            try (PreparedStatement ps = c.prepareStatement("SELECT name, node, slots, wanted FROM " + DestinationTables.LEASES
+                    + " WHERE egress = ? AND expires_ms > ? AND (slots > 0 OR wanted > 0) AND name IN (SELECT name FROM "
+                    + DestinationTables.LEASES + " WHERE node = ? AND egress = ?)")) {
+                ps.setString(1, egress.name());
+                ps.setLong(2, now.toEpochMilli());
+                ps.setString(3, node);
+                ps.setString(4, egress.name());
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        sharing.put(rs.getString(1), rs.getInt(2));
-                        leasedByAll.put(rs.getString(1), rs.getInt(3));
-                        if (rs.getInt(4) > 0) {
-                            waiting.add(rs.getString(1));
+                        String name = rs.getString(1);
+                        String holder = rs.getString(2);
+                        sharingNodes.computeIfAbsent(name, n -> new ArrayList<>()).add(holder);
+                        leasedByAll.merge(name, rs.getInt(3), Integer::sum);
+                        if (rs.getInt(4) > 0 && !holder.equals(node)) {
+                            waiting.add(name);
                         }
                     }
                 }
+            }
+            java.util.Map<String, Integer> sharing = new java.util.HashMap<>();
+            java.util.Map<String, Integer> places = new java.util.HashMap<>();
+            for (java.util.Map.Entry<String, List<String>> e : sharingNodes.entrySet()) {
+                sharing.put(e.getKey(), e.getValue().size());
+                places.put(e.getKey(), DestinationTransitions.placeAmong(node, e.getValue()));
             }
             java.util.Map<String, Integer> own = new java.util.HashMap<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT name, slots FROM " + DestinationTables.LEASES
@@ -655,7 +676,7 @@ public final class JdbcDestinationStateStore implements DestinationStateStore, A
                     }
                 }
             }
-            return new Beat(rows, sharing, own, leasedByAll, waiting);
+            return new Beat(rows, sharing, places, own, leasedByAll, waiting);
         });
     }
 

@@ -24,10 +24,11 @@ import org.mailpolicy.jdbc.Database;
 import org.mailpolicy.jdbc.PostgresServer;
 
 /**
- * Two nodes' {@link ClusterDestinationStateStore}s on one real PostgreSQL (each with its own pool,
- * as two James processes have), on the real clock: together they never pass the concurrency, a dead
- * node's lease returns, a hold by one stops the other within the stated delay, one probe runs
- * cluster-wide. Skipped, saying why, where no PostgreSQL can be started.
+ * Two or three nodes' {@link ClusterDestinationStateStore}s on one real PostgreSQL (each with its own
+ * pool, as two James processes have), on the real clock or one the test moves: together they never pass
+ * the concurrency, a dead node's lease returns, a hold by one stops the other within the stated delay,
+ * one probe runs cluster-wide, busy nodes each get slots within the stated bound. Skipped, saying why,
+ * where no PostgreSQL can be started.
  */
 class ClusterLeaseTest {
     private static final int CONCURRENCY = 4;
@@ -414,6 +415,227 @@ class ClusterLeaseTest {
         // And keeps it: its attempts are 300-500 ms with up to the store's wait (50 ms) between, so it runs a little under
         // its share on average.
         assertThat(lateMean[0]).as("node b's attempts in flight on average at the end").isGreaterThanOrEqualTo(share - 0.75);
+    }
+
+    /**
+     * Two busy nodes hold the destination's 4 slots, 2 each; a third, as busy, starts later. With each
+     * node's share the concurrency over the nodes rounded up (2 each), the first two kept to their share and
+     * the third waited for as long as they stayed busy. Every node must get a slot within a few heartbeats.
+     */
+    @Test
+    void aThirdBusyNodeGetsSlotsOfFourWithinAFewHeartbeats() {
+        everyBusyNodeGetsSlotsWithinTheBound(4);
+    }
+
+    /**
+     * Three busy nodes over 2 slots: no share of one slot each for all. The slots must go round, every node
+     * running attempts within the stated bound (a turn of the extra slots, plus a few heartbeats).
+     */
+    @Test
+    void threeBusyNodesOverTwoSlotsEachGetOneWithinTheBound() {
+        everyBusyNodeGetsSlotsWithinTheBound(2);
+    }
+
+    /**
+     * Three nodes on a clock the test moves, in steps of 50 ms (a refused delivery thread's wait): nodes a and
+     * b busy from the start, node c from the fourth second, each with more mail than the concurrency. Each
+     * step every node ends its attempts that are due (300 to 690 ms long) and admits until refused, the nodes
+     * acting in turn first. No heartbeat thread: the operations run the heartbeats, by the clock.
+     */
+    private void everyBusyNodeGetsSlotsWithinTheBound(int concurrency) {
+        DestinationPolicy policy = AOL.toBuilder().concurrency(concurrency).build();
+        SteppedClock clock = new SteppedClock(Instant.now());
+        database = POSTGRES.createDatabase("cluster_share");
+        List<ClusterDestinationStateStore> nodes = new ArrayList<>();
+        for (int n = 0; n < 3; n++) {
+            Database db = Database.open(POSTGRES.database(database));
+            opened.add(db);
+            ClusterDestinationStateStore store = ClusterDestinationStateStore.over(
+                    JdbcDestinationStateStore.on(db).clock(clock).busyWait(Duration.ofMillis(50)).open(), BEAT,
+                    ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
+            opened.add(0, store);
+            nodes.add(store);
+        }
+        Duration step = Duration.ofMillis(50);
+        Instant start = clock.instant();
+        Instant cStarts = start.plusSeconds(4);
+        Instant end = cStarts.plusSeconds(40);
+        // Every node has waited at most this long for a slot: the turn of the extra slots, when there are fewer
+        // slots than nodes, plus three heartbeats (the wish seen, an attempt of the node over its share ended).
+        Duration bound = ClusterDestinationStateStore.turnOf(BEAT).multipliedBy(Math.max(0, nodes.size() - concurrency))
+                .plus(BEAT.multipliedBy(3));
+        List<List<Instant>> running = new ArrayList<>();
+        for (int n = 0; n < 3; n++) {
+            running.add(new ArrayList<>());
+        }
+        Instant[] lastRan = new Instant[3];
+        Duration[] longestWait = {Duration.ZERO, Duration.ZERO, Duration.ZERO};
+        long[] slotSteps = new long[3];
+        int most = 0;
+        long steps = 0;
+        long stepsSinceCStarted = 0;
+        int attempt = 0;
+        for (Instant now = start; now.isBefore(end); now = clock.step(step)) {
+            steps++;
+            for (int i = 0; i < 3; i++) {
+                int n = (int) ((i + steps) % 3);
+                ClusterDestinationStateStore store = nodes.get(n);
+                List<Instant> ends = running.get(n);
+                for (java.util.Iterator<Instant> it = ends.iterator(); it.hasNext(); ) {
+                    if (!it.next().isAfter(now)) {
+                        it.remove();
+                        store.recordSuccess(KEY, policy, "250 OK", now);
+                        store.finished(KEY, now);
+                    }
+                }
+                boolean busy = n < 2 || !now.isBefore(cStarts);
+                for (int k = 0; busy && k < concurrency && store.admit(KEY, policy, now).isGranted(); k++) {
+                    ends.add(now.plusMillis(300 + (attempt++ * 130) % 400));
+                }
+            }
+            int inFlight = 0;
+            boolean allBusy = !now.isBefore(cStarts);
+            stepsSinceCStarted += allBusy ? 1 : 0;
+            for (int n = 0; n < 3; n++) {
+                int mine = running.get(n).size();
+                inFlight += mine;
+                slotSteps[n] += allBusy ? mine : 0;
+                Instant busyFrom = n < 2 ? start : cStarts;
+                if (now.isBefore(busyFrom)) {
+                    continue;
+                }
+                if (mine > 0) {
+                    lastRan[n] = now;
+                }
+                Duration waited = Duration.between(lastRan[n] == null ? busyFrom : lastRan[n], now);
+                if (waited.compareTo(longestWait[n]) > 0) {
+                    longestWait[n] = waited;
+                }
+            }
+            most = Math.max(most, inFlight);
+        }
+        System.out.println("ClusterLeaseTest: 3 busy nodes over " + concurrency + " slots (node c from the 4th second): longest wait "
+                + "for a slot node a " + longestWait[0].toMillis() + " ms, b " + longestWait[1].toMillis() + " ms, c "
+                + longestWait[2].toMillis() + " ms (bound " + bound.toMillis() + " ms); slots in use on average once all three "
+                + "were busy a " + String.format("%.2f, b %.2f, c %.2f", slotSteps[0] / (double) stepsSinceCStarted,
+                slotSteps[1] / (double) stepsSinceCStarted, slotSteps[2] / (double) stepsSinceCStarted) + "; most in flight " + most);
+        assertThat(most).as("attempts in flight on the three nodes together").isLessThanOrEqualTo(concurrency);
+        for (int n = 0; n < 3; n++) {
+            assertThat(longestWait[n]).as("node %s's longest wait for a slot while busy", "abc".charAt(n)).isLessThanOrEqualTo(bound);
+            // Over the 40 s every node runs about a third of the concurrency; giving slots back and taking them costs a little.
+            assertThat(slotSteps[n] / (double) stepsSinceCStarted).as("node %s's slots in use on average once all three were busy",
+                    "abc".charAt(n)).isGreaterThanOrEqualTo(0.8 * concurrency / 3);
+        }
+        assertThat((slotSteps[0] + slotSteps[1] + slotSteps[2]) / (double) stepsSinceCStarted)
+                .as("slots in use on average, the three nodes together").isGreaterThanOrEqualTo(concurrency - 0.25);
+    }
+
+    /**
+     * Two slots over three nodes: in a turn where a node's share is none, it refuses while the others hold
+     * theirs without a transaction (each of its delivery threads would otherwise lock the row in turn, to be
+     * refused), and in the next turn where it has one it takes the slot the node whose turn ended gives back
+     * as its attempt ends.
+     */
+    @Test
+    void aNodeWhoseShareIsNoneThisTurnRefusesWithoutATransactionAndHasASlotInItsTurn() throws Exception {
+        DestinationPolicy two = AOL.toBuilder().concurrency(2).build();
+        database = POSTGRES.createDatabase("cluster_turns");
+        Duration turnLength = ClusterDestinationStateStore.turnOf(BEAT);
+        SteppedClock clock = new SteppedClock(Instant.now());
+        List<String> ids = new ArrayList<>();
+        List<ClusterDestinationStateStore> nodes = new ArrayList<>();
+        for (int n = 0; n < 3; n++) {
+            Database db = Database.open(POSTGRES.database(database));
+            opened.add(db);
+            JdbcDestinationStateStore store = JdbcDestinationStateStore.on(db).clock(clock).busyWait(Duration.ofMillis(50)).open();
+            ids.add(store.nodeId());
+            ClusterDestinationStateStore node = ClusterDestinationStateStore.over(store, BEAT,
+                    ClusterDestinationStateStore.DEFAULT_LEASE_FOR, false);
+            opened.add(0, node);
+            nodes.add(node);
+        }
+        // From the start of the next turn in which node c's share of 2 slots over 3 nodes is none.
+        int placeOfC = DestinationTransitions.placeAmong(ids.get(2), ids.subList(0, 2));
+        long turn = DestinationTransitions.shareTurn(clock.instant(), turnLength) + 1;
+        while (DestinationTransitions.fairShare(2, 3, placeOfC, turn) != 0) {
+            turn++;
+        }
+        Instant t = clock.step(Duration.ofMillis(turn * turnLength.toMillis() - clock.instant().toEpochMilli()));
+        ClusterDestinationStateStore a = nodes.get(0);
+        ClusterDestinationStateStore b = nodes.get(1);
+        ClusterDestinationStateStore c = nodes.get(2);
+        assertThat(a.admit(KEY, two, t).isGranted()).isTrue();
+        assertThat(b.admit(KEY, two, t).isGranted()).isTrue();
+        assertThat(c.admit(KEY, two, t).isGranted()).as("a third attempt over 2 slots").isFalse();
+        // Two heartbeats, each run by the node's next admission: by the second each node sees the three, and that
+        // another waits (a and b refused beyond their share of 1 since the first).
+        for (int beat = 0; beat < 2; beat++) {
+            t = clock.step(BEAT);
+            assertThat(a.admit(KEY, two, t).isGranted()).as("node a beyond its share").isFalse();
+            assertThat(b.admit(KEY, two, t).isGranted()).as("node b beyond its share").isFalse();
+            assertThat(c.admit(KEY, two, t).isGranted()).as("node c, its share none").isFalse();
+        }
+        // Before c's next heartbeat is due.
+        t = clock.step(Duration.ofMillis(10));
+        failLeaseWrites(true);
+        Admission refused;
+        try {
+            refused = c.admit(KEY, two, t);
+        } finally {
+            failLeaseWrites(false);
+        }
+        assertThat(refused.isGranted()).isFalse();
+        assertThat(refused.reason()).contains("for this node's share of 0");
+        // The next turn: c's share is one, and one of a and b has none; its attempt ends and c takes the slot.
+        t = clock.step(Duration.ofMillis(turnLength.toMillis() * (turn + 1) - t.toEpochMilli()));
+        a.finished(KEY, t);
+        b.finished(KEY, t);
+        assertThat(c.admit(KEY, two, t).isGranted()).as("node c in the turn where its share is one").isTrue();
+        int othersGranted = 0;
+        for (int i = 0; i < 2; i++) {
+            othersGranted += a.admit(KEY, two, t).isGranted() ? 1 : 0;
+            othersGranted += b.admit(KEY, two, t).isGranted() ? 1 : 0;
+        }
+        assertThat(othersGranted).as("nodes a and b's grants with node c's 1 in flight").isEqualTo(1);
+    }
+
+    /** While on, every write of a lease row or a destination row fails in the database. */
+    private void failLeaseWrites(boolean on) throws Exception {
+        failRowUpdates(on);
+        try (java.sql.Connection conn = POSTGRES.unpooled(database).getConnection(); java.sql.Statement st = conn.createStatement()) {
+            st.execute("DROP TRIGGER IF EXISTS test_fault ON " + DestinationTables.LEASES);
+            st.execute("CREATE TRIGGER test_fault BEFORE INSERT OR UPDATE ON " + DestinationTables.LEASES
+                    + " FOR EACH ROW EXECUTE FUNCTION test_fault()");
+        }
+    }
+
+    /** A clock the test moves. */
+    private static final class SteppedClock extends java.time.Clock {
+        private volatile Instant now;
+
+        SteppedClock(Instant start) {
+            now = start;
+        }
+
+        Instant step(Duration d) {
+            now = now.plus(d);
+            return now;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId zone) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
     }
 
     @Test
