@@ -82,6 +82,34 @@ class BatchingSentMessageLedgerTest {
     }
 
     @Test
+    void everyThreadFindsItsOwnRecordAtOnceWhileOthersRecordToo() throws Exception {
+        CountingLedger store = new CountingLedger();
+        int threads = 8;
+        int each = 100;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try (BatchingSentMessageLedger ledger = BatchingSentMessageLedger.over(store, 64)) {
+            List<java.util.concurrent.Future<Integer>> missed = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int first = t * each;
+                missed.add(pool.submit(() -> {
+                    int notFound = 0;
+                    for (int i = first; i < first + each; i++) {
+                        ledger.record(sent(i));
+                        notFound += ledger.find("m" + i + "@example.org", List.of("r" + i + "@aol.com")).isPresent() ? 0 : 1;
+                    }
+                    return notFound;
+                }));
+            }
+            for (java.util.concurrent.Future<Integer> f : missed) {
+                assertThat(f.get(60, TimeUnit.SECONDS)).as("records a thread did not find right after recording them").isZero();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(store.byId).hasSize(threads * each);
+    }
+
+    @Test
     void recordsQueuedWhileTheStoreIsBusyAreWrittenTogether() {
         CountingLedger store = new CountingLedger();
         store.gate = new CountDownLatch(1);
