@@ -10,6 +10,7 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.mailpolicy.TestClock;
 
 class MtaStsPolicyTest {
     /** RFC 8461 section 3.2's example, with CRLF line ends as served. */
@@ -68,7 +69,7 @@ class MtaStsPolicyTest {
 
     @Test
     void theCacheKeepsAPolicyForItsMaxAgeUnderItsIdAndThroughALostRecord() {
-        MutableClock clock = new MutableClock(Instant.parse("2026-12-07T00:00:00Z"));
+        TestClock clock = new TestClock(Instant.parse("2026-12-07T00:00:00Z"));
         MtaStsCache cache = new MtaStsCache(clock);
         MtaStsPolicy week = MtaStsPolicy.parse(EXAMPLE);
         assertThat(cache.usable("example.com", Optional.of("1"))).isEmpty();
@@ -79,31 +80,9 @@ class MtaStsPolicyTest {
         assertThat(cache.usable("example.com", Optional.empty())).as("the record is gone: keep the policy").contains(week);
         assertThat(cache.unexpired("example.com")).contains(week);
 
-        clock.now = clock.now.plus(Duration.ofDays(7));
+        clock.step(Duration.ofDays(7));
         assertThat(cache.usable("example.com", Optional.of("1"))).isEmpty();
         assertThat(cache.unexpired("example.com")).isEmpty();
     }
 
-    private static final class MutableClock extends Clock {
-        Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 }

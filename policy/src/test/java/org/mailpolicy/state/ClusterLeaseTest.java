@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.mailpolicy.TestClock;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.destination.PacingSettings;
@@ -211,34 +212,20 @@ class ClusterLeaseTest {
     }
 
     /** The system clock, except that the heartbeat thread's {@code nth} read throws {@code error}, once. */
-    private static final class ClockFailingOnce extends java.time.Clock {
+    private static final class ClockFailingOnce extends TestClock {
         private final Error error;
         private final int nth;
         private final AtomicInteger heartbeatReads = new AtomicInteger();
         private volatile boolean failed;
 
         ClockFailingOnce(Error error, int nth) {
+            super(Instant.now());
             this.error = error;
             this.nth = nth;
         }
 
         boolean failed() {
             return failed;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return java.time.ZoneOffset.UTC;
-        }
-
-        @Override
-        public java.time.Clock withZone(java.time.ZoneId zone) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public long millis() {
-            return instant().toEpochMilli();
         }
 
         @Override
@@ -444,7 +431,7 @@ class ClusterLeaseTest {
      */
     private void everyBusyNodeGetsSlotsWithinTheBound(int concurrency) {
         DestinationPolicy policy = AOL.toBuilder().concurrency(concurrency).build();
-        SteppedClock clock = new SteppedClock(Instant.now());
+        TestClock clock = new TestClock(Instant.now());
         database = POSTGRES.createDatabase("cluster_share");
         List<ClusterDestinationStateStore> nodes = new ArrayList<>();
         for (int n = 0; n < 3; n++) {
@@ -541,7 +528,7 @@ class ClusterLeaseTest {
         DestinationPolicy two = AOL.toBuilder().concurrency(2).build();
         database = POSTGRES.createDatabase("cluster_turns");
         Duration turnLength = ClusterDestinationStateStore.turnOf(BEAT);
-        SteppedClock clock = new SteppedClock(Instant.now());
+        TestClock clock = new TestClock(Instant.now());
         List<String> ids = new ArrayList<>();
         List<ClusterDestinationStateStore> nodes = new ArrayList<>();
         for (int n = 0; n < 3; n++) {
@@ -609,34 +596,6 @@ class ClusterLeaseTest {
         }
     }
 
-    /** A clock the test moves. */
-    private static final class SteppedClock extends java.time.Clock {
-        private volatile Instant now;
-
-        SteppedClock(Instant start) {
-            now = start;
-        }
-
-        Instant step(Duration d) {
-            now = now.plus(d);
-            return now;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return java.time.ZoneOffset.UTC;
-        }
-
-        @Override
-        public java.time.Clock withZone(java.time.ZoneId zone) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 
     @Test
     void anIdleNodeGivesItsSlotsBackForTheOtherWithinAHeartbeatOrTwo() throws Exception {
