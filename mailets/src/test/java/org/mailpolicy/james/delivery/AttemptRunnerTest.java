@@ -45,6 +45,8 @@ class AttemptRunnerTest {
     private volatile RejectException dataReply;
     /** Recipients of each accepted message, as the server saw them. */
     private final List<List<String>> accepted = new CopyOnWriteArrayList<>();
+    /** The DATA of each transaction, as the server read it. */
+    private final List<byte[]> data = new CopyOnWriteArrayList<>();
     /** Every SMTP session (connection) the server saw a mail transaction on, in order. */
     private final List<org.subethamail.smtp.server.Session> sessions = new CopyOnWriteArrayList<>();
     private SMTPServer server;
@@ -91,6 +93,7 @@ class AttemptRunnerTest {
         public String data(InputStream data) throws RejectException, IOException {
             ByteArrayOutputStream sink = new ByteArrayOutputStream();
             data.transferTo(sink);
+            AttemptRunnerTest.this.data.add(sink.toByteArray());
             if (dataReply != null) {
                 throw dataReply;
             }
@@ -199,6 +202,27 @@ class AttemptRunnerTest {
 
         assertThat(result.delivered()).containsExactly(new MailAddress("a@aol.com"));
         assertThat(envelopeSenders).containsExactly("");
+    }
+
+    @Test
+    void theDataSentIsTheMailsOwnMessageWithoutItsBcc() throws Exception {
+        Mail mail = FakeMail.builder().name("mail-1").sender("sender@example.com").recipients("a@aol.com", "b@aol.com")
+                .mimeMessage(MimeMessageBuilder.mimeMessageBuilder().setSubject("hello").setText("line one\r\n.line two")
+                        .addHeader("Message-ID", "<m1@example.com>").addHeader("Bcc", "hidden@example.com"))
+                .build();
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        mail.getMessage().writeTo(expected, new String[] {"Bcc", "Content-Length"});
+
+        AttemptResult result = runner().attempt(mail, addresses(mail), ImmutableList.of(host(server.getPortAllocated())).iterator());
+
+        assertThat(result.delivered()).hasSize(2);
+        assertThat(data).hasSize(1);
+        String sent = new String(data.get(0), StandardCharsets.UTF_8);
+        assertThat(sent).contains("Subject: hello", "Message-ID: <m1@example.com>", "line one\r\n.line two")
+                .doesNotContain("hidden@example.com");
+        // The server puts its Received line first, and JavaMail ends the data with a line break.
+        assertThat(sent).as("byte for byte the mail's message (the dot of line two unstuffed by the server)")
+                .startsWith("Received: ").endsWith(new String(expected.toByteArray(), StandardCharsets.UTF_8) + "\r\n");
     }
 
     @Test
