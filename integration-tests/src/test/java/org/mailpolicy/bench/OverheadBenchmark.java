@@ -31,6 +31,8 @@ public final class OverheadBenchmark {
             + " [--submitters S (4)] [--stores h2|h2,postgresql (h2)] [--tls on|off (off)]";
     static final String DOMAIN = "overhead.example";
     private static final int SCALE = 60;
+    private static final com.sun.management.OperatingSystemMXBean JVM =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     /** The shipped default block's connection settings, which the reuse-off run replaces. */
     static final String SHIPPED_CONNECTIONS = "  connections: { maxMessages: 100, idleTimeout: 2s }\n";
 
@@ -84,22 +86,22 @@ public final class OverheadBenchmark {
             Map<String, Double> addTo = round >= 1 ? totals : new LinkedHashMap<>();
             try (BenchSystem stock = BenchSystem.stock(ModeSetting.normal(), delays,
                     DrainBenchmark.retriesWithin(delays, defaults.maxAge()), fake(tls), tls)) {
-                results.add(measure(stock, "stock", round, messages, warmup, submitters, addTo, tls));
+                results.add(measure(stock, "stock", round, messages, warmup, submitters, addTo, tls, Optional.empty()));
             }
             try (BenchSystem plugin = BenchSystem.plugin(ModeSetting.normal(), SCALE, fake(tls), BenchSystem.DNS,
                     port -> BenchPolicy.routeDefault(withoutReuse, port))) {
-                results.add(measure(plugin, "plugin-no-reuse", round, messages, warmup, submitters, addTo, tls));
+                results.add(measure(plugin, "plugin-no-reuse", round, messages, warmup, submitters, addTo, tls, Optional.empty()));
             }
             try (BenchSystem plugin = BenchSystem.plugin(ModeSetting.normal(), SCALE, fake(tls), BenchSystem.DNS,
                     port -> BenchPolicy.routeDefault(policy, port))) {
-                results.add(measure(plugin, "plugin-reuse", round, messages, warmup, submitters, addTo, tls));
+                results.add(measure(plugin, "plugin-reuse", round, messages, warmup, submitters, addTo, tls, Optional.empty()));
             }
             if (postgres.isPresent()) {
                 String onPostgres = postgresPolicy(postgres.get(), policy, round);
                 try (BenchSystem plugin = BenchSystem.plugin(ModeSetting.normal(), SCALE, fake(tls), BenchSystem.DNS,
                         port -> BenchPolicy.routeDefault(onPostgres, port))) {
                     results.add(measure(plugin, "plugin-reuse-postgresql", round, messages, warmup, submitters, addTo,
-                            tls));
+                            tls, postgres));
                 }
             }
         }
@@ -120,11 +122,21 @@ public final class OverheadBenchmark {
         summary.put("pluginReuseMessagesPerSecond", Bench.round(totals.get("plugin-reuse") / rounds, 1));
         summary.put("ratioNoReuse", Bench.round(totals.get("plugin-no-reuse") / rounds / stock, 3));
         summary.put("ratioReuse", Bench.round(totals.get("plugin-reuse") / rounds / stock, 3));
+        // CPU a mail, the mean over the rounds; the ratios are stock's over the plugin's (above 1: the plugin spends less).
+        for (String system : List.of("stock", "plugin-no-reuse", "plugin-reuse", "plugin-reuse-postgresql")) {
+            if (totals.containsKey(system + " cpu")) {
+                summary.put("cpuMillisPerMail " + system, Bench.round(totals.get(system + " cpu") / rounds, 3));
+            }
+        }
+        summary.put("cpuRatioNoReuse", Bench.round(totals.get("stock cpu") / totals.get("plugin-no-reuse cpu"), 3));
+        summary.put("cpuRatioReuse", Bench.round(totals.get("stock cpu") / totals.get("plugin-reuse cpu"), 3));
         if (postgres.isPresent()) {
             summary.put("pluginReusePostgresqlMessagesPerSecond",
                     Bench.round(totals.get("plugin-reuse-postgresql") / rounds, 1));
             summary.put("ratioPostgresqlToH2",
                     Bench.round(totals.get("plugin-reuse-postgresql") / totals.get("plugin-reuse"), 3));
+            summary.put("cpuRatioH2ToPostgresql",
+                    Bench.round(totals.get("plugin-reuse cpu") / totals.get("plugin-reuse-postgresql cpu"), 3));
         }
         Bench.result(summary);
         System.exit(0);
@@ -135,8 +147,15 @@ public final class OverheadBenchmark {
         return tls ? FakeAolSettings.ephemeralPorts().withSelfSignedStartTls() : FakeAolSettings.ephemeralPorts();
     }
 
+    /**
+     * One measured batch. Besides the rate, the CPU time spent on it (from the moment delivery may start to
+     * the last delivery): the benchmark's JVM (the system, the fake and the benchmark's own polling) and,
+     * for {@code server}, PostgreSQL's processes. On a machine shared with other work the rate moves with
+     * the others' load; CPU time a mail moves much less, and shows what the wall clock hides (PostgreSQL's
+     * work is done on the other core).
+     */
     private static Map<String, Object> measure(BenchSystem system, String name, int round, int messages, int warmup,
-            int submitters, Map<String, Double> totals, boolean tls) throws Exception {
+            int submitters, Map<String, Double> totals, boolean tls, Optional<LocalPostgres> server) throws Exception {
         if (warmup > 0) {
             system.submitAll(recipients("warmup", warmup), "warm-up", submitters);
             awaitDelivered(system, warmup, Duration.ofMinutes(5));
@@ -153,7 +172,13 @@ public final class OverheadBenchmark {
             Bench.progress("%s round %d: the queue was still filling when delivery started (%.1f s)", name, round,
                     fillSeconds);
         }
+        Thread.sleep(Math.max(0, Duration.between(Instant.now(), due).toMillis()));
+        long jvmCpuAtStart = JVM.getProcessCpuTime();
+        Optional<Duration> serverCpuAtStart = server.flatMap(LocalPostgres::serverCpu);
         boolean finished = awaitDelivered(system, messages, Duration.ofMinutes(10));
+        double jvmCpuSeconds = (JVM.getProcessCpuTime() - jvmCpuAtStart) / 1e9;
+        Optional<Double> serverCpuSeconds = serverCpuAtStart.flatMap(at -> server.flatMap(LocalPostgres::serverCpu)
+                .map(now -> now.minus(at).toMillis() / 1000.0));
         Instant end = finished ? system.lastDelivery() : Instant.now();
         double seconds = Duration.between(due, end).toMillis() / 1000.0;
         BenchSystem.FakeView fake = system.fakeView();
@@ -173,9 +198,14 @@ public final class OverheadBenchmark {
         // Counted by the fake: a system that silently sent plaintext would show fewer than its transactions.
         result.put("transactionsOverTls", system.aol.mailsOverTls());
         result.put("finished", finished);
+        result.put("jvmCpuSeconds", Bench.round(jvmCpuSeconds, 2));
+        serverCpuSeconds.ifPresent(cpu -> result.put("postgresqlCpuSeconds", Bench.round(cpu, 2)));
+        double cpuMillisPerMail = (jvmCpuSeconds + serverCpuSeconds.orElse(0.0)) * 1000 / messages;
+        result.put("cpuMillisPerMail", Bench.round(cpuMillisPerMail, 3));
         totals.merge(name, messages / seconds, Double::sum);
-        Bench.progress("%s round %d: %d messages delivered in %.1f s over %d connections", name, round, messages,
-                seconds, system.connectionsOpened());
+        totals.merge(name + " cpu", cpuMillisPerMail, Double::sum);
+        Bench.progress("%s round %d: %d messages delivered in %.1f s over %d connections, %.3f CPU ms a mail", name, round,
+                messages, seconds, system.connectionsOpened(), cpuMillisPerMail);
         return result;
     }
 

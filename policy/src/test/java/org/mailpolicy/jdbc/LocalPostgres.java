@@ -8,6 +8,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -104,6 +105,32 @@ public final class LocalPostgres implements AutoCloseable {
         if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
             p.destroyForcibly();
             throw new IllegalStateException("failed: " + String.join(" ", cmd));
+        }
+    }
+
+    /**
+     * The CPU time the server's processes (the postmaster and every backend, checkpointer and writer
+     * under it) have used so far; empty for a server this class did not start. A backend that has
+     * exited is no longer counted, so compare two readings over a span in which the connections stay
+     * open (pooled).
+     */
+    public Optional<Duration> serverCpu() {
+        if (dataDir == null) {
+            return Optional.empty();
+        }
+        try {
+            long pid = Long.parseLong(Files.readAllLines(dataDir.resolve("data/postmaster.pid")).get(0).trim());
+            Optional<ProcessHandle> postmaster = ProcessHandle.of(pid);
+            if (postmaster.isEmpty()) {
+                return Optional.empty();
+            }
+            Duration total = postmaster.get().info().totalCpuDuration().orElse(Duration.ZERO);
+            for (ProcessHandle child : (Iterable<ProcessHandle>) postmaster.get().descendants()::iterator) {
+                total = total.plus(child.info().totalCpuDuration().orElse(Duration.ZERO));
+            }
+            return Optional.of(total);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
         }
     }
 
