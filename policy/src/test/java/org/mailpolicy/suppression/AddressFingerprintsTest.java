@@ -76,4 +76,30 @@ class AddressFingerprintsTest {
         // Two dots in the local part are allowed, as normalisation allows them; in the domain they are not.
         assertThat(AddressKey.ofAddress("a..b@aol.com")).isEqualTo(AddressKey.of("a..b@aol.com"));
     }
+
+    @Test
+    void randomRawAddressesGetTheKeyOfTheirNormalisedFormOrItsRefusal() {
+        // Mostly plain characters, so that many pass the one-pass check, with each kind it must leave to normalisation.
+        char[] alphabet = "abcXYZ019.+_-'@@..<> \t\u0000\u00e9\u4e2d".toCharArray();
+        java.util.SplittableRandom random = new java.util.SplittableRandom(20261207);
+        int plain = 0;
+        for (int i = 0; i < 200_000; i++) {
+            char[] chars = new char[1 + random.nextInt(12)];
+            for (int k = 0; k < chars.length; k++) {
+                chars[k] = random.nextInt(4) == 0 ? alphabet[random.nextInt(alphabet.length)] : alphabet[random.nextInt(9)];
+            }
+            String raw = new String(chars);
+            String normalised;
+            try {
+                normalised = SuppressionEntry.normaliseAddress(raw);
+            } catch (IllegalArgumentException e) {
+                assertThatThrownBy(() -> AddressKey.ofAddress(raw)).as(raw).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessage(e.getMessage());
+                continue;
+            }
+            plain += normalised.equals(raw) ? 1 : 0;
+            assertThat(AddressKey.ofAddress(raw)).as(raw).isEqualTo(AddressKey.of(normalised));
+        }
+        assertThat(plain).as("addresses accepted as written").isGreaterThan(1_000);
+    }
 }
