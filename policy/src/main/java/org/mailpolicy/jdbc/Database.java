@@ -130,6 +130,19 @@ public final class Database implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether {@code table} exists, asked by reading no row of it (the same on H2, which keeps unquoted
+     * names in upper case, and PostgreSQL, in lower case), on a connection of its own.
+     */
+    public boolean tableExists(String table) {
+        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
+            st.executeQuery("SELECT 1 FROM " + table + " WHERE 1 = 0").close();
+            return true;
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
     /** Times a schema change is tried when other processes make the same one at the same moment. */
     private static final int SCHEMA_TRIES = 5;
 

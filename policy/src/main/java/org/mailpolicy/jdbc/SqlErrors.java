@@ -18,8 +18,8 @@ public final class SqlErrors {
      * process created the same object at the same moment. PostgreSQL checks "if not exists" before it
      * takes its catalog's locks, so of two nodes starting together on a new database one can fail with a
      * duplicate key in the catalog, a duplicate object, or "tuple concurrently updated" (H2, in one
-     * process, with "object already exists"); once the other
-     * has committed, the same statement succeeds (finds the object there).
+     * process, with "object already exists"); once the other has committed, the same statement
+     * succeeds (finds the object there).
      */
     public static boolean isConcurrentSchemaChange(SQLException e) {
         for (SQLException x = e; x != null; x = x.getNextException()) {

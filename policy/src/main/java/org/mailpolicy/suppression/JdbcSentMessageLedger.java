@@ -245,7 +245,7 @@ public final class JdbcSentMessageLedger implements SentMessageLedger {
      * half-way or two nodes of a cluster at once copy nothing twice (a pair already copied is updated).
      */
     private void copyTableBeforeHashes() {
-        if (!tableExists(TABLE_BEFORE_HASHES)) {
+        if (!db.tableExists(TABLE_BEFORE_HASHES)) {
             return;
         }
         long copied = 0;
@@ -278,27 +278,13 @@ public final class JdbcSentMessageLedger implements SentMessageLedger {
                 st.executeUpdate("DROP TABLE IF EXISTS " + TABLE_BEFORE_HASHES);
             }
         } catch (SQLException e) {
-            if (!tableExists(TABLE_BEFORE_HASHES)) {
+            if (!db.tableExists(TABLE_BEFORE_HASHES)) {
                 return; // another node copied it and dropped it while this one was at it
             }
             throw db.failure("copy the sent-message records of " + TABLE_BEFORE_HASHES + " to " + TABLE, e);
         }
         LOGGER.log(System.Logger.Level.INFO, "delivery policy: copied " + copied + " sent-message record(s) from "
                 + TABLE_BEFORE_HASHES + " to " + TABLE + " and dropped " + TABLE_BEFORE_HASHES);
-    }
-
-    private boolean tableExists(String table) {
-        return db.withConnection("look for table " + table, c -> {
-            // H2 keeps unquoted names in upper case, PostgreSQL in lower case.
-            for (String name : new String[] {table, table.toUpperCase(java.util.Locale.ROOT)}) {
-                try (ResultSet rs = c.getMetaData().getTables(null, c.getSchema(), name, new String[] {"TABLE"})) {
-                    if (rs.next()) {
-                        return true;
-                    }
-                }
-            }
-            return false;
-        });
     }
 
     @Override

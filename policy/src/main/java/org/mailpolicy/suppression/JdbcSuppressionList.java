@@ -1001,24 +1001,24 @@ public final class JdbcSuppressionList implements SuppressionList {
                 return null;
             });
         }
-        if (tableExists(OLD_TABLE)) {
+        if (db.tableExists(OLD_TABLE)) {
             try (Connection c = db.connection(); Statement st = c.createStatement()) {
                 // The first release lacked these; read as one confirmation at since.
                 st.executeUpdate("ALTER TABLE " + OLD_TABLE + " ADD COLUMN IF NOT EXISTS confirmations INTEGER");
                 st.executeUpdate("ALTER TABLE " + OLD_TABLE + " ADD COLUMN IF NOT EXISTS last_confirmed_ms BIGINT");
             } catch (SQLException e) {
-                if (tableExists(OLD_TABLE)) {
+                if (db.tableExists(OLD_TABLE)) {
                     throw db.failure("read the suppression table of the earlier version", e);
                 }
             }
             move(OLD_TABLE, "address, since_ms, reason, reply, rule_id, source, message_id, confirmations, "
                     + "last_confirmed_ms", JdbcSuppressionList::readOld);
         }
-        if (tableExists(V2_TABLE)) {
+        if (db.tableExists(V2_TABLE)) {
             move(V2_TABLE, "address_key, local_part, domain_id, since_ms, reason_id, reply_id, rule_id, source_id, "
                     + "message_local, message_domain_id, confirmations, last_confirmed_ms", this::readV2);
         }
-        if (tableExists(REKEY_TABLE)) {
+        if (db.tableExists(REKEY_TABLE)) {
             move(REKEY_TABLE, sql(COLUMNS), this::read);
         }
     }
@@ -1056,7 +1056,7 @@ public final class JdbcSuppressionList implements SuppressionList {
             LOGGER.log(System.Logger.Level.INFO, "delivery policy: moved " + added + " suppression entries from "
                     + table);
         } catch (StoreException e) {
-            if (!tableExists(table)) {
+            if (!db.tableExists(table)) {
                 return;
             }
             throw e;
@@ -1066,15 +1066,6 @@ public final class JdbcSuppressionList implements SuppressionList {
                 return st.executeUpdate("DROP TABLE IF EXISTS " + table);
             }
         });
-    }
-
-    private boolean tableExists(String table) {
-        try (Connection c = db.connection(); Statement st = c.createStatement()) {
-            st.executeQuery("SELECT 1 FROM " + table + " WHERE 1 = 0").close();
-            return true;
-        } catch (SQLException e) {
-            return false;
-        }
     }
 
     private interface RowReader {
