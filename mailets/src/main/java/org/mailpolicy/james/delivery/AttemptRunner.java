@@ -14,11 +14,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import javax.mail.MessagingException;
+import javax.mail.Multipart;
 import javax.mail.SendFailedException;
 import javax.mail.Session;
 import javax.mail.internet.AddressException;
 import javax.mail.internet.InternetAddress;
 import javax.mail.internet.MimeMessage;
+import javax.mail.internet.MimePart;
 import javax.net.ssl.SSLContext;
 import org.apache.james.core.MailAddress;
 import org.apache.james.transport.mailets.remote.delivery.RemoteDeliveryConfiguration;
@@ -124,6 +126,13 @@ public final class AttemptRunner implements DeliveryAttempt {
     static AttemptRunner withProperties(Properties smtpProperties, SmtpConnectionCache connections) {
         return new AttemptRunner(smtpProperties, smtpProperties, Optional.empty(), Optional.empty(), false,
                 Optional.empty(), connections, new PlaintextFallbacks(java.time.Clock.systemUTC()));
+    }
+
+    /** As {@link #withProperties(Properties)}, converting to 7 bit for servers without 8BITMIME as in James. */
+    static AttemptRunner withProperties(Properties smtpProperties, MailetContext contextFor7BitConversion) {
+        return new AttemptRunner(smtpProperties, smtpProperties, Optional.empty(), Optional.empty(), false,
+                Optional.of(contextFor7BitConversion), new SmtpConnectionCache(System::nanoTime, Optional.empty()),
+                new PlaintextFallbacks(java.time.Clock.systemUTC()));
     }
 
     /**
@@ -429,16 +438,44 @@ public final class AttemptRunner implements DeliveryAttempt {
         return transport.lastReply().map(String::trim).filter(r -> r.startsWith("2"));
     }
 
+    /**
+     * The mail's message as this server can take it: converted to 7 bit, as James's RemoteDelivery does, when the
+     * server offers no 8BITMIME (AOL's EHLO offers none) and a part is sent as 8bit. A message with no 8bit part
+     * goes as it is: James's {@link Converter7Bit} saves the message even when it changed nothing, which parses it
+     * again and rewrites headers nobody changed (MIME-Version, a missing Date or Message-ID added), in the mail's
+     * own stored message, for every mail to such a server.
+     */
     private MimeMessage adaptTo(SMTPTransport transport, Mail mail) throws MessagingException {
         MimeMessage original = mail.getMessage();
         if (contextFor7BitConversion.isPresent() && !transport.supportsExtension(BIT_MIME_8)) {
             try {
-                new Converter7Bit(contextFor7BitConversion.get()).convertTo7Bit(original);
+                if (hasEightBitPart(original)) {
+                    new Converter7Bit(contextFor7BitConversion.get()).convertTo7Bit(original);
+                }
             } catch (IOException e) {
                 LOGGER.warn("Could not convert mail {} to 7 bit; sending as is", mail.getName(), e);
             }
         }
         return original;
+    }
+
+    /** Whether {@link Converter7Bit} would convert a part: one whose Content-Transfer-Encoding is 8bit, at any depth. */
+    static boolean hasEightBitPart(MimePart part) throws MessagingException, IOException {
+        if ("8bit".equalsIgnoreCase(part.getEncoding())) {
+            return true;
+        }
+        if (part.isMimeType("multipart/*")) {
+            Object content = part.getContent();
+            if (content instanceof Multipart) {
+                Multipart parts = (Multipart) content;
+                for (int i = 0; i < parts.getCount(); i++) {
+                    if (parts.getBodyPart(i) instanceof MimePart && hasEightBitPart((MimePart) parts.getBodyPart(i))) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     private static Optional<SmtpReply> lastRefusal(ReplyRecordingTransport transport) {

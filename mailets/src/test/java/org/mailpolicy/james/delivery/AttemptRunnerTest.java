@@ -3,6 +3,7 @@ package org.mailpolicy.james.delivery;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.common.collect.ImmutableList;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,11 +18,14 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import javax.mail.Session;
+import javax.mail.internet.MimeMessage;
 import org.apache.james.core.MailAddress;
 import org.apache.james.core.builder.MimeMessageBuilder;
 import org.apache.mailet.HostAddress;
 import org.apache.mailet.Mail;
 import org.apache.mailet.base.test.FakeMail;
+import org.apache.mailet.base.test.FakeMailContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,6 +35,7 @@ import org.mailpolicy.reply.SmtpReply;
 import org.mailpolicy.reply.Stage;
 import org.subethamail.smtp.MessageHandler;
 import org.subethamail.smtp.RejectException;
+import org.subethamail.smtp.internal.server.BaseCommand;
 import org.subethamail.smtp.server.SMTPServer;
 
 /**
@@ -107,11 +112,15 @@ class AttemptRunnerTest {
     }
 
     private static AttemptRunner runner() {
+        return AttemptRunner.withProperties(properties());
+    }
+
+    private static Properties properties() {
         Properties p = new Properties();
         p.put("mail.smtp.localhost", "james.test");
         p.put("mail.smtp.connectiontimeout", "5000");
         p.put("mail.smtp.timeout", "5000");
-        return AttemptRunner.withProperties(p);
+        return p;
     }
 
     private static HostAddress host(int port) {
@@ -223,6 +232,68 @@ class AttemptRunnerTest {
         // The server puts its Received line first, and JavaMail ends the data with a line break.
         assertThat(sent).as("byte for byte the mail's message (the dot of line two unstuffed by the server)")
                 .startsWith("Received: ").endsWith(new String(expected.toByteArray(), StandardCharsets.UTF_8) + "\r\n");
+    }
+
+    /** EHLO as AOL's: no 8BITMIME, so a mail with an 8bit part must be converted to 7 bit first. */
+    private void offerNo8BitMime() {
+        server.getCommandHandler().addCommand(new BaseCommand("EHLO", "Introduce yourself.", "<hostname>") {
+            @Override
+            public void execute(String commandString, org.subethamail.smtp.server.Session session) throws IOException {
+                session.resetMailTransaction();
+                session.setHelo(getArgs(commandString)[1]);
+                session.sendResponse("250-mx.test\r\n250 HELP");
+            }
+        });
+    }
+
+    private static Mail mailOf(String message) throws Exception {
+        return FakeMail.builder().name("mail-1").sender("sender@example.com").recipients("a@aol.com")
+                .mimeMessage(new MimeMessage(Session.getInstance(new Properties()),
+                        new ByteArrayInputStream(message.getBytes(StandardCharsets.UTF_8))))
+                .build();
+    }
+
+    @Test
+    void aMessageWithoutAn8BitPartGoesAsItIsToAServerWithout8BitMime() throws Exception {
+        offerNo8BitMime();
+        // No MIME-Version, Date or Message-ID: saving the message would add all three.
+        String message = "From: sender@example.com\r\nSubject: plain\r\nContent-Type: text/plain\r\n\r\nline one\r\n";
+        Mail mail = mailOf(message);
+
+        AttemptResult result = AttemptRunner.withProperties(properties(), FakeMailContext.defaultContext())
+                .attempt(mail, addresses(mail), ImmutableList.of(host(server.getPortAllocated())).iterator());
+
+        assertThat(result.delivered()).hasSize(1);
+        assertThat(new String(data.get(0), StandardCharsets.UTF_8)).startsWith("Received: ").endsWith("\r\n" + message);
+    }
+
+    @Test
+    void an8BitPartIsConvertedForAServerWithout8BitMime() throws Exception {
+        offerNo8BitMime();
+        Mail mail = mailOf("From: sender@example.com\r\nSubject: accents\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+                + "--b\r\nContent-Type: text/plain\r\n\r\nplain\r\n"
+                + "--b\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nH\u00e9llo\r\n"
+                + "--b--\r\n");
+
+        AttemptResult result = AttemptRunner.withProperties(properties(), FakeMailContext.defaultContext())
+                .attempt(mail, addresses(mail), ImmutableList.of(host(server.getPortAllocated())).iterator());
+
+        assertThat(result.delivered()).hasSize(1);
+        assertThat(new String(data.get(0), StandardCharsets.UTF_8))
+                .contains("Content-Transfer-Encoding: quoted-printable", "H=C3=A9llo", "X-MIME-Autoconverted: from 8bit")
+                .doesNotContain("Content-Transfer-Encoding: 8bit");
+    }
+
+    @Test
+    void an8BitPartIsSentAsItIsToAServerWith8BitMime() throws Exception {
+        Mail mail = mailOf("From: sender@example.com\r\nSubject: accents\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nH\u00e9llo\r\n");
+
+        AttemptRunner.withProperties(properties(), FakeMailContext.defaultContext())
+                .attempt(mail, addresses(mail), ImmutableList.of(host(server.getPortAllocated())).iterator());
+
+        assertThat(new String(data.get(0), StandardCharsets.UTF_8)).endsWith("Content-Transfer-Encoding: 8bit\r\n\r\nH\u00e9llo\r\n");
     }
 
     @Test
