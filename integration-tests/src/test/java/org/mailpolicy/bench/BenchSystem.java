@@ -265,13 +265,12 @@ final class BenchSystem implements AutoCloseable {
 
     /** Distinct recipients the fake has accepted a message for. */
     long deliveredRecipients() {
-        return aol.messages().stream().flatMap(m -> m.recipients().stream()).map(r -> r.toLowerCase(Locale.ROOT))
-                .distinct().count();
+        return aol.distinctRecipients();
     }
 
     /** When the fake accepted its latest message, if any. */
     Instant lastDelivery() {
-        return aol.messages().stream().map(m -> m.receivedAt()).max(Comparator.naturalOrder()).orElse(Instant.EPOCH);
+        return aol.lastArrival();
     }
 
     /** What the fake saw: transactions, those refused at any stage, and whether the dynamic block was handed out. */

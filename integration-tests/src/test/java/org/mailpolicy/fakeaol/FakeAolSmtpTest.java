@@ -151,6 +151,25 @@ class FakeAolSmtpTest {
     }
 
     @Test
+    void countsDistinctRecipientsAndTheLatestArrivalUntilCleared() throws IOException {
+        try (RawSmtpClient client = RawSmtpClient.connect(aol.smtpPort())) {
+            client.startMail("bob@sender.example");
+            client.send("RCPT TO:<ok-1@aol.com>");
+            client.send("RCPT TO:<ok-2@aol.com>");
+            assertThat(client.data(MESSAGE)).isEqualTo("250 OK");
+            assertThat(client.send("MAIL FROM:<bob@sender.example>")).isEqualTo("250 OK");
+            client.send("RCPT TO:<OK-1@aol.com>");
+            assertThat(client.data(MESSAGE)).isEqualTo("250 OK");
+        }
+
+        assertThat(aol.distinctRecipients()).isEqualTo(2);
+        assertThat(aol.lastArrival()).isEqualTo(aol.messages().get(1).receivedAt());
+        aol.clearMessages();
+        assertThat(aol.distinctRecipients()).isZero();
+        assertThat(aol.lastArrival()).isEqualTo(java.time.Instant.EPOCH);
+    }
+
+    @Test
     void aDirectoryOutageAnswersUnknownForEveryone() throws IOException {
         aol.setMode(Mode.DIRECTORY_OUTAGE);
         try (RawSmtpClient client = RawSmtpClient.connect(aol.smtpPort())) {
