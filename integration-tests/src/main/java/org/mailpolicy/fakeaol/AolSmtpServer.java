@@ -46,7 +46,8 @@ import org.subethamail.smtp.server.SessionHandler;
  * instead of AOL's last notice line, which becomes a {@code 220-} line.
  */
 final class AolSmtpServer implements AutoCloseable {
-    private static final int DATA_BUFFER_BYTES = 32 * 1024;
+    /** Read buffer for a message's data; allocated for each message, so no larger than a typical message needs. */
+    private static final int DATA_BUFFER_BYTES = 8 * 1024;
 
     private final AolRelay relay;
     private final TransactionLog log;

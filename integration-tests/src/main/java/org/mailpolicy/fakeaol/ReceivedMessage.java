@@ -23,16 +23,15 @@ public final class ReceivedMessage {
     private final String mailFrom;
     private final List<String> recipients;
     private final byte[] raw;
-    private final InternetHeaders headers;
+    /** Parsed when first asked for: most messages (a benchmark's thousands) are only counted, never read. */
+    private volatile InternetHeaders headers;
 
-    private ReceivedMessage(Instant receivedAt, String client, String mailFrom, List<String> recipients, byte[] raw,
-            InternetHeaders headers) {
+    private ReceivedMessage(Instant receivedAt, String client, String mailFrom, List<String> recipients, byte[] raw) {
         this.receivedAt = receivedAt;
         this.client = client;
         this.mailFrom = mailFrom;
         this.recipients = recipients;
         this.raw = raw;
-        this.headers = headers;
     }
 
     static ReceivedMessage of(Instant receivedAt, String client, String mailFrom, List<String> recipients, byte[] raw) {
@@ -42,7 +41,16 @@ public final class ReceivedMessage {
         if (recipients.isEmpty()) {
             throw new IllegalArgumentException("a received message has at least one recipient");
         }
-        return new ReceivedMessage(receivedAt, client, mailFrom, List.copyOf(recipients), raw, parseHeaders(raw));
+        return new ReceivedMessage(receivedAt, client, mailFrom, List.copyOf(recipients), raw);
+    }
+
+    private InternetHeaders headers() {
+        InternetHeaders parsed = headers;
+        if (parsed == null) {
+            parsed = parseHeaders(raw);
+            headers = parsed;
+        }
+        return parsed;
     }
 
     private static InternetHeaders parseHeaders(byte[] raw) {
@@ -83,7 +91,7 @@ public final class ReceivedMessage {
 
     /** The first value of a header, unfolded and with RFC 2047 encoded words decoded. */
     public Optional<String> header(String name) {
-        String value = headers.getHeader(name, null);
+        String value = headers().getHeader(name, null);
         if (value == null) {
             return Optional.empty();
         }
@@ -98,7 +106,7 @@ public final class ReceivedMessage {
     /** The header block as sent, for returning in a bounce. */
     String headerBlock() {
         StringBuilder block = new StringBuilder();
-        java.util.Enumeration<String> lines = headers.getAllHeaderLines();
+        java.util.Enumeration<String> lines = headers().getAllHeaderLines();
         while (lines.hasMoreElements()) {
             block.append(lines.nextElement()).append("\r\n");
         }

@@ -1,12 +1,16 @@
 package org.mailpolicy.fakeaol;
 
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * What the fake does at one stage of a conversation: reply and go on, reply and close (every 421, per RFC 5321 4.2.2,
  * and AOL's greeting rejections), or close without any reply (a dropped connection).
  */
 final class ServerAction {
+    /** Compiled once: every reply the fake gives passes here (String.matches would compile it each time). */
+    private static final Pattern SMTP_REPLY = Pattern.compile("[2-5][0-9][0-9][ -].*");
+
     private enum Then { CONTINUE, CLOSE }
 
     private static final ServerAction HANG_UP = new ServerAction(Optional.empty(), Then.CLOSE, false);
@@ -78,7 +82,7 @@ final class ServerAction {
     }
 
     private static void checkReply(String reply) {
-        if (reply == null || !reply.matches("[2-5][0-9][0-9][ -].*")) {
+        if (reply == null || !SMTP_REPLY.matcher(reply).matches()) {
             throw new IllegalArgumentException("not an SMTP reply: " + reply);
         }
     }

@@ -174,9 +174,13 @@ public final class OverheadBenchmark {
         }
         Thread.sleep(Math.max(0, Duration.between(Instant.now(), due).toMillis()));
         long jvmCpuAtStart = JVM.getProcessCpuTime();
+        ThreadCpu threadsAtStart = ThreadCpu.snapshot();
         Optional<Duration> serverCpuAtStart = server.flatMap(LocalPostgres::serverCpu);
         boolean finished = awaitDelivered(system, messages, Duration.ofMinutes(10));
         double jvmCpuSeconds = (JVM.getProcessCpuTime() - jvmCpuAtStart) / 1e9;
+        Map<String, Double> byThread = threadsAtStart.perMailSince(messages, jvmCpuSeconds);
+        long gcMillis = threadsAtStart.gcMillisSince();
+        long jitMillis = threadsAtStart.jitMillisSince();
         Optional<Double> serverCpuSeconds = serverCpuAtStart.flatMap(at -> server.flatMap(LocalPostgres::serverCpu)
                 .map(now -> now.minus(at).toMillis() / 1000.0));
         Instant end = finished ? system.lastDelivery() : Instant.now();
@@ -202,6 +206,9 @@ public final class OverheadBenchmark {
         serverCpuSeconds.ifPresent(cpu -> result.put("postgresqlCpuSeconds", Bench.round(cpu, 2)));
         double cpuMillisPerMail = (jvmCpuSeconds + serverCpuSeconds.orElse(0.0)) * 1000 / messages;
         result.put("cpuMillisPerMail", Bench.round(cpuMillisPerMail, 3));
+        result.put("jvmCpuMillisPerMailByThread", byThread);
+        result.put("gcMillis", gcMillis);
+        result.put("jitMillis", jitMillis);
         totals.merge(name, messages / seconds, Double::sum);
         totals.merge(name + " cpu", cpuMillisPerMail, Double::sum);
         Bench.progress("%s round %d: %d messages delivered in %.1f s over %d connections, %.3f CPU ms a mail", name, round,
