@@ -34,7 +34,7 @@ public final class OverheadBenchmark {
     private static final com.sun.management.OperatingSystemMXBean JVM =
             (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     /** The shipped default block's connection settings, which the reuse-off run replaces. */
-    static final String SHIPPED_CONNECTIONS = "  connections: { maxMessages: 100, idleTimeout: 2s }\n";
+    static final String SHIPPED_CONNECTIONS = "  connections: { maxMessages: 100, idleTimeout: 2s, rsetAfterIdle: 1s }\n";
 
     private OverheadBenchmark() {
     }

@@ -33,7 +33,7 @@ final class DestinationParser {
     private static final Set<String> RETRY_KEYS = ImmutableSet.of("schedule", "exponential");
     private static final Set<String> EXPONENTIAL_KEYS = ImmutableSet.of("initial", "factor", "max", "jitter");
     private static final Set<String> THROTTLE_KEYS = ImmutableSet.of("initial", "growth", "max");
-    private static final Set<String> CONNECTIONS_KEYS = ImmutableSet.of("maxMessages", "idleTimeout");
+    private static final Set<String> CONNECTIONS_KEYS = ImmutableSet.of("maxMessages", "idleTimeout", "rsetAfterIdle");
     private static final Set<String> TLS_KEYS = ImmutableSet.of("level", "trustStore", "trustStorePassword",
             "plaintextFallback", "mtaSts", "mtaStsPolicyUrl");
     private static final Set<String> PACING_KEYS = ImmutableSet.of("start", "cut", "step", "growEvery", "quiet", "pause");
@@ -417,7 +417,8 @@ final class DestinationParser {
     }
 
     /**
-     * {@code connections: {maxMessages: 20, idleTimeout: 2s}}; a setting not given comes from {@code base}.
+     * {@code connections: {maxMessages: 20, idleTimeout: 2s, rsetAfterIdle: 1s}}; a setting not given comes from
+     * {@code base}.
      * Null when wrong (recorded).
      */
     private ConnectionSettings connections(Node node, String field, ConnectionSettings base) {
@@ -436,7 +437,12 @@ final class DestinationParser {
         }
         Duration idleTimeout = m.containsKey("idleTimeout")
                 ? reader.duration(m.get("idleTimeout").getValueNode(), field + ".idleTimeout") : base.idleTimeout();
-        return maxMessages == null || idleTimeout == null ? null : ConnectionSettings.of(maxMessages, idleTimeout);
+        Duration rsetAfterIdle = m.containsKey("rsetAfterIdle")
+                ? reader.parsed(m.get("rsetAfterIdle").getValueNode(), field + ".rsetAfterIdle",
+                        t -> t.trim().matches("0+[smhd]?") ? Duration.ZERO : Durations.parse(t))
+                : base.rsetAfterIdle();
+        return maxMessages == null || idleTimeout == null || rsetAfterIdle == null ? null
+                : ConnectionSettings.of(maxMessages, idleTimeout, rsetAfterIdle);
     }
 
     /**

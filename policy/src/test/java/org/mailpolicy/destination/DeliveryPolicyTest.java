@@ -85,6 +85,17 @@ class DeliveryPolicyTest {
     }
 
     @Test
+    void rsetAfterIdleDefaultsToASecondAndZeroProbesEveryReuse() {
+        assertThat(ConnectionSettings.DEFAULT.rsetAfterIdle()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(policy.destination("aol").get().connections().rsetAfterIdle()).isEqualTo(Duration.ofSeconds(1));
+        DeliveryPolicy always = parse("version: 1\ndefault:\n  connections: { rsetAfterIdle: 0s }\n"
+                + "destinations:\n  - name: quiet\n    domains: [quiet.example]\n    connections: { rsetAfterIdle: 30s }\n");
+        assertThat(always.defaultDestination().connections())
+                .isEqualTo(ConnectionSettings.of(100, Duration.ofSeconds(2), Duration.ZERO));
+        assertThat(always.destination("quiet").get().connections().rsetAfterIdle()).isEqualTo(Duration.ofSeconds(30));
+    }
+
+    @Test
     void tlsIsOpportunisticUnlessTheDefaultOrADestinationSaysOtherwise() {
         assertThat(policy.destination("aol").get().tls()).isEqualTo(TlsSettings.DEFAULT);
         assertThat(TlsSettings.DEFAULT.level()).isEqualTo(TlsSettings.Level.OPPORTUNISTIC);

@@ -45,8 +45,9 @@ import org.slf4j.LoggerFactory;
  * server has replied, its reply decides, so a throttling destination is not hammered on every MX.
  *
  * <p><b>Connection reuse.</b> An attempt first takes an idle connection to the host from the
- * {@link SmtpConnectionCache}, resets it ({@code RSET}: JavaMail sends none between two messages
- * that went well) and sends on it; a connection that turns out dead there (the RSET fails, or the
+ * {@link SmtpConnectionCache}, probes it with {@code RSET} when it sat idle for the destination's {@code
+ * rsetAfterIdle} or its last mail did not end accepted (JavaMail sends no RSET between two messages that went
+ * well), and sends on it; a connection that turns out dead there (the RSET fails, or the
  * connection is lost without a reply before DATA was sent, so nothing can have been delivered) is closed
  * and the mail goes once more on a fresh connection, within the same attempt. After the mail the
  * connection goes back to the cache, which keeps it only if it is healthy: never after a 421, a lost
@@ -312,11 +313,13 @@ public final class AttemptRunner implements DeliveryAttempt {
     /** The mail on a connection that carried mail before; empty when the connection was dead before anything was delivered. */
     private Optional<AttemptResult> sendOnReused(Mail mail, List<MailAddress> recipients, SmtpConnection connection,
                                                  Optional<String> hostName, ConnectionTerms terms) {
-        try {
-            connection.transport().issueCommand("RSET", 250);
-        } catch (MessagingException | RuntimeException e) {
-            connections.discard(connection, "dead when reused: RSET failed: " + e.getMessage());
-            return Optional.empty();
+        if (connection.needsRset(terms.settings().rsetAfterIdle())) {
+            try {
+                connection.transport().issueCommand("RSET", 250);
+            } catch (MessagingException | RuntimeException e) {
+                connections.discard(connection, "dead when reused: RSET failed: " + e.getMessage());
+                return Optional.empty();
+            }
         }
         Sent sent = send(mail, recipients, connection, hostName);
         if (sent.deadBeforeData) {
@@ -428,6 +431,7 @@ public final class AttemptRunner implements DeliveryAttempt {
         // fail on a fresh connection too.
         boolean silentlyLost = !transport.isOpen() && !transport.lastReply().isPresent();
         boolean deadBeforeData = reused && silentlyLost && delivered.isEmpty() && !transport.dataStarted();
+        connection.mailEnded(lost == null && acceptedReply(transport).isPresent());
         AttemptResult result = AttemptResult.of(recipients, delivered, failed, Optional.empty(), hostName)
                 .withNextHop(supportsDsn, accepted).withTls(connection.tls());
         return new Sent(result, notReusableBecause, deadBeforeData);

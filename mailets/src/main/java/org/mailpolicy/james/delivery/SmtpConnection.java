@@ -17,6 +17,9 @@ final class SmtpConnection {
     private final ReplyRecordingTransport transport;
     private int transactions;
     private TlsUsed tls = TlsUsed.NONE;
+    private boolean lastMailClean;
+    private long idleSinceNanos;
+    private long idleNanos;
 
     SmtpConnection(ConnectionKey key, String metricsName, ReplyRecordingTransport transport) {
         this.key = Preconditions.checkNotNull(key, "key");
@@ -53,6 +56,33 @@ final class SmtpConnection {
 
     void transactionStarted() {
         transactions++;
+    }
+
+    /**
+     * Whether the mail just sent left the connection with no transaction open: its last reply was positive (the
+     * end of data accepted, or the 250 to the RSET JavaMail sends itself after a refused mail).
+     */
+    void mailEnded(boolean clean) {
+        this.lastMailClean = clean;
+    }
+
+    /** Goes idle in the cache at {@code nanos} ({@link System#nanoTime()}'s scale). */
+    void idleFrom(long nanos) {
+        this.idleSinceNanos = nanos;
+    }
+
+    /** Taken from the cache at {@code nanos}, after sitting idle since {@link #idleFrom}. */
+    void takenAt(long nanos) {
+        this.idleNanos = nanos - idleSinceNanos;
+    }
+
+    /**
+     * Whether to send {@code RSET} before the next mail on this reused connection: when its last mail did not leave
+     * it clean (a transaction may still be open on the server's side), or when it sat idle at least {@code
+     * rsetAfterIdle}.
+     */
+    boolean needsRset(java.time.Duration rsetAfterIdle) {
+        return !lastMailClean || idleNanos >= rsetAfterIdle.toNanos();
     }
 
     /** QUIT and close; never throws (the server may have gone already). */

@@ -116,6 +116,7 @@ final class SmtpConnectionCache implements AutoCloseable {
                     if (idle.connection.key().equals(key)) {
                         newestFirst.remove();
                         d.inUse++;
+                        idle.connection.takenAt(nanoTime.getAsLong());
                         taken = Optional.of(idle.connection);
                         break;
                     }
@@ -171,7 +172,9 @@ final class SmtpConnectionCache implements AutoCloseable {
             } else if (d.open() + 1 > maxOpen) {
                 why = "open connection limit " + maxOpen + " reached";
             } else {
-                d.idle.addLast(new Idle(connection, nanoTime.getAsLong() + settings.idleTimeout().toNanos()));
+                long now = nanoTime.getAsLong();
+                connection.idleFrom(now);
+                d.idle.addLast(new Idle(connection, now + settings.idleTimeout().toNanos()));
             }
             forgetIfUnused(connection.key().destination(), d);
         }

@@ -569,6 +569,92 @@ class AttemptRunnerTest {
         assertThat(accepted).containsExactly(List.of("a@aol.com"), List.of("b@aol.com"));
     }
 
+    /** Probes before every reuse, as Postfix does. */
+    private static final ConnectionTerms REUSE_PROBING = ConnectionTerms.of("aol", "aol",
+            ConnectionSettings.of(20, Duration.ofSeconds(30), Duration.ZERO), 5);
+
+    /** Counts the RSET commands the server gets, answering them as SubEtha does. */
+    private java.util.concurrent.atomic.AtomicInteger countRsets() {
+        java.util.concurrent.atomic.AtomicInteger rsets = new java.util.concurrent.atomic.AtomicInteger();
+        server.getCommandHandler().addCommand(new BaseCommand("RSET", "Resets the system.") {
+            @Override
+            public void execute(String commandString, org.subethamail.smtp.server.Session session) throws IOException {
+                rsets.incrementAndGet();
+                session.resetMailTransaction();
+                session.sendResponse("250 Ok");
+            }
+        });
+        return rsets;
+    }
+
+    @Test
+    void aConnectionTakenRightAfterAnAcceptedMailIsNotProbed() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger rsets = countRsets();
+        AttemptRunner runner = runner();
+        for (int i = 0; i < 3; i++) {
+            send(runner, mailFrom("m" + i, "s@example.com", "a@aol.com"), REUSE);
+        }
+
+        assertThat(sessions).hasSize(1);
+        assertThat(accepted).hasSize(3);
+        assertThat(rsets).as("RSET after a 250 to the end of data and under a second idle").hasValue(0);
+    }
+
+    @Test
+    void rsetAfterIdleZeroProbesEveryReuse() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger rsets = countRsets();
+        AttemptRunner runner = runner();
+        for (int i = 0; i < 3; i++) {
+            send(runner, mailFrom("m" + i, "s@example.com", "a@aol.com"), REUSE_PROBING);
+        }
+
+        assertThat(sessions).hasSize(1);
+        assertThat(rsets).hasValue(2);
+    }
+
+    @Test
+    void afterAMailRefusedAtMailFromTheConnectionIsResetOnceBeforeTheNext() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger rsets = countRsets();
+        AttemptRunner runner = runner();
+        mailFromReply = new RejectException(451, "4.3.0 try later");
+        send(runner, mailFrom("m1", "s@example.com", "a@aol.com"), REUSE);
+        mailFromReply = null;
+
+        send(runner, mailFrom("m2", "s@example.com", "b@aol.com"), REUSE);
+
+        assertThat(sessions).hasSize(1);
+        assertThat(rsets).as("one RSET between the refused mail and the next, whoever sends it").hasValue(1);
+        assertThat(accepted).containsExactly(List.of("b@aol.com"));
+    }
+
+    @Test
+    void afterAMailRefusedAtTheEndOfDataTheConnectionIsResetOnceBeforeTheNext() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger rsets = countRsets();
+        AttemptRunner runner = runner();
+        dataReply = new RejectException(554, "5.7.1 refused");
+        send(runner, mailFrom("m1", "s@example.com", "a@aol.com"), REUSE);
+        dataReply = null;
+
+        send(runner, mailFrom("m2", "s@example.com", "b@aol.com"), REUSE);
+
+        assertThat(sessions).hasSize(1);
+        assertThat(rsets).as("one RSET between the refused mail and the next, whoever sends it").hasValue(1);
+        assertThat(accepted).containsExactly(List.of("b@aol.com"));
+    }
+
+    @Test
+    void aDeadIdleConnectionIsReplacedAlsoWhenProbed() throws Exception {
+        AttemptRunner runner = runner();
+        send(runner, mailFrom("m1", "s@example.com", "a@aol.com"), REUSE_PROBING);
+        sessions.get(0).closeSocket();
+
+        AttemptResult second = send(runner, mailFrom("m2", "s@example.com", "b@aol.com"), REUSE_PROBING);
+
+        assertThat(second.delivered()).containsExactly(new MailAddress("b@aol.com"));
+        assertThat(sessions).hasSize(2);
+        assertThat(accepted).containsExactly(List.of("a@aol.com"), List.of("b@aol.com"));
+    }
+
     @Test
     void a421ToMailFromOnAReusedConnectionIsTheAnswerNotADeadConnection() throws Exception {
         AttemptRunner runner = runner();
