@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,25 +85,46 @@ public final class OverheadBenchmark {
         for (int round = 1 - warmupRounds; round <= rounds; round++) {
             // Warm-up rounds are numbered 0 and below; their lines say so and their rates are not added up.
             Map<String, Double> addTo = round >= 1 ? totals : new LinkedHashMap<>();
-            try (BenchSystem stock = BenchSystem.stock(ModeSetting.normal(), delays,
-                    DrainBenchmark.retriesWithin(delays, defaults.maxAge()), fake(tls), tls)) {
-                results.add(measure(stock, "stock", round, messages, warmup, submitters, addTo, tls, Optional.empty()));
-            }
-            try (BenchSystem plugin = BenchSystem.plugin(ModeSetting.normal(), SCALE, fake(tls), BenchSystem.DNS,
-                    port -> BenchPolicy.routeDefault(withoutReuse, port))) {
-                results.add(measure(plugin, "plugin-no-reuse", round, messages, warmup, submitters, addTo, tls, Optional.empty()));
-            }
-            try (BenchSystem plugin = BenchSystem.plugin(ModeSetting.normal(), SCALE, fake(tls), BenchSystem.DNS,
-                    port -> BenchPolicy.routeDefault(policy, port))) {
-                results.add(measure(plugin, "plugin-reuse", round, messages, warmup, submitters, addTo, tls, Optional.empty()));
-            }
-            if (postgres.isPresent()) {
-                String onPostgres = postgresPolicy(postgres.get(), policy, round);
-                try (BenchSystem plugin = BenchSystem.plugin(ModeSetting.normal(), SCALE, fake(tls), BenchSystem.DNS,
-                        port -> BenchPolicy.routeDefault(onPostgres, port))) {
-                    results.add(measure(plugin, "plugin-reuse-postgresql", round, messages, warmup, submitters, addTo,
-                            tls, postgres));
+            int thisRound = round;
+            Optional<LocalPostgres> server = postgres;
+            List<SystemRun> systems = new ArrayList<>();
+            systems.add(() -> {
+                try (BenchSystem stock = BenchSystem.stock(ModeSetting.normal(), delays,
+                        DrainBenchmark.retriesWithin(delays, defaults.maxAge()), fake(tls), tls)) {
+                    results.add(measure(stock, "stock", thisRound, messages, warmup, submitters, addTo, tls, Optional.empty()));
                 }
+            });
+            systems.add(() -> {
+                try (BenchSystem plugin = BenchSystem.plugin(ModeSetting.normal(), SCALE, fake(tls), BenchSystem.DNS,
+                        port -> BenchPolicy.routeDefault(withoutReuse, port))) {
+                    results.add(measure(plugin, "plugin-no-reuse", thisRound, messages, warmup, submitters, addTo, tls,
+                            Optional.empty()));
+                }
+            });
+            systems.add(() -> {
+                try (BenchSystem plugin = BenchSystem.plugin(ModeSetting.normal(), SCALE, fake(tls), BenchSystem.DNS,
+                        port -> BenchPolicy.routeDefault(policy, port))) {
+                    results.add(measure(plugin, "plugin-reuse", thisRound, messages, warmup, submitters, addTo, tls,
+                            Optional.empty()));
+                }
+            });
+            if (server.isPresent()) {
+                systems.add(() -> {
+                    String onPostgres = postgresPolicy(server.get(), policy, thisRound);
+                    try (BenchSystem plugin = BenchSystem.plugin(ModeSetting.normal(), SCALE, fake(tls), BenchSystem.DNS,
+                            port -> BenchPolicy.routeDefault(onPostgres, port))) {
+                        results.add(measure(plugin, "plugin-reuse-postgresql", thisRound, messages, warmup, submitters,
+                                addTo, tls, server));
+                    }
+                });
+            }
+            // Each round starts with the next system. All share one JVM, and what a system's batch costs depends on
+            // what ran before it (the JIT recompiling shared code for other types, the heap left behind): a fixed
+            // order charges that to the same system every round. --rounds equal to the number of systems puts each
+            // in every place.
+            Collections.rotate(systems, -Math.floorMod(round - 1, systems.size()));
+            for (SystemRun system : systems) {
+                system.run();
             }
         }
         if (postgres.isPresent()) {
@@ -142,6 +164,12 @@ public final class OverheadBenchmark {
         System.exit(0);
     }
 
+    /** One system's measured batch in a round. */
+    @FunctionalInterface
+    private interface SystemRun {
+        void run() throws Exception;
+    }
+
     /** The fake: offering STARTTLS with a self-signed certificate when {@code tls}. */
     private static FakeAolSettings fake(boolean tls) throws IOException {
         return tls ? FakeAolSettings.ephemeralPorts().withSelfSignedStartTls() : FakeAolSettings.ephemeralPorts();
@@ -179,6 +207,7 @@ public final class OverheadBenchmark {
         boolean finished = awaitDelivered(system, messages, Duration.ofMinutes(10));
         double jvmCpuSeconds = (JVM.getProcessCpuTime() - jvmCpuAtStart) / 1e9;
         Map<String, Double> byThread = threadsAtStart.perMailSince(messages, jvmCpuSeconds);
+        Map<String, Double> jvmThreads = threadsAtStart.jvmThreadsPerMailSince(messages);
         long gcMillis = threadsAtStart.gcMillisSince();
         long jitMillis = threadsAtStart.jitMillisSince();
         Optional<Double> serverCpuSeconds = serverCpuAtStart.flatMap(at -> server.flatMap(LocalPostgres::serverCpu)
@@ -207,6 +236,7 @@ public final class OverheadBenchmark {
         double cpuMillisPerMail = (jvmCpuSeconds + serverCpuSeconds.orElse(0.0)) * 1000 / messages;
         result.put("cpuMillisPerMail", Bench.round(cpuMillisPerMail, 3));
         result.put("jvmCpuMillisPerMailByThread", byThread);
+        result.put("jvmOwnThreadsCpuMillisPerMail", jvmThreads);
         result.put("gcMillis", gcMillis);
         result.put("jitMillis", jitMillis);
         totals.merge(name, messages / seconds, Double::sum);

@@ -20,11 +20,13 @@ final class ThreadCpu {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     private final Map<Long, Long> cpuNanosById;
+    private final Map<String, Long> jvmTicksByKind;
     private final long gcMillis;
     private final long jitMillis;
 
-    private ThreadCpu(Map<Long, Long> cpuNanosById, long gcMillis, long jitMillis) {
+    private ThreadCpu(Map<Long, Long> cpuNanosById, Map<String, Long> jvmTicksByKind, long gcMillis, long jitMillis) {
         this.cpuNanosById = cpuNanosById;
+        this.jvmTicksByKind = jvmTicksByKind;
         this.gcMillis = gcMillis;
         this.jitMillis = jitMillis;
     }
@@ -38,7 +40,65 @@ final class ThreadCpu {
                 cpu.put(id, nanos);
             }
         }
-        return new ThreadCpu(cpu, gcMillis(), jitMillis());
+        return new ThreadCpu(cpu, jvmTicksByKind(), gcMillis(), jitMillis());
+    }
+
+    /**
+     * CPU milliseconds a mail since this snapshot of the JVM's own threads, which are not Java threads and so not
+     * in {@link #perMailSince}: the JIT compilers, the garbage collector's, the VM thread. Read from Linux's
+     * {@code /proc/self/task/<tid>/stat} (clock ticks, 10 ms); empty elsewhere.
+     */
+    Map<String, Double> jvmThreadsPerMailSince(int messages) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        Map<String, Long> now = jvmTicksByKind();
+        for (Map.Entry<String, Long> e : now.entrySet()) {
+            long ticks = e.getValue() - jvmTicksByKind.getOrDefault(e.getKey(), 0L);
+            out.put(e.getKey(), Bench.round(ticks * 10.0 / messages, 3));
+        }
+        return out;
+    }
+
+    /** CPU clock ticks (user and system) of the JVM's own threads, by kind; empty where /proc is not there. */
+    private static Map<String, Long> jvmTicksByKind() {
+        Map<String, Long> ticks = new LinkedHashMap<>();
+        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+        if (tasks == null) {
+            return ticks;
+        }
+        for (java.io.File task : tasks) {
+            String stat;
+            try {
+                stat = java.nio.file.Files.readString(new java.io.File(task, "stat").toPath());
+            } catch (java.io.IOException e) {
+                continue; // the thread ended meanwhile
+            }
+            int open = stat.indexOf('(');
+            int close = stat.lastIndexOf(')');
+            if (open < 0 || close < open) {
+                continue;
+            }
+            String kind = kindOf(stat.substring(open + 1, close));
+            if (kind == null) {
+                continue;
+            }
+            String[] fields = stat.substring(close + 2).split(" ");
+            // After the name: state is field 3 of stat(5), utime 14 and stime 15.
+            ticks.merge(kind, Long.parseLong(fields[11]) + Long.parseLong(fields[12]), Long::sum);
+        }
+        return ticks;
+    }
+
+    private static String kindOf(String name) {
+        if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
+            return "JIT compiler";
+        }
+        if (name.startsWith("G1 ") || name.startsWith("GC Thread")) {
+            return "garbage collector";
+        }
+        if (name.startsWith("VM ")) {
+            return "VM";
+        }
+        return null;
     }
 
     /** Milliseconds the collectors spent since this snapshot (their own threads are not Java threads, so not above). */
