@@ -29,6 +29,8 @@ import org.apache.mailet.base.test.FakeMailContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.mailpolicy.destination.ConnectionSettings;
 import org.mailpolicy.reply.EnhancedStatus;
 import org.mailpolicy.reply.SmtpReply;
@@ -612,27 +614,18 @@ class AttemptRunnerTest {
         assertThat(rsets).hasValue(2);
     }
 
-    @Test
-    void afterAMailRefusedAtMailFromTheConnectionIsResetOnceBeforeTheNext() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"MAIL", "DATA"})
+    void afterARefusedMailTheConnectionIsResetOnceBeforeTheNext(String refusedAt) throws Exception {
         java.util.concurrent.atomic.AtomicInteger rsets = countRsets();
         AttemptRunner runner = runner();
-        mailFromReply = new RejectException(451, "4.3.0 try later");
+        if (refusedAt.equals("MAIL")) {
+            mailFromReply = new RejectException(451, "4.3.0 try later");
+        } else {
+            dataReply = new RejectException(554, "5.7.1 refused");
+        }
         send(runner, mailFrom("m1", "s@example.com", "a@aol.com"), REUSE);
         mailFromReply = null;
-
-        send(runner, mailFrom("m2", "s@example.com", "b@aol.com"), REUSE);
-
-        assertThat(sessions).hasSize(1);
-        assertThat(rsets).as("one RSET between the refused mail and the next, whoever sends it").hasValue(1);
-        assertThat(accepted).containsExactly(List.of("b@aol.com"));
-    }
-
-    @Test
-    void afterAMailRefusedAtTheEndOfDataTheConnectionIsResetOnceBeforeTheNext() throws Exception {
-        java.util.concurrent.atomic.AtomicInteger rsets = countRsets();
-        AttemptRunner runner = runner();
-        dataReply = new RejectException(554, "5.7.1 refused");
-        send(runner, mailFrom("m1", "s@example.com", "a@aol.com"), REUSE);
         dataReply = null;
 
         send(runner, mailFrom("m2", "s@example.com", "b@aol.com"), REUSE);
