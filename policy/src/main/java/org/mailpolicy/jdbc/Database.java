@@ -154,11 +154,12 @@ public final class Database implements AutoCloseable {
      */
     public <T> T createSchema(String what, Work<T> work) {
         for (int attempt = 1; ; attempt++) {
-            try (Connection c = dataSource.getConnection()) {
-                return work.run(c);
-            } catch (SQLException e) {
-                if (attempt >= SCHEMA_TRIES || !SqlErrors.isConcurrentSchemaChange(e)) {
-                    throw failure(what, e);
+            try {
+                return withConnection(what, work);
+            } catch (StoreException e) {
+                if (attempt >= SCHEMA_TRIES || !(e.getCause() instanceof SQLException)
+                        || !SqlErrors.isConcurrentSchemaChange((SQLException) e.getCause())) {
+                    throw e;
                 }
             }
             try {
