@@ -26,6 +26,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mailpolicy.TestClock;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.destination.StoreSettings;
@@ -72,7 +73,7 @@ class ParkedWaitsTest {
     @TempDir
     Path dir;
 
-    private MutableClock clock;
+    private TestClock clock;
     private RecordingMailQueue queue;
     private RecordingRepositoryStore repositories;
     private ParkedMailStore parked;
@@ -86,7 +87,7 @@ class ParkedWaitsTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        clock = new MutableClock(START);
+        clock = new TestClock(START);
         queue = new RecordingMailQueue();
         repositories = new RecordingRepositoryStore();
         Path store = dir.resolve("suppressions");
@@ -184,7 +185,7 @@ class ParkedWaitsTest {
         assertThat(lot().releaseDue()).as("held").isZero();
         assertThat(gauges.get("delivery-policy.parked.count.aol").get()).as("gauge after a round").isEqualTo(3L);
         assertThat(gauges.get("delivery-policy.parked.count.default").get()).isEqualTo(0L);
-        clock.advance(Duration.ofMinutes(15));
+        clock.step(Duration.ofMinutes(15));
         assertThat(lot().releaseDue()).as("the probe alone").isEqualTo(1);
         assertThat(lot().releaseDue()).as("while the probe is out").isZero();
         assertThat(queue.entries).hasSize(1);
@@ -214,11 +215,11 @@ class ParkedWaitsTest {
         mailet.service(mail("m1", "a@aol.com"));
         thenThrottled();
         deliverNext();
-        clock.advance(Duration.ofMinutes(15));
+        clock.step(Duration.ofMinutes(15));
         assertThat(lot().releaseDue()).isEqualTo(1);
         RecordingMailQueue.Entry lostCopy = queue.entries.remove(0);
         // The copy seems lost (not taken within the release timeout): released again, with a new token.
-        clock.advance(JdbcParkedMailStore.DEFAULT_RELEASE_TIMEOUT);
+        clock.step(JdbcParkedMailStore.DEFAULT_RELEASE_TIMEOUT);
         assertThat(lot().releaseDue()).isEqualTo(1);
         thenDelivered();
         deliverNext();
@@ -236,7 +237,7 @@ class ParkedWaitsTest {
         mailet.service(mail("m1", "a@aol.com"));
         thenThrottled();
         deliverNext();
-        clock.advance(Duration.ofMinutes(15));
+        clock.step(Duration.ofMinutes(15));
         lot().releaseDue();
         Mail copy = queue.entries.get(0).mail.duplicate();
         script.add(r -> {

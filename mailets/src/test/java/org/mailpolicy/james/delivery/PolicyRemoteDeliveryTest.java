@@ -35,6 +35,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mailpolicy.TestClock;
 import org.mailpolicy.destination.DeliveryPolicy;
 import org.mailpolicy.destination.DestinationPolicy;
 import org.mailpolicy.destination.RetrySchedule;
@@ -108,7 +109,7 @@ class PolicyRemoteDeliveryTest {
     Path dir;
 
     private final RecordingMetricFactory metricFactory = new RecordingMetricFactory();
-    private MutableClock clock;
+    private TestClock clock;
     private RecordingMailQueue queue;
     private FakeMailContext context;
     private JdbcSuppressionList suppressions;
@@ -120,7 +121,7 @@ class PolicyRemoteDeliveryTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        clock = new MutableClock(START);
+        clock = new TestClock(START);
         queue = new RecordingMailQueue();
         context = FakeMailContext.defaultContext();
         Path store = dir.resolve("suppressions");
@@ -390,7 +391,7 @@ class PolicyRemoteDeliveryTest {
         assertThat(metricFactory.countFor("delivery-policy.dsn.sent.failed")).isEqualTo(1);
 
         // The retried copy is delivered next time: nothing is left anywhere.
-        clock.advance(Duration.ofMinutes(10));
+        clock.step(Duration.ofMinutes(10));
         thenRecipients(ImmutableMap.of());
         context.resetSentMails();
         RecordingMailQueue.Item second = deliverNext();
@@ -412,7 +413,7 @@ class PolicyRemoteDeliveryTest {
             mailet.service(mail("sender@example.com", person));
             // The new mail, not the retries queued before it.
             mailet.deliverOne(new RecordingMailQueue.Item(queue.entries.remove(queue.entries.size() - 1).mail));
-            clock.advance(Duration.ofSeconds(10));
+            clock.step(Duration.ofSeconds(10));
         }
 
         // The first 19 were believed (a DSN each); the 20th made the surge, and it and the two after were retried.
@@ -433,7 +434,7 @@ class PolicyRemoteDeliveryTest {
         assertThat(status.unknownRecipients()).isEqualTo(22);
 
         // The receiver's directory is back: the retried people are delivered, and nobody was lost.
-        clock.advance(Duration.ofMinutes(10));
+        clock.step(Duration.ofMinutes(10));
         context.resetSentMails();
         for (int i = 0; i < 3; i++) {
             thenRecipients(ImmutableMap.of());
@@ -461,7 +462,7 @@ class PolicyRemoteDeliveryTest {
         assertThat(metricFactory.countFor("delivery-policy.holds.started.aol")).isEqualTo(1);
 
         // Another mail for AOL (a vanity domain whose MX is AOL's, too) waits for the hold: no attempt, no count.
-        clock.advance(Duration.ofMinutes(1));
+        clock.step(Duration.ofMinutes(1));
         Mail other = mail("sender@example.com", "x@vanity.test");
         other.setName("mail-2");
         RecordingMailQueue.Item waited = serviceAndDeliver(other);
@@ -476,7 +477,7 @@ class PolicyRemoteDeliveryTest {
         queue.entries.add(0, held);
 
         // After the hold the first mail is delivered (the probe), and the destination is open again.
-        clock.advance(Duration.ofMinutes(29));
+        clock.step(Duration.ofMinutes(29));
         thenRecipients(ImmutableMap.of());
         RecordingMailQueue.Item probe = deliverNext();
         assertThat(probe.status).isEqualTo(CompletionStatus.SUCCESS);
@@ -495,7 +496,7 @@ class PolicyRemoteDeliveryTest {
         assertThat(queue.entries.remove(0).delay).isEqualTo(Duration.ofMinutes(30));
 
         // Another unlisted domain is not held by it: its mail is attempted and delivered.
-        clock.advance(Duration.ofMinutes(1));
+        clock.step(Duration.ofMinutes(1));
         thenRecipients(ImmutableMap.of());
         serviceAndDeliver(named(mail("sender@example.com", "y@other.test"), "to-other"));
         assertThat(attempts.get()).isEqualTo(2);
@@ -511,7 +512,7 @@ class PolicyRemoteDeliveryTest {
         serviceAndDeliver(named(mail("sender@example.com", "a@aol.com"), "to-aol"));
         assertThat(attempts.get()).isEqualTo(3);
         queue.entries.remove(0);
-        clock.advance(Duration.ofMinutes(1));
+        clock.step(Duration.ofMinutes(1));
         serviceAndDeliver(named(mail("sender@example.com", "b@aim.com"), "to-aim"));
         assertThat(attempts.get()).isEqualTo(3);
         RecordingMailQueue.Entry aim = queue.entries.remove(0);
@@ -593,7 +594,7 @@ class PolicyRemoteDeliveryTest {
         assertThat(queue.entries.get(0).delay).isEqualTo(Duration.ofHours(1));
         assertThat(reports()).isEmpty();
 
-        clock.advance(Duration.ofHours(1));
+        clock.step(Duration.ofHours(1));
         deliverNext();
 
         assertThat(attempts).as("no connection to a held destination").hasValue(0);
@@ -627,7 +628,7 @@ class PolicyRemoteDeliveryTest {
 
         // The next failure sends no second warning.
         context.resetSentMails();
-        clock.advance(Duration.ofMinutes(30));
+        clock.step(Duration.ofMinutes(30));
         thenRecipients(ImmutableMap.of("full@aol.com", reply("452 4.2.2 test-mailbox-full", Stage.RCPT)));
         deliverNext();
         assertThat(reports()).isEmpty();
