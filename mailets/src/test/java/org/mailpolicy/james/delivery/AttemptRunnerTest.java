@@ -30,6 +30,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.mailpolicy.destination.ConnectionSettings;
 import org.mailpolicy.reply.EnhancedStatus;
@@ -557,20 +558,6 @@ class AttemptRunnerTest {
         assertThat(accepted).hasSize(1);
     }
 
-    @Test
-    void aDeadIdleConnectionIsReplacedWithinTheAttemptAndTheMailGoesOnce() throws Exception {
-        AttemptRunner runner = runner();
-        send(runner, mailFrom("m1", "s@example.com", "a@aol.com"), REUSE);
-        // The server drops the idle connection without a word (a restart, a NAT timeout).
-        sessions.get(0).closeSocket();
-
-        AttemptResult second = send(runner, mailFrom("m2", "s@example.com", "b@aol.com"), REUSE);
-
-        assertThat(second.delivered()).containsExactly(new MailAddress("b@aol.com"));
-        assertThat(sessions).hasSize(2);
-        assertThat(accepted).containsExactly(List.of("a@aol.com"), List.of("b@aol.com"));
-    }
-
     /** Probes before every reuse, as Postfix does. */
     private static final ConnectionTerms REUSE_PROBING = ConnectionTerms.of("aol", "aol",
             ConnectionSettings.of(20, Duration.ofSeconds(30), Duration.ZERO), 5);
@@ -589,29 +576,22 @@ class AttemptRunnerTest {
         return rsets;
     }
 
-    @Test
-    void aConnectionTakenRightAfterAnAcceptedMailIsNotProbed() throws Exception {
+    /**
+     * Three mails on one connection, each taken back at once after a 250 to the end of data: no RSET under the default
+     * {@code rsetAfterIdle} (1 s), one before each reuse at 0s.
+     */
+    @ParameterizedTest
+    @CsvSource({"false, 0", "true, 2"})
+    void rsetBeforeAReuseOnlyWhenIdleLongEnough(boolean probeEveryReuse, int expectedRsets) throws Exception {
         java.util.concurrent.atomic.AtomicInteger rsets = countRsets();
         AttemptRunner runner = runner();
         for (int i = 0; i < 3; i++) {
-            send(runner, mailFrom("m" + i, "s@example.com", "a@aol.com"), REUSE);
+            send(runner, mailFrom("m" + i, "s@example.com", "a@aol.com"), probeEveryReuse ? REUSE_PROBING : REUSE);
         }
 
         assertThat(sessions).hasSize(1);
         assertThat(accepted).hasSize(3);
-        assertThat(rsets).as("RSET after a 250 to the end of data and under a second idle").hasValue(0);
-    }
-
-    @Test
-    void rsetAfterIdleZeroProbesEveryReuse() throws Exception {
-        java.util.concurrent.atomic.AtomicInteger rsets = countRsets();
-        AttemptRunner runner = runner();
-        for (int i = 0; i < 3; i++) {
-            send(runner, mailFrom("m" + i, "s@example.com", "a@aol.com"), REUSE_PROBING);
-        }
-
-        assertThat(sessions).hasSize(1);
-        assertThat(rsets).hasValue(2);
+        assertThat(rsets).hasValue(expectedRsets);
     }
 
     @ParameterizedTest
@@ -635,13 +615,17 @@ class AttemptRunnerTest {
         assertThat(accepted).containsExactly(List.of("b@aol.com"));
     }
 
-    @Test
-    void aDeadIdleConnectionIsReplacedAlsoWhenProbed() throws Exception {
+    /** Found dead at MAIL FROM (no probe: the connection was idle under a second) or by the RSET probe. */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aDeadIdleConnectionIsReplacedWithinTheAttemptAndTheMailGoesOnce(boolean probed) throws Exception {
         AttemptRunner runner = runner();
-        send(runner, mailFrom("m1", "s@example.com", "a@aol.com"), REUSE_PROBING);
+        ConnectionTerms terms = probed ? REUSE_PROBING : REUSE;
+        send(runner, mailFrom("m1", "s@example.com", "a@aol.com"), terms);
+        // The server drops the idle connection without a word (a restart, a NAT timeout).
         sessions.get(0).closeSocket();
 
-        AttemptResult second = send(runner, mailFrom("m2", "s@example.com", "b@aol.com"), REUSE_PROBING);
+        AttemptResult second = send(runner, mailFrom("m2", "s@example.com", "b@aol.com"), terms);
 
         assertThat(second.delivered()).containsExactly(new MailAddress("b@aol.com"));
         assertThat(sessions).hasSize(2);
