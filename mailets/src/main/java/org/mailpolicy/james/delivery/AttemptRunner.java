@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import javax.mail.BodyPart;
 import javax.mail.MessagingException;
 import javax.mail.Multipart;
 import javax.mail.SendFailedException;
@@ -125,15 +126,19 @@ public final class AttemptRunner implements DeliveryAttempt {
     }
 
     static AttemptRunner withProperties(Properties smtpProperties, SmtpConnectionCache connections) {
-        return new AttemptRunner(smtpProperties, smtpProperties, Optional.empty(), Optional.empty(), false,
-                Optional.empty(), connections, new PlaintextFallbacks(java.time.Clock.systemUTC()));
+        return withProperties(smtpProperties, Optional.empty(), connections);
     }
 
     /** As {@link #withProperties(Properties)}, converting to 7 bit for servers without 8BITMIME as in James. */
     static AttemptRunner withProperties(Properties smtpProperties, MailetContext contextFor7BitConversion) {
+        return withProperties(smtpProperties, Optional.of(contextFor7BitConversion),
+                new SmtpConnectionCache(System::nanoTime, Optional.empty()));
+    }
+
+    private static AttemptRunner withProperties(Properties smtpProperties, Optional<MailetContext> contextFor7BitConversion,
+                                                SmtpConnectionCache connections) {
         return new AttemptRunner(smtpProperties, smtpProperties, Optional.empty(), Optional.empty(), false,
-                Optional.of(contextFor7BitConversion), new SmtpConnectionCache(System::nanoTime, Optional.empty()),
-                new PlaintextFallbacks(java.time.Clock.systemUTC()));
+                contextFor7BitConversion, connections, new PlaintextFallbacks(java.time.Clock.systemUTC()));
     }
 
     /**
@@ -473,7 +478,8 @@ public final class AttemptRunner implements DeliveryAttempt {
             if (content instanceof Multipart) {
                 Multipart parts = (Multipart) content;
                 for (int i = 0; i < parts.getCount(); i++) {
-                    if (parts.getBodyPart(i) instanceof MimePart && hasEightBitPart((MimePart) parts.getBodyPart(i))) {
+                    BodyPart child = parts.getBodyPart(i);
+                    if (child instanceof MimePart && hasEightBitPart((MimePart) child)) {
                         return true;
                     }
                 }

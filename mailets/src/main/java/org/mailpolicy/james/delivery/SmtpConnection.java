@@ -18,7 +18,6 @@ final class SmtpConnection {
     private int transactions;
     private TlsUsed tls = TlsUsed.NONE;
     private boolean lastMailClean;
-    private long idleSinceNanos;
     private long idleNanos;
 
     SmtpConnection(ConnectionKey key, String metricsName, ReplyRecordingTransport transport) {
@@ -66,14 +65,9 @@ final class SmtpConnection {
         this.lastMailClean = clean;
     }
 
-    /** Goes idle in the cache at {@code nanos} ({@link System#nanoTime()}'s scale). */
-    void idleFrom(long nanos) {
-        this.idleSinceNanos = nanos;
-    }
-
-    /** Taken from the cache at {@code nanos}, after sitting idle since {@link #idleFrom}. */
-    void takenAt(long nanos) {
-        this.idleNanos = nanos - idleSinceNanos;
+    /** Taken from the cache after sitting idle there for {@code nanos}. */
+    void takenAfterIdle(long nanos) {
+        this.idleNanos = nanos;
     }
 
     /**

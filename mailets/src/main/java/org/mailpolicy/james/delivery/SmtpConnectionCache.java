@@ -61,10 +61,12 @@ final class SmtpConnectionCache implements AutoCloseable {
 
     private static final class Idle {
         final SmtpConnection connection;
+        final long sinceNanos;
         final long expiresAtNanos;
 
-        Idle(SmtpConnection connection, long expiresAtNanos) {
+        Idle(SmtpConnection connection, long sinceNanos, long expiresAtNanos) {
             this.connection = connection;
+            this.sinceNanos = sinceNanos;
             this.expiresAtNanos = expiresAtNanos;
         }
     }
@@ -116,7 +118,7 @@ final class SmtpConnectionCache implements AutoCloseable {
                     if (idle.connection.key().equals(key)) {
                         newestFirst.remove();
                         d.inUse++;
-                        idle.connection.takenAt(nanoTime.getAsLong());
+                        idle.connection.takenAfterIdle(nanoTime.getAsLong() - idle.sinceNanos);
                         taken = Optional.of(idle.connection);
                         break;
                     }
@@ -173,8 +175,7 @@ final class SmtpConnectionCache implements AutoCloseable {
                 why = "open connection limit " + maxOpen + " reached";
             } else {
                 long now = nanoTime.getAsLong();
-                connection.idleFrom(now);
-                d.idle.addLast(new Idle(connection, now + settings.idleTimeout().toNanos()));
+                d.idle.addLast(new Idle(connection, now, now + settings.idleTimeout().toNanos()));
             }
             forgetIfUnused(connection.key().destination(), d);
         }
