@@ -439,7 +439,7 @@ final class DestinationParser {
                 ? reader.duration(m.get("idleTimeout").getValueNode(), field + ".idleTimeout") : base.idleTimeout();
         Duration rsetAfterIdle = m.containsKey("rsetAfterIdle")
                 ? reader.parsed(m.get("rsetAfterIdle").getValueNode(), field + ".rsetAfterIdle",
-                        t -> t.trim().matches("0+[smhd]?") ? Duration.ZERO : Durations.parse(t))
+                        Durations::parseAllowingZero)
                 : base.rsetAfterIdle();
         return maxMessages == null || idleTimeout == null || rsetAfterIdle == null ? null
                 : ConnectionSettings.of(maxMessages, idleTimeout, rsetAfterIdle);

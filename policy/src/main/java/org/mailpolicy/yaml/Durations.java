@@ -19,6 +19,20 @@ public final class Durations {
      * @throws IllegalArgumentException saying what form is expected
      */
     public static Duration parse(String text) {
+        Duration total = parseAllowingZero(text);
+        if (total.isZero()) {
+            throw new IllegalArgumentException("duration must be positive: '" + text + "'");
+        }
+        return total;
+    }
+
+    /**
+     * Parses a duration that may be zero ({@code 0s}), in the same syntax as {@link #parse}: for settings where zero
+     * means "always" or "never".
+     *
+     * @throws IllegalArgumentException saying what form is expected
+     */
+    public static Duration parseAllowingZero(String text) {
         Preconditions.checkNotNull(text, "duration");
         String t = text.trim();
         if (!WHOLE.matcher(t).matches()) {
@@ -43,9 +57,6 @@ public final class Durations {
                     total = total.plusDays(n);
                     break;
             }
-        }
-        if (total.isZero()) {
-            throw new IllegalArgumentException("duration must be positive: '" + text + "'");
         }
         return total;
     }
